@@ -1,0 +1,176 @@
+import Synchronization
+
+/// How long cached catalog data is served without asking Directus (DESIGN §5).
+public struct CachePolicy: Sendable {
+    /// Served as is, no upstream call.
+    public var fresh: Duration
+    /// Until then a stale value is served at once while one background refresh runs; after
+    /// it a request waits for the refresh (and still gets the stale value if that fails).
+    public var stale: Duration
+    /// Upper bound on keys, so that requests for random slugs cannot grow memory forever.
+    public var maxEntries: Int
+
+    public init(fresh: Duration = .seconds(60), stale: Duration = .seconds(86_400), maxEntries: Int = 10_000) {
+        self.fresh = fresh
+        self.stale = max(stale, fresh)
+        self.maxEntries = maxEntries
+    }
+}
+
+/// The time source of the cache; tests move it by hand.
+public struct CacheClock: Sendable {
+    public var now: @Sendable () -> ContinuousClock.Instant
+
+    public init(now: @escaping @Sendable () -> ContinuousClock.Instant) {
+        self.now = now
+    }
+
+    public static let continuous = CacheClock { ContinuousClock.now }
+}
+
+/// A monotonically increasing number that changes whenever any cached catalog data
+/// changes; rendered pages are kept per version.
+public final class CatalogVersion: Sendable {
+    private let value = Atomic<UInt64>(1)
+
+    public init() {}
+
+    public var current: UInt64 { value.load(ordering: .acquiring) }
+
+    public func bump() {
+        value.add(1, ordering: .releasing)
+    }
+}
+
+/// A stale-while-revalidate cache with single-flight loading.
+///
+/// - A fresh value is returned without calling `load`.
+/// - A stale value is returned at once and one background refresh is started.
+/// - Past the stale limit, callers wait for the refresh; if it fails they still get the old
+///   value (stale-if-error). An error never replaces or evicts good data.
+/// - Concurrent callers for one key share one `load` (one upstream request).
+public final class RefreshingCache<Key: Hashable & Sendable, Value: Sendable & Equatable>: Sendable {
+    public typealias Loader = @Sendable () async throws -> Value
+
+    private struct Entry {
+        var value: Value
+        var storedAt: ContinuousClock.Instant
+    }
+
+    private struct State {
+        var entries: [Key: Entry] = [:]
+        var inflight: [Key: Task<Value, any Error>] = [:]
+    }
+
+    private enum Plan {
+        case value(Value)
+        case wait(Task<Value, any Error>, fallback: Value?)
+    }
+
+    private let state = Mutex(State())
+    private let policy: CachePolicy
+    private let clock: CacheClock
+    private let version: CatalogVersion
+    private let onFailure: @Sendable (Key, any Error, _ hasStale: Bool) -> Void
+
+    /// - Parameter onFailure: told once about every failed load (to log and count it);
+    ///   `hasStale` says whether an older value is still being served.
+    public init(
+        policy: CachePolicy, clock: CacheClock = .continuous, version: CatalogVersion,
+        onFailure: @escaping @Sendable (Key, any Error, _ hasStale: Bool) -> Void = { _, _, _ in }
+    ) {
+        self.policy = policy
+        self.clock = clock
+        self.version = version
+        self.onFailure = onFailure
+    }
+
+    public func value(for key: Key, load: @escaping Loader) async throws -> Value {
+        let now = clock.now()
+        let plan: Plan = state.withLock { state in
+            if let entry = state.entries[key] {
+                let age = entry.storedAt.duration(to: now)
+                if age < policy.fresh { return .value(entry.value) }
+                let task = state.inflight[key] ?? startLoad(key, load, in: &state)
+                if age < policy.stale { return .value(entry.value) }
+                return .wait(task, fallback: entry.value)
+            }
+            return .wait(state.inflight[key] ?? startLoad(key, load, in: &state), fallback: nil)
+        }
+        switch plan {
+        case .value(let value):
+            return value
+        case .wait(let task, let fallback):
+            do {
+                return try await task.value
+            } catch {
+                guard let fallback else { throw error }
+                return fallback
+            }
+        }
+    }
+
+    /// The cached value, fresh or not, without loading.
+    public func peek(_ key: Key) -> Value? {
+        state.withLock { $0.entries[key]?.value }
+    }
+
+    /// Drops a key (a Directus webhook said it changed); the next request loads it again.
+    public func remove(_ key: Key) {
+        let removed = state.withLock { $0.entries.removeValue(forKey: key) != nil }
+        if removed { version.bump() }
+    }
+
+    public func removeAll(where shouldRemove: (Key) -> Bool = { _ in true }) {
+        let removed = state.withLock { state in
+            let keys = state.entries.keys.filter(shouldRemove)
+            for key in keys { state.entries.removeValue(forKey: key) }
+            return !keys.isEmpty
+        }
+        if removed { version.bump() }
+    }
+
+    public var count: Int { state.withLock { $0.entries.count } }
+
+    /// Starts the one load for `key`; called with the lock held, so there is never a second.
+    private func startLoad(_ key: Key, _ load: @escaping Loader, in state: inout State) -> Task<Value, any Error> {
+        let task = Task<Value, any Error> {
+            do {
+                let value = try await load()
+                self.store(key, value)
+                return value
+            } catch {
+                let hasStale = self.state.withLock { state in
+                    state.inflight.removeValue(forKey: key)
+                    return state.entries[key] != nil
+                }
+                self.onFailure(key, error, hasStale)
+                throw error
+            }
+        }
+        state.inflight[key] = task
+        return task
+    }
+
+    private func store(_ key: Key, _ value: Value) {
+        let now = clock.now()
+        let changed = state.withLock { state in
+            state.inflight.removeValue(forKey: key)
+            let previous = state.entries.updateValue(Entry(value: value, storedAt: now), forKey: key)
+            if previous == nil, state.entries.count > policy.maxEntries {
+                evictOldest(in: &state, keeping: key)
+            }
+            // A first insert changes no page that was already rendered; only a changed
+            // value does (bumping on first loads would let requests for random slugs
+            // invalidate every cached page).
+            guard let previous else { return false }
+            return previous.value != value
+        }
+        if changed { version.bump() }
+    }
+
+    private func evictOldest(in state: inout State, keeping key: Key) {
+        let oldest = state.entries.lazy.filter { $0.key != key }.min { $0.value.storedAt < $1.value.storedAt }
+        if let oldest { state.entries.removeValue(forKey: oldest.key) }
+    }
+}

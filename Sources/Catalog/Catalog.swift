@@ -1,0 +1,127 @@
+import Logging
+import Synchronization
+
+/// The catalog as the site reads it: normalized, cached, and refreshed in the background.
+public final class Catalog: Sendable {
+    public let source: any CatalogSource
+    public let version: CatalogVersion
+    private let lists: RefreshingCache<ListKey, ListValue>
+    private let items: RefreshingCache<ProductKey, Product?>
+    private let indexMemo = Mutex<(version: UInt64, index: CatalogIndex)?>(nil)
+    private let failures = FailureCounter()
+
+    enum ListKey: Hashable, Sendable {
+        case categories, products
+    }
+
+    enum ListValue: Equatable, Sendable {
+        case categories([Category])
+        case products([Product])
+    }
+
+    public init(source: any CatalogSource, policy: CachePolicy = CachePolicy(), clock: CacheClock = .continuous, logger: Logger) {
+        self.source = source
+        let version = CatalogVersion()
+        self.version = version
+        let failures = self.failures
+        lists = RefreshingCache(policy: policy, clock: clock, version: version) { key, error, hasStale in
+            failures.increment()
+            logger.error(
+                "catalog refresh failed",
+                metadata: ["key": "\(key)", "error": "\(error)", "serving_stale": "\(hasStale)"])
+        }
+        items = RefreshingCache(policy: policy, clock: clock, version: version) { key, error, hasStale in
+            failures.increment()
+            logger.error(
+                "catalog refresh failed",
+                metadata: ["key": "product \(key)", "error": "\(error)", "serving_stale": "\(hasStale)"])
+        }
+    }
+
+    /// Failed upstream loads since start (for metrics).
+    public var refreshFailures: Int { failures.value }
+
+    /// Categories and products, normalized; rebuilt only when the catalog version changes.
+    public func index() async throws -> CatalogIndex {
+        // Always ask the caches (cheap when warm): that is what starts background refreshes.
+        let version = version.current
+        let categoryList = try await categories()
+        let productList = try await products()
+        if let memo = indexMemo.withLock({ $0 }), memo.version == version {
+            return memo.index
+        }
+        let index = CatalogIndex(categories: categoryList, products: productList)
+        indexMemo.withLock { $0 = (version, index) }
+        return index
+    }
+
+    /// The last index built, without waiting for Directus (error pages use it for navigation).
+    public var lastIndex: CatalogIndex? { indexMemo.withLock { $0?.index } }
+
+    /// One product by slug or id, or nil when it does not exist or is not published.
+    public func product(_ key: ProductKey) async throws -> Product? {
+        let source = source
+        return try await items.value(for: key) {
+            guard let record = try await source.fetchProduct(key) else { return nil }
+            return Self.normalize(record, categories: nil)
+        }
+    }
+
+    /// Drops cached data; the next request loads it again (Directus webhook).
+    public func invalidateProducts(ids: [Int]) {
+        items.removeAll { key in
+            if case .id(let id) = key { return ids.contains(id) }
+            return false
+        }
+        // A slug key cannot be matched to an id without its value; drop the slug keys
+        // whose cached product has one of the ids.
+        items.removeAll { key in
+            guard case .slug = key, let cached = items.peek(key), let product = cached else { return false }
+            return ids.contains(product.id)
+        }
+        lists.remove(.products)
+    }
+
+    public func invalidateAll() {
+        items.removeAll()
+        lists.removeAll()
+    }
+
+    private func categories() async throws -> [Category] {
+        let source = source
+        let value = try await lists.value(for: .categories) {
+            .categories(try await source.fetchCategories().compactMap(CatalogNormalizer.category))
+        }
+        guard case .categories(let categories) = value else { return [] }
+        return categories
+    }
+
+    private func products() async throws -> [Product] {
+        let source = source
+        let value = try await lists.value(for: .products) {
+            .products(try await source.fetchProducts().map { Self.normalize($0, categories: nil) })
+        }
+        guard case .products(let products) = value else { return [] }
+        return products
+    }
+
+    /// Products arrive with their category expanded; a category that is not published is
+    /// treated as none.
+    static func normalize(_ record: ProductRecord, categories: [Int: Category]?) -> Product {
+        var known = categories ?? [:]
+        if let expanded = record.category, let category = CatalogNormalizer.category(expanded) {
+            known[category.id] = category
+        }
+        return CatalogNormalizer.product(record, categories: known)
+    }
+}
+
+final class FailureCounter: Sendable {
+    private let count = Atomic<Int>(0)
+
+    func increment() {
+        count.add(1, ordering: .relaxed)
+    }
+
+    var value: Int { count.load(ordering: .relaxed) }
+}

@@ -1,0 +1,63 @@
+import Foundation
+
+/// The built-in catalog used when `DIRECTUS_URL` is unset.
+///
+/// Its files (`Demo/data/*.json`) are Directus responses to the very queries
+/// `DirectusCatalogSource` sends, so they go through the same parsing and normalization,
+/// including the edge cases real data has (null and zero prices, specs as an object, as
+/// text or missing, products without images or category, a draft). It answers as the
+/// Public role would: drafts are invisible.
+public struct DemoCatalogSource: CatalogSource {
+    let categories: [CategoryRecord]
+    let products: [ProductRecord]
+    let files: [String: FileRecord]
+    let directory: URL
+
+    public init() throws {
+        guard let directory = Bundle.module.url(forResource: "data", withExtension: nil) else {
+            throw CatalogError.invalidResponse("the demo catalog is missing from the build")
+        }
+        try self.init(directory: directory)
+    }
+
+    init(directory: URL) throws {
+        self.directory = directory
+        func rows(_ name: String) throws -> [JSONValue] {
+            let data = try Data(contentsOf: directory.appendingPathComponent(name))
+            guard let rows = try JSONParser.parse(data)["data"]?.array else {
+                throw CatalogError.invalidResponse("\(name) has no data array")
+            }
+            return rows
+        }
+        categories = try rows("categories.json").compactMap(CategoryRecord.init(json:))
+        products = try rows("products.json").compactMap(ProductRecord.init(json:))
+        files = Dictionary(
+            try rows("files.json").compactMap { FileRecord(json: $0) }.map { ($0.id, $0) },
+            uniquingKeysWith: { first, _ in first })
+    }
+
+    public func fetchCategories() async throws(CatalogError) -> [CategoryRecord] {
+        categories.filter { $0.status == "published" }
+    }
+
+    public func fetchProducts() async throws(CatalogError) -> [ProductRecord] {
+        products.filter { $0.status == "published" }
+    }
+
+    public func fetchProduct(_ key: ProductKey) async throws(CatalogError) -> ProductRecord? {
+        try await fetchProducts().first { product in
+            switch key {
+            case .slug(let slug): product.slug == slug
+            case .id(let id): product.id == id
+            }
+        }
+    }
+
+    /// Demo images are SVG drawings, the same at every preset.
+    public func asset(fileID: String, preset: ImagePreset) async throws(CatalogError) -> AssetLocation {
+        guard let file = files[fileID], let name = file.filenameDisk,
+            let bytes = try? Data(contentsOf: directory.appendingPathComponent("images").appendingPathComponent(name))
+        else { return .notFound }
+        return .local(bytes: Array(bytes), contentType: file.type ?? "application/octet-stream")
+    }
+}

@@ -1,0 +1,159 @@
+import AsyncHTTPClient
+import Foundation
+import Logging
+import NIOCore
+import NIOHTTP1
+
+/// Reads the catalog from Directus' REST API (`/items/{collection}`).
+public struct DirectusCatalogSource: CatalogSource {
+    public struct Configuration: Sendable {
+        /// e.g. `https://cms.example.ru` (no trailing slash needed).
+        public var baseURL: String
+        /// Static token of the service user; nil uses the Public role.
+        public var token: String?
+        public var timeout: TimeAmount
+        public var productsCollection: String
+        public var categoriesCollection: String
+        public var maxResponseBytes: Int
+
+        public init(
+            baseURL: String, token: String? = nil, timeout: TimeAmount = .seconds(10),
+            productsCollection: String = "products", categoriesCollection: String = "categories",
+            maxResponseBytes: Int = 32 << 20
+        ) {
+            self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
+            self.token = token.flatMap { $0.isEmpty ? nil : $0 }
+            self.timeout = timeout
+            self.productsCollection = productsCollection
+            self.categoriesCollection = categoriesCollection
+            self.maxResponseBytes = maxResponseBytes
+        }
+    }
+
+    /// Own columns by wildcard (a missing optional column must not turn into a 403), the
+    /// relations expanded so that one request gives a whole product.
+    static let productFields = "*,category.*,hero_image.*,images.directus_files_id.*"
+    static let published = ("filter[status][_eq]", "published")
+
+    let configuration: Configuration
+    let httpClient: HTTPClient
+    let logger: Logger
+
+    public init(configuration: Configuration, httpClient: HTTPClient, logger: Logger) {
+        self.configuration = configuration
+        self.httpClient = httpClient
+        self.logger = logger
+    }
+
+    public func fetchCategories() async throws(CatalogError) -> [CategoryRecord] {
+        let body = try await get(
+            "/items/\(configuration.categoriesCollection)",
+            query: [("fields", "*"), Self.published, ("limit", "-1")])
+        return try rows(body).compactMap(CategoryRecord.init(json:))
+    }
+
+    public func fetchProducts() async throws(CatalogError) -> [ProductRecord] {
+        let body = try await get(
+            "/items/\(configuration.productsCollection)",
+            query: [("fields", Self.productFields), Self.published, ("limit", "-1")])
+        return try rows(body).compactMap(ProductRecord.init(json:))
+    }
+
+    public func fetchProduct(_ key: ProductKey) async throws(CatalogError) -> ProductRecord? {
+        switch key {
+        case .slug(let slug):
+            let body = try await get(
+                "/items/\(configuration.productsCollection)",
+                query: [("fields", Self.productFields), ("filter[slug][_eq]", slug), Self.published, ("limit", "1")])
+            return try rows(body).first.flatMap(ProductRecord.init(json:))
+        case .id(let id):
+            // A missing item and one the role may not read are both 403 in Directus.
+            let body: JSONValue
+            do {
+                body = try await get("/items/\(configuration.productsCollection)/\(id)", query: [("fields", Self.productFields)])
+            } catch .forbidden {
+                return nil
+            }
+            guard let data = body["data"], case .object = data else {
+                throw .invalidResponse("item without a data object")
+            }
+            // A service token may see drafts; the public site shows published items only.
+            guard let record = ProductRecord(json: data), record.status == nil || record.status == "published" else {
+                return nil
+            }
+            return record
+        }
+    }
+
+    public func asset(fileID: String, preset: ImagePreset) async throws(CatalogError) -> AssetLocation {
+        let id = fileID.addingPercentEncoding(withAllowedCharacters: .urlPathComponentAllowed) ?? fileID
+        return .remote("\(configuration.baseURL)/assets/\(id)?\(preset.directusQuery)")
+    }
+
+    /// `data` of a list response.
+    private func rows(_ body: JSONValue) throws(CatalogError) -> [JSONValue] {
+        guard let rows = body["data"]?.array else { throw .invalidResponse("list without a data array") }
+        return rows
+    }
+
+    func get(_ path: String, query: [(String, String)]) async throws(CatalogError) -> JSONValue {
+        let url = configuration.baseURL + path + "?" + Self.encode(query)
+        var request = HTTPClientRequest(url: url)
+        request.headers.add(name: "Accept", value: "application/json")
+        if let token = configuration.token {
+            request.headers.add(name: "Authorization", value: "Bearer \(token)")
+        }
+        let response: HTTPClientResponse
+        let bytes: ByteBuffer
+        do {
+            response = try await httpClient.execute(request, timeout: configuration.timeout, logger: logger)
+            bytes = try await response.body.collect(upTo: configuration.maxResponseBytes)
+        } catch let error as HTTPClientError where error == .deadlineExceeded || error == .readTimeout {
+            throw .unavailable("timeout after \(configuration.timeout.nanoseconds / 1_000_000) ms on \(path)")
+        } catch {
+            throw .unavailable("\(path): \(Self.describe(error))")
+        }
+        let json = try? JSONParser.parse(bytes.readableBytesView)
+        let status = response.status.code
+        guard status == 200 else {
+            let message = Self.errorMessage(json) ?? "HTTP \(status)"
+            switch status {
+            case 401: throw .unauthorized(message)
+            case 403: throw .forbidden(message)
+            case 429:
+                let retryAfter = response.headers.first(name: "Retry-After").flatMap { Int($0) }
+                throw .rateLimited(retryAfter: retryAfter)
+            case 500...599: throw .unavailable("HTTP \(status) on \(path): \(message)")
+            default: throw .invalidResponse("HTTP \(status) on \(path): \(message)")
+            }
+        }
+        guard let json else { throw .invalidResponse("\(path): the body is not JSON") }
+        return json
+    }
+
+    /// The first message of Directus' `{"errors":[{"message":…,"extensions":{"code":…}}]}`.
+    static func errorMessage(_ body: JSONValue?) -> String? {
+        guard let first = body?["errors"]?.array?.first else { return nil }
+        let code = first["extensions"]?["code"]?.string
+        let message = first["message"]?.string
+        return [code, message].compactMap { $0 }.joined(separator: ": ")
+    }
+
+    static func encode(_ query: [(String, String)]) -> String {
+        query.map { key, value in
+            "\(key.addingPercentEncoding(withAllowedCharacters: .urlQueryValueAllowed) ?? key)=\(value.addingPercentEncoding(withAllowedCharacters: .urlQueryValueAllowed) ?? value)"
+        }.joined(separator: "&")
+    }
+
+    /// Transport errors without URLs or headers (which could carry the token).
+    static func describe(_ error: any Error) -> String {
+        if let error = error as? HTTPClientError { return String(describing: error) }
+        return String(describing: type(of: error))
+    }
+}
+
+extension CharacterSet {
+    /// Unreserved characters only: everything else in a query key or value is escaped.
+    static let urlQueryValueAllowed = CharacterSet(charactersIn: "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~,*")
+    static let urlPathComponentAllowed = CharacterSet(charactersIn: "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~")
+}

@@ -1,0 +1,109 @@
+import Foundation
+
+/// The published catalog as one consistent, queryable value: categories as a tree with
+/// product counts, products in editor order, search.
+public struct CatalogIndex: Sendable {
+    public let categories: [Category]
+    public let products: [Product]
+    private let categoriesBySlug: [String: Category]
+    private let categoriesByID: [Int: Category]
+    private let childrenByID: [Int: [Category]]
+    private let descendantIDs: [Int: Set<Int>]
+
+    public init(categories: [Category], products: [Product]) {
+        let sortedCategories = categories.sorted { ($0.sort, $0.id) < ($1.sort, $1.id) }
+        let byID = Dictionary(sortedCategories.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        // A parent that is not published (or missing) makes the category a top-level one.
+        let normalized = sortedCategories.map { category -> Category in
+            var category = category
+            if let parent = category.parentID, byID[parent] == nil { category.parentID = nil }
+            return category
+        }
+        self.categories = normalized
+        categoriesByID = Dictionary(normalized.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        categoriesBySlug = Dictionary(normalized.map { ($0.slug, $0) }, uniquingKeysWith: { first, _ in first })
+        childrenByID = Dictionary(grouping: normalized.filter { $0.parentID != nil }, by: { $0.parentID! })
+        var descendants: [Int: Set<Int>] = [:]
+        for category in normalized {
+            var found: Set<Int> = [category.id]
+            var queue = [category.id]
+            while let next = queue.popLast() {
+                for child in childrenByID[next] ?? [] where !found.contains(child.id) {
+                    found.insert(child.id)
+                    queue.append(child.id)
+                }
+            }
+            descendants[category.id] = found
+        }
+        descendantIDs = descendants
+        self.products = products.sorted { ($0.sort, $0.id) < ($1.sort, $1.id) }
+    }
+
+    public var rootCategories: [Category] { categories.filter { $0.parentID == nil } }
+
+    public func category(slug: String) -> Category? { categoriesBySlug[slug] }
+
+    public func category(id: Int) -> Category? { categoriesByID[id] }
+
+    public func children(of category: Category) -> [Category] { childrenByID[category.id] ?? [] }
+
+    /// The category and its ancestors, root first (for breadcrumbs).
+    public func path(to category: Category) -> [Category] {
+        var path = [category]
+        var seen: Set<Int> = [category.id]
+        while let parentID = path[0].parentID, let parent = categoriesByID[parentID], !seen.contains(parentID) {
+            path.insert(parent, at: 0)
+            seen.insert(parentID)
+        }
+        return path
+    }
+
+    /// Products of a category and of all its subcategories.
+    public func products(in category: Category) -> [Product] {
+        let ids = descendantIDs[category.id] ?? [category.id]
+        return products.filter { $0.category.map { ids.contains($0.id) } ?? false }
+    }
+
+    public func productCount(_ category: Category) -> Int {
+        products(in: category).count
+    }
+
+    /// Products whose name, SKU or category contain every word of the query
+    /// (case-insensitive, `ё` = `е`); all products for an empty query.
+    public func search(_ query: String, in scope: [Product]? = nil) -> [Product] {
+        let terms = SearchText.terms(query)
+        let candidates = scope ?? products
+        guard !terms.isEmpty else { return candidates }
+        return candidates.filter { product in terms.allSatisfy { product.searchText.contains($0) } }
+    }
+
+    /// Recently updated products first.
+    public func newest(limit: Int) -> [Product] {
+        Array(
+            products.sorted { ($0.updatedAt ?? .distantPast, $0.id) > ($1.updatedAt ?? .distantPast, $1.id) }
+                .prefix(limit))
+    }
+
+    public func product(slug: String) -> Product? {
+        products.first { $0.slug == slug }
+    }
+}
+
+/// One page of a list.
+public struct Page<Item: Sendable>: Sendable {
+    public var items: [Item]
+    public var number: Int
+    public var perPage: Int
+    public var total: Int
+
+    public var pageCount: Int { max(1, (total + perPage - 1) / perPage) }
+
+    public init(all: [Item], number: Int, perPage: Int) {
+        let perPage = max(1, perPage)
+        self.perPage = perPage
+        self.total = all.count
+        self.number = max(1, number)
+        let start = (self.number - 1) * perPage
+        items = start < all.count ? Array(all[start..<min(all.count, start + perPage)]) : []
+    }
+}

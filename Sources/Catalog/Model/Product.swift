@@ -1,0 +1,87 @@
+import Foundation
+
+/// A product as the site shows it: every field is ready to print, nothing is empty.
+public struct Product: Sendable, Hashable, Identifiable {
+    public var id: Int
+    /// The Directus slug; nil when the editor left it empty (the page is then `/product/{id}`).
+    public var slug: String?
+    public var name: String
+    public var sku: String?
+    public var category: CategoryRef?
+    public var price: Price
+    public var availability: String
+    /// Gallery images, the hero image first; empty means "show the placeholder".
+    public var images: [ProductImage]
+    public var specs: [Spec]
+    /// Sanitized HTML, safe to insert into a page; empty when there is no description.
+    public var descriptionHTML: String
+    /// A one-line plain-text summary of the description (meta description, cards).
+    public var summary: String
+    public var updatedAt: Date?
+    public var sort: Int
+    /// Lower-cased, `ё`-folded name, SKU and category, for search.
+    public var searchText: String
+
+    /// The path segment of the product page: the slug, or the id when there is none.
+    public var pathKey: String { slug ?? String(id) }
+    public var path: String { "/product/\(pathKey)" }
+
+    /// Shown instead of an empty specs table.
+    public static let noSpecsText = "Характеристики уточняйте у менеджера"
+}
+
+public struct CategoryRef: Sendable, Hashable {
+    public var id: Int
+    public var slug: String
+    public var name: String
+}
+
+public struct ProductImage: Sendable, Hashable {
+    /// Directus file id (a UUID); images are served through `/assets/{fileID}?preset=`.
+    public var fileID: String
+    public var width: Int?
+    public var height: Int?
+    public var alt: String
+}
+
+public struct Spec: Sendable, Hashable {
+    public var name: String
+    /// The value as printed: "—" when the editor left it empty.
+    public var value: String
+    public var unit: String?
+
+    public init(name: String, value: String, unit: String?) {
+        self.name = name
+        self.value = value
+        self.unit = unit
+    }
+}
+
+public struct Price: Sendable, Hashable {
+    /// The amount, when there is a real one (nil: "on request").
+    public var amount: Decimal?
+    /// ISO code, `RUB` when Directus had none.
+    public var currency: String
+    /// `1 250 000 ₽` or `Цена по запросу`.
+    public var text: String
+
+    public var onRequest: Bool { amount == nil }
+
+    /// `"1250000.00"`: two decimals, no grouping – the form other systems parse.
+    public var amountText: String? {
+        amount.map { PriceFormatter.fixed2($0) }
+    }
+
+    public static let onRequestText = "Цена по запросу"
+}
+
+/// A category as the site shows it.
+public struct Category: Sendable, Hashable, Identifiable {
+    public var id: Int
+    public var slug: String
+    public var name: String
+    public var parentID: Int?
+    public var sort: Int
+
+    public var path: String { "/catalog/\(slug)" }
+}

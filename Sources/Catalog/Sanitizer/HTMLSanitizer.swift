@@ -1,0 +1,195 @@
+import CLibXML2
+import Foundation
+
+/// Cleans editor HTML (the Directus WYSIWYG `description`) with an allow-list.
+///
+/// The markup is parsed by libxml2's forgiving HTML parser – the same kind of parser a
+/// browser uses, so broken markup cannot smuggle a tag past us – and written out again
+/// from the tree: allowed tags with allowed attributes only, unknown tags unwrapped to
+/// their text, and dangerous ones (`script`, `style`, `iframe`, forms, …) dropped with
+/// their content. Links keep only http, https, mailto and relative targets.
+public enum HTMLSanitizer {
+    public struct Output: Sendable, Hashable {
+        public var html: String
+        /// The visible text, for summaries and meta descriptions.
+        public var text: String
+    }
+
+    static let allowedTags: Set<String> = [
+        "p", "br", "hr", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "li", "strong", "b", "em", "i", "u", "s",
+        "sub", "sup", "blockquote", "a", "table", "thead", "tbody", "tfoot", "tr", "th", "td", "caption",
+        "img", "figure", "figcaption", "pre", "code",
+    ]
+    static let voidTags: Set<String> = ["br", "hr", "img"]
+    /// Dropped together with everything inside them.
+    static let droppedTags: Set<String> = [
+        "script", "style", "iframe", "frame", "frameset", "object", "embed", "applet", "form", "input",
+        "button", "textarea", "select", "option", "noscript", "template", "svg", "math", "head", "title",
+        "meta", "link", "base", "video", "audio", "source", "track", "canvas", "dialog",
+    ]
+    /// The page has its own `h1`; an editor's `h1` becomes `h2`.
+    static let renamedTags: [String: String] = ["h1": "h2"]
+    static let allowedAttributes: [String: [String]] = [
+        "a": ["href", "title"],
+        "img": ["src", "alt", "width", "height"],
+        "td": ["colspan", "rowspan"],
+        "th": ["colspan", "rowspan"],
+        "ol": ["start"],
+    ]
+    static let urlAttributes: Set<String> = ["href", "src"]
+
+    private static let parserReady: Void = { xmlInitParser() }()
+
+    public static func sanitize(_ html: String) -> Output {
+        guard !html.allSatisfy(\.isWhitespace) else { return Output(html: "", text: "") }
+        _ = parserReady
+        let options = Int32(
+            HTML_PARSE_NOERROR.rawValue | HTML_PARSE_NOWARNING.rawValue | HTML_PARSE_NONET.rawValue
+                | HTML_PARSE_RECOVER.rawValue)
+        // The parser wraps a fragment in <html><body>; an explicit wrapper keeps leading
+        // text from landing in <head>.
+        let wrapped = "<!DOCTYPE html><html><head><meta charset=\"utf-8\"></head><body>\(html)</body></html>"
+        let document = wrapped.utf8CString.withUnsafeBufferPointer { buffer in
+            htmlReadMemory(buffer.baseAddress, Int32(buffer.count - 1), nil, "UTF-8", options)
+        }
+        guard let document else { return Output(html: "", text: "") }
+        defer { xmlFreeDoc(document) }
+        guard let body = findElement("body", from: xmlDocGetRootElement(document)) else {
+            return Output(html: "", text: "")
+        }
+        var writer = Writer()
+        writer.children(of: body)
+        return Output(
+            html: writer.html.trimmingCharacters(in: .whitespacesAndNewlines),
+            text: SpecsNormalizer.clean(writer.text))
+    }
+
+    private static func findElement(_ name: String, from node: xmlNodePtr?) -> xmlNodePtr? {
+        var current = node
+        while let node = current {
+            if node.pointee.type == XML_ELEMENT_NODE, Self.name(of: node) == name { return node }
+            if let found = findElement(name, from: node.pointee.children) { return found }
+            current = node.pointee.next
+        }
+        return nil
+    }
+
+    static func name(of node: xmlNodePtr) -> String {
+        guard let name = node.pointee.name else { return "" }
+        return String(cString: name).lowercased()
+    }
+
+    /// True for targets a visitor may follow: http(s), mailto, and relative URLs.
+    public static func isSafeURL(_ raw: String) -> Bool {
+        // Browsers ignore control characters and white space inside a scheme ("java\tscript:").
+        let url = String(raw.unicodeScalars.filter { $0.value > 0x20 && $0.value != 0x7F }).lowercased()
+        guard let colon = url.firstIndex(of: ":") else { return true }
+        if let delimiter = url.firstIndex(where: { $0 == "/" || $0 == "?" || $0 == "#" }), delimiter < colon {
+            return true  // the colon is in the path or query of a relative URL
+        }
+        let scheme = url[..<colon]
+        return scheme == "http" || scheme == "https" || scheme == "mailto"
+    }
+
+    private struct Writer {
+        var html = ""
+        var text = ""
+
+        mutating func children(of node: xmlNodePtr) {
+            var child = node.pointee.children
+            while let current = child {
+                visit(current)
+                child = current.pointee.next
+            }
+        }
+
+        mutating func visit(_ node: xmlNodePtr) {
+            switch node.pointee.type {
+            case XML_TEXT_NODE, XML_CDATA_SECTION_NODE:
+                guard let content = node.pointee.content else { return }
+                let value = String(cString: content)
+                html += HTMLEscaping.escape(value)
+                text += value
+            case XML_ELEMENT_NODE:
+                element(node)
+            default:
+                break  // comments, processing instructions, DTD nodes
+            }
+        }
+
+        mutating func element(_ node: xmlNodePtr) {
+            let original = HTMLSanitizer.name(of: node)
+            if droppedTags.contains(original) { return }
+            let name = renamedTags[original] ?? original
+            guard allowedTags.contains(name) else {
+                children(of: node)  // unwrap: keep the text, lose the tag
+                text += " "
+                return
+            }
+            var attributes: [(String, String)] = []
+            for attribute in allowedAttributes[name] ?? [] {
+                guard let value = property(node, attribute) else { continue }
+                if urlAttributes.contains(attribute), !isSafeURL(value) { continue }
+                if attribute == "colspan" || attribute == "rowspan" || attribute == "start" || attribute == "width"
+                    || attribute == "height"
+                {
+                    guard let number = Int(value), number > 0, number < 10_000 else { continue }
+                }
+                attributes.append((attribute, value))
+            }
+            if name == "a" {
+                guard attributes.contains(where: { $0.0 == "href" }) else {
+                    children(of: node)  // a link without a safe target is just text
+                    return
+                }
+                if let href = attributes.first(where: { $0.0 == "href" })?.1, href.contains("//") {
+                    attributes.append(("rel", "nofollow noopener"))
+                }
+            }
+            if name == "img" {
+                guard attributes.contains(where: { $0.0 == "src" }) else { return }
+                attributes.append(("loading", "lazy"))
+            }
+            html += "<" + name
+            for (key, value) in attributes {
+                html += " \(key)=\"\(HTMLEscaping.escape(value))\""
+            }
+            html += ">"
+            if voidTags.contains(name) {
+                text += " "
+                return
+            }
+            children(of: node)
+            html += "</\(name)>"
+            text += " "
+        }
+
+        func property(_ node: xmlNodePtr, _ name: String) -> String? {
+            guard let value = xmlGetProp(node, name) else { return nil }
+            defer { cbff_xml_free(value) }
+            return String(cString: value).trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+    }
+}
+
+/// Escaping for HTML text and double-quoted attribute values.
+public enum HTMLEscaping {
+    public static func escape(_ text: String) -> String {
+        guard text.contains(where: { $0 == "&" || $0 == "<" || $0 == ">" || $0 == "\"" || $0 == "'" }) else {
+            return text
+        }
+        var result = ""
+        result.reserveCapacity(text.utf8.count + 16)
+        for character in text {
+            switch character {
+            case "&": result += "&amp;"
+            case "<": result += "&lt;"
+            case ">": result += "&gt;"
+            case "\"": result += "&quot;"
+            case "'": result += "&#39;"
+            default: result.append(character)
+            }
+        }
+        return result
+    }
+}

@@ -1,0 +1,86 @@
+import Catalog
+import Foundation
+import Hummingbird
+
+/// The normalized catalog as JSON for other front ends (DESIGN §3).
+struct CatalogAPIController<Context: RequestContext>: Sendable {
+    let site: Site
+    static var defaultPerPage: Int { 24 }
+    static var maxPerPage: Int { 100 }
+
+    func addRoutes(to router: Router<Context>) {
+        let api = router.group("api")
+        api.get("categories", use: categories)
+        api.get("products", use: products)
+        api.get("products/:slug", use: product)
+    }
+
+    @Sendable func categories(_ request: Request, context: Context) async throws -> Response {
+        let version = site.catalog.version.current
+        let index = try await site.catalog.index()
+        return try site.cached("api:categories", version: version, request: request) {
+            let items = index.categories.map { category in
+                CategoryDTO(
+                    id: category.id, slug: category.slug, name: category.name,
+                    parentSlug: category.parentID.flatMap { index.category(id: $0)?.slug },
+                    url: site.absoluteURL(SiteURL.category(category.slug)), productCount: index.productCount(category))
+            }
+            return try json(CategoryListDTO(items: items))
+        }
+    }
+
+    @Sendable func products(_ request: Request, context: Context) async throws -> Response {
+        let parameters = request.uri.queryParameters
+        let page = try Self.integer(parameters.get("page"), name: "page", default: 1, range: 1...100_000)
+        let perPage = try Self.integer(
+            parameters.get("per_page"), name: "per_page", default: Self.defaultPerPage, range: 1...Self.maxPerPage)
+        let query = String((parameters.get("q") ?? "").prefix(100))
+        let categorySlug = parameters.get("category").flatMap { $0.isEmpty ? nil : $0 }
+
+        let version = site.catalog.version.current
+        let index = try await site.catalog.index()
+        var scope = index.products
+        if let categorySlug {
+            guard let category = index.category(slug: categorySlug) else {
+                throw ProblemDetails(.notFound, detail: "Категория «\(categorySlug)» не найдена.")
+            }
+            scope = index.products(in: category)
+        }
+        let result = Page(all: index.search(query, in: scope), number: page, perPage: perPage)
+        let key = query.isEmpty ? "api:products?c=\(categorySlug ?? "")&p=\(page)&n=\(perPage)" : nil
+        return try site.cached(key, version: version, request: request) {
+            try json(
+                ProductListDTO(
+                    items: result.items.map { ProductDTO(product: $0, baseURL: site.configuration.publicBaseURL) },
+                    page: result.number, perPage: result.perPage, total: result.total))
+        }
+    }
+
+    @Sendable func product(_ request: Request, context: Context) async throws -> Response {
+        let key = try context.parameters.require("slug")
+        let version = site.catalog.version.current
+        guard let product = try await PageController<Context>.findProduct(key, in: site.catalog) else {
+            throw ProblemDetails(.notFound, detail: "Товар «\(key)» не найден.")
+        }
+        return try site.cached("api:product:\(key)", version: version, request: request) {
+            try json(ProductDTO(product: product, baseURL: site.configuration.publicBaseURL))
+        }
+    }
+
+    private func json(_ value: some Encodable) throws -> RenderedResponse {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.withoutEscapingSlashes]
+        return RenderedResponse(body: ByteBuffer(bytes: try encoder.encode(value)), contentType: "application/json; charset=utf-8")
+    }
+
+    static func integer(_ raw: String?, name: String, default value: Int, range: ClosedRange<Int>) throws -> Int {
+        guard let raw, !raw.isEmpty else { return value }
+        guard let number = Int(raw), range.contains(number) else {
+            throw ProblemDetails(
+                .badRequest,
+                detail: "Параметр \(name) должен быть целым числом от \(range.lowerBound) до \(range.upperBound).",
+                errors: [name: "Допустимо от \(range.lowerBound) до \(range.upperBound)"])
+        }
+        return number
+    }
+}

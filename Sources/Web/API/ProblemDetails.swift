@@ -1,0 +1,31 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+
+/// An RFC 9457 `application/problem+json` error body.
+struct ProblemDetails: Error, Encodable {
+    var status: Int
+    var title: String
+    var detail: String
+    var type = "about:blank"
+    /// Field → message in Russian, for validation errors.
+    var errors: [String: String]?
+
+    init(_ status: HTTPResponse.Status, detail: String, errors: [String: String]? = nil) {
+        self.status = status.code
+        self.title = status.reasonPhrase
+        self.detail = detail
+        self.errors = errors
+    }
+
+    func response(headers extra: HTTPFields = [:]) -> Response {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let body = (try? encoder.encode(self)) ?? Data(#"{"status":500,"title":"Internal Server Error"}"#.utf8)
+        var headers = extra
+        headers[.contentType] = "application/problem+json"
+        headers[.cacheControl] = "no-store"
+        return Response(
+            status: HTTPResponse.Status(code: status), headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
+    }
+}

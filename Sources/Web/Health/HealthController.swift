@@ -1,0 +1,37 @@
+import Catalog
+import Foundation
+import Hummingbird
+
+/// `/healthz`: the process answers. `/readyz`: it can serve the catalog.
+struct HealthController<Context: RequestContext>: Sendable {
+    let site: Site
+
+    func addRoutes(to router: Router<Context>) {
+        router.get("/healthz") { _, _ in
+            Response(status: .ok, headers: [.contentType: "text/plain; charset=utf-8", .cacheControl: "no-store"], body: .init(byteBuffer: ByteBuffer(string: "ok\n")))
+        }
+        router.get("/readyz", use: ready)
+    }
+
+    struct Readiness: Encodable {
+        var status: String
+        var checks: [String: String]
+    }
+
+    @Sendable func ready(_ request: Request, context: Context) async throws -> Response {
+        var checks: [String: String] = [:]
+        var ready = true
+        do {
+            let index = try await site.catalog.index()
+            checks["catalog"] = "ok: \(index.products.count) products, \(index.categories.count) categories"
+        } catch {
+            ready = false
+            checks["catalog"] = "unavailable: \(error)"
+        }
+        let body = try JSONEncoder().encode(Readiness(status: ready ? "ready" : "not ready", checks: checks))
+        return Response(
+            status: ready ? .ok : .serviceUnavailable,
+            headers: [.contentType: "application/json", .cacheControl: "no-store"],
+            body: .init(byteBuffer: ByteBuffer(bytes: body)))
+    }
+}

@@ -1,0 +1,76 @@
+import Catalog
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+
+/// Turns every error into a page in the site's design (HTML routes) or a problem+json
+/// body (`/api/`, `/ingest/`, `/webhook/`): never a stack trace, never an internal message.
+struct ErrorPageMiddleware<Context: RequestContext>: RouterMiddleware {
+    let site: Site
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch let problem as ProblemDetails {
+            return problem.response()
+        } catch {
+            let status: HTTPResponse.Status
+            switch error {
+            case let error as any HTTPResponseError:
+                status = error.status
+            case is CatalogError:
+                // Directus failed and nothing was cached to fall back on.
+                status = .serviceUnavailable
+                site.logger.error("catalog unavailable", metadata: ["path": "\(request.uri.path)", "error": "\(error)"])
+            default:
+                status = .internalServerError
+                site.logger.error("request failed", metadata: ["path": "\(request.uri.path)", "error": "\(error)"])
+            }
+            if Self.isMachinePath(request.uri.path) {
+                return ProblemDetails(status, detail: Self.message(status)).response()
+            }
+            return errorPage(status, request: request)
+        }
+    }
+
+    static func isMachinePath(_ path: String) -> Bool {
+        ["/api/", "/ingest/", "/webhook/"].contains { path.hasPrefix($0) }
+    }
+
+    static func heading(_ status: HTTPResponse.Status) -> String {
+        switch status {
+        case .notFound: "Страница не найдена"
+        case .serviceUnavailable: "Каталог временно недоступен"
+        case .badRequest: "Некорректный запрос"
+        case .methodNotAllowed: "Метод не поддерживается"
+        default: "Что-то пошло не так"
+        }
+    }
+
+    static func message(_ status: HTTPResponse.Status) -> String {
+        switch status {
+        case .notFound: "Такой страницы нет. Возможно, товар снят с продажи или ссылка устарела."
+        case .serviceUnavailable: "Мы не можем загрузить каталог прямо сейчас. Попробуйте обновить страницу через минуту."
+        case .badRequest: "Запрос содержит ошибку. Проверьте адрес страницы."
+        case .methodNotAllowed: "Этот адрес не принимает такой запрос."
+        default: "Произошла ошибка на сервере. Мы уже знаем о ней; попробуйте ещё раз позже."
+        }
+    }
+
+    func errorPage(_ status: HTTPResponse.Status, request: Request) -> Response {
+        let page = ErrorPageModel(
+            layout: site.layout(
+                site.catalog.lastIndex, title: Self.heading(status), description: Self.message(status), canonicalPath: nil,
+                noindex: true),
+            heading: Self.heading(status), message: Self.message(status))
+        var headers = site.pageHeaders
+        headers[.contentType] = "text/html; charset=utf-8"
+        headers[.cacheControl] = "no-store"
+        if status == .serviceUnavailable { headers[.retryAfter] = "30" }
+        guard let rendered = try? site.renderer.render("error", page) else {
+            return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: Self.heading(status))))
+        }
+        return Response(status: status, headers: headers, body: .init(byteBuffer: rendered.body))
+    }
+}

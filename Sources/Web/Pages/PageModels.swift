@@ -1,0 +1,179 @@
+import Catalog
+import Foundation
+
+// Page models: plain values holding ready-to-print strings; the Mustache templates only
+// lay them out. swift-mustache reads stored properties only (through Mirror), so flags
+// the templates test are stored, and list emptiness is tested with `empty(list)`. Escaping is the templates' job (`{{…}}`), except for `descriptionHTML`,
+// which the sanitizer produced.
+
+/// What every page's layout needs.
+struct LayoutModel {
+    var title: String
+    var metaDescription: String
+    var canonicalURL: String?
+    var nav: [NavItem]
+    var noindex = false
+    var query = ""
+    var breadcrumbs: [Crumb] = []
+    var siteName = LayoutModel.siteName
+    var year = Calendar(identifier: .gregorian).component(.year, from: Date())
+
+    static let siteName = "ПромСтанок"
+}
+
+struct NavItem {
+    var name: String
+    var url: String
+    var active: Bool
+}
+
+struct Crumb {
+    var name: String
+    var url: String?
+}
+
+struct ProductCardModel {
+    var name: String
+    var url: String
+    var sku: String?
+    var priceText: String
+    var onRequest: Bool
+    var availability: String
+    var categoryName: String
+    var imageURL: String
+    var imageSrcset: String?
+    var imageAlt: String
+
+    init(_ product: Product) {
+        name = product.name
+        url = SiteURL.product(product)
+        sku = product.sku
+        priceText = product.price.text
+        onRequest = product.price.onRequest
+        availability = product.availability
+        categoryName = product.category?.name ?? CatalogNormalizer.noCategoryText
+        imageAlt = product.name
+        if let image = product.images.first {
+            imageURL = SiteURL.asset(image.fileID, preset: .card)
+            imageSrcset = "\(SiteURL.asset(image.fileID, preset: .thumb)) 160w, \(imageURL) 480w"
+        } else {
+            imageURL = SiteURL.placeholderImage
+            imageSrcset = nil
+        }
+    }
+}
+
+struct CategoryTileModel {
+    var name: String
+    var url: String
+    var countText: String
+    var children: [NavItem]
+}
+
+struct PaginationModel {
+    struct PageLink {
+        var number: Int
+        var url: String
+        var current: Bool
+    }
+
+    var pages: [PageLink]
+    var previousURL: String?
+    var nextURL: String?
+    var show: Bool
+
+    init(path: String, query: String, page: Page<Product>) {
+        pages = (1...page.pageCount).map { number in
+            PageLink(number: number, url: SiteURL.list(path, query: query, page: number), current: number == page.number)
+        }
+        previousURL = page.number > 1 ? SiteURL.list(path, query: query, page: page.number - 1) : nil
+        nextURL = page.number < page.pageCount ? SiteURL.list(path, query: query, page: page.number + 1) : nil
+        show = pages.count > 1
+    }
+}
+
+struct HomePageModel {
+    var layout: LayoutModel
+    var categories: [CategoryTileModel]
+    var newest: [ProductCardModel]
+}
+
+struct CatalogPageModel {
+    var layout: LayoutModel
+    var heading: String
+    var intro: String?
+    var countText: String
+    var subcategories: [NavItem]
+    var products: [ProductCardModel]
+    var emptyText: String
+    var pagination: PaginationModel
+    var query: String
+    var formAction: String
+}
+
+struct GalleryImageModel {
+    var fullURL: String
+    var thumbURL: String
+    var alt: String
+    var width: Int
+    var height: Int
+    var first: Bool
+}
+
+struct SpecRowModel {
+    var name: String
+    var value: String
+    var unit: String?
+}
+
+struct ProductPageModel {
+    var layout: LayoutModel
+    var name: String
+    var sku: String?
+    var categoryName: String
+    var categoryURL: String?
+    var priceText: String
+    var onRequest: Bool
+    var availability: String
+    var mainImage: GalleryImageModel
+    var gallery: [GalleryImageModel]
+    var hasGallery: Bool
+    var specs: [SpecRowModel]
+    var noSpecsText = Product.noSpecsText
+    var descriptionHTML: String
+    var hasDescription: Bool
+    var form: OrderFormModel
+}
+
+/// The order form (DESIGN §4); its POST handler arrives with the leads pipeline.
+struct OrderFormModel {
+    var action = SiteURL.order
+    var productID: String
+    var productName: String
+    var onRequest: Bool
+    var submitText: String
+    var privacyURL = SiteURL.privacy
+    var quantity = "1"
+}
+
+struct ErrorPageModel {
+    var layout: LayoutModel
+    var heading: String
+    var message: String
+}
+
+enum RussianPlural {
+    /// `1 товар`, `3 товара`, `25 товаров`.
+    static func form(_ count: Int, _ one: String, _ few: String, _ many: String) -> String {
+        let mod100 = count % 100
+        let mod10 = count % 10
+        if (11...14).contains(mod100) { return many }
+        if mod10 == 1 { return one }
+        if (2...4).contains(mod10) { return few }
+        return many
+    }
+
+    static func products(_ count: Int) -> String {
+        "\(count) \(form(count, "товар", "товара", "товаров"))"
+    }
+}
