@@ -63,14 +63,26 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
-        .testTarget(
-            name: "CatalogTests",
+        // Loopback fakes of the outside services, shared by the test targets.
+        .target(
+            name: "TestSupport",
             dependencies: [
                 "Catalog",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
             ],
+            path: "Tests/Support",
             resources: [.copy("Fixtures")],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "CatalogTests",
+            dependencies: [
+                "Catalog",
+                "TestSupport",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ],
             swiftSettings: strict
         ),
         .testTarget(
@@ -78,8 +90,10 @@ let package = Package(
             dependencies: [
                 "Web",
                 "Catalog",
+                "TestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
             swiftSettings: strict
         ),

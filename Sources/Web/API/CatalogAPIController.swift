@@ -69,7 +69,7 @@ struct CatalogAPIController<Context: RequestContext>: Sendable {
 
     private func json(_ value: some Encodable) throws -> RenderedResponse {
         let encoder = JSONEncoder()
-        encoder.outputFormatting = [.withoutEscapingSlashes]
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         return RenderedResponse(body: ByteBuffer(bytes: try encoder.encode(value)), contentType: "application/json; charset=utf-8")
     }
 

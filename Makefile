@@ -1,0 +1,33 @@
+# catalog-bff – the two commands a new developer needs are `make run` and `make test`.
+SWIFT ?= swift
+BIN := .build/debug/catalog-bff
+
+.PHONY: run test deps build release smoke clean
+
+## Build and serve the demo catalog on http://127.0.0.1:8080 (SQLite, mail to files).
+run: build
+	$(BIN) serve
+
+## Install what is missing, build, run every test.
+test: deps
+	$(SWIFT) build --build-tests
+	$(SWIFT) test
+	@$(MAKE) --no-print-directory smoke
+
+deps:
+	@scripts/install-deps.sh
+
+build: deps
+	$(SWIFT) build --product catalog-bff
+
+release: deps
+	$(SWIFT) build -c release --product catalog-bff
+
+## The binary itself: a bad setting stops start-up with exit code 2 and names the variable.
+smoke:
+	@out=$$(PORT=not-a-port $(BIN) serve 2>&1); code=$$?; \
+	  if [ $$code -ne 2 ] || ! echo "$$out" | grep -q "PORT"; then echo "smoke: expected exit 2 naming PORT, got $$code: $$out"; exit 1; fi; \
+	  echo "smoke: invalid PORT stops start-up with exit 2"
+
+clean:
+	rm -rf .build

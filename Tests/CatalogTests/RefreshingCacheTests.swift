@@ -1,0 +1,137 @@
+import Synchronization
+import Testing
+import TestSupport
+
+@testable import Catalog
+
+@Suite("Catalog cache: stale-while-revalidate, single flight")
+struct RefreshingCacheTests {
+    struct Upstream: Error {}
+
+    let clock = ManualClock()
+    let version = CatalogVersion()
+
+    func makeCache(fresh: Duration = .seconds(60), stale: Duration = .seconds(600)) -> RefreshingCache<String, String> {
+        RefreshingCache(policy: CachePolicy(fresh: fresh, stale: stale), clock: clock.cacheClock, version: version)
+    }
+
+    @Test("a fresh value is served without calling upstream")
+    func freshHit() async throws {
+        let cache = makeCache()
+        let calls = CallCounter()
+        for _ in 0..<5 {
+            let value = try await cache.value(for: "k") { calls.increment(); return "v" }
+            #expect(value == "v")
+        }
+        #expect(calls.value == 1)
+    }
+
+    @Test("concurrent misses on one key make one upstream request")
+    func singleFlight() async throws {
+        let cache = makeCache()
+        let calls = CallCounter()
+        let gate = AsyncStream<Void>.makeStream()
+        try await withThrowingTaskGroup(of: String.self) { group in
+            for _ in 0..<50 {
+                group.addTask {
+                    try await cache.value(for: "k") {
+                        calls.increment()
+                        for await _ in gate.stream {}  // hold the load open until all callers wait
+                        return "v"
+                    }
+                }
+            }
+            try await Task.sleep(for: .milliseconds(100))
+            gate.continuation.finish()
+            for try await value in group { #expect(value == "v") }
+        }
+        #expect(calls.value == 1)
+    }
+
+    @Test("a stale value is served at once while one background refresh runs")
+    func staleWhileRevalidate() async throws {
+        let cache = makeCache()
+        _ = try await cache.value(for: "k") { "old" }
+        clock.advance(by: .seconds(61))
+        let calls = CallCounter()
+        let refreshed = AsyncStream<Void>.makeStream()
+        let served = try await cache.value(for: "k") {
+            calls.increment()
+            refreshed.continuation.yield()
+            return "new"
+        }
+        #expect(served == "old")
+        for await _ in refreshed.stream { break }
+        try await Task.sleep(for: .milliseconds(20))
+        #expect(try await cache.value(for: "k") { "unused" } == "new")
+        #expect(calls.value == 1)
+    }
+
+    @Test("past the stale limit a request waits for the refresh")
+    func waitsWhenTooOld() async throws {
+        let cache = makeCache()
+        _ = try await cache.value(for: "k") { "old" }
+        clock.advance(by: .seconds(601))
+        #expect(try await cache.value(for: "k") { "new" } == "new")
+    }
+
+    @Test("stale-if-error: a failing refresh keeps serving the old value, and is reported")
+    func staleIfError() async throws {
+        let failures = CallCounter()
+        let cache = RefreshingCache<String, String>(
+            policy: CachePolicy(fresh: .seconds(60), stale: .seconds(600)), clock: clock.cacheClock, version: version
+        ) { _, _, hasStale in
+            #expect(hasStale)
+            failures.increment()
+        }
+        _ = try await cache.value(for: "k") { "good" }
+        clock.advance(by: .seconds(601))
+        #expect(try await cache.value(for: "k") { throw Upstream() } == "good")
+        #expect(cache.peek("k") == "good")
+        #expect(failures.value == 1)
+    }
+
+    @Test("an error with nothing cached reaches the caller; the next request tries again")
+    func missError() async throws {
+        let cache = makeCache()
+        await #expect(throws: Upstream.self) { try await cache.value(for: "k") { throw Upstream() } }
+        #expect(try await cache.value(for: "k") { "v" } == "v")
+    }
+
+    @Test("the version changes when a value changes or is removed, not on first load or same value")
+    func versioning() async throws {
+        let cache = makeCache(fresh: .zero, stale: .seconds(600))
+        let start = version.current
+        _ = try await cache.value(for: "k") { "a" }
+        #expect(version.current == start)
+        _ = try await cache.value(for: "k") { "a" }  // refresh to the same value
+        try await Task.sleep(for: .milliseconds(20))
+        #expect(version.current == start)
+        _ = try await cache.value(for: "k") { "b" }
+        try await Task.sleep(for: .milliseconds(20))
+        #expect(version.current == start + 1)
+        cache.remove("k")
+        #expect(version.current == start + 2)
+    }
+
+    @Test("a removed key is loaded again")
+    func removal() async throws {
+        let cache = makeCache()
+        _ = try await cache.value(for: "k") { "a" }
+        cache.remove("k")
+        #expect(try await cache.value(for: "k") { "b" } == "b")
+    }
+
+    @Test("the number of keys is bounded")
+    func bounded() async throws {
+        let cache = RefreshingCache<String, String>(
+            policy: CachePolicy(maxEntries: 3), clock: clock.cacheClock, version: version)
+        for key in ["a", "b", "c", "d", "e"] {
+            _ = try await cache.value(for: key) { key }
+            clock.advance(by: .seconds(1))
+        }
+        #expect(cache.count == 3)
+        #expect(cache.peek("a") == nil)
+        #expect(cache.peek("e") == "e")
+    }
+}

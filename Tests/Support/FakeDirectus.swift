@@ -1,0 +1,314 @@
+import Catalog
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Synchronization
+
+/// A loopback Directus that serves `Fixtures/directus` the way Directus 10/11 does:
+/// `{"data":…}` envelopes, `fields` projection with relation expansion, `filter[f][_eq]`,
+/// `limit`/`page`/`meta`, the Public role (published rows only) versus a static token,
+/// 401 for an unknown token, 403 for anything missing or hidden, content versions.
+/// Tests can change rows and make the next responses fail.
+public final class FakeDirectus: Sendable {
+    public static let serviceToken = "fake-directus-service-token"
+
+    public struct Fault: Sendable {
+        public var status: Int
+        public var body: String
+        public var headers: [(String, String)]
+        public var delay: Duration
+
+        public init(status: Int, body: String, headers: [(String, String)] = [], delay: Duration = .zero) {
+            self.status = status
+            self.body = body
+            self.headers = headers
+            self.delay = delay
+        }
+
+        public static let unavailable = Fault(
+            status: 503,
+            body: #"{"errors":[{"message":"Service \"database\" is unavailable. Connection refused.","extensions":{"code":"SERVICE_UNAVAILABLE","service":"database","reason":"Connection refused"}}]}"#)
+        public static let rateLimited = Fault(
+            status: 429,
+            body: #"{"errors":[{"message":"Too many requests, retry after 1s.","extensions":{"code":"REQUESTS_EXCEEDED","limit":50,"reset":"2026-11-25T11:49:30.000Z"}}]}"#,
+            headers: [("Retry-After", "1")])
+        public static let garbage = Fault(status: 200, body: "<html><body>Bad gateway</body></html>")
+        public static func slow(_ delay: Duration) -> Fault {
+            Fault(status: 0, body: "", delay: delay)
+        }
+    }
+
+    public struct RecordedRequest: Sendable {
+        public var path: String
+        public var query: [String: String]
+        public var authorization: String?
+    }
+
+    struct State {
+        var rows: [String: [JSONValue]]
+        var versions: [JSONValue]
+        var faults: [Fault] = []
+        var requests: [RecordedRequest] = []
+    }
+
+    private let state: Mutex<State>
+    private let schema: JSONValue
+
+    public init() throws {
+        guard let directory = Bundle.module.url(forResource: "Fixtures/directus", withExtension: nil) else {
+            throw HTTPError(.internalServerError, message: "fixtures missing")
+        }
+        func load(_ name: String) throws -> JSONValue {
+            try JSONParser.parse(Data(contentsOf: directory.appendingPathComponent(name)))
+        }
+        var rows: [String: [JSONValue]] = [:]
+        for collection in ["products", "categories", "products_files", "directus_files"] {
+            rows[collection] = try load("\(collection).json").array ?? []
+        }
+        schema = try load("_schema.json")
+        state = Mutex(State(rows: rows, versions: try load("directus_versions.json").array ?? []))
+    }
+
+    // MARK: - Test controls
+
+    /// The next requests answer with these faults, one each, in order.
+    public func fail(_ faults: Fault...) {
+        state.withLock { $0.faults.append(contentsOf: faults) }
+    }
+
+    public var requests: [RecordedRequest] { state.withLock { $0.requests } }
+
+    public func requestCount(pathPrefix: String = "/items/") -> Int {
+        state.withLock { $0.requests.filter { $0.path.hasPrefix(pathPrefix) }.count }
+    }
+
+    public func resetRequests() {
+        state.withLock { $0.requests.removeAll() }
+    }
+
+    /// Sets one column of a row, as an editor saving in Directus would.
+    public func update(_ collection: String, id: Int, field: String, to value: JSONValue) {
+        state.withLock { state in
+            guard var rows = state.rows[collection], let index = rows.firstIndex(where: { $0["id"]?.int == id }),
+                case .object(var pairs) = rows[index]
+            else { return }
+            if let position = pairs.firstIndex(where: { $0.key == field }) {
+                pairs[position].value = value
+            } else {
+                pairs.append((field, value))
+            }
+            rows[index] = .object(pairs)
+            state.rows[collection] = rows
+        }
+    }
+
+    // MARK: - Server
+
+    public func run<Value: Sendable>(_ body: @Sendable (_ baseURL: String) async throws -> Value) async throws -> Value {
+        let router = Router()
+        router.get("/items/:collection") { request, context in
+            try await self.respond(request, context: context, item: nil)
+        }
+        router.get("/items/:collection/:id") { request, context in
+            try await self.respond(request, context: context, item: try context.parameters.require("id"))
+        }
+        return try await LoopbackServer.run(router, label: "fake-directus", body)
+    }
+
+    private enum Role { case publicRole, service }
+
+    private struct Failure: Error {
+        var status: Int
+        var code: String
+        var message: String
+    }
+
+    private func respond(_ request: Request, context: BasicRequestContext, item: String?) async throws -> Response {
+        let collection = try context.parameters.require("collection")
+        var query: [String: String] = [:]
+        for (key, value) in request.uri.queryParameters {
+            query[String(key).removingPercentEncoding ?? String(key)] = String(value)
+        }
+        let authorization = request.headers[.authorization]
+        let fault = state.withLock { state -> Fault? in
+            state.requests.append(RecordedRequest(path: request.uri.path, query: query, authorization: authorization))
+            return state.faults.isEmpty ? nil : state.faults.removeFirst()
+        }
+        if let fault {
+            if fault.delay > .zero { try await Task.sleep(for: fault.delay) }
+            if fault.status > 0 {
+                var headers: HTTPFields = [.contentType: "application/json; charset=utf-8"]
+                for (name, value) in fault.headers { headers[HTTPField.Name(name)!] = value }
+                return Response(
+                    status: .init(code: fault.status), headers: headers, body: .init(byteBuffer: ByteBuffer(string: fault.body)))
+            }
+        }
+        do {
+            let role = try self.role(authorization)
+            let body = try state.withLock { state in
+                try self.answer(collection: collection, item: item, query: query, role: role, state: state)
+            }
+            return Response(
+                status: .ok, headers: [.contentType: "application/json; charset=utf-8"],
+                body: .init(byteBuffer: ByteBuffer(string: body.serialized)))
+        } catch let failure as Failure {
+            let body = JSONValue.object([
+                ("errors", .array([.object([("message", .string(failure.message)), ("extensions", .object([("code", .string(failure.code))]))])]))
+            ])
+            return Response(
+                status: .init(code: failure.status), headers: [.contentType: "application/json; charset=utf-8"],
+                body: .init(byteBuffer: ByteBuffer(string: body.serialized)))
+        }
+    }
+
+    private static let forbidden = Failure(status: 403, code: "FORBIDDEN", message: "You don't have permission to access this.")
+
+    private func role(_ authorization: String?) throws -> Role {
+        guard let authorization else { return .publicRole }
+        guard authorization == "Bearer \(Self.serviceToken)" else {
+            throw Failure(status: 401, code: "INVALID_CREDENTIALS", message: "Invalid user credentials.")
+        }
+        return .service
+    }
+
+    private func answer(collection: String, item: String?, query: [String: String], role: Role, state: State) throws -> JSONValue {
+        guard ["products", "categories"].contains(collection), let all = state.rows[collection] else { throw Self.forbidden }
+        // The Public role may read published rows only; Directus hides the rest silently in
+        // lists and answers 403 for them as items.
+        let readable = all.filter { role == .service || $0["status"]?.string == "published" }
+        let fields = Self.fieldTree(query["fields"] ?? "*")
+
+        if let item {
+            guard var row = readable.first(where: { $0["id"].map(Self.text) == item }) else { throw Self.forbidden }
+            if let version = query["version"], !version.isEmpty {
+                guard role == .service,
+                    let delta = state.versions.first(where: {
+                        $0["key"]?.string == version && $0["collection"]?.string == collection && $0["item"]?.string == item
+                    })?["delta"], case .object(let changes) = delta, case .object(var pairs) = row
+                else { throw Self.forbidden }
+                for change in changes {
+                    if let index = pairs.firstIndex(where: { $0.key == change.key }) {
+                        pairs[index].value = change.value
+                    } else {
+                        pairs.append(change)
+                    }
+                }
+                row = .object(pairs)
+            }
+            return .object([("data", try project(row, collection: collection, fields: fields, state: state))])
+        }
+
+        var filters: [(String, String)] = []
+        for (key, value) in query where key.hasPrefix("filter[") {
+            let parts = key.dropFirst("filter[".count).dropLast().components(separatedBy: "][")
+            guard parts.count == 2, parts[1] == "_eq" else {
+                throw Failure(status: 400, code: "INVALID_QUERY", message: "Invalid query. Unsupported filter \(key).")
+            }
+            filters.append((parts[0], value))
+        }
+        let matching = readable.filter { row in filters.allSatisfy { field, value in row[field].map(Self.text) == value } }
+        var selected = matching
+        let limit = Int(query["limit"] ?? "100") ?? 100
+        if limit >= 0 {
+            let page = max(1, Int(query["page"] ?? "1") ?? 1)
+            selected = Array(matching.dropFirst((page - 1) * limit).prefix(limit))
+        }
+        var envelope: [(key: String, value: JSONValue)] = [
+            ("data", .array(try selected.map { try project($0, collection: collection, fields: fields, state: state) }))
+        ]
+        if let meta = query["meta"] {
+            var values: [(key: String, value: JSONValue)] = []
+            if meta.contains("total_count") || meta == "*" { values.append(("total_count", .number(Decimal(readable.count)))) }
+            if meta.contains("filter_count") || meta == "*" { values.append(("filter_count", .number(Decimal(matching.count)))) }
+            envelope.append(("meta", .object(values)))
+        }
+        return .object(envelope)
+    }
+
+    static func text(_ value: JSONValue) -> String {
+        switch value {
+        case .string(let text): text
+        case .null: "null"
+        default: value.serialized
+        }
+    }
+
+    /// `*,category.*,images.directus_files_id.id` → nested field names.
+    final class FieldTree {
+        var children: [String: FieldTree] = [:]
+        var order: [String] = []
+
+        func child(_ name: String) -> FieldTree {
+            if let existing = children[name] { return existing }
+            let node = FieldTree()
+            children[name] = node
+            order.append(name)
+            return node
+        }
+    }
+
+    static func fieldTree(_ fields: String) -> FieldTree {
+        let root = FieldTree()
+        for path in fields.split(separator: ",") {
+            var node = root
+            for part in path.split(separator: ".") { node = node.child(String(part)) }
+        }
+        return root
+    }
+
+    private func project(_ row: JSONValue, collection: String, fields: FieldTree, state: State) throws -> JSONValue {
+        guard case .object(let columns) = row else { return row }
+        let m2o = schema[collection]?["m2o"]
+        let o2m = schema[collection]?["o2m"]
+        var result: [(key: String, value: JSONValue)] = []
+        func set(_ key: String, _ value: JSONValue) {
+            if let index = result.firstIndex(where: { $0.key == key }) { result[index].value = value } else { result.append((key, value)) }
+        }
+        let wildcard = fields.children["*"] != nil
+        if wildcard {
+            for column in columns { set(column.key, column.value) }
+            if case .object(let aliases) = o2m {
+                for alias in aliases { set(alias.key, junctionIDs(row, alias: alias.value, state: state)) }
+            }
+        }
+        for name in fields.order where name != "*" {
+            let sub = fields.children[name]!
+            if let related = m2o?[name]?.string {
+                let key = row[name] ?? .null
+                if sub.order.isEmpty || key.isNull {
+                    set(name, key)
+                } else if let target = state.rows[related]?.first(where: { $0["id"] == key }) {
+                    set(name, try project(target, collection: related, fields: sub, state: state))
+                } else {
+                    set(name, key)
+                }
+            } else if let alias = o2m?[name] {
+                if sub.order.isEmpty {
+                    set(name, junctionIDs(row, alias: alias, state: state))
+                } else {
+                    let junction = alias["collection"]?.string ?? ""
+                    set(name, .array(try junctionRows(row, alias: alias, state: state).map {
+                        try project($0, collection: junction, fields: sub, state: state)
+                    }))
+                }
+            } else if let value = columns.first(where: { $0.key == name })?.value {
+                set(name, value)
+            } else if !wildcard {
+                // Asking explicitly for a field that does not exist is a 403 in Directus.
+                throw Self.forbidden
+            }
+        }
+        return .object(result)
+    }
+
+    private func junctionRows(_ row: JSONValue, alias: JSONValue, state: State) -> [JSONValue] {
+        guard let collection = alias["collection"]?.string, let field = alias["field"]?.string else { return [] }
+        return (state.rows[collection] ?? [])
+            .filter { $0[field] == row["id"] }
+            .sorted { ($0["sort"]?.int ?? 0) < ($1["sort"]?.int ?? 0) }
+    }
+
+    private func junctionIDs(_ row: JSONValue, alias: JSONValue, state: State) -> JSONValue {
+        .array(junctionRows(row, alias: alias, state: state).compactMap { $0["id"] })
+    }
+}

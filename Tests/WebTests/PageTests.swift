@@ -1,0 +1,222 @@
+import Catalog
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Testing
+import TestSupport
+
+@Suite("Site pages on the demo catalog")
+struct PageTests {
+    static let nbsp = "\u{00A0}"
+
+    @Test("the home page lists categories and products")
+    func home() async throws {
+        try await withApp { client in
+            let response = try await client.execute(uri: "/", method: .get)
+            #expect(response.status == .ok)
+            #expect(response.headers[.contentType] == "text/html; charset=utf-8")
+            #expect(response.text.contains("Токарные станки"))
+            #expect(response.text.contains("Токарно-винторезные станки"))
+            #expect(response.text.contains(#"class="card""#))
+            #expect(response.text.contains(#"<html lang="ru">"#))
+        }
+    }
+
+    @Test("a product page shows price, specs, gallery, breadcrumbs and the order form")
+    func product() async throws {
+        try await withApp { client in
+            let response = try await client.execute(uri: "/product/tokarnyj-stanok-chpu-ck6150", method: .get)
+            #expect(response.status == .ok)
+            let html = response.text
+            #expect(html.contains("<h1>Токарный станок с ЧПУ CK6150</h1>"))
+            #expect(html.contains("1\(Self.nbsp)250\(Self.nbsp)000\(Self.nbsp)₽"))
+            #expect(html.contains("<th scope=\"row\">Частота вращения шпинделя</th><td>45–1800 об/мин</td>"))
+            #expect(html.contains("/assets/d3e10000-0000-4000-8000-000000000002?preset=thumb"))
+            #expect(html.contains(#"<a href="/catalog/tokarnye-stanki">Токарные станки</a>"#))
+            for field in ["product_id", "name", "phone", "email", "company", "quantity", "comment", "consent", "website",
+                "utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content"]
+            {
+                #expect(html.contains("name=\"\(field)\""), "form field \(field)")
+            }
+            #expect(html.contains(#"<form class="order-form" id="order" action="/order" method="post""#))
+            #expect(html.contains(#"href="/privacy""#))
+            #expect(html.contains(#"<link rel="canonical" href="http://127.0.0.1:8080/product/tokarnyj-stanok-chpu-ck6150">"#))
+        }
+    }
+
+    @Test("edge cases read sensibly: price on request, no specs, no image, no category, no availability")
+    func edgeCases() async throws {
+        try await withApp { client in
+            let onRequest = try await client.execute(uri: "/product/tokarnyj-centr-tck46", method: .get).text
+            #expect(onRequest.contains("Цена по запросу"))
+            #expect(onRequest.contains("Запросить цену"))
+            #expect(onRequest.contains("Под заказ"))
+            let noSpecs = try await client.execute(uri: "/product/frezernyj-stanok-x6132", method: .get).text
+            #expect(noSpecs.contains("Характеристики уточняйте у менеджера"))
+            let noImage = try await client.execute(uri: "/product/radialno-sverlilnyj-stanok-2k52", method: .get).text
+            #expect(noImage.contains("/img/placeholder.svg"))
+            let noCategory = try await client.execute(uri: "/product/lentochnopilnyj-stanok-bs-315g", method: .get).text
+            #expect(noCategory.contains("Без категории"))
+            let sanitized = try await client.execute(uri: "/product/press-gidravlicheskij-y41-63", method: .get).text
+            #expect(!sanitized.contains("alert('xss')"))
+            #expect(!sanitized.contains("onclick"))
+        }
+    }
+
+    @Test("no page shows null, NaN, a zero price or template leftovers")
+    func noBlanks() async throws {
+        let index = try await Catalog(source: DemoCatalogSource(), logger: .init(label: "t")).index()
+        let paths = ["/", "/catalog"] + index.categories.map(\.path) + index.products.map { "/product/\($0.pathKey)" }
+        try await withApp { client in
+            for path in paths {
+                let response = try await client.execute(uri: path, method: .get)
+                #expect(response.status == .ok, "\(path)")
+                let html = response.text
+                for bad in ["null", "NaN", ">0\(Self.nbsp)₽", "{{", "Optional("] {
+                    #expect(!html.contains(bad), "\(path) contains \(bad)")
+                }
+            }
+        }
+    }
+
+    @Test("a numeric id redirects to the slug; a product without a slug lives at its id")
+    func idRedirect() async throws {
+        try await withApp { client in
+            let redirect = try await client.execute(uri: "/product/1", method: .get)
+            #expect(redirect.status == .movedPermanently)
+            #expect(redirect.headers[.location] == "/product/tokarnyj-stanok-chpu-ck6150")
+            let noSlug = try await client.execute(uri: "/product/21", method: .get)
+            #expect(noSlug.status == .ok)
+            #expect(noSlug.text.contains("Настольный токарный станок TL-250"))
+            #expect(noSlug.text.contains("2\(Self.nbsp)150\(Self.nbsp)$"))
+        }
+    }
+
+    @Test("unknown pages, drafts and out-of-range pages answer with the 404 page")
+    func notFound() async throws {
+        try await withApp { client in
+            for path in ["/product/no-such-thing", "/product/tokarnyj-stanok-chpu-ck6180", "/product/20", "/catalog/nope",
+                "/catalog?page=99", "/nothing/here"]
+            {
+                let response = try await client.execute(uri: path, method: .get)
+                #expect(response.status == .notFound, "\(path)")
+                #expect(response.text.contains("Страница не найдена"), "\(path)")
+                #expect(response.text.contains(#"<meta name="robots" content="noindex">"#))
+            }
+        }
+    }
+
+    @Test("a category lists its subcategories' products; search folds case and ё")
+    func categoryAndSearch() async throws {
+        try await withApp { client in
+            let category = try await client.execute(uri: "/catalog/tokarnye-stanki", method: .get).text
+            #expect(category.contains("Токарно-винторезный станок 16К20"))
+            #expect(category.contains("Токарный станок с ЧПУ CK6150"))
+            #expect(category.contains(#"href="/catalog/tokarnye-stanki-chpu""#))
+            let search = try await client.execute(uri: "/catalog?q=%D0%9F%D0%A0%D0%95%D0%A1%D0%A1", method: .get).text
+            #expect(search.contains("Пресс гидравлический Y41-63"))
+            #expect(!search.contains("Токарный станок с ЧПУ CK6150"))
+            #expect(search.contains(#"value="ПРЕСС""#))
+            let saw = try await client.execute(uri: "/catalog?q=%D0%BB%D0%B5%D0%BD%D1%82%D0%BE%D1%87%D0%BD%D0%BE%D0%BF%D0%B8%D0%BB%D1%8C%D0%BD%D1%8B%D0%B9", method: .get).text
+            #expect(saw.contains("BS-712N"))
+        }
+    }
+
+    @Test("editor text is escaped in pages")
+    func escaping() async throws {
+        let source = StubCatalogSource(
+            categories: [CategoryRecord(id: 1, name: "<b>Кат</b>", slug: "kat")],
+            products: [
+                ProductRecord(
+                    id: 1, name: "Станок <script>alert(1)</script> «Тёма»", slug: "s", sku: "\"><img src=x>",
+                    price: .string("100"), category: CategoryRecord(id: 1, name: "<b>Кат</b>", slug: "kat"),
+                    specs: .array([.object([("name", .string("<i>имя</i>")), ("value", .string("a&b"))])]))
+            ])
+        try await withApp(source: source) { client in
+            let html = try await client.execute(uri: "/product/s", method: .get).text
+            #expect(!html.contains("<script>alert(1)"))
+            #expect(html.contains("Станок &lt;script&gt;alert(1)&lt;/script&gt; «Тёма»"))
+            #expect(!html.contains("<img src=x>"))
+            #expect(html.contains("&lt;i&gt;имя&lt;/i&gt;"))
+            #expect(html.contains("a&amp;b"))
+            #expect(!html.contains("<b>Кат</b>"))
+            let search = try await client.execute(uri: "/catalog?q=%22%3E%3Cscript%3E", method: .get).text
+            #expect(!search.contains("\"><script>"))
+        }
+    }
+
+    @Test("a warm page makes no upstream call and is served from rendered bytes")
+    func warm() async throws {
+        let demo = try DemoCatalogSource()
+        let source = StubCatalogSource(
+            categories: try await demo.fetchCategories(), products: try await demo.fetchProducts())
+        try await withApp(source: source) { client in
+            let first = try await client.execute(uri: "/product/tokarnyj-stanok-chpu-ck6150", method: .get)
+            let callsAfterFirst = source.calls
+            for _ in 0..<10 {
+                let again = try await client.execute(uri: "/product/tokarnyj-stanok-chpu-ck6150", method: .get)
+                #expect(again.body == first.body)
+            }
+            _ = try await client.execute(uri: "/", method: .get)
+            _ = try await client.execute(uri: "/", method: .get)
+            #expect(source.calls == callsAfterFirst)
+        }
+    }
+
+    @Test("an unchanged page answers 304 to If-None-Match")
+    func etag() async throws {
+        try await withApp { client in
+            let first = try await client.execute(uri: "/catalog", method: .get)
+            let etag = try #require(first.headers[.eTag])
+            let second = try await client.execute(uri: "/catalog", method: .get, headers: [.ifNoneMatch: etag])
+            #expect(second.status == .notModified)
+            #expect(second.body.readableBytes == 0)
+        }
+    }
+
+    @Test("Directus down with nothing cached gives the 503 page; with a cached copy the page still works")
+    func upstreamFailure() async throws {
+        let source = StubCatalogSource(categories: [CategoryRecord(id: 1, name: "Прессы", slug: "pressy")])
+        source.setFailing(true)
+        try await withApp(source: source) { client in
+            let down = try await client.execute(uri: "/", method: .get)
+            #expect(down.status == .serviceUnavailable)
+            #expect(down.text.contains("Каталог временно недоступен"))
+            #expect(!down.text.contains("stub is failing"))
+            source.setFailing(false)
+            #expect(try await client.execute(uri: "/", method: .get).status == .ok)
+            source.setFailing(true)
+            #expect(try await client.execute(uri: "/", method: .get).status == .ok)
+            let ready = try await client.execute(uri: "/readyz", method: .get)
+            #expect(ready.status == .ok)
+        }
+    }
+
+    @Test("security headers are set on pages, static files are served from public/")
+    func headersAndStatic() async throws {
+        try await withApp { client in
+            let page = try await client.execute(uri: "/", method: .get)
+            #expect(page.headers[.contentSecurityPolicy]?.contains("frame-ancestors 'self'") == true)
+            #expect(page.headers[.xContentTypeOptions] == "nosniff")
+            let css = try await client.execute(uri: "/css/site.css", method: .get)
+            #expect(css.status == .ok)
+            #expect(css.headers[.contentType]?.hasPrefix("text/css") == true)
+            let health = try await client.execute(uri: "/healthz", method: .get)
+            #expect(health.status == .ok)
+        }
+    }
+
+    @Test("demo images come through /assets with named presets only")
+    func assets() async throws {
+        try await withApp { client in
+            let image = try await client.execute(uri: "/assets/d3e10000-0000-4000-8000-000000000001?preset=card", method: .get)
+            #expect(image.status == .ok)
+            #expect(image.headers[.contentType] == "image/svg+xml")
+            #expect(try await client.execute(uri: "/assets/d3e10000-0000-4000-8000-000000000001?preset=huge", method: .get).status == .notFound)
+            let missing = try await client.execute(uri: "/assets/d3e10000-0000-4000-8000-00000000ffff?preset=card", method: .get)
+            #expect(missing.status == .found)
+            #expect(missing.headers[.location] == "/img/placeholder.svg")
+        }
+    }
+}
