@@ -67,26 +67,6 @@ public final class Catalog: Sendable {
         }
     }
 
-    /// Drops cached data; the next request loads it again (Directus webhook).
-    public func invalidateProducts(ids: [Int]) {
-        items.removeAll { key in
-            if case .id(let id) = key { return ids.contains(id) }
-            return false
-        }
-        // A slug key cannot be matched to an id without its value; drop the slug keys
-        // whose cached product has one of the ids.
-        items.removeAll { key in
-            guard case .slug = key, let cached = items.peek(key), let product = cached else { return false }
-            return ids.contains(product.id)
-        }
-        lists.remove(.products)
-    }
-
-    public func invalidateAll() {
-        items.removeAll()
-        lists.removeAll()
-    }
-
     private func categories() async throws -> [Category] {
         let source = source
         let value = try await lists.value(for: .categories) {

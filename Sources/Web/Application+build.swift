@@ -36,8 +36,7 @@ public func makeCatalogSource(configuration: AppConfiguration, logger: Logger) t
 func buildRouter(site: Site) -> Router<BasicRequestContext> {
     let router = Router()
     router.add(middleware: ErrorPageMiddleware(site: site))
-    router.add(
-        middleware: FileMiddleware(site.configuration.publicDirectory, cacheControl: .init([(MediaType(type: .any), [.maxAge(3600), .public])]), searchForIndexHtml: false, logger: site.logger))
+    router.add(middleware: StaticFilesMiddleware(directory: site.configuration.publicDirectory, logger: site.logger))
     HealthController(site: site).addRoutes(to: router)
     PageController(site: site).addRoutes(to: router)
     CatalogAPIController(site: site).addRoutes(to: router)

@@ -19,7 +19,8 @@ struct Site: Sendable {
         self.renderer = renderer
         self.configuration = configuration
         self.logger = logger
-        cache = RenderedCache()
+        // A page's catalog inputs are looked at again at least this often.
+        cache = RenderedCache(recheckInterval: min(.seconds(1), configuration.catalogFresh))
         // Images may be redirected to Directus' asset host; nothing else leaves this origin.
         var imageSources = "'self' data:"
         if let directus = configuration.directusURL, let url = URL(string: directus), let scheme = url.scheme, let host = url.host {
@@ -37,32 +38,62 @@ struct Site: Sendable {
         configuration.publicBaseURL + path
     }
 
-    /// A response from rendered bytes; answers 304 when the browser already has them.
-    func response(_ rendered: RenderedResponse, for request: Request, status: HTTPResponse.Status = .ok, cacheControl: String = "no-cache")
-        -> Response
-    {
+    /// What a page handler found: data to render, or a response that is not cached (a redirect).
+    enum Prepared<Input> {
+        case input(Input)
+        case response(Response)
+    }
+
+    /// Serves `key` from the rendered cache, or reads the page's data through the catalog
+    /// (`prepare`) and renders it once for this catalog version. A nil key is never cached
+    /// (search results: every query would be a new key).
+    func cached<Input>(
+        _ key: String?, request: Request, prepare: () async throws -> Prepared<Input>,
+        render: (Input) throws -> RenderedResponse
+    ) async throws -> Response {
+        // The version is read before the data, so a change during the read is never
+        // stored under the old version.
+        let version = catalog.version.current
+        let now = ContinuousClock.now
+        var previous: RenderedResponse?
+        if let key {
+            switch cache.get(key, version: version, now: now) {
+            case .fresh(let hit): return response(hit, for: request)
+            case .recheck(let hit): previous = hit
+            case .miss: break
+            }
+        }
+        let input: Input
+        switch try await prepare() {
+        case .response(let response): return response
+        case .input(let value): input = value
+        }
+        if let key, let previous, catalog.version.current == version {
+            cache.touch(key, version: version, now: now)
+            return response(previous, for: request)
+        }
+        let rendered = finish(try render(input))
+        if let key { cache.put(key, version: version, now: now, rendered) }
+        return response(rendered, for: request)
+    }
+
+    /// Builds the full header set of a rendered response once.
+    func finish(_ rendered: RenderedResponse, cacheControl: String = "no-cache") -> RenderedResponse {
+        var finished = rendered
         var headers = rendered.contentType.hasPrefix("text/html") ? pageHeaders : [:]
         headers[.contentType] = rendered.contentType
         headers[.cacheControl] = cacheControl
-        guard status == .ok else {
-            return Response(status: status, headers: headers, body: .init(byteBuffer: rendered.body))
-        }
         headers[.eTag] = rendered.etag
-        if let match = request.headers[.ifNoneMatch], match.split(separator: ",").contains(where: { $0.trimmingCharacters(in: .whitespaces) == rendered.etag }) {
-            return Response(status: .notModified, headers: headers)
-        }
-        return Response(status: .ok, headers: headers, body: .init(byteBuffer: rendered.body))
+        finished.headers = headers
+        return finished
     }
 
-    /// Serves `key` from the rendered cache, or renders it once for this catalog version.
-    /// `version` must be read before the data the page is built from.
-    func cached(_ key: String?, version: UInt64, request: Request, render: () throws -> RenderedResponse) rethrows -> Response {
-        if let key, let hit = cache.get(key, version: version) {
-            return response(hit, for: request)
+    /// A 200 from finished bytes, or 304 when the browser already has them.
+    func response(_ rendered: RenderedResponse, for request: Request) -> Response {
+        if let match = request.headers[.ifNoneMatch], match.contains(rendered.etag) {
+            return Response(status: .notModified, headers: rendered.headers)
         }
-        let rendered = try render()
-        if let key { cache.put(key, version: version, rendered) }
-        return response(rendered, for: request)
+        return Response(status: .ok, headers: rendered.headers, body: .init(byteBuffer: rendered.body))
     }
 
     /// Navigation for the layout: top-level categories.

@@ -164,6 +164,25 @@ struct PageTests {
         }
     }
 
+    @Test("a price changed in Directus shows up once the cached copy is stale and refreshed")
+    func refreshAfterStale() async throws {
+        let category = CategoryRecord(id: 1, name: "Прессы", slug: "pressy")
+        let product: @Sendable (String) -> ProductRecord = { price in
+            ProductRecord(id: 1, name: "Пресс", slug: "press", price: .string(price), category: category)
+        }
+        let source = StubCatalogSource(categories: [category], products: [product("100000")])
+        try await withApp(source: source, environment: ["CATALOG_FRESH_SECONDS": "0"]) { client in
+            #expect(try await client.execute(uri: "/product/press", method: .get).text.contains("100\u{00A0}000\u{00A0}₽"))
+            source.setProducts([product("120000")])
+            var updated = false
+            for _ in 0..<50 where !updated {
+                updated = try await client.execute(uri: "/product/press", method: .get).text.contains("120\u{00A0}000\u{00A0}₽")
+                if !updated { try await Task.sleep(for: .milliseconds(20)) }
+            }
+            #expect(updated)
+        }
+    }
+
     @Test("an unchanged page answers 304 to If-None-Match")
     func etag() async throws {
         try await withApp { client in

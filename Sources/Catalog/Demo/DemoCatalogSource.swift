@@ -10,8 +10,8 @@ import Foundation
 public struct DemoCatalogSource: CatalogSource {
     let categories: [CategoryRecord]
     let products: [ProductRecord]
-    let files: [String: FileRecord]
-    let directory: URL
+    /// Demo images, read once at start-up: file id → bytes and media type.
+    let images: [String: (bytes: [UInt8], type: String)]
 
     public init() throws {
         guard let directory = Bundle.module.url(forResource: "data", withExtension: nil) else {
@@ -21,7 +21,6 @@ public struct DemoCatalogSource: CatalogSource {
     }
 
     init(directory: URL) throws {
-        self.directory = directory
         func rows(_ name: String) throws -> [JSONValue] {
             let data = try Data(contentsOf: directory.appendingPathComponent(name))
             guard let rows = try JSONParser.parse(data)["data"]?.array else {
@@ -31,9 +30,13 @@ public struct DemoCatalogSource: CatalogSource {
         }
         categories = try rows("categories.json").compactMap(CategoryRecord.init(json:))
         products = try rows("products.json").compactMap(ProductRecord.init(json:))
-        files = Dictionary(
-            try rows("files.json").compactMap { FileRecord(json: $0) }.map { ($0.id, $0) },
-            uniquingKeysWith: { first, _ in first })
+        var images: [String: (bytes: [UInt8], type: String)] = [:]
+        for file in try rows("files.json").compactMap({ FileRecord(json: $0) }) {
+            guard let name = file.filenameDisk else { continue }
+            let bytes = try Data(contentsOf: directory.appendingPathComponent("images").appendingPathComponent(name))
+            images[file.id] = (Array(bytes), file.type ?? "application/octet-stream")
+        }
+        self.images = images
     }
 
     public func fetchCategories() async throws(CatalogError) -> [CategoryRecord] {
@@ -55,9 +58,7 @@ public struct DemoCatalogSource: CatalogSource {
 
     /// Demo images are SVG drawings, the same at every preset.
     public func asset(fileID: String, preset: ImagePreset) async throws(CatalogError) -> AssetLocation {
-        guard let file = files[fileID], let name = file.filenameDisk,
-            let bytes = try? Data(contentsOf: directory.appendingPathComponent("images").appendingPathComponent(name))
-        else { return .notFound }
-        return .local(bytes: Array(bytes), contentType: file.type ?? "application/octet-stream")
+        guard let image = images[fileID] else { return .notFound }
+        return .local(bytes: image.bytes, contentType: image.type)
     }
 }

@@ -16,9 +16,9 @@ struct CatalogAPIController<Context: RequestContext>: Sendable {
     }
 
     @Sendable func categories(_ request: Request, context: Context) async throws -> Response {
-        let version = site.catalog.version.current
-        let index = try await site.catalog.index()
-        return try site.cached("api:categories", version: version, request: request) {
+        try await site.cached("api:categories", request: request) {
+            .input(try await site.catalog.index())
+        } render: { index in
             let items = index.categories.map { category in
                 CategoryDTO(
                     id: category.id, slug: category.slug, name: category.name,
@@ -36,19 +36,18 @@ struct CatalogAPIController<Context: RequestContext>: Sendable {
             parameters.get("per_page"), name: "per_page", default: Self.defaultPerPage, range: 1...Self.maxPerPage)
         let query = String((parameters.get("q") ?? "").prefix(100))
         let categorySlug = parameters.get("category").flatMap { $0.isEmpty ? nil : $0 }
-
-        let version = site.catalog.version.current
-        let index = try await site.catalog.index()
-        var scope = index.products
-        if let categorySlug {
-            guard let category = index.category(slug: categorySlug) else {
-                throw ProblemDetails(.notFound, detail: "Категория «\(categorySlug)» не найдена.")
-            }
-            scope = index.products(in: category)
-        }
-        let result = Page(all: index.search(query, in: scope), number: page, perPage: perPage)
         let key = query.isEmpty ? "api:products?c=\(categorySlug ?? "")&p=\(page)&n=\(perPage)" : nil
-        return try site.cached(key, version: version, request: request) {
+        return try await site.cached(key, request: request) {
+            let index = try await site.catalog.index()
+            var scope = index.products
+            if let categorySlug {
+                guard let category = index.category(slug: categorySlug) else {
+                    throw ProblemDetails(.notFound, detail: "Категория «\(categorySlug)» не найдена.")
+                }
+                scope = index.products(in: category)
+            }
+            return .input(Page(all: index.search(query, in: scope), number: page, perPage: perPage))
+        } render: { result in
             try json(
                 ProductListDTO(
                     items: result.items.map { ProductDTO(product: $0, baseURL: site.configuration.publicBaseURL) },
@@ -58,11 +57,12 @@ struct CatalogAPIController<Context: RequestContext>: Sendable {
 
     @Sendable func product(_ request: Request, context: Context) async throws -> Response {
         let key = try context.parameters.require("slug")
-        let version = site.catalog.version.current
-        guard let product = try await PageController<Context>.findProduct(key, in: site.catalog) else {
-            throw ProblemDetails(.notFound, detail: "Товар «\(key)» не найден.")
-        }
-        return try site.cached("api:product:\(key)", version: version, request: request) {
+        return try await site.cached("api:product:\(key)", request: request) {
+            guard let product = try await PageController<Context>.findProduct(key, in: site.catalog) else {
+                throw ProblemDetails(.notFound, detail: "Товар «\(key)» не найден.")
+            }
+            return .input(product)
+        } render: { product in
             try json(ProductDTO(product: product, baseURL: site.configuration.publicBaseURL))
         }
     }

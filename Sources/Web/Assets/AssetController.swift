@@ -26,7 +26,7 @@ struct AssetController<Context: RequestContext>: Sendable {
             return Response(status: .found, headers: [.location: url, .cacheControl: "public, max-age=3600"])
         case .local(let bytes, let contentType):
             let rendered = RenderedResponse(body: ByteBuffer(bytes: bytes), contentType: contentType)
-            return site.response(rendered, for: request, cacheControl: "public, max-age=86400")
+            return site.response(site.finish(rendered, cacheControl: "public, max-age=86400"), for: request)
         case .notFound:
             return Response(status: .found, headers: [.location: SiteURL.placeholderImage, .cacheControl: "public, max-age=300"])
         }

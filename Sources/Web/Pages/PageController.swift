@@ -15,9 +15,9 @@ struct PageController<Context: RequestContext>: Sendable {
     }
 
     @Sendable func home(_ request: Request, context: Context) async throws -> Response {
-        let version = site.catalog.version.current
-        let index = try await site.catalog.index()
-        return try site.cached("page:/", version: version, request: request) {
+        try await site.cached("page:/", request: request) {
+            .input(try await site.catalog.index())
+        } render: { index in
             let tiles = index.rootCategories.map { category in
                 CategoryTileModel(
                     name: category.name, url: SiteURL.category(category.slug),
@@ -38,14 +38,14 @@ struct PageController<Context: RequestContext>: Sendable {
     }
 
     @Sendable func catalog(_ request: Request, context: Context) async throws -> Response {
-        let version = site.catalog.version.current
-        let index = try await site.catalog.index()
         let query = Self.query(request)
-        let page = Page(all: index.search(query), number: Self.pageNumber(request), perPage: Self.perPage)
-        guard page.number == 1 || !page.items.isEmpty else { throw HTTPError(.notFound) }
-        // Search results are not kept: every query would be a new cache key.
-        let key = query.isEmpty ? "page:/catalog?page=\(page.number)" : nil
-        return try site.cached(key, version: version, request: request) {
+        let number = Self.pageNumber(request)
+        return try await site.cached(query.isEmpty ? "page:/catalog?page=\(number)" : nil, request: request) {
+            let index = try await site.catalog.index()
+            let page = Page(all: index.search(query), number: number, perPage: Self.perPage)
+            guard page.number == 1 || !page.items.isEmpty else { throw HTTPError(.notFound) }
+            return .input((index, page))
+        } render: { index, page in
             let heading = query.isEmpty ? "Каталог" : "Поиск: «\(query)»"
             let model = CatalogPageModel(
                 layout: site.layout(
@@ -67,13 +67,15 @@ struct PageController<Context: RequestContext>: Sendable {
 
     @Sendable func category(_ request: Request, context: Context) async throws -> Response {
         let slug = try context.parameters.require("slug")
-        let version = site.catalog.version.current
-        let index = try await site.catalog.index()
-        guard let category = index.category(slug: slug) else { throw HTTPError(.notFound) }
-        let page = Page(all: index.products(in: category), number: Self.pageNumber(request), perPage: Self.perPage)
-        guard page.number == 1 || !page.items.isEmpty else { throw HTTPError(.notFound) }
-        let path = SiteURL.category(category.slug)
-        return try site.cached("page:\(path)?page=\(page.number)", version: version, request: request) {
+        let number = Self.pageNumber(request)
+        return try await site.cached("page:/catalog/\(slug)?page=\(number)", request: request) {
+            let index = try await site.catalog.index()
+            guard let category = index.category(slug: slug) else { throw HTTPError(.notFound) }
+            let page = Page(all: index.products(in: category), number: number, perPage: Self.perPage)
+            guard page.number == 1 || !page.items.isEmpty else { throw HTTPError(.notFound) }
+            return .input((index, category, page))
+        } render: { index, category, page in
+            let path = SiteURL.category(category.slug)
             var crumbs = [Crumb(name: "Главная", url: SiteURL.home), Crumb(name: "Каталог", url: SiteURL.catalog)]
             crumbs += index.path(to: category).map { Crumb(name: $0.name, url: $0.id == category.id ? nil : SiteURL.category($0.slug)) }
             let model = CatalogPageModel(
@@ -96,14 +98,14 @@ struct PageController<Context: RequestContext>: Sendable {
 
     @Sendable func product(_ request: Request, context: Context) async throws -> Response {
         let key = try context.parameters.require("key")
-        let version = site.catalog.version.current
-        guard let product = try await Self.findProduct(key, in: site.catalog) else { throw HTTPError(.notFound) }
-        // A product with a slug has one address; an id link (e.g. from an old e-mail) moves there.
-        if product.pathKey != key {
-            return Response(status: .movedPermanently, headers: [.location: SiteURL.product(product)])
-        }
-        let index = try await site.catalog.index()
-        return try site.cached("page:/product/\(key)", version: version, request: request) {
+        return try await site.cached("page:/product/\(key)", request: request) {
+            guard let product = try await Self.findProduct(key, in: site.catalog) else { throw HTTPError(.notFound) }
+            // A product with a slug has one address; an id link (an old e-mail) moves there.
+            if product.pathKey != key {
+                return .response(Response(status: .movedPermanently, headers: [.location: SiteURL.product(product)]))
+            }
+            return .input((product, try await site.catalog.index()))
+        } render: { product, index in
             try site.renderer.render("product", productModel(product, index: index))
         }
     }
@@ -141,7 +143,7 @@ struct PageController<Context: RequestContext>: Sendable {
             categoryURL: product.category.map { SiteURL.category($0.slug) },
             priceText: product.price.text, onRequest: product.price.onRequest, availability: product.availability,
             mainImage: gallery.first ?? placeholder, gallery: gallery, hasGallery: gallery.count > 1,
-            specs: product.specs.map { SpecRowModel(name: $0.name, value: $0.value, unit: $0.unit) },
+            specs: product.specs.map(SpecRowModel.init),
             descriptionHTML: product.descriptionHTML, hasDescription: !product.descriptionHTML.isEmpty,
             form: OrderFormModel(
                 productID: String(product.id), productName: product.name, onRequest: product.price.onRequest,

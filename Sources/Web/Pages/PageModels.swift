@@ -122,8 +122,17 @@ struct GalleryImageModel {
 
 struct SpecRowModel {
     var name: String
+    /// The value with its unit: `500 мм`, `45°` (degree and percent signs attach directly).
     var value: String
-    var unit: String?
+
+    init(_ spec: Spec) {
+        name = spec.name
+        guard let unit = spec.unit else {
+            value = spec.value
+            return
+        }
+        value = ["°", "%", "″", "′"].contains(unit) ? spec.value + unit : "\(spec.value) \(unit)"
+    }
 }
 
 struct ProductPageModel {

@@ -2,12 +2,14 @@ import HTTPTypes
 import NIOCore
 import Synchronization
 
-/// A finished response body, ready to be sent again.
+/// A finished response, ready to be sent again.
 struct RenderedResponse: Sendable {
     var body: ByteBuffer
     var contentType: String
     /// A strong validator of the bytes (If-None-Match → 304).
     var etag: String
+    /// The complete response headers, built once (see `Site.finish`).
+    var headers: HTTPFields = [:]
 
     init(body: ByteBuffer, contentType: String) {
         self.body = body
@@ -18,27 +20,50 @@ struct RenderedResponse: Sendable {
 
 /// Rendered pages and JSON documents, kept per catalog version (DESIGN §8): a warm request
 /// sends bytes that were rendered once, and any catalog change invalidates them all.
+///
+/// Each entry also remembers when its catalog inputs were last looked at. Within
+/// `recheckInterval` of that, a request is answered from here alone; after it, the page's
+/// data is read through the catalog cache again (which starts any due background refresh)
+/// and, if the catalog version is unchanged, the same bytes are reused without rendering.
 final class RenderedCache: Sendable {
     private struct Entry {
         var version: UInt64
+        var checkedAt: ContinuousClock.Instant
         var response: RenderedResponse
+    }
+
+    enum Lookup {
+        /// Current and recently checked: send it.
+        case fresh(RenderedResponse)
+        /// Rendered for this version, but the inputs are due for a look.
+        case recheck(RenderedResponse)
+        case miss
     }
 
     private let entries = Mutex<[String: Entry]>([:])
     private let capacity: Int
+    let recheckInterval: Duration
 
-    init(capacity: Int = 4_096) {
+    init(capacity: Int = 4_096, recheckInterval: Duration = .seconds(1)) {
         self.capacity = capacity
+        self.recheckInterval = recheckInterval
     }
 
-    func get(_ key: String, version: UInt64) -> RenderedResponse? {
+    func get(_ key: String, version: UInt64, now: ContinuousClock.Instant) -> Lookup {
         entries.withLock { entries in
-            guard let entry = entries[key], entry.version == version else { return nil }
-            return entry.response
+            guard let entry = entries[key], entry.version == version else { return .miss }
+            return entry.checkedAt.duration(to: now) < recheckInterval ? .fresh(entry.response) : .recheck(entry.response)
         }
     }
 
-    func put(_ key: String, version: UInt64, _ response: RenderedResponse) {
+    /// The inputs were read again and the version did not change.
+    func touch(_ key: String, version: UInt64, now: ContinuousClock.Instant) {
+        entries.withLock { entries in
+            if entries[key]?.version == version { entries[key]?.checkedAt = now }
+        }
+    }
+
+    func put(_ key: String, version: UInt64, now: ContinuousClock.Instant, _ response: RenderedResponse) {
         entries.withLock { entries in
             if entries.count >= capacity, entries[key] == nil {
                 // Outdated pages go first; if all are current, start over (rendering is cheap
@@ -46,7 +71,7 @@ final class RenderedCache: Sendable {
                 entries = entries.filter { $0.value.version == version }
                 if entries.count >= capacity { entries.removeAll(keepingCapacity: true) }
             }
-            entries[key] = Entry(version: version, response: response)
+            entries[key] = Entry(version: version, checkedAt: now, response: response)
         }
     }
 }
