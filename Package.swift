@@ -6,7 +6,11 @@ import PackageDescription
 // - swift-mustache: logic-less HTML templates in templates/;
 // - async-http-client: Directus REST calls (connection pooling, timeouts);
 // - swift-argument-parser: the `catalog-bff serve|...` command line;
-// - swift-log: structured logging with metadata.
+// - swift-log: structured logging with metadata;
+// - sql-kit + sqlite-kit: one SQL code path over SQLite (PostgreSQL later), statements run
+//   on NIO's thread pool;
+// - swift-service-lifecycle: outbox workers start and stop with the server;
+// - swift-crypto: HMAC for the signed form tokens.
 let strict: [SwiftSetting] = [
     .swiftLanguageMode(.v6),
     .enableUpcomingFeature("ExistentialAny"),
@@ -24,6 +28,11 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/vapor/sql-kit.git", from: "3.36.0"),
+        .package(url: "https://github.com/vapor/sqlite-kit.git", from: "4.5.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
     ],
     targets: [
         // libxml2's HTML parser for the description sanitizer (Debian: libxml2-dev).
@@ -42,10 +51,49 @@ let package = Package(
             resources: [.copy("Demo/data")],
             swiftSettings: strict
         ),
+        // libcurl for SMTP (Debian: libcurl4-openssl-dev).
+        .systemLibrary(
+            name: "CCurl",
+            pkgConfig: "libcurl",
+            providers: [.apt(["libcurl4-openssl-dev"])]
+        ),
+        .target(
+            name: "Storage",
+            dependencies: [
+                .product(name: "SQLKit", package: "sql-kit"),
+                .product(name: "SQLiteKit", package: "sqlite-kit"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "Mail",
+            dependencies: [
+                "CCurl",
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "Leads",
+            dependencies: [
+                "Storage",
+                "Mail",
+                .product(name: "SQLKit", package: "sql-kit"),
+                .product(name: "Mustache", package: "swift-mustache"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
         .target(
             name: "Web",
             dependencies: [
                 "Catalog",
+                "Leads",
+                "Mail",
+                "Storage",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "Logging", package: "swift-log"),
@@ -73,7 +121,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Tests/Support",
-            resources: [.copy("Fixtures")],
+            resources: [.copy("Fixtures"), .copy("smtp_server.py")],
             swiftSettings: strict
         ),
         .testTarget(
@@ -82,6 +130,16 @@ let package = Package(
                 "Catalog",
                 "TestSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "LeadsTests",
+            dependencies: [
+                "Leads",
+                "Mail",
+                "Storage",
+                "TestSupport",
             ],
             swiftSettings: strict
         ),

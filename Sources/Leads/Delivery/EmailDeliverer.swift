@@ -1,0 +1,107 @@
+import Foundation
+import Mail
+import Mustache
+
+/// The `email` channel: every lead, always, to `MAIL_TO` (DESIGN §6).
+public struct EmailDeliverer: LeadDeliverer {
+    public let channel = "email"
+    let transport: any MailTransport
+    let from: MailAddress
+    let to: [MailAddress]
+    let templates: MustacheLibrary
+
+    /// - Parameter templates: a library holding `lead.txt` and `lead.html` (templates/mail).
+    public init(transport: any MailTransport, from: MailAddress, to: [MailAddress], templates: MustacheLibrary) {
+        self.transport = transport
+        self.from = from
+        self.to = to
+        self.templates = templates
+    }
+
+    public func unavailableReason() async -> String? { nil }
+
+    public func deliver(_ lead: Lead) async -> DeliveryOutcome {
+        do {
+            let message = try compose(lead)
+            try await transport.send(message)
+            return .delivered(externalID: message.messageID)
+        } catch let error as MailError {
+            return .failed(error.description)
+        } catch {
+            return .failed("\(error)")
+        }
+    }
+
+    struct MissingTemplate: Error, CustomStringConvertible {
+        var description: String { "mail templates lead.txt / lead.html are missing" }
+    }
+
+    public func compose(_ lead: Lead) throws -> MailMessage {
+        let model = LeadMailModel(lead)
+        guard let text = templates.render(model, withTemplate: "lead.txt"),
+            let html = templates.render(model, withTemplate: "lead.html")
+        else { throw MissingTemplate() }
+        let domain = from.address.split(separator: "@").last.map(String.init) ?? "localhost"
+        return MailMessage(
+            from: from, to: to,
+            replyTo: lead.order.email.map { MailAddress($0, name: lead.order.name) },
+            subject: lead.title, text: text, html: html,
+            messageID: "lead-\(lead.number)-\(lead.id)@\(domain)", date: lead.createdAt)
+    }
+}
+
+/// Ready-to-print values for the lead e-mail templates.
+struct LeadMailModel {
+    var title: String
+    var productName: String
+    var sku: String?
+    var quantity: Int
+    var priceText: String?
+    var productURL: String?
+    var name: String
+    var phone: String?
+    var email: String?
+    var company: String?
+    var comment: String?
+    var source: String
+    var utm: String?
+    var createdAt: String
+    var consent: String
+
+    init(_ lead: Lead) {
+        title = lead.title
+        productName = lead.product?.name ?? Lead.generalRequest
+        sku = lead.product?.sku
+        quantity = lead.order.quantity
+        priceText = lead.product?.priceText
+        productURL = lead.product?.url
+        name = lead.order.name
+        phone = lead.order.phone
+        email = lead.order.email
+        company = lead.order.company
+        comment = lead.order.comment
+        source = lead.source
+        let utmPairs: [(String, String?)] = [
+            ("utm_source", lead.order.utm.source), ("utm_medium", lead.order.utm.medium),
+            ("utm_campaign", lead.order.utm.campaign), ("utm_term", lead.order.utm.term),
+            ("utm_content", lead.order.utm.content),
+        ]
+        let utmText = utmPairs.compactMap { key, value in value.map { "\(key)=\($0)" } }.joined(separator: ", ")
+        utm = utmText.isEmpty ? nil : utmText
+        createdAt = MoscowTime.format(lead.createdAt)
+        var consentText = "дано \(MoscowTime.format(lead.consent.at)), версия текста \(lead.consent.version)"
+        if let ip = lead.consent.ip { consentText += ", IP \(ip)" }
+        consent = consentText
+    }
+}
+
+enum MoscowTime {
+    /// `25.11.2026 16:45 МСК`
+    static func format(_ date: Date) -> String {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "Europe/Moscow") ?? TimeZone(secondsFromGMT: 3 * 3600)!
+        let parts = calendar.dateComponents([.year, .month, .day, .hour, .minute], from: date)
+        func two(_ value: Int?) -> String { String(format: "%02d", value ?? 0) }
+        return "\(two(parts.day)).\(two(parts.month)).\(parts.year ?? 0) \(two(parts.hour)):\(two(parts.minute)) МСК"
+    }
+}

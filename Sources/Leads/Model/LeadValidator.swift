@@ -1,0 +1,143 @@
+import Foundation
+
+/// The one validation shared by the form, the JSON API and the ingest endpoint (DESIGN §4).
+///
+/// Messages are Russian and addressed to the visitor; keys are the field names.
+public enum LeadValidator {
+    public struct Failure: Error, Sendable, Equatable {
+        public var errors: [String: String]
+    }
+
+    static let limits: [String: Int] = [
+        "name": 100, "phone": 32, "email": 254, "company": 200, "comment": 2000, "utm": 200, "product_id": 20,
+    ]
+
+    /// A valid order: trimmed values, a normalized phone, a quantity.
+    public static func validate(_ input: LeadInput) -> Result<ValidLead, Failure> {
+        var errors: [String: String] = [:]
+        func clean(_ value: String?, _ field: String, limit: Int) -> String? {
+            guard let value else { return nil }
+            let trimmed = value.trimmingCharacters(in: .whitespacesAndNewlines)
+            guard !trimmed.isEmpty else { return nil }
+            if trimmed.count > limit { errors[field] = "Не больше \(limit) символов" }
+            return trimmed
+        }
+
+        let name = clean(input.name, "name", limit: limits["name"]!)
+        if name == nil { errors["name"] = "Укажите, как к вам обращаться" }
+
+        var phone: String?
+        if let raw = clean(input.phone, "phone", limit: limits["phone"]!) {
+            phone = PhoneNumber.normalize(raw)
+            if phone == nil { errors["phone"] = "Проверьте номер телефона, например +7 900 123-45-67" }
+        }
+        var email: String?
+        if let raw = clean(input.email, "email", limit: limits["email"]!) {
+            email = EmailAddress.isValid(raw) ? raw : nil
+            if email == nil { errors["email"] = "Проверьте адрес почты, например name@example.ru" }
+        }
+        if input.phone?.trimmingCharacters(in: .whitespaces).isEmpty ?? true,
+            input.email?.trimmingCharacters(in: .whitespaces).isEmpty ?? true
+        {
+            errors["phone"] = "Укажите телефон или e-mail, чтобы мы могли ответить"
+        }
+
+        var quantity = 1
+        if let raw = clean(input.quantity, "quantity", limit: 6) {
+            if let number = Int(raw), (1...10_000).contains(number) {
+                quantity = number
+            } else {
+                errors["quantity"] = "Количество — целое число от 1 до 10 000"
+            }
+        }
+
+        var productID: Int?
+        if let raw = clean(input.productID, "product_id", limit: limits["product_id"]!) {
+            if let id = Int(raw), id > 0 { productID = id } else { errors["product_id"] = "Неизвестный товар" }
+        }
+
+        if !input.consent {
+            errors["consent"] = "Нужно согласие на обработку персональных данных"
+        }
+
+        let company = clean(input.company, "company", limit: limits["company"]!)
+        let comment = clean(input.comment, "comment", limit: limits["comment"]!)
+        let utmLimit = limits["utm"]!
+        let utm = UTM(
+            source: clean(input.utmSource, "utm_source", limit: utmLimit),
+            medium: clean(input.utmMedium, "utm_medium", limit: utmLimit),
+            campaign: clean(input.utmCampaign, "utm_campaign", limit: utmLimit),
+            term: clean(input.utmTerm, "utm_term", limit: utmLimit),
+            content: clean(input.utmContent, "utm_content", limit: utmLimit))
+
+        guard errors.isEmpty, let name else { return .failure(Failure(errors: errors)) }
+        return .success(
+            ValidLead(
+                productID: productID, name: name, phone: phone, email: email, company: company, quantity: quantity,
+                comment: comment, utm: utm))
+    }
+}
+
+/// A validated order, not yet stored.
+public struct ValidLead: Sendable, Equatable, Encodable {
+    public var productID: Int?
+    public var name: String
+    public var phone: String?
+    public var email: String?
+    public var company: String?
+    public var quantity: Int
+    public var comment: String?
+    public var utm: UTM
+
+    public init(
+        productID: Int? = nil, name: String, phone: String? = nil, email: String? = nil, company: String? = nil,
+        quantity: Int = 1, comment: String? = nil, utm: UTM = UTM()
+    ) {
+        self.productID = productID
+        self.name = name
+        self.phone = phone
+        self.email = email
+        self.company = company
+        self.quantity = quantity
+        self.comment = comment
+        self.utm = utm
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case productID = "product_id", name, phone, email, company, quantity, comment, utm
+    }
+}
+
+public enum PhoneNumber {
+    /// Russian numbers become `+7XXXXXXXXXX` (from `8 (900) 123-45-67`, `+7 900 …`,
+    /// `9001234567`); other international numbers keep `+` and their digits; anything
+    /// else is nil.
+    public static func normalize(_ raw: String) -> String? {
+        let allowed = Set("0123456789+-() .")
+        guard raw.allSatisfy({ allowed.contains($0) }) else { return nil }
+        let digits = raw.filter(\.isNumber)
+        let international = raw.trimmingCharacters(in: .whitespaces).hasPrefix("+")
+        if digits.count == 11, digits.first == "7" || (digits.first == "8" && !international) {
+            return "+7" + digits.dropFirst()
+        }
+        if digits.count == 10, !international, digits.first == "9" || digits.first == "4" || digits.first == "8" || digits.first == "3" {
+            return "+7" + digits
+        }
+        if international, (8...15).contains(digits.count), digits.first != "0" {
+            return "+" + digits
+        }
+        return nil
+    }
+}
+
+public enum EmailAddress {
+    /// A pragmatic check: one `@`, a local part, a dotted domain, no spaces or brackets.
+    public static func isValid(_ text: String) -> Bool {
+        let parts = text.split(separator: "@", omittingEmptySubsequences: false)
+        guard parts.count == 2, !parts[0].isEmpty, parts[1].count >= 3, text.count <= 254 else { return false }
+        let forbidden = Set(" \t\r\n<>()[]\\,;:\"")
+        guard !text.contains(where: { forbidden.contains($0) }) else { return false }
+        let domain = parts[1]
+        return domain.contains(".") && !domain.hasPrefix(".") && !domain.hasSuffix(".") && !domain.contains("..")
+    }
+}

@@ -1,0 +1,227 @@
+import Foundation
+import SQLKit
+import Storage
+
+public enum OutboxState: String, Sendable, Codable {
+    /// Waiting for (another) delivery attempt.
+    case pending
+    case delivered
+    /// Out of attempts, or rejected for good; an admin can retry it.
+    case dead
+}
+
+/// One lead's delivery on one channel, claimed by a worker.
+public struct OutboxItem: Sendable, Equatable {
+    public var id: Int
+    public var leadNumber: Int
+    public var channel: String
+    /// Attempts before this one.
+    public var attempts: Int
+}
+
+/// How a delivery went.
+public enum DeliveryOutcome: Sendable, Equatable {
+    case delivered(externalID: String?)
+    /// A real failure: counts as an attempt, retried with backoff until the last attempt.
+    case failed(String)
+    /// Rejected for good (e.g. validation errors from the receiver): dead at once.
+    case rejected(String)
+    /// Not an attempt: the channel cannot deliver right now (not configured, needs
+    /// re-authorization, rate limited); try again after the delay.
+    case wait(String, retryAfter: Duration)
+}
+
+/// When to try again: exponential backoff with full jitter, and a last attempt.
+public struct RetryPolicy: Sendable {
+    public var maxAttempts: Int
+    public var baseDelay: Duration
+    public var maxDelay: Duration
+
+    public init(maxAttempts: Int = 10, baseDelay: Duration = .seconds(30), maxDelay: Duration = .seconds(3600)) {
+        self.maxAttempts = maxAttempts
+        self.baseDelay = baseDelay
+        self.maxDelay = maxDelay
+    }
+
+    /// The delay after `attempts` failed attempts: up to base·2^(attempts-1), capped, at least half of it.
+    public func delay(afterAttempts attempts: Int) -> Duration {
+        let exponent = min(max(attempts - 1, 0), 30)
+        let ceiling = min(baseDelay * (1 << exponent), maxDelay)
+        let milliseconds = ceiling.milliseconds
+        let jittered = Int64.random(in: (milliseconds / 2)...max(milliseconds / 2, milliseconds))
+        return .milliseconds(jittered)
+    }
+}
+
+extension Duration {
+    var milliseconds: Int64 {
+        let (seconds, attoseconds) = components
+        return seconds * 1000 + attoseconds / 1_000_000_000_000_000
+    }
+}
+
+extension LeadStore {
+    /// Claims up to `limit` due rows of `channel` for `owner` until the lease expires. A row
+    /// whose lease ran out (its worker died) is due again: that is crash recovery.
+    public func claim(channel: String, owner: String, limit: Int, lease: Duration) async throws -> [OutboxItem] {
+        let now = Date().milliseconds
+        let expires = now + lease.milliseconds
+        let lock = database.kind == .postgres ? SQLRaw(" FOR UPDATE SKIP LOCKED") : SQLRaw("")
+        return try await database.transaction { db in
+            let rows = try await db.raw(
+                """
+                UPDATE outbox SET lease_owner = \(bind: owner), lease_expires_at = \(bind: expires), updated_at = \(bind: now)
+                WHERE id IN (
+                    SELECT id FROM outbox
+                    WHERE channel = \(bind: channel) AND state = 'pending' AND next_attempt_at <= \(bind: now)
+                      AND (lease_expires_at IS NULL OR lease_expires_at < \(bind: now))
+                    ORDER BY next_attempt_at, id LIMIT \(bind: limit)\(lock)
+                )
+                RETURNING id, lead_number, channel, attempts
+                """
+            ).all()
+            return try rows.map { row in
+                OutboxItem(
+                    id: try row.decode(column: "id", as: Int.self), leadNumber: try row.decode(column: "lead_number", as: Int.self),
+                    channel: try row.decode(column: "channel", as: String.self), attempts: try row.decode(column: "attempts", as: Int.self))
+            }.sorted { $0.id < $1.id }
+        }
+    }
+
+    /// Records how a claimed delivery went; ignored if the lease was lost meanwhile.
+    public func record(_ outcome: DeliveryOutcome, for item: OutboxItem, owner: String, policy: RetryPolicy) async throws {
+        let now = Date().milliseconds
+        try await database.transaction { db in
+            switch outcome {
+            case .delivered(let externalID):
+                try await db.raw(
+                    """
+                    UPDATE outbox SET state = 'delivered', attempts = attempts + 1, external_id = \(bind: externalID),
+                        last_error = NULL, lease_owner = NULL, lease_expires_at = NULL, updated_at = \(bind: now)
+                    WHERE id = \(bind: item.id) AND lease_owner = \(bind: owner)
+                    """
+                ).run()
+            case .failed(let reason):
+                let attempts = item.attempts + 1
+                let dead = attempts >= policy.maxAttempts
+                let next = now + policy.delay(afterAttempts: attempts).milliseconds
+                try await db.raw(
+                    """
+                    UPDATE outbox SET state = \(bind: dead ? OutboxState.dead.rawValue : OutboxState.pending.rawValue),
+                        attempts = \(bind: attempts), next_attempt_at = \(bind: next), last_error = \(bind: String(reason.prefix(2000))),
+                        lease_owner = NULL, lease_expires_at = NULL, updated_at = \(bind: now)
+                    WHERE id = \(bind: item.id) AND lease_owner = \(bind: owner)
+                    """
+                ).run()
+            case .rejected(let reason):
+                try await db.raw(
+                    """
+                    UPDATE outbox SET state = 'dead', attempts = attempts + 1, last_error = \(bind: String(reason.prefix(2000))),
+                        lease_owner = NULL, lease_expires_at = NULL, updated_at = \(bind: now)
+                    WHERE id = \(bind: item.id) AND lease_owner = \(bind: owner)
+                    """
+                ).run()
+            case .wait(let reason, let retryAfter):
+                try await db.raw(
+                    """
+                    UPDATE outbox SET next_attempt_at = \(bind: now + retryAfter.milliseconds), last_error = \(bind: String(reason.prefix(2000))),
+                        lease_owner = NULL, lease_expires_at = NULL, updated_at = \(bind: now)
+                    WHERE id = \(bind: item.id) AND lease_owner = \(bind: owner)
+                    """
+                ).run()
+            }
+        }
+    }
+
+    /// When the next row of `channel` becomes due, if any is pending.
+    public func nextDue(channel: String) async throws -> Date? {
+        try await database.read { db in
+            let row = try await db.raw(
+                """
+                SELECT MIN(CASE WHEN lease_expires_at IS NOT NULL AND lease_expires_at > next_attempt_at
+                                THEN lease_expires_at ELSE next_attempt_at END) AS due
+                FROM outbox WHERE channel = \(bind: channel) AND state = 'pending'
+                """
+            ).first()
+            guard let row, !(try row.decodeNil(column: "due")) else { return nil }
+            return Date(milliseconds: try row.decode(column: "due", as: Int64.self))
+        }
+    }
+
+    /// Puts a lead's dead deliveries back in the queue with fresh attempts (admin "retry").
+    @discardableResult
+    public func retryDead(leadNumber: Int) async throws -> Int {
+        let now = Date().milliseconds
+        return try await database.transaction { db in
+            let rows = try await db.raw(
+                """
+                UPDATE outbox SET state = 'pending', attempts = 0, next_attempt_at = \(bind: now), lease_owner = NULL,
+                    lease_expires_at = NULL, updated_at = \(bind: now)
+                WHERE lead_number = \(bind: leadNumber) AND state = 'dead'
+                RETURNING id
+                """
+            ).all()
+            return rows.count
+        }
+    }
+
+    /// A lead's deliveries, for the admin page and tests.
+    public func deliveries(leadNumber: Int) async throws -> [DeliveryStatus] {
+        try await database.read { db in
+            try await db.raw(
+                "SELECT * FROM outbox WHERE lead_number = \(bind: leadNumber) ORDER BY channel"
+            ).all().map(DeliveryStatus.init(row:))
+        }
+    }
+
+    /// The newest leads with their deliveries.
+    public func recentLeads(limit: Int, offset: Int = 0) async throws -> [(lead: Lead, deliveries: [DeliveryStatus])] {
+        try await database.read { db in
+            let leads = try await db.raw(
+                "SELECT * FROM leads ORDER BY number DESC LIMIT \(bind: limit) OFFSET \(bind: offset)"
+            ).all().map(LeadStore.decodeLead)
+            guard let lowest = leads.last?.number, let highest = leads.first?.number else { return [] }
+            let statuses = try await db.raw(
+                "SELECT * FROM outbox WHERE lead_number BETWEEN \(bind: lowest) AND \(bind: highest) ORDER BY channel"
+            ).all().map(DeliveryStatus.init(row:))
+            let grouped = Dictionary(grouping: statuses, by: \.leadNumber)
+            return leads.map { ($0, grouped[$0.number] ?? []) }
+        }
+    }
+
+    /// Rows per state and channel (metrics, readiness).
+    public func outboxCounts() async throws -> [String: [OutboxState: Int]] {
+        try await database.read { db in
+            let rows = try await db.raw("SELECT channel, state, COUNT(*) AS n FROM outbox GROUP BY channel, state").all()
+            var counts: [String: [OutboxState: Int]] = [:]
+            for row in rows {
+                guard let state = OutboxState(rawValue: try row.decode(column: "state", as: String.self)) else { continue }
+                counts[try row.decode(column: "channel", as: String.self), default: [:]][state] = try row.decode(column: "n", as: Int.self)
+            }
+            return counts
+        }
+    }
+}
+
+/// One channel's delivery state of a lead.
+public struct DeliveryStatus: Sendable, Equatable {
+    public var leadNumber: Int
+    public var channel: String
+    public var state: OutboxState
+    public var attempts: Int
+    public var nextAttemptAt: Date
+    public var lastError: String?
+    public var externalID: String?
+    public var updatedAt: Date
+
+    init(row: any SQLRow) throws {
+        leadNumber = try row.decode(column: "lead_number", as: Int.self)
+        channel = try row.decode(column: "channel", as: String.self)
+        state = OutboxState(rawValue: try row.decode(column: "state", as: String.self)) ?? .pending
+        attempts = try row.decode(column: "attempts", as: Int.self)
+        nextAttemptAt = Date(milliseconds: try row.decode(column: "next_attempt_at", as: Int64.self))
+        lastError = try row.decodeNil(column: "last_error") ? nil : try row.decode(column: "last_error", as: String.self)
+        externalID = try row.decodeNil(column: "external_id") ? nil : try row.decode(column: "external_id", as: String.self)
+        updatedAt = Date(milliseconds: try row.decode(column: "updated_at", as: Int64.self))
+    }
+}

@@ -1,0 +1,137 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+import Synchronization
+
+/// Delivers one channel's outbox rows: claims due rows under a lease, delivers them, and
+/// records the outcome. Runs as a service in the application's service group.
+///
+/// A worker that dies mid-delivery leaves its lease to expire; the row is then claimed
+/// again (at-least-once delivery). On graceful shutdown it finishes the delivery in hand
+/// and stops claiming.
+public final class OutboxWorker: Service, Sendable {
+    public struct Configuration: Sendable {
+        public var batchSize: Int
+        public var lease: Duration
+        /// The longest sleep between looks at the table, in case a wake-up was missed
+        /// (another instance stored the lead).
+        public var idlePoll: Duration
+        public var retry: RetryPolicy
+
+        public init(batchSize: Int = 16, lease: Duration = .seconds(120), idlePoll: Duration = .seconds(5), retry: RetryPolicy = RetryPolicy()) {
+            self.batchSize = batchSize
+            self.lease = lease
+            self.idlePoll = idlePoll
+            self.retry = retry
+        }
+    }
+
+    let store: LeadStore
+    let deliverer: any LeadDeliverer
+    let configuration: Configuration
+    let logger: Logger
+    let owner: String
+    private let wakeups: (stream: AsyncStream<Void>, continuation: AsyncStream<Void>.Continuation)
+    private let stopping = Atomic<Bool>(false)
+
+    public init(store: LeadStore, deliverer: any LeadDeliverer, configuration: Configuration = Configuration(), logger: Logger) {
+        self.store = store
+        self.deliverer = deliverer
+        self.configuration = configuration
+        self.logger = logger
+        owner = "\(ProcessInfo.processInfo.hostName)/\(ProcessInfo.processInfo.processIdentifier)/\(deliverer.channel)/\(LeadID.make().prefix(8))"
+        wakeups = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(1))
+    }
+
+    /// New work is there (a lead was stored, an admin pressed retry).
+    public func wake() {
+        wakeups.continuation.yield()
+    }
+
+    public func run() async throws {
+        await withGracefulShutdownHandler {
+            while !stopping.load(ordering: .relaxed) && !Task.isCancelled {
+                let worked = await runOnce()
+                if !worked { await sleep() }
+            }
+        } onGracefulShutdown: {
+            self.stopping.store(true, ordering: .relaxed)
+            self.wakeups.continuation.yield()
+        }
+    }
+
+    /// Claims and delivers one batch; true if there was anything to do.
+    @discardableResult
+    public func runOnce() async -> Bool {
+        if let reason = await deliverer.unavailableReason() {
+            logger.debug("channel not ready", metadata: ["channel": "\(deliverer.channel)", "reason": "\(reason)"])
+            return false
+        }
+        let items: [OutboxItem]
+        do {
+            items = try await store.claim(
+                channel: deliverer.channel, owner: owner, limit: configuration.batchSize, lease: configuration.lease)
+        } catch {
+            logger.error("outbox claim failed", metadata: ["channel": "\(deliverer.channel)", "error": "\(error)"])
+            return false
+        }
+        for item in items {
+            if stopping.load(ordering: .relaxed) { break }  // the lease brings the rest back later
+            await deliver(item)
+        }
+        return !items.isEmpty
+    }
+
+    private func deliver(_ item: OutboxItem) async {
+        var metadata: Logger.Metadata = [
+            "lead_number": "\(item.leadNumber)", "channel": "\(item.channel)", "attempt": "\(item.attempts + 1)",
+        ]
+        let outcome: DeliveryOutcome
+        do {
+            guard let lead = try await store.lead(number: item.leadNumber) else {
+                outcome = .rejected("lead \(item.leadNumber) not found")
+                try await store.record(outcome, for: item, owner: owner, policy: configuration.retry)
+                return
+            }
+            outcome = await deliverer.deliver(lead)
+            try await store.record(outcome, for: item, owner: owner, policy: configuration.retry)
+        } catch {
+            logger.error("outbox update failed", metadata: metadata.merging(["error": "\(error)"]) { $1 })
+            return
+        }
+        switch outcome {
+        case .delivered(let external):
+            if let external { metadata["external_id"] = "\(external)" }
+            logger.info("lead delivered", metadata: metadata)
+        case .failed(let reason):
+            metadata["error"] = "\(reason)"
+            let dead = item.attempts + 1 >= configuration.retry.maxAttempts
+            logger.log(level: dead ? .error : .warning, dead ? "lead delivery failed for good" : "lead delivery failed, will retry", metadata: metadata)
+        case .rejected(let reason):
+            metadata["error"] = "\(reason)"
+            logger.error("lead delivery rejected", metadata: metadata)
+        case .wait(let reason, _):
+            metadata["reason"] = "\(reason)"
+            logger.notice("lead delivery postponed", metadata: metadata)
+        }
+    }
+
+    /// Sleeps until the next row is due, a wake-up, or shutdown.
+    private func sleep() async {
+        var delay = configuration.idlePoll
+        if await deliverer.unavailableReason() == nil, let due = try? await store.nextDue(channel: deliverer.channel) {
+            let untilDue = Duration.milliseconds(max(0, Int64(due.timeIntervalSinceNow * 1000)) + 5)
+            delay = min(delay, untilDue)
+        }
+        let wakeups = wakeups.stream
+        let pause = delay
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { try? await Task.sleep(for: pause) }
+            group.addTask {
+                for await _ in wakeups { return }
+            }
+            await group.next()
+            group.cancelAll()
+        }
+    }
+}

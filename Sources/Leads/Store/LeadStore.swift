@@ -1,0 +1,117 @@
+import Foundation
+import Logging
+import SQLKit
+import Storage
+
+/// Leads and their outbox rows in the database.
+///
+/// `accept` returns only after the lead and its outbox rows (`email`, `amocrm`) are
+/// committed in one transaction (DESIGN §6). Concurrent orders share a commit: while one
+/// transaction is being written, new orders queue up and go into the next one together,
+/// so a burst costs a few fsyncs instead of one per order.
+public final class LeadStore: Sendable {
+    public static let channels = ["email", "amocrm"]
+
+    let database: any Database
+    private let committer: GroupCommitter
+    let logger: Logger
+
+    public init(database: any Database, logger: Logger, maxBatch: Int = 128) {
+        self.database = database
+        self.logger = logger
+        committer = GroupCommitter(database: database, maxBatch: maxBatch)
+    }
+
+    public func accept(_ lead: NewLead) async throws -> AcceptedLead {
+        try await committer.submit(lead)
+    }
+
+    public func lead(id: String) async throws -> Lead? {
+        try await database.read { db in
+            try await db.raw("SELECT * FROM leads WHERE id = \(bind: id)").first().map(Self.decodeLead)
+        }
+    }
+
+    public func lead(number: Int) async throws -> Lead? {
+        try await database.read { db in
+            try await db.raw("SELECT * FROM leads WHERE number = \(bind: number)").first().map(Self.decodeLead)
+        }
+    }
+
+    static func decodeLead(_ row: any SQLRow) throws -> Lead {
+        func text(_ column: String) throws -> String? { try row.decodeNil(column: column) ? nil : row.decode(column: column, as: String.self) }
+        func int(_ column: String) throws -> Int? { try row.decodeNil(column: column) ? nil : row.decode(column: column, as: Int.self) }
+        var product: ProductSnapshot?
+        if let id = try int("product_id"), let name = try text("product_name") {
+            product = ProductSnapshot(
+                id: id, name: name, sku: try text("product_sku"), url: try text("product_url") ?? "",
+                priceText: try text("product_price") ?? "", amount: nil)
+        }
+        let order = ValidLead(
+            productID: try int("product_id"), name: try text("name") ?? "", phone: try text("phone"), email: try text("email"),
+            company: try text("company"), quantity: try int("quantity") ?? 1, comment: try text("comment"),
+            utm: UTM(
+                source: try text("utm_source"), medium: try text("utm_medium"), campaign: try text("utm_campaign"),
+                term: try text("utm_term"), content: try text("utm_content")))
+        return Lead(
+            id: try text("id") ?? "", number: try int("number") ?? 0, source: try text("source") ?? "", order: order,
+            product: product,
+            consent: ConsentRecord(
+                at: Date(milliseconds: try row.decode(column: "consent_at", as: Int64.self)), ip: try text("consent_ip"),
+                userAgent: try text("consent_user_agent"), version: try text("consent_version") ?? ""),
+            createdAt: Date(milliseconds: try row.decode(column: "created_at", as: Int64.self)))
+    }
+}
+
+extension Date {
+    init(milliseconds: Int64) {
+        self.init(timeIntervalSince1970: Double(milliseconds) / 1000)
+    }
+
+    var milliseconds: Int64 { Int64((timeIntervalSince1970 * 1000).rounded()) }
+}
+
+/// Collects concurrent `accept` calls into shared transactions.
+actor GroupCommitter {
+    private let database: any Database
+    private let maxBatch: Int
+    private var pending: [(lead: NewLead, continuation: CheckedContinuation<AcceptedLead, any Error>)] = []
+    private var draining = false
+
+    init(database: any Database, maxBatch: Int) {
+        self.database = database
+        self.maxBatch = maxBatch
+    }
+
+    func submit(_ lead: NewLead) async throws -> AcceptedLead {
+        try await withCheckedThrowingContinuation { continuation in
+            pending.append((lead, continuation))
+            if !draining {
+                draining = true
+                Task { await self.drain() }
+            }
+        }
+    }
+
+    private func drain() async {
+        while !pending.isEmpty {
+            let batch = Array(pending.prefix(maxBatch))
+            pending.removeFirst(batch.count)
+            do {
+                let results = try await LeadWriter.insert(batch.map(\.lead), into: database)
+                for (entry, result) in zip(batch, results) { entry.continuation.resume(returning: result) }
+            } catch {
+                // One bad lead must not fail the others: write them one by one.
+                for entry in batch {
+                    do {
+                        let result = try await LeadWriter.insert([entry.lead], into: database)
+                        entry.continuation.resume(returning: result[0])
+                    } catch {
+                        entry.continuation.resume(throwing: error)
+                    }
+                }
+            }
+        }
+        draining = false
+    }
+}

@@ -1,0 +1,110 @@
+import Foundation
+
+/// An e-mail address with an optional display name.
+public struct MailAddress: Sendable, Equatable {
+    public var address: String
+    public var name: String?
+
+    public init(_ address: String, name: String? = nil) {
+        self.address = address
+        self.name = name
+    }
+}
+
+/// A message with a plain-text and an HTML part.
+public struct MailMessage: Sendable, Equatable {
+    public var from: MailAddress
+    public var to: [MailAddress]
+    public var replyTo: MailAddress?
+    public var subject: String
+    public var text: String
+    public var html: String
+    /// Without angle brackets: `lead-1f3a@example.ru`. Stable per lead, so that a re-sent
+    /// message is recognizable as the same one.
+    public var messageID: String
+    public var date: Date
+
+    public init(
+        from: MailAddress, to: [MailAddress], replyTo: MailAddress? = nil, subject: String, text: String, html: String,
+        messageID: String, date: Date
+    ) {
+        self.from = from
+        self.to = to
+        self.replyTo = replyTo
+        self.subject = subject
+        self.text = text
+        self.html = html
+        self.messageID = messageID
+        self.date = date
+    }
+}
+
+/// RFC 5322 / MIME serialization: UTF-8 everywhere, RFC 2047 encoded words for headers,
+/// base64 bodies, CRLF line ends.
+public enum MIMEWriter {
+    public static func render(_ message: MailMessage) -> [UInt8] {
+        let boundary = "=_catalog-bff_" + String(UInt64(bitPattern: Int64(message.messageID.hashValue)), radix: 36)
+            + "_" + String(message.messageID.utf8.count, radix: 36)
+        var lines: [String] = []
+        lines.append("From: " + mailbox(message.from))
+        lines.append("To: " + message.to.map(mailbox).joined(separator: ", "))
+        if let replyTo = message.replyTo { lines.append("Reply-To: " + mailbox(replyTo)) }
+        lines.append("Subject: " + encodedWords(message.subject))
+        lines.append("Date: " + rfc5322Date(message.date))
+        lines.append("Message-ID: <\(message.messageID)>")
+        lines.append("MIME-Version: 1.0")
+        lines.append("Content-Type: multipart/alternative; boundary=\"\(boundary)\"")
+        lines.append("")
+        for (type, body) in [("text/plain", message.text), ("text/html", message.html)] {
+            lines.append("--" + boundary)
+            lines.append("Content-Type: \(type); charset=utf-8")
+            lines.append("Content-Transfer-Encoding: base64")
+            lines.append("")
+            lines.append(Data(body.utf8).base64EncodedString(options: [.lineLength76Characters, .endLineWithCarriageReturn, .endLineWithLineFeed]))
+        }
+        lines.append("--" + boundary + "--")
+        lines.append("")
+        return Array(lines.joined(separator: "\r\n").utf8)
+    }
+
+    /// `"Имя" <a@b>` with the name as encoded words when it is not plain ASCII.
+    static func mailbox(_ address: MailAddress) -> String {
+        let cleanAddress = address.address.filter { !$0.isNewline && $0 != "<" && $0 != ">" }
+        guard let name = address.name?.filter({ !$0.isNewline }), !name.isEmpty else { return cleanAddress }
+        let isSafeASCII = name.unicodeScalars.allSatisfy { $0.isASCII && $0.value >= 0x20 && !"\"\\()<>,;:@[]".unicodeScalars.contains($0) }
+        return (isSafeASCII ? "\"\(name)\"" : encodedWords(name)) + " <\(cleanAddress)>"
+    }
+
+    /// RFC 2047 `=?UTF-8?B?…?=` words of at most 75 characters, folded onto continuation
+    /// lines; plain ASCII text is left as it is. Never splits a UTF-8 character.
+    public static func encodedWords(_ text: String) -> String {
+        let singleLine = text.replacingOccurrences(of: "\r", with: " ").replacingOccurrences(of: "\n", with: " ")
+        if singleLine.unicodeScalars.allSatisfy({ $0.isASCII && $0.value >= 0x20 }) && singleLine.count < 900 {
+            return singleLine
+        }
+        // 75 - "=?UTF-8?B?".count - "?=".count = 63 base64 characters → 45 bytes per word.
+        var words: [String] = []
+        var chunk: [UInt8] = []
+        for character in singleLine {
+            let bytes = Array(String(character).utf8)
+            if chunk.count + bytes.count > 45 {
+                words.append("=?UTF-8?B?" + Data(chunk).base64EncodedString() + "?=")
+                chunk = []
+            }
+            chunk += bytes
+        }
+        if !chunk.isEmpty { words.append("=?UTF-8?B?" + Data(chunk).base64EncodedString() + "?=") }
+        return words.joined(separator: "\r\n ")
+    }
+
+    static func rfc5322Date(_ date: Date) -> String {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        let parts = calendar.dateComponents([.year, .month, .day, .hour, .minute, .second, .weekday], from: date)
+        let days = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"]
+        let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+        func two(_ value: Int?) -> String { String(format: "%02d", value ?? 0) }
+        return "\(days[(parts.weekday ?? 1) - 1]), \(parts.day ?? 1) \(months[(parts.month ?? 1) - 1]) \(parts.year ?? 1970) "
+            + "\(two(parts.hour)):\(two(parts.minute)):\(two(parts.second)) +0000"
+    }
+}

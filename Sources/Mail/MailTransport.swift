@@ -1,0 +1,52 @@
+import Foundation
+
+/// Why a message was not sent. Messages never contain the SMTP password.
+public enum MailError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// Worth retrying: the server is down, timed out, or answered 4xx.
+    case temporary(String)
+    /// Retrying as is will not help (authentication failed, recipient refused) – but the
+    /// configuration may be fixed, so the outbox still retries with backoff.
+    case permanent(String)
+
+    public var description: String {
+        switch self {
+        case .temporary(let reason): "temporary mail failure: \(reason)"
+        case .permanent(let reason): "mail refused: \(reason)"
+        }
+    }
+}
+
+/// Sends a rendered message to its recipients.
+public protocol MailTransport: Sendable {
+    func send(_ message: MailMessage) async throws(MailError)
+}
+
+/// Writes each message as an `.eml` file (the default when `SMTP_HOST` is unset).
+///
+/// Written to a temporary name and renamed, so a reader never sees half a message; the
+/// name comes from the Message-ID, so re-sending one message replaces its file.
+public struct FileMailTransport: MailTransport {
+    public let directory: String
+
+    public init(directory: String) {
+        self.directory = directory
+    }
+
+    public func send(_ message: MailMessage) async throws(MailError) {
+        let bytes = MIMEWriter.render(message)
+        let name = message.messageID.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "." ? $0 : "_" }
+        let folder = URL(fileURLWithPath: directory)
+        let target = folder.appendingPathComponent(String(name) + ".eml")
+        let temporary = folder.appendingPathComponent(".\(String(name)).\(UUID().uuidString).tmp")
+        do {
+            try await BlockingIO.run {
+                try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+                try Data(bytes).write(to: temporary)
+                _ = try FileManager.default.replaceItemAt(target, withItemAt: temporary)
+            }
+        } catch {
+            try? FileManager.default.removeItem(at: temporary)
+            throw .temporary("cannot write \(target.path): \(error.localizedDescription)")
+        }
+    }
+}

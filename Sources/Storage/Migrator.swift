@@ -1,0 +1,47 @@
+import Foundation
+import Logging
+import SQLKit
+
+/// One schema change, written for each dialect where they differ.
+struct Migration: Sendable {
+    var version: Int
+    var name: String
+    var sqlite: [String]
+    var postgres: [String]
+}
+
+/// Applies the migrations a database has not seen yet, each in its own transaction, in
+/// version order. Applied versions are recorded in `schema_migrations`.
+enum Migrator {
+    static func migrate(_ database: any Database, logger: Logger) async throws {
+        try await database.transaction { db in
+            try await db.raw(
+                "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)"
+            ).run()
+        }
+        for migration in Migrations.all {
+            let applied = try await database.transaction { db -> Bool in
+                let rows = try await db.raw("SELECT version FROM schema_migrations WHERE version = \(bind: migration.version)").all()
+                guard rows.isEmpty else { return false }
+                let statements = database.kind == .sqlite ? migration.sqlite : migration.postgres
+                for statement in statements {
+                    try await db.raw(SQLQueryString(statement)).run()
+                }
+                try await db.raw(
+                    "INSERT INTO schema_migrations (version, name, applied_at) VALUES (\(bind: migration.version), \(bind: migration.name), \(bind: UnixTime.milliseconds()))"
+                ).run()
+                return true
+            }
+            if applied {
+                logger.info("database migrated", metadata: ["version": "\(migration.version)", "migration": "\(migration.name)"])
+            }
+        }
+    }
+}
+
+/// Wall-clock time as Unix milliseconds: how times are stored (portable across engines).
+public enum UnixTime {
+    public static func milliseconds() -> Int64 {
+        Int64((Date().timeIntervalSince1970 * 1000).rounded())
+    }
+}

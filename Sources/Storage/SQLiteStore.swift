@@ -1,0 +1,59 @@
+import Foundation
+import Logging
+import SQLKit
+import SQLiteKit
+
+/// SQLite in WAL mode with `synchronous=FULL`: a committed transaction survives SIGKILL and
+/// power loss. All writes go through one connection, one transaction at a time (SQLite
+/// has a single writer anyway); reads use a second connection and are not blocked by
+/// writes. Every SQLite call runs on NIO's thread pool, never on an event loop.
+public final class SQLiteStore: Database {
+    public let kind = DatabaseKind.sqlite
+    private let writer: SQLiteConnection
+    private let reader: SQLiteConnection
+    private let writeLock = AsyncLock()
+
+    private init(writer: SQLiteConnection, reader: SQLiteConnection) {
+        self.writer = writer
+        self.reader = reader
+    }
+
+    public static func open(path: String, logger: Logger) async throws -> SQLiteStore {
+        let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let writer = try await SQLiteConnection.open(storage: .file(path: path), logger: logger)
+        let db = writer.sql()
+        try await db.raw("PRAGMA journal_mode=WAL").run()
+        try await db.raw("PRAGMA synchronous=FULL").run()
+        try await db.raw("PRAGMA foreign_keys=ON").run()
+        let reader = try await SQLiteConnection.open(storage: .file(path: path), logger: logger)
+        try await reader.sql().raw("PRAGMA query_only=ON").run()
+        return SQLiteStore(writer: writer, reader: reader)
+    }
+
+    public func transaction<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
+        try await writeLock.withLock {
+            let db = writer.sql()
+            // IMMEDIATE takes the write lock now, so a transaction never fails half-way
+            // because another process started writing first.
+            try await db.raw("BEGIN IMMEDIATE").run()
+            do {
+                let result = try await body(db)
+                try await db.raw("COMMIT").run()
+                return result
+            } catch {
+                try? await db.raw("ROLLBACK").run()
+                throw error
+            }
+        }
+    }
+
+    public func read<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
+        try await body(reader.sql())
+    }
+
+    public func close() async {
+        try? await writer.close()
+        try? await reader.close()
+    }
+}

@@ -1,0 +1,152 @@
+import Foundation
+import Leads
+import Storage
+import Testing
+
+@Suite("Lead store on SQLite")
+struct LeadStoreTests {
+    @Test("an accepted lead is stored with its email and amocrm outbox rows")
+    func accept() async throws {
+        try await withStore { (store: LeadStore) async throws in
+            let accepted = try await store.accept(sampleLead())
+            #expect(accepted.number == 1)
+            #expect(accepted.id.count == 32)
+            let lead = try #require(try await store.lead(id: accepted.id))
+            #expect(lead.order.name == "Иван Петров")
+            #expect(lead.order.utm.campaign == "lathes")
+            #expect(lead.product?.name == "Токарный станок с ЧПУ CK6150")
+            #expect(lead.consent.ip == "127.0.0.1")
+            #expect(lead.title == "Заявка №1: Токарный станок с ЧПУ CK6150")
+            let deliveries = try await store.deliveries(leadNumber: 1)
+            #expect(deliveries.map(\.channel) == ["amocrm", "email"])
+            #expect(deliveries.allSatisfy { $0.state == .pending && $0.attempts == 0 })
+        }
+    }
+
+    @Test("concurrent orders all get stored, each once, with distinct numbers")
+    func concurrent() async throws {
+        try await withStore { (store: LeadStore) async throws in
+            let accepted = try await withThrowingTaskGroup(of: AcceptedLead.self) { group in
+                for index in 0..<200 {
+                    group.addTask { try await store.accept(sampleLead(name: "Клиент \(index)")) }
+                }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            #expect(Set(accepted.map(\.number)) == Set(1...200))
+            #expect(Set(accepted.map(\.id)).count == 200)
+            let counts = try await store.outboxCounts()
+            #expect(counts["email"]?[.pending] == 200)
+            #expect(counts["amocrm"]?[.pending] == 200)
+        }
+    }
+
+    @Test("the same Idempotency-Key returns the first lead, also when sent concurrently")
+    func idempotency() async throws {
+        try await withStore { (store: LeadStore) async throws in
+            let first = try await store.accept(sampleLead(key: "tg-1", source: "telegram"))
+            let again = try await store.accept(sampleLead(key: "tg-1", source: "telegram"))
+            #expect(again.id == first.id)
+            #expect(again.duplicate)
+            let otherSource = try await store.accept(sampleLead(key: "tg-1", source: "партнёр"))
+            #expect(otherSource.id != first.id)
+            let racing = try await withThrowingTaskGroup(of: AcceptedLead.self) { group in
+                for _ in 0..<20 { group.addTask { try await store.accept(sampleLead(key: "tg-2", source: "telegram")) } }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            #expect(Set(racing.map(\.id)).count == 1)
+            #expect(racing.filter { !$0.duplicate }.count == 1)
+        }
+    }
+
+    @Test("leads survive closing and reopening the database file")
+    func durable() async throws {
+        let path = temporaryDatabasePath()
+        let accepted = try await withStore(path: path) { (store: LeadStore) async throws in try await store.accept(sampleLead()) }
+        try await withStore(path: path) { (reopened: LeadStore) async throws in
+            #expect(try await reopened.lead(id: accepted.id)?.number == accepted.number)
+            #expect(try await reopened.accept(sampleLead()).number == accepted.number + 1)
+        }
+    }
+}
+
+@Suite("Outbox: leases, backoff, dead rows")
+struct OutboxTests {
+    let policy = RetryPolicy(maxAttempts: 3, baseDelay: .milliseconds(200), maxDelay: .seconds(1))
+
+    @Test("a claimed row is leased to one worker; an expired lease is claimed again")
+    func leases() async throws {
+        try await withStore { (store: LeadStore) async throws in
+            _ = try await store.accept(sampleLead())
+            let first = try await store.claim(channel: "email", owner: "a", limit: 10, lease: .milliseconds(300))
+            #expect(first.count == 1)
+            #expect(try await store.claim(channel: "email", owner: "b", limit: 10, lease: .seconds(60)).isEmpty)
+            try await Task.sleep(for: .milliseconds(400))
+            let reclaimed = try await store.claim(channel: "email", owner: "b", limit: 10, lease: .seconds(60))
+            #expect(reclaimed.map(\.id) == first.map(\.id))
+            // The first worker's late answer is ignored: the row belongs to b now.
+            try await store.record(.delivered(externalID: "x"), for: first[0], owner: "a", policy: policy)
+            #expect(try await store.deliveries(leadNumber: 1).first { $0.channel == "email" }?.state == .pending)
+        }
+    }
+
+    @Test("failures back off and count; the last one makes the row dead; retry revives it")
+    func backoffAndDead() async throws {
+        try await withStore { (store: LeadStore) async throws in
+            _ = try await store.accept(sampleLead())
+            for attempt in 1...3 {
+                var items: [OutboxItem] = []
+                for _ in 0..<40 where items.isEmpty {
+                    items = try await store.claim(channel: "email", owner: "w", limit: 1, lease: .seconds(60))
+                    if items.isEmpty { try await Task.sleep(for: .milliseconds(50)) }
+                }
+                let item = try #require(items.first, "attempt \(attempt) was never due")
+                try await store.record(.failed("SMTP 451 try later"), for: item, owner: "w", policy: policy)
+                let status = try #require(try await store.deliveries(leadNumber: 1).first { $0.channel == "email" })
+                #expect(status.attempts == attempt)
+                #expect(status.lastError == "SMTP 451 try later")
+                #expect(status.state == (attempt == 3 ? .dead : .pending))
+                if attempt < 3 { #expect(status.nextAttemptAt > Date()) }
+            }
+            #expect(try await store.retryDead(leadNumber: 1) == 1)
+            let revived = try #require(try await store.deliveries(leadNumber: 1).first { $0.channel == "email" })
+            #expect(revived.state == .pending)
+            #expect(revived.attempts == 0)
+            #expect(try await store.lead(number: 1) != nil)
+        }
+    }
+
+    @Test("waiting does not spend attempts")
+    func wait() async throws {
+        try await withStore { (store: LeadStore) async throws in
+            _ = try await store.accept(sampleLead())
+            let item = try #require(try await store.claim(channel: "amocrm", owner: "w", limit: 1, lease: .seconds(60)).first)
+            try await store.record(.wait("amoCRM is not configured", retryAfter: .seconds(60)), for: item, owner: "w", policy: policy)
+            let status = try #require(try await store.deliveries(leadNumber: 1).first { $0.channel == "amocrm" })
+            #expect(status.attempts == 0)
+            #expect(status.state == .pending)
+            #expect(try await store.claim(channel: "amocrm", owner: "w", limit: 1, lease: .seconds(60)).isEmpty)
+        }
+    }
+
+    @Test("a rejection is dead at once")
+    func rejected() async throws {
+        try await withStore { (store: LeadStore) async throws in
+            _ = try await store.accept(sampleLead())
+            let item = try #require(try await store.claim(channel: "amocrm", owner: "w", limit: 1, lease: .seconds(60)).first)
+            try await store.record(.rejected("400: bad field"), for: item, owner: "w", policy: policy)
+            #expect(try await store.deliveries(leadNumber: 1).first { $0.channel == "amocrm" }?.state == .dead)
+        }
+    }
+
+    @Test("backoff grows exponentially with jitter and is capped")
+    func backoff() {
+        let policy = RetryPolicy(maxAttempts: 10, baseDelay: .seconds(30), maxDelay: .seconds(3600))
+        for _ in 0..<50 {
+            let first = policy.delay(afterAttempts: 1)
+            #expect(first >= .seconds(15) && first <= .seconds(30))
+            let fourth = policy.delay(afterAttempts: 4)
+            #expect(fourth >= .seconds(120) && fourth <= .seconds(240))
+            #expect(policy.delay(afterAttempts: 30) <= .seconds(3600))
+        }
+    }
+}

@@ -1,0 +1,81 @@
+import Foundation
+
+/// A real SMTP server (Python aiosmtpd, `smtp_server.py`) with its own CA, implicit TLS or
+/// STARTTLS, and AUTH; received messages land as files in `maildir`.
+public final class SMTPTestServer: @unchecked Sendable {
+    public let port: Int
+    public let maildir: URL
+    public let caFile: String
+    public let user = "orders@example.ru"
+    public let password = "secret"
+    private let process: Process
+    private let input: Pipe
+    private let directory: URL
+
+    public enum Mode: String { case ssl, starttls }
+
+    public init(mode: Mode = .ssl, port: Int = 0) throws {
+        guard let script = Bundle.module.path(forResource: "smtp_server", ofType: "py") else {
+            throw CocoaError(.fileNoSuchFile)
+        }
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("smtp-\(UUID().uuidString)")
+        maildir = directory.appendingPathComponent("mail")
+        caFile = directory.appendingPathComponent("certs/ca.pem").path
+        process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = [
+            "python3", script, "--maildir", maildir.path, "--cert-dir", directory.appendingPathComponent("certs").path,
+            "--mode", mode.rawValue, "--port", String(port),
+        ]
+        input = Pipe()
+        let output = Pipe()
+        process.standardInput = input
+        process.standardOutput = output
+        try process.run()
+        // The first line is "READY <port>".
+        var line = Data()
+        while !line.contains(UInt8(ascii: "\n")) {
+            let chunk = output.fileHandleForReading.availableData
+            guard !chunk.isEmpty else { break }
+            line.append(chunk)
+        }
+        let text = String(decoding: line, as: UTF8.self)
+        guard text.hasPrefix("READY "), let number = Int(text.dropFirst(6).trimmingCharacters(in: .whitespacesAndNewlines)) else {
+            process.terminate()
+            throw CocoaError(.fileReadCorruptFile, userInfo: [NSLocalizedDescriptionKey: "smtp_server.py did not start: \(text)"])
+        }
+        self.port = number
+    }
+
+    /// Stops the server (it exits when its standard input closes).
+    public func stop() {
+        try? input.fileHandleForWriting.close()
+        process.waitUntilExit()
+    }
+
+    /// The messages received so far, raw.
+    public func messages() -> [String] {
+        let files = (try? FileManager.default.contentsOfDirectory(at: maildir, includingPropertiesForKeys: nil)) ?? []
+        return files.filter { $0.pathExtension == "eml" }.sorted { $0.path < $1.path }.compactMap {
+            try? String(contentsOf: $0, encoding: .utf8)
+        }
+    }
+
+    /// Waits until `count` messages arrived (or the time is up).
+    public func waitForMessages(_ count: Int, timeout: Duration = .seconds(10)) async throws -> [String] {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            let received = messages()
+            if received.count >= count { return received }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        return messages()
+    }
+
+    deinit {
+        if process.isRunning {
+            try? input.fileHandleForWriting.close()
+            process.terminate()
+        }
+    }
+}
