@@ -46,10 +46,10 @@ public enum MIMEWriter {
         let boundary = "=_catalog-bff_" + String(UInt64(bitPattern: Int64(message.messageID.hashValue)), radix: 36)
             + "_" + String(message.messageID.utf8.count, radix: 36)
         var lines: [String] = []
-        lines.append("From: " + mailbox(message.from))
-        lines.append("To: " + message.to.map(mailbox).joined(separator: ", "))
-        if let replyTo = message.replyTo { lines.append("Reply-To: " + mailbox(replyTo)) }
-        lines.append("Subject: " + encodedWords(message.subject))
+        lines.append("From: " + mailbox(message.from, offset: 6))
+        lines.append("To: " + message.to.map { mailbox($0, offset: 4) }.joined(separator: ",\r\n "))
+        if let replyTo = message.replyTo { lines.append("Reply-To: " + mailbox(replyTo, offset: 10)) }
+        lines.append("Subject: " + encodedWords(message.subject, offset: 9))
         lines.append("Date: " + rfc5322Date(message.date))
         lines.append("Message-ID: <\(message.messageID)>")
         lines.append("MIME-Version: 1.0")
@@ -67,29 +67,38 @@ public enum MIMEWriter {
         return Array(lines.joined(separator: "\r\n").utf8)
     }
 
-    /// `"Имя" <a@b>` with the name as encoded words when it is not plain ASCII.
-    static func mailbox(_ address: MailAddress) -> String {
+    /// `"Имя" <a@b>` with the name as encoded words when it is not plain ASCII; the address
+    /// goes on its own folded line when the line would be too long.
+    static func mailbox(_ address: MailAddress, offset: Int) -> String {
         let cleanAddress = address.address.filter { !$0.isNewline && $0 != "<" && $0 != ">" }
         guard let name = address.name?.filter({ !$0.isNewline }), !name.isEmpty else { return cleanAddress }
         let isSafeASCII = name.unicodeScalars.allSatisfy { $0.isASCII && $0.value >= 0x20 && !"\"\\()<>,;:@[]".unicodeScalars.contains($0) }
-        return (isSafeASCII ? "\"\(name)\"" : encodedWords(name)) + " <\(cleanAddress)>"
+        let display = isSafeASCII ? "\"\(name)\"" : encodedWords(name, offset: offset)
+        let lastLine = display.components(separatedBy: "\r\n").last ?? display
+        let lastLineStart = display.contains("\r\n") ? 0 : offset
+        let fits = lastLineStart + lastLine.utf8.count + cleanAddress.utf8.count + 3 <= 78
+        return display + (fits ? " " : "\r\n ") + "<\(cleanAddress)>"
     }
 
-    /// RFC 2047 `=?UTF-8?B?…?=` words of at most 75 characters, folded onto continuation
-    /// lines; plain ASCII text is left as it is. Never splits a UTF-8 character.
-    public static func encodedWords(_ text: String) -> String {
+    /// RFC 2047 `=?UTF-8?B?…?=` words, folded so that no line passes 78 characters (the
+    /// first line starts `offset` characters in, after the header name); plain ASCII text is
+    /// left as it is. Never splits a UTF-8 character; line breaks cannot get through.
+    public static func encodedWords(_ text: String, offset: Int = 0) -> String {
         let singleLine = text.replacingOccurrences(of: "\r", with: " ").replacingOccurrences(of: "\n", with: " ")
-        if singleLine.unicodeScalars.allSatisfy({ $0.isASCII && $0.value >= 0x20 }) && singleLine.count < 900 {
+        if singleLine.unicodeScalars.allSatisfy({ $0.isASCII && $0.value >= 0x20 }) && offset + singleLine.count <= 78 {
             return singleLine
         }
-        // 75 - "=?UTF-8?B?".count - "?=".count = 63 base64 characters → 45 bytes per word.
+        // A word is "=?UTF-8?B?" + base64 + "?=": 12 characters plus 4 per 3 bytes.
+        func capacity(_ start: Int) -> Int { max(3, (78 - start - 12) / 4 * 3) }
         var words: [String] = []
         var chunk: [UInt8] = []
+        var limit = capacity(offset)
         for character in singleLine {
             let bytes = Array(String(character).utf8)
-            if chunk.count + bytes.count > 45 {
+            if chunk.count + bytes.count > limit, !chunk.isEmpty {
                 words.append("=?UTF-8?B?" + Data(chunk).base64EncodedString() + "?=")
                 chunk = []
+                limit = capacity(1)
             }
             chunk += bytes
         }

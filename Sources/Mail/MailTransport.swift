@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Why a message was not sent. Messages never contain the SMTP password.
 public enum MailError: Error, Sendable, Equatable, CustomStringConvertible {
@@ -42,7 +45,10 @@ public struct FileMailTransport: MailTransport {
             try await BlockingIO.run {
                 try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
                 try Data(bytes).write(to: temporary)
-                _ = try FileManager.default.replaceItemAt(target, withItemAt: temporary)
+                // rename(2) replaces an existing file atomically.
+                guard rename(temporary.path, target.path) == 0 else {
+                    throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: target.path])
+                }
             }
         } catch {
             try? FileManager.default.removeItem(at: temporary)

@@ -39,7 +39,7 @@ public final class OutboxWorker: Service, Sendable {
         self.deliverer = deliverer
         self.configuration = configuration
         self.logger = logger
-        owner = "\(ProcessInfo.processInfo.hostName)/\(ProcessInfo.processInfo.processIdentifier)/\(deliverer.channel)/\(LeadID.make().prefix(8))"
+        owner = "\(ProcessInfo.processInfo.processIdentifier)/\(deliverer.channel)/\(LeadID.make().prefix(12))"
         wakeups = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(1))
     }
 
