@@ -9,7 +9,8 @@ run: build
 	$(BIN) serve
 
 ## Install what is missing, build, run every test.
-test: deps
+test:
+	@scripts/install-deps.sh --test
 	$(SWIFT) build --build-tests
 	$(SWIFT) test
 	@$(MAKE) --no-print-directory smoke

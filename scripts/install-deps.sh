@@ -8,11 +8,20 @@ missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
 done
-[ ${#missing[@]} -eq 0 ] && exit 0
+command -v python3 >/dev/null || missing+=(python3 python3-pip)
 
-echo "Installing missing system packages: ${missing[*]}"
-sudo=""
-[ "$(id -u)" -ne 0 ] && sudo="sudo"
-export DEBIAN_FRONTEND=noninteractive
-$sudo apt-get update -qq
-$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "Installing missing system packages: ${missing[*]}"
+  sudo=""
+  [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  export DEBIAN_FRONTEND=noninteractive
+  $sudo apt-get update -qq
+  $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+# Test helpers: a real SMTP server (aiosmtpd) with a CA made at test time (cryptography).
+if [ "${1:-}" = "--test" ] && ! python3 -c "import aiosmtpd, cryptography" 2>/dev/null; then
+  echo "Installing Python test helpers: aiosmtpd cryptography"
+  python3 -m pip install --quiet --disable-pip-version-check aiosmtpd cryptography 2>/dev/null \
+    || python3 -m pip install --quiet --disable-pip-version-check --break-system-packages aiosmtpd cryptography
+fi

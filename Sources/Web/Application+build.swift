@@ -2,7 +2,11 @@ import AsyncHTTPClient
 import Catalog
 import Foundation
 import Hummingbird
+import Leads
 import Logging
+import Mail
+import Mustache
+import Storage
 
 /// Builds the whole application; `serve` runs it and tests drive the very same one.
 public func buildApplication(
@@ -14,12 +18,39 @@ public func buildApplication(
         policy: CachePolicy(fresh: configuration.catalogFresh, stale: configuration.catalogStale),
         logger: logger)
     let renderer = try await SiteRenderer(directory: configuration.templatesDirectory)
-    let site = Site(catalog: catalog, renderer: renderer, configuration: configuration, logger: logger)
-    let router = buildRouter(site: site)
-    return Application(
+
+    let database = try await openDatabase(configuration.database, logger: logger)
+    // One secret per database, so that every instance signs form tokens the same way.
+    let formSecret = try await Settings.value("form_token_secret", in: database) { FormTokens.randomSecret() }
+    let store = LeadStore(database: database, logger: logger)
+    let transport: any MailTransport =
+        configuration.smtp.map { SMTPMailTransport(configuration: $0) } ?? FileMailTransport(directory: configuration.mailDirectory)
+    let email = OutboxWorker(
+        store: store,
+        deliverer: EmailDeliverer(
+            transport: transport, from: configuration.mailFrom, to: configuration.mailTo,
+            templates: try await MustacheLibrary(directory: configuration.templatesDirectory + "/mail")),
+        logger: logger)
+    let amoCRM = OutboxWorker(
+        store: store,
+        deliverer: UnconfiguredChannel(channel: "amocrm", reason: "amoCRM не подключён (AMOCRM_SUBDOMAIN не задан)"),
+        logger: logger)
+    let workers = [email, amoCRM]
+
+    let site = Site(
+        catalog: catalog, renderer: renderer, configuration: configuration, formTokens: FormTokens(secret: formSecret),
+        logger: logger)
+    let desk = OrderDesk(
+        store: store, catalog: catalog, baseURL: configuration.publicBaseURL, rateLimit: configuration.orderRateLimit,
+        logger: logger, wakeWorkers: { for worker in workers { worker.wake() } })
+    let router = buildRouter(site: site, desk: desk, workers: workers)
+    var app = Application(
         router: router,
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "catalog-bff"),
         logger: logger)
+    app.addServices(DatabaseService(database: database))
+    app.addServices(workers)
+    return app
 }
 
 /// The catalog source the configuration asks for: Directus, or the demo catalog.
@@ -33,12 +64,15 @@ public func makeCatalogSource(configuration: AppConfiguration, logger: Logger) t
         httpClient: HTTPClient.shared, logger: logger)
 }
 
-func buildRouter(site: Site) -> Router<BasicRequestContext> {
-    let router = Router()
+func buildRouter(site: Site, desk: OrderDesk, workers: [OutboxWorker]) -> Router<AppRequestContext> {
+    let router = Router(context: AppRequestContext.self)
     router.add(middleware: ErrorPageMiddleware(site: site))
+    router.add(middleware: CrossSiteMiddleware(siteOrigin: site.configuration.publicBaseURL, site: site))
     router.add(middleware: StaticFilesMiddleware(directory: site.configuration.publicDirectory, logger: site.logger))
     HealthController(site: site).addRoutes(to: router)
     PageController(site: site).addRoutes(to: router)
+    OrderController(site: site, desk: desk).addRoutes(to: router)
+    LeadsAPIController(site: site, desk: desk).addRoutes(to: router)
     CatalogAPIController(site: site).addRoutes(to: router)
     AssetController(site: site).addRoutes(to: router)
     return router

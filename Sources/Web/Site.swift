@@ -13,9 +13,11 @@ struct Site: Sendable {
     let logger: Logger
     /// Security headers for every HTML page.
     let pageHeaders: HTTPFields
+    let formTokens: FormTokens
 
-    init(catalog: Catalog, renderer: SiteRenderer, configuration: AppConfiguration, logger: Logger) {
+    init(catalog: Catalog, renderer: SiteRenderer, configuration: AppConfiguration, formTokens: FormTokens, logger: Logger) {
         self.catalog = catalog
+        self.formTokens = formTokens
         self.renderer = renderer
         self.configuration = configuration
         self.logger = logger
@@ -33,6 +35,11 @@ struct Site: Sendable {
             HTTPField.Name("Referrer-Policy")!: "strict-origin-when-cross-origin",
         ]
     }
+
+    /// The order form token of the current window (pages with the form are cached per window).
+    func formToken() -> String { formTokens.token() }
+
+    func formWindow() -> Int64 { formTokens.currentWindow() }
 
     func absoluteURL(_ path: String) -> String {
         configuration.publicBaseURL + path

@@ -11,3 +11,24 @@ document.addEventListener("click", function (event) {
   document.querySelectorAll(".gallery-thumbs a").forEach(function (other) { other.removeAttribute("aria-current"); });
   link.setAttribute("aria-current", "true");
 });
+
+// UTM labels: remembered from the landing URL for 30 days (pages are cached and shared, so
+// the server cannot put a visitor's labels into them) and copied into the order form.
+(function () {
+  var keys = ["utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content"];
+  var params = new URLSearchParams(window.location.search);
+  var fromURL = keys.filter(function (key) { return params.get(key); });
+  if (fromURL.length) {
+    var value = fromURL.map(function (key) { return key + "=" + encodeURIComponent(params.get(key).slice(0, 200)); }).join("&");
+    document.cookie = "utm=" + encodeURIComponent(value) + "; max-age=2592000; path=/; SameSite=Lax";
+  }
+  var match = document.cookie.match(/(?:^|; )utm=([^;]*)/);
+  if (!match) return;
+  var stored = new URLSearchParams(decodeURIComponent(match[1]));
+  document.querySelectorAll("form.order-form").forEach(function (form) {
+    keys.forEach(function (key) {
+      var input = form.querySelector('input[name="' + key + '"]');
+      if (input && !input.value && stored.get(key)) input.value = stored.get(key);
+    });
+  });
+})();

@@ -1,5 +1,7 @@
 import Foundation
 import Logging
+import Mail
+import Storage
 
 /// A configuration value that cannot be used; start-up stops with this one line.
 public struct ConfigurationError: Error, CustomStringConvertible, Equatable {
@@ -23,6 +25,21 @@ public struct AppConfiguration: Sendable {
     /// Where the Mustache templates and static files are; relative to the working directory.
     public var templatesDirectory = "templates"
     public var publicDirectory = "public"
+
+    public var database: DatabaseLocation = .sqlite(path: "var/catalog-bff.sqlite")
+    /// CIDRs whose `X-Forwarded-For` is believed.
+    public var trustedProxies: [CIDR] = []
+    /// nil: SMTP is off and mail is written as files to `mailDirectory`.
+    public var smtp: SMTPMailTransport.Configuration?
+    public var mailFrom = MailAddress("orders@localhost")
+    public var mailTo = [MailAddress("orders@localhost")]
+    public var mailDirectory = "var/mail"
+    /// nil: the admin routes answer 403.
+    public var adminToken: String?
+    /// Ingest key → source name (`telegram`).
+    public var ingestKeys: [String: String] = [:]
+    /// nil: no limit (`off`, for load tests).
+    public var orderRateLimit: RateLimit? = RateLimit(count: 20, period: .seconds(60))
 
     public init() {}
 
@@ -53,6 +70,40 @@ public struct AppConfiguration: Sendable {
             throw ConfigurationError(
                 variable: "CATALOG_STALE_SECONDS", reason: "must not be shorter than CATALOG_FRESH_SECONDS")
         }
+        if let url = value("DATABASE_URL") {
+            do {
+                database = try DatabaseLocation(url: url)
+            } catch {
+                throw ConfigurationError(variable: "DATABASE_URL", reason: error.reason)
+            }
+        }
+        if let proxies = value("TRUSTED_PROXIES") {
+            trustedProxies = try proxies.split(separator: ",").map { item throws(ConfigurationError) in
+                let text = item.trimmingCharacters(in: .whitespaces)
+                guard let cidr = CIDR(text) else {
+                    throw ConfigurationError(variable: "TRUSTED_PROXIES", reason: "'\(text)' is not an address or CIDR like 10.0.0.0/8")
+                }
+                return cidr
+            }
+        }
+        try readMail(value)
+        adminToken = value("ADMIN_TOKEN")
+        if let keys = value("INGEST_KEYS") {
+            for pair in keys.split(separator: ",") {
+                let parts = pair.split(separator: ":", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+                guard parts.count == 2, !parts[0].isEmpty, parts[1].count >= 8 else {
+                    throw ConfigurationError(
+                        variable: "INGEST_KEYS", reason: "expected source:key pairs with keys of 8+ characters, e.g. telegram:k3y-0f-the-b0t")
+                }
+                ingestKeys[parts[1]] = parts[0]
+            }
+        }
+        if let limit = value("ORDER_RATE_LIMIT") {
+            guard let parsed = RateLimit.parse(limit) else {
+                throw ConfigurationError(variable: "ORDER_RATE_LIMIT", reason: "expected N/s, N/min, N/h or off, got '\(limit)'")
+            }
+            orderRateLimit = parsed.count == 0 ? nil : parsed
+        }
         if let level = value("LOG_LEVEL") {
             guard let parsed = Logger.Level(rawValue: level.lowercased()) else {
                 let names = Logger.Level.allCases.map(\.rawValue).joined(separator: ", ")
@@ -60,6 +111,62 @@ public struct AppConfiguration: Sendable {
             }
             logLevel = parsed
         }
+    }
+
+    private mutating func readMail(_ value: (String) -> String?) throws(ConfigurationError) {
+        if let directory = value("MAIL_DIR") { mailDirectory = directory }
+        let user = value("SMTP_USER")
+        guard let host = value("SMTP_HOST") else {
+            mailFrom = MailAddress(value("MAIL_FROM") ?? "orders@localhost")
+            mailTo = try Self.addresses(value("MAIL_TO") ?? "orders@localhost", variable: "MAIL_TO")
+            return
+        }
+        var security = SMTPMailTransport.Security.ssl
+        if let raw = value("SMTP_SECURITY") {
+            guard let parsed = SMTPMailTransport.Security(rawValue: raw.lowercased()) else {
+                throw ConfigurationError(variable: "SMTP_SECURITY", reason: "must be ssl, starttls or none, got '\(raw)'")
+            }
+            security = parsed
+        }
+        var port: Int?
+        if let raw = value("SMTP_PORT") {
+            guard let number = Int(raw), (1...65_535).contains(number) else {
+                throw ConfigurationError(variable: "SMTP_PORT", reason: "must be a port number, got '\(raw)'")
+            }
+            port = number
+        }
+        if let caFile = value("SMTP_CA_FILE"), !FileManager.default.isReadableFile(atPath: caFile) {
+            throw ConfigurationError(variable: "SMTP_CA_FILE", reason: "cannot read \(caFile)")
+        }
+        smtp = SMTPMailTransport.Configuration(
+            host: host, port: port, security: security, user: user, password: value("SMTP_PASSWORD"),
+            caFile: value("SMTP_CA_FILE"))
+        guard let from = value("MAIL_FROM") ?? user else {
+            throw ConfigurationError(variable: "MAIL_FROM", reason: "is required with SMTP_HOST (or set SMTP_USER)")
+        }
+        guard Self.isMailbox(from) else {
+            throw ConfigurationError(variable: "MAIL_FROM", reason: "'\(from)' is not an e-mail address")
+        }
+        mailFrom = MailAddress(from)
+        guard let to = value("MAIL_TO") else {
+            throw ConfigurationError(variable: "MAIL_TO", reason: "is required with SMTP_HOST: where orders are sent")
+        }
+        mailTo = try Self.addresses(to, variable: "MAIL_TO")
+    }
+
+    /// `name@domain`; unlike visitors' addresses, a dotless domain (`orders@localhost`) is fine.
+    static func isMailbox(_ text: String) -> Bool {
+        let parts = text.split(separator: "@", omittingEmptySubsequences: false)
+        return parts.count == 2 && !parts[0].isEmpty && !parts[1].isEmpty && !text.contains(where: { $0.isWhitespace || "<>,;\"".contains($0) })
+    }
+
+    static func addresses(_ raw: String, variable: String) throws(ConfigurationError) -> [MailAddress] {
+        let list = raw.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        guard !list.isEmpty else { throw ConfigurationError(variable: variable, reason: "needs at least one address") }
+        for address in list where !Self.isMailbox(address) {
+            throw ConfigurationError(variable: variable, reason: "'\(address)' is not an e-mail address")
+        }
+        return list.map { MailAddress($0) }
     }
 
     /// An absolute http(s) URL without a trailing slash.

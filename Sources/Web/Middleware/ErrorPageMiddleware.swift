@@ -44,6 +44,8 @@ struct ErrorPageMiddleware<Context: RequestContext>: RouterMiddleware {
         case .serviceUnavailable: "Каталог временно недоступен"
         case .badRequest: "Некорректный запрос"
         case .methodNotAllowed: "Метод не поддерживается"
+        case .contentTooLarge: "Слишком большой запрос"
+        case .unsupportedMediaType: "Неподдерживаемый формат"
         default: "Что-то пошло не так"
         }
     }
@@ -54,22 +56,32 @@ struct ErrorPageMiddleware<Context: RequestContext>: RouterMiddleware {
         case .serviceUnavailable: "Мы не можем загрузить каталог прямо сейчас. Попробуйте обновить страницу через минуту."
         case .badRequest: "Запрос содержит ошибку. Проверьте адрес страницы."
         case .methodNotAllowed: "Этот адрес не принимает такой запрос."
+        case .contentTooLarge: "Запрос больше 64 КБ. Сократите комментарий и отправьте заявку ещё раз."
+        case .unsupportedMediaType: "Тело запроса в неподдерживаемом формате."
         default: "Произошла ошибка на сервере. Мы уже знаем о ней; попробуйте ещё раз позже."
         }
     }
 
     func errorPage(_ status: HTTPResponse.Status, request: Request) -> Response {
+        site.errorPage(status, heading: Self.heading(status), message: Self.message(status))
+    }
+}
+
+extension Site {
+    /// A page in the site's design for an error; never cached, never indexed.
+    func errorPage(
+        _ status: HTTPResponse.Status, heading: String, message: String, backURL: String? = nil, headers extra: HTTPFields = [:]
+    ) -> Response {
         let page = ErrorPageModel(
-            layout: site.layout(
-                site.catalog.lastIndex, title: Self.heading(status), description: Self.message(status), canonicalPath: nil,
-                noindex: true),
-            heading: Self.heading(status), message: Self.message(status))
-        var headers = site.pageHeaders
+            layout: layout(catalog.lastIndex, title: heading, description: message, canonicalPath: nil, noindex: true),
+            heading: heading, message: message, backURL: backURL)
+        var headers = pageHeaders
         headers[.contentType] = "text/html; charset=utf-8"
         headers[.cacheControl] = "no-store"
         if status == .serviceUnavailable { headers[.retryAfter] = "30" }
-        guard let rendered = try? site.renderer.render("error", page) else {
-            return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: Self.heading(status))))
+        for field in extra { headers[field.name] = field.value }
+        guard let rendered = try? renderer.render("error", page) else {
+            return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: heading)))
         }
         return Response(status: status, headers: headers, body: .init(byteBuffer: rendered.body))
     }

@@ -98,7 +98,7 @@ struct PageController<Context: RequestContext>: Sendable {
 
     @Sendable func product(_ request: Request, context: Context) async throws -> Response {
         let key = try context.parameters.require("key")
-        return try await site.cached("page:/product/\(key)", request: request) {
+        return try await site.cached("page:/product/\(key)@\(site.formWindow())", request: request) {
             guard let product = try await Self.findProduct(key, in: site.catalog) else { throw HTTPError(.notFound) }
             // A product with a slug has one address; an id link (an old e-mail) moves there.
             if product.pathKey != key {
@@ -118,7 +118,7 @@ struct PageController<Context: RequestContext>: Sendable {
         return try await catalog.product(.slug(key))
     }
 
-    func productModel(_ product: Product, index: CatalogIndex) -> ProductPageModel {
+    func productModel(_ product: Product, index: CatalogIndex, form filled: OrderFormModel? = nil) -> ProductPageModel {
         var crumbs = [Crumb(name: "Главная", url: SiteURL.home), Crumb(name: "Каталог", url: SiteURL.catalog)]
         if let ref = product.category, let category = index.category(id: ref.id) {
             crumbs += index.path(to: category).map { Crumb(name: $0.name, url: SiteURL.category($0.slug)) }
@@ -145,9 +145,13 @@ struct PageController<Context: RequestContext>: Sendable {
             mainImage: gallery.first ?? placeholder, gallery: gallery, hasGallery: gallery.count > 1,
             specs: product.specs.map(SpecRowModel.init),
             descriptionHTML: product.descriptionHTML, hasDescription: !product.descriptionHTML.isEmpty,
-            form: OrderFormModel(
-                productID: String(product.id), productName: product.name, onRequest: product.price.onRequest,
-                submitText: product.price.onRequest ? "Запросить цену" : "Отправить заявку"))
+            form: filled ?? Self.orderForm(for: product, csrf: site.formToken()))
+    }
+
+    static func orderForm(for product: Product, csrf: String) -> OrderFormModel {
+        OrderFormModel(
+            productID: String(product.id), productName: product.name, onRequest: product.price.onRequest,
+            submitText: product.price.onRequest ? "Запросить цену" : "Отправить заявку", csrf: csrf)
     }
 
     static func query(_ request: Request) -> String {

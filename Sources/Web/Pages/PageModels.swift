@@ -154,21 +154,85 @@ struct ProductPageModel {
     var form: OrderFormModel
 }
 
-/// The order form (DESIGN §4); its POST handler arrives with the leads pipeline.
+/// The order form (DESIGN §4): empty on the cached page; after a failed submission, the
+/// visitor's values with a message per field.
 struct OrderFormModel {
+    struct Field {
+        var value: String
+        var error: String?
+    }
+
     var action = SiteURL.order
     var productID: String
     var productName: String
     var onRequest: Bool
     var submitText: String
     var privacyURL = SiteURL.privacy
-    var quantity = "1"
+    var csrf: String
+    var name = Field(value: "")
+    var phone = Field(value: "")
+    var email = Field(value: "")
+    var company = Field(value: "")
+    var quantity = Field(value: "1")
+    var comment = Field(value: "")
+    var consent = Field(value: "")
+    var consentChecked = false
+    var utm: [NavItem] = []
+    var hasErrors = false
+
+    init(productID: String, productName: String, onRequest: Bool, submitText: String, csrf: String) {
+        self.productID = productID
+        self.productName = productName
+        self.onRequest = onRequest
+        self.submitText = submitText
+        self.csrf = csrf
+    }
+
+    /// The visitor's values and the validation messages.
+    mutating func fill(_ fields: [String: String], errors: [String: String]) {
+        func field(_ key: String, default value: String = "") -> Field {
+            Field(value: fields[key] ?? value, error: errors[key])
+        }
+        name = field("name")
+        phone = field("phone")
+        email = field("email")
+        company = field("company")
+        quantity = field("quantity", default: "1")
+        comment = field("comment")
+        consent = Field(value: "", error: errors["consent"])
+        consentChecked = ["on", "true", "1"].contains(fields["consent"] ?? "")
+        // Hidden UTM fields keep what the page had (NavItem: name = field, url = value).
+        utm = ["utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content"].compactMap { key in
+            fields[key].flatMap { $0.isEmpty ? nil : NavItem(name: key, url: $0, active: false) }
+        }
+        hasErrors = !errors.isEmpty
+    }
 }
 
 struct ErrorPageModel {
     var layout: LayoutModel
     var heading: String
     var message: String
+    /// Where to go back to (the form a refused submission came from).
+    var backURL: String?
+}
+
+/// The stand-alone order page (a general request, or a product's form after an error).
+struct OrderPageModel {
+    var layout: LayoutModel
+    var heading: String
+    var form: OrderFormModel
+}
+
+struct ThanksPageModel {
+    var layout: LayoutModel
+    /// `Заявка №12 принята`, or a generic text when the id is unknown.
+    var heading: String
+    var number: String?
+}
+
+struct PlainPageModel {
+    var layout: LayoutModel
 }
 
 enum RussianPlural {

@@ -1,0 +1,17 @@
+/// A channel that is switched off by configuration (amoCRM without `AMOCRM_SUBDOMAIN`):
+/// its rows stay pending, visible in the admin page, and spend no attempts.
+public struct UnconfiguredChannel: LeadDeliverer {
+    public let channel: String
+    public let reason: String
+
+    public init(channel: String, reason: String) {
+        self.channel = channel
+        self.reason = reason
+    }
+
+    public func unavailableReason() async -> String? { reason }
+
+    public func deliver(_ lead: Lead) async -> DeliveryOutcome {
+        .wait(reason, retryAfter: .seconds(300))
+    }
+}

@@ -1,0 +1,102 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Leads
+
+/// Orders as JSON: `POST /api/leads` for the site's own front ends and
+/// `POST /ingest/leads` for other sources (the Telegram bot) with an ingest key.
+struct LeadsAPIController: Sendable {
+    let site: Site
+    let desk: OrderDesk
+
+    func addRoutes(to router: Router<AppRequestContext>) {
+        router.post("/api/leads", use: apiLead)
+        router.post("/ingest/leads", use: ingestLead)
+    }
+
+    struct Accepted: Encodable {
+        var id: String
+        var number: Int
+        var status = "accepted"
+    }
+
+    @Sendable func apiLead(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let client = OrderController(site: site, desk: desk).clientInfo(request, context: context)
+        let input = try await readJSON(request, context: context)
+        if let limiter = desk.ipLimiter, let retryAfter = limiter.check(client.ip) {
+            throw tooMany(retryAfter)
+        }
+        return try await submit(input, source: "сайт", idempotencyKey: nil, client: client)
+    }
+
+    @Sendable func ingestLead(_ request: Request, context: AppRequestContext) async throws -> Response {
+        guard let authorization = request.headers[.authorization], authorization.hasPrefix("Bearer "),
+            let source = matchKey(String(authorization.dropFirst(7)).trimmingCharacters(in: .whitespaces))
+        else {
+            var response = ProblemDetails(.unauthorized, detail: "Нужен ключ источника: Authorization: Bearer <ключ из INGEST_KEYS>.").response()
+            response.headers[.wwwAuthenticate] = "Bearer"
+            return response
+        }
+        let input = try await readJSON(request, context: context)
+        if let limiter = desk.keyLimiter, let retryAfter = limiter.check("key:" + source) {
+            throw tooMany(retryAfter)
+        }
+        var key = request.headers[HTTPField.Name("Idempotency-Key")!]?.trimmingCharacters(in: .whitespaces)
+        if key?.isEmpty == true { key = nil }
+        if let key, key.count > 200 {
+            throw ProblemDetails(.badRequest, detail: "Idempotency-Key длиннее 200 символов.")
+        }
+        let client = OrderController(site: site, desk: desk).clientInfo(request, context: context)
+        return try await submit(input, source: source, idempotencyKey: key, client: client)
+    }
+
+    /// The source name of an ingest key, compared in constant time.
+    func matchKey(_ presented: String) -> String? {
+        var match: String?
+        for (key, source) in site.configuration.ingestKeys
+        where FormTokens.constantTimeEqual(Array(key.utf8), Array(presented.utf8)) {
+            match = source
+        }
+        return match
+    }
+
+    func readJSON(_ request: Request, context: AppRequestContext) async throws -> LeadInput {
+        guard let type = request.headers[.contentType]?.lowercased(), type.hasPrefix("application/json") else {
+            throw ProblemDetails(.unsupportedMediaType, detail: "Тело запроса должно быть JSON (Content-Type: application/json).")
+        }
+        let body = try await request.body.collect(upTo: context.maxUploadSize)
+        do {
+            return try OrderInput.lead(fromJSON: body.readableBytesView)
+        } catch .notAnObject {
+            throw ProblemDetails(.badRequest, detail: "Ожидался JSON-объект с полями заявки.")
+        } catch {
+            throw ProblemDetails(.badRequest, detail: "Некорректный JSON.")
+        }
+    }
+
+    func submit(_ input: LeadInput, source: String, idempotencyKey: String?, client: ClientInfo) async throws -> Response {
+        switch try await desk.submit(input, source: source, idempotencyKey: idempotencyKey, client: client) {
+        case .invalid(let errors):
+            throw ProblemDetails(.unprocessableContent, detail: "Проверьте поля заявки.", errors: errors)
+        case .accepted(let lead):
+            let body = try JSONEncoder.sorted.encode(Accepted(id: lead.id, number: lead.number))
+            return Response(
+                status: .accepted, headers: [.contentType: "application/json; charset=utf-8", .cacheControl: "no-store"],
+                body: .init(byteBuffer: ByteBuffer(bytes: body)))
+        }
+    }
+
+    func tooMany(_ retryAfter: Int) -> ProblemDetails {
+        var problem = ProblemDetails(.tooManyRequests, detail: "Слишком много заявок подряд. Повторите через \(retryAfter) с.")
+        problem.retryAfter = retryAfter
+        return problem
+    }
+}
+
+extension JSONEncoder {
+    static var sorted: JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return encoder
+    }
+}

@@ -1,0 +1,81 @@
+import Catalog
+import Foundation
+import Leads
+
+/// Reading orders from a form body or a JSON body into `LeadInput`.
+enum OrderInput {
+    /// `application/x-www-form-urlencoded` → field → value (the last value of a repeated name).
+    static func formFields(_ body: String) -> [String: String] {
+        var fields: [String: String] = [:]
+        for pair in body.split(separator: "&") {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            func decode(_ part: Substring) -> String {
+                let spaced = part.replacingOccurrences(of: "+", with: " ")
+                return spaced.removingPercentEncoding ?? spaced
+            }
+            guard let name = parts.first.map(decode), !name.isEmpty else { continue }
+            fields[name] = parts.count > 1 ? decode(parts[1]) : ""
+        }
+        return fields
+    }
+
+    static func lead(fromForm fields: [String: String], cookies utm: [String: String] = [:]) -> LeadInput {
+        func utmValue(_ key: String) -> String? {
+            let value = fields[key]?.trimmingCharacters(in: .whitespaces) ?? ""
+            return value.isEmpty ? utm[key] : value
+        }
+        return LeadInput(
+            productID: fields["product_id"], name: fields["name"], phone: fields["phone"], email: fields["email"],
+            company: fields["company"], quantity: fields["quantity"], comment: fields["comment"],
+            consent: ["on", "true", "1", "yes"].contains(fields["consent"]?.lowercased() ?? ""),
+            utmSource: utmValue("utm_source"), utmMedium: utmValue("utm_medium"), utmCampaign: utmValue("utm_campaign"),
+            utmTerm: utmValue("utm_term"), utmContent: utmValue("utm_content"))
+    }
+
+    enum JSONProblem: Error {
+        case malformed(String)
+        case notAnObject
+    }
+
+    /// A JSON object with the keys of DESIGN §4; numbers and strings are both accepted.
+    static func lead(fromJSON bytes: some Collection<UInt8>) throws(JSONProblem) -> LeadInput {
+        let json: JSONValue
+        do {
+            json = try JSONParser.parse(bytes)
+        } catch {
+            throw .malformed(error.description)
+        }
+        guard case .object = json else { throw .notAnObject }
+        func text(_ key: String) -> String? {
+            switch json[key] {
+            case .string(let value): value
+            case .number(let value): "\(value)"
+            default: nil
+            }
+        }
+        let consent: Bool
+        switch json["consent"] {
+        case .bool(let value): consent = value
+        case .string(let value): consent = ["on", "true", "1", "yes"].contains(value.lowercased())
+        case .number(let value): consent = value == 1
+        default: consent = false
+        }
+        return LeadInput(
+            productID: text("product_id"), name: text("name"), phone: text("phone"), email: text("email"),
+            company: text("company"), quantity: text("quantity"), comment: text("comment"), consent: consent,
+            utmSource: text("utm_source"), utmMedium: text("utm_medium"), utmCampaign: text("utm_campaign"),
+            utmTerm: text("utm_term"), utmContent: text("utm_content"))
+    }
+
+    /// UTM labels the site's script keeps in the `utm` cookie (`utm_source=…&utm_medium=…`).
+    static func utmCookie(_ header: String?) -> [String: String] {
+        guard let header else { return [:] }
+        for cookie in header.split(separator: ";") {
+            let parts = cookie.trimmingCharacters(in: .whitespaces).split(separator: "=", maxSplits: 1)
+            guard parts.count == 2, parts[0] == "utm" else { continue }
+            let decoded = String(parts[1]).removingPercentEncoding ?? String(parts[1])
+            return formFields(decoded).filter { $0.key.hasPrefix("utm_") && !$0.value.isEmpty }
+        }
+        return [:]
+    }
+}

@@ -1,0 +1,56 @@
+import Foundation
+import NIOCore
+
+/// An IPv4 or IPv6 network: `10.0.0.0/8`, `::1/128`, or a single address.
+public struct CIDR: Sendable, Equatable {
+    let network: [UInt8]
+    let prefix: Int
+
+    public init?(_ text: String) {
+        let parts = text.split(separator: "/", maxSplits: 1)
+        guard let address = CIDR.bytes(String(parts[0])) else { return nil }
+        let maxPrefix = address.count * 8
+        let prefix = parts.count == 2 ? Int(parts[1]) : maxPrefix
+        guard let prefix, (0...maxPrefix).contains(prefix) else { return nil }
+        network = address
+        self.prefix = prefix
+    }
+
+    public func contains(_ address: String) -> Bool {
+        guard let bytes = CIDR.bytes(address), bytes.count == network.count else { return false }
+        var remaining = prefix
+        for (a, b) in zip(bytes, network) where remaining > 0 {
+            let bits = min(8, remaining)
+            let mask: UInt8 = bits == 8 ? 0xFF : ~(0xFF >> UInt8(bits))
+            if a & mask != b & mask { return false }
+            remaining -= bits
+        }
+        return true
+    }
+
+    static func bytes(_ text: String) -> [UInt8]? {
+        guard let address = try? SocketAddress(ipAddress: text, port: 0) else { return nil }
+        switch address {
+        case .v4(let v4):
+            return withUnsafeBytes(of: v4.address.sin_addr.s_addr) { Array($0) }
+        case .v6(let v6):
+            return withUnsafeBytes(of: v6.address.sin6_addr) { Array($0) }
+        default:
+            return nil
+        }
+    }
+}
+
+/// The client's address: the socket peer, or – when the peer is a trusted proxy – the
+/// last untrusted address of `X-Forwarded-For` (the one the proxy saw).
+enum ClientAddress {
+    static func resolve(peer: String?, forwardedFor: String?, trusted: [CIDR]) -> String {
+        guard let peer else { return "unknown" }
+        guard let forwardedFor, trusted.contains(where: { $0.contains(peer) }) else { return peer }
+        let chain = forwardedFor.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        for hop in chain.reversed() where !trusted.contains(where: { $0.contains(hop) }) {
+            return CIDR.bytes(hop) != nil ? hop : peer
+        }
+        return chain.first ?? peer
+    }
+}

@@ -1,0 +1,51 @@
+import Crypto
+import Foundation
+
+/// The order form's CSRF token (DESIGN §4): signed and time-limited, and the same for every
+/// visitor within a window, so that pages with the form can be cached and shared.
+///
+/// A token names its window and carries an HMAC of it; the current and the previous
+/// window are accepted, so a page loaded just before the window turned still works.
+struct FormTokens: Sendable {
+    let secret: [UInt8]
+    let window: Int64
+
+    init(secret: String, windowSeconds: Int64 = 3600) {
+        self.secret = Array(secret.utf8)
+        window = windowSeconds
+    }
+
+    func currentWindow(now: Date = Date()) -> Int64 {
+        Int64(now.timeIntervalSince1970) / window
+    }
+
+    func token(purpose: String = "order-form", now: Date = Date()) -> String {
+        token(purpose: purpose, window: currentWindow(now: now))
+    }
+
+    func token(purpose: String, window: Int64) -> String {
+        let mac = HMAC<SHA256>.authenticationCode(for: Data("\(purpose)|\(window)".utf8), using: SymmetricKey(data: secret))
+        return "\(window).\(mac.prefix(16).map { String(format: "%02x", $0) }.joined())"
+    }
+
+    func isValid(_ token: String?, purpose: String = "order-form", now: Date = Date()) -> Bool {
+        guard let token, let dot = token.firstIndex(of: "."), let window = Int64(token[..<dot]) else { return false }
+        let current = currentWindow(now: now)
+        guard window == current || window == current - 1 else { return false }
+        let expected = self.token(purpose: purpose, window: window)
+        // Compare in constant time: the MAC must not be guessable byte by byte.
+        return Self.constantTimeEqual(Array(expected.utf8), Array(token.utf8))
+    }
+
+    static func constantTimeEqual(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+        guard a.count == b.count else { return false }
+        var difference: UInt8 = 0
+        for (x, y) in zip(a, b) { difference |= x ^ y }
+        return difference == 0
+    }
+
+    static func randomSecret() -> String {
+        var generator = SystemRandomNumberGenerator()
+        return (0..<4).map { _ in String(format: "%016llx", generator.next() as UInt64) }.joined()
+    }
+}
