@@ -1,0 +1,78 @@
+import Foundation
+import Testing
+
+@testable import Web
+
+@Suite("Client addresses, rate limits, form tokens")
+struct SecurityTests {
+    @Test("CIDRs match IPv4 and IPv6 networks")
+    func cidr() throws {
+        let private10 = try #require(CIDR("10.0.0.0/8"))
+        #expect(private10.contains("10.20.30.40"))
+        #expect(!private10.contains("11.0.0.1"))
+        #expect(try #require(CIDR("127.0.0.1")).contains("127.0.0.1"))
+        #expect(try #require(CIDR("fd00::/8")).contains("fd12::1"))
+        #expect(!(try #require(CIDR("fd00::/8")).contains("10.0.0.1")))
+        #expect(CIDR("10.0.0.0/33") == nil)
+        #expect(CIDR("not-an-ip") == nil)
+    }
+
+    @Test("X-Forwarded-For is believed only from trusted proxies")
+    func forwarded() throws {
+        let trusted = [try #require(CIDR("10.0.0.0/8"))]
+        #expect(ClientAddress.resolve(peer: "203.0.113.9", forwardedFor: "1.2.3.4", trusted: trusted) == "203.0.113.9")
+        #expect(ClientAddress.resolve(peer: "10.0.0.2", forwardedFor: "1.2.3.4", trusted: trusted) == "1.2.3.4")
+        // A client can prepend anything; the proxy appends what it saw.
+        #expect(ClientAddress.resolve(peer: "10.0.0.2", forwardedFor: "6.6.6.6, 1.2.3.4, 10.0.0.7", trusted: trusted) == "1.2.3.4")
+        #expect(ClientAddress.resolve(peer: nil, forwardedFor: "1.2.3.4", trusted: trusted) == "unknown")
+    }
+
+    @Test("ORDER_RATE_LIMIT syntax", arguments: [("20/min", 20, 60), ("5/s", 5, 1), ("100/h", 100, 3600)])
+    func rateLimitSyntax(text: String, count: Int, seconds: Int64) {
+        #expect(RateLimit.parse(text) == RateLimit(count: count, period: .seconds(seconds)))
+    }
+
+    @Test("a token bucket allows bursts up to the limit, then refills")
+    func bucket() {
+        let limiter = RateLimiter(RateLimit(count: 2, period: .seconds(10)))
+        let start = ContinuousClock.now
+        #expect(limiter.check("ip", now: start) == nil)
+        #expect(limiter.check("ip", now: start) == nil)
+        #expect(limiter.check("ip", now: start) == 5)
+        #expect(limiter.check("other", now: start) == nil)
+        #expect(limiter.check("ip", now: start + .seconds(5)) == nil)
+    }
+
+    @Test("form tokens are valid in their window and the next, then expire")
+    func tokens() {
+        let tokens = FormTokens(secret: "s3cret", windowSeconds: 3600)
+        let now = Date(timeIntervalSince1970: 1_800_000_000)
+        let token = tokens.token(now: now)
+        #expect(tokens.isValid(token, now: now))
+        #expect(tokens.isValid(token, now: now.addingTimeInterval(3600)))
+        #expect(!tokens.isValid(token, now: now.addingTimeInterval(7200)))
+        #expect(!FormTokens(secret: "other", windowSeconds: 3600).isValid(token, now: now))
+        #expect(!tokens.isValid(token, purpose: "admin", now: now))
+    }
+
+    @Test("mail settings: SMTP needs MAIL_TO; a bad SMTP_SECURITY names the variable")
+    func mailSettings() throws {
+        #expect(throws: ConfigurationError.self) { try AppConfiguration(environment: ["SMTP_HOST": "mail.example.ru", "SMTP_USER": "a@example.ru"]) }
+        do {
+            _ = try AppConfiguration(environment: ["SMTP_HOST": "h", "SMTP_SECURITY": "tls", "MAIL_TO": "a@b.ru", "MAIL_FROM": "c@d.ru"])
+        } catch {
+            #expect(error.variable == "SMTP_SECURITY")
+        }
+        let configuration = try AppConfiguration(environment: [
+            "SMTP_HOST": "mail.nic.ru", "SMTP_SECURITY": "starttls", "SMTP_USER": "orders@example.ru", "SMTP_PASSWORD": "p",
+            "MAIL_TO": "sales@example.ru, boss@example.ru",
+        ])
+        #expect(configuration.smtp?.port == 587)
+        #expect(configuration.mailFrom.address == "orders@example.ru")
+        #expect(configuration.mailTo.map(\.address) == ["sales@example.ru", "boss@example.ru"])
+        #expect(try AppConfiguration(environment: [:]).mailTo.map(\.address) == ["orders@localhost"])
+        #expect(try AppConfiguration(environment: ["ORDER_RATE_LIMIT": "off"]).orderRateLimit == nil)
+        #expect(throws: ConfigurationError.self) { try AppConfiguration(environment: ["DATABASE_URL": "mysql://x"]) }
+        #expect(throws: ConfigurationError.self) { try AppConfiguration(environment: ["INGEST_KEYS": "telegram"]) }
+    }
+}
