@@ -25,16 +25,18 @@ public func buildApplication(
     let store = LeadStore(database: database, logger: logger)
     let transport: any MailTransport =
         configuration.smtp.map { SMTPMailTransport(configuration: $0) } ?? FileMailTransport(directory: configuration.mailDirectory)
+    let workerConfiguration = OutboxWorker.Configuration(
+        lease: configuration.outboxLease, retry: RetryPolicy(maxAttempts: configuration.outboxMaxAttempts))
     let email = OutboxWorker(
         store: store,
         deliverer: EmailDeliverer(
             transport: transport, from: configuration.mailFrom, to: configuration.mailTo,
             templates: try await MustacheLibrary(directory: configuration.templatesDirectory + "/mail")),
-        logger: logger)
+        configuration: workerConfiguration, logger: logger)
     let amoCRM = OutboxWorker(
         store: store,
         deliverer: UnconfiguredChannel(channel: "amocrm", reason: "amoCRM не подключён (AMOCRM_SUBDOMAIN не задан)"),
-        logger: logger)
+        configuration: workerConfiguration, logger: logger)
     let workers = [email, amoCRM]
 
     let site = Site(
@@ -72,6 +74,11 @@ func buildRouter(site: Site, desk: OrderDesk, workers: [OutboxWorker]) -> Router
     HealthController(site: site).addRoutes(to: router)
     PageController(site: site).addRoutes(to: router)
     OrderController(site: site, desk: desk).addRoutes(to: router)
+    AdminController(site: site, desk: desk) {
+        var status: [String: String?] = [:]
+        for worker in workers { status[worker.deliverer.channel] = await worker.deliverer.unavailableReason() }
+        return status
+    }.addRoutes(to: router)
     LeadsAPIController(site: site, desk: desk).addRoutes(to: router)
     CatalogAPIController(site: site).addRoutes(to: router)
     AssetController(site: site).addRoutes(to: router)

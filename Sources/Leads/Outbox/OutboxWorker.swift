@@ -27,7 +27,7 @@ public final class OutboxWorker: Service, Sendable {
     }
 
     let store: LeadStore
-    let deliverer: any LeadDeliverer
+    public let deliverer: any LeadDeliverer
     let configuration: Configuration
     let logger: Logger
     let owner: String

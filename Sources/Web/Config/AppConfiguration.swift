@@ -38,6 +38,11 @@ public struct AppConfiguration: Sendable {
     public var adminToken: String?
     /// Ingest key → source name (`telegram`).
     public var ingestKeys: [String: String] = [:]
+    /// Delivery attempts per lead and channel before a row is dead (`OUTBOX_MAX_ATTEMPTS`).
+    public var outboxMaxAttempts = 10
+    /// How long a worker owns a claimed row; after it the row is claimed again, which is how
+    /// deliveries interrupted by a crash resume (`OUTBOX_LEASE_SECONDS`).
+    public var outboxLease: Duration = .seconds(120)
     /// nil: no limit (`off`, for load tests).
     public var orderRateLimit: RateLimit? = RateLimit(count: 20, period: .seconds(60))
 
@@ -97,6 +102,18 @@ public struct AppConfiguration: Sendable {
                 }
                 ingestKeys[parts[1]] = parts[0]
             }
+        }
+        if let raw = value("OUTBOX_MAX_ATTEMPTS") {
+            guard let number = Int(raw), (1...100).contains(number) else {
+                throw ConfigurationError(variable: "OUTBOX_MAX_ATTEMPTS", reason: "must be a number from 1 to 100, got '\(raw)'")
+            }
+            outboxMaxAttempts = number
+        }
+        if let raw = value("OUTBOX_LEASE_SECONDS") {
+            guard let number = Int(raw), (1...86_400).contains(number) else {
+                throw ConfigurationError(variable: "OUTBOX_LEASE_SECONDS", reason: "must be a number of seconds from 1, got '\(raw)'")
+            }
+            outboxLease = .seconds(number)
         }
         if let limit = value("ORDER_RATE_LIMIT") {
             guard let parsed = RateLimit.parse(limit) else {

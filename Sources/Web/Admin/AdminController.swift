@@ -1,0 +1,129 @@
+import Crypto
+import Foundation
+import Hummingbird
+import Leads
+
+/// `/admin`: leads with each channel's delivery state, and retry for dead deliveries.
+struct AdminController: Sendable {
+    let site: Site
+    let desk: OrderDesk
+    let channelStatus: @Sendable () async -> [String: String?]
+
+    func addRoutes(to router: Router<AppRequestContext>) {
+        let admin = router.group("admin").add(middleware: AdminGuard(token: site.configuration.adminToken, site: site))
+        admin.get(use: list)
+        admin.post("leads/:number/retry", use: retry)
+    }
+
+    struct Row {
+        var number: Int
+        var created: String
+        var source: String
+        var name: String
+        var contact: String
+        var product: String
+        var productURL: String?
+        var deliveries: [Delivery]
+        var retryable: Bool
+    }
+
+    struct Delivery {
+        var channel: String
+        var state: String
+        var stateClass: String
+        var attempts: Int
+        var detail: String?
+    }
+
+    struct ChannelNote {
+        var channel: String
+        var note: String
+    }
+
+    struct Model {
+        var layout: LayoutModel
+        var rows: [Row]
+        var channels: [ChannelNote]
+        var csrf: String
+        var page: Int
+        var previousURL: String?
+        var nextURL: String?
+        var retried: Int?
+    }
+
+    static let perPage = 50
+
+    @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let page = max(1, Int(request.uri.queryParameters.get("page") ?? "") ?? 1)
+        let leads = try await desk.store.recentLeads(limit: Self.perPage + 1, offset: (page - 1) * Self.perPage)
+        let rows = leads.prefix(Self.perPage).map { entry in
+            Row(
+                number: entry.lead.number, created: Self.date(entry.lead.createdAt), source: entry.lead.source,
+                name: entry.lead.order.name,
+                contact: [entry.lead.order.phone, entry.lead.order.email].compactMap { $0 }.joined(separator: ", "),
+                product: entry.lead.product?.name ?? Lead.generalRequest, productURL: entry.lead.product?.url,
+                deliveries: entry.deliveries.map(Self.delivery), retryable: entry.deliveries.contains { $0.state == .dead })
+        }
+        let notes = await channelStatus().sorted { $0.key < $1.key }.compactMap { channel, reason in
+            reason.map { ChannelNote(channel: channel, note: $0) }
+        }
+        let model = Model(
+            layout: site.layout(
+                site.catalog.lastIndex, title: "Заявки", description: "Заявки и их доставка", canonicalPath: nil, noindex: true),
+            rows: Array(rows), channels: notes, csrf: adminToken(request), page: page,
+            previousURL: page > 1 ? "/admin?page=\(page - 1)" : nil,
+            nextURL: leads.count > Self.perPage ? "/admin?page=\(page + 1)" : nil,
+            retried: request.uri.queryParameters.get("retried").flatMap { Int($0) })
+        let rendered = site.finish(try site.renderer.render("admin", model), cacheControl: "no-store")
+        return Response(status: .ok, headers: rendered.headers, body: .init(byteBuffer: rendered.body))
+    }
+
+    @Sendable func retry(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let number = try context.parameters.require("number", as: Int.self)
+        let body = try await request.body.collect(upTo: context.maxUploadSize)
+        let fields = OrderInput.formFields(String(buffer: body))
+        guard site.formTokens.isValid(fields["csrf"], purpose: adminPurpose(request)) else {
+            return site.errorPage(
+                .forbidden, heading: "Форма устарела", message: "Обновите страницу заявок и нажмите «Повторить» ещё раз.",
+                backURL: "/admin")
+        }
+        let count = try await desk.store.retryDead(leadNumber: number)
+        desk.wakeWorkers()
+        desk.logger.notice("dead deliveries retried by admin", metadata: ["lead_number": "\(number)", "rows": "\(count)"])
+        return Response(status: .seeOther, headers: [.location: "/admin?retried=\(number)", .cacheControl: "no-store"])
+    }
+
+    /// Admin forms carry a token bound to the admin's credential (a per-session token:
+    /// Basic auth has no other session), so another site cannot make the browser post them.
+    func adminPurpose(_ request: Request) -> String {
+        let credential = AdminGuard<AppRequestContext>.credential(request.headers[.authorization]) ?? ""
+        let digest = SHA256.hash(data: Data(("admin|" + credential).utf8)).prefix(8).map { String(format: "%02x", $0) }.joined()
+        return "admin:" + digest
+    }
+
+    func adminToken(_ request: Request) -> String {
+        site.formTokens.token(purpose: adminPurpose(request))
+    }
+
+    static func delivery(_ status: DeliveryStatus) -> Delivery {
+        let state: String
+        switch status.state {
+        case .delivered: state = "доставлена"
+        case .dead: state = "не доставлена"
+        case .pending: state = status.attempts == 0 ? "в очереди" : "повтор \(date(status.nextAttemptAt))"
+        }
+        var detail = status.lastError
+        if status.state == .delivered, let external = status.externalID { detail = external }
+        return Delivery(
+            channel: status.channel == "email" ? "почта" : status.channel == "amocrm" ? "amoCRM" : status.channel,
+            state: state, stateClass: status.state.rawValue, attempts: status.attempts, detail: detail)
+    }
+
+    static func date(_ date: Date) -> String {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "Europe/Moscow") ?? TimeZone(secondsFromGMT: 3 * 3600)!
+        let parts = calendar.dateComponents([.year, .month, .day, .hour, .minute], from: date)
+        func two(_ value: Int?) -> String { String(format: "%02d", value ?? 0) }
+        return "\(two(parts.day)).\(two(parts.month)).\(parts.year ?? 0) \(two(parts.hour)):\(two(parts.minute))"
+    }
+}
