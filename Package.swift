@@ -119,6 +119,7 @@ let package = Package(
                 "Catalog",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Tests/Support",
@@ -149,6 +150,8 @@ let package = Package(
             dependencies: [
                 "Web",
                 "Catalog",
+                "Leads",
+                "Storage",
                 "TestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),

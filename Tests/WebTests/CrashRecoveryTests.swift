@@ -1,0 +1,90 @@
+import AsyncHTTPClient
+import Foundation
+import Leads
+import Logging
+import NIOCore
+import Storage
+import Testing
+import TestSupport
+
+@Suite("Crash recovery with the real binary")
+struct CrashRecoveryTests {
+    @Test("orders posted while the server is SIGKILLed: every acknowledged one is stored exactly once and delivered after restart")
+    func sigkill() async throws {
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("crash-\(UUID().uuidString)")
+        let databasePath = scratch.appendingPathComponent("leads.sqlite").path
+        let mail = scratch.appendingPathComponent("mail")
+        let port = freeLoopbackPort()
+        let environment = [
+            "DATABASE_URL": "sqlite://" + databasePath, "MAIL_DIR": mail.path, "ORDER_RATE_LIMIT": "off",
+            "OUTBOX_LEASE_SECONDS": "2", "LOG_LEVEL": "info",
+        ]
+        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+        let server = try ServerProcess(port: port, environment: environment, log: scratch.appendingPathComponent("first.log"))
+        try await server.waitUntilReady()
+
+        let acknowledged = Locked<[String: String]>([:])  // lead id → the order's name
+        let stop = Locked(false)
+        await withTaskGroup(of: Void.self) { group in
+            for client in 0..<12 {
+                group.addTask {
+                    var sequence = 0
+                    while !stop.value {
+                        sequence += 1
+                        let name = "Клиент \(client)-\(sequence)"
+                        var request = HTTPClientRequest(url: server.baseURL + "/api/leads")
+                        request.method = .POST
+                        request.headers.add(name: "Content-Type", value: "application/json")
+                        request.body = .bytes(ByteBuffer(string: #"{"name":"\#(name)","phone":"+79001234567","consent":true}"#))
+                        guard let response = try? await HTTPClient.shared.execute(request, timeout: .seconds(5)) else { continue }
+                        guard response.status == .accepted, let body = try? await response.body.collect(upTo: 4096),
+                            let json = try? JSONSerialization.jsonObject(with: Data(buffer: body)) as? [String: Any],
+                            let id = json["id"] as? String
+                        else { continue }
+                        acknowledged.withLock { $0[id] = name }
+                    }
+                }
+            }
+            group.addTask {
+                try? await Task.sleep(for: .milliseconds(700))
+                server.kill(SIGKILL)
+                stop.withLock { $0 = true }
+            }
+        }
+        let acked = acknowledged.value
+        #expect(acked.count > 20, "too few orders were acknowledged before the kill to say anything")
+
+        // A new port: the HTTP client backs off from the one that refused connections.
+        let restarted = try ServerProcess(port: freeLoopbackPort(), environment: environment, log: scratch.appendingPathComponent("second.log"))
+        try await restarted.waitUntilReady()
+        // Every stored lead gets its e-mail, including those whose delivery the kill interrupted.
+        var stored = 0
+        var mailed = 0
+        for _ in 0..<300 {
+            stored = try await countLeads(databasePath)
+            mailed = ((try? FileManager.default.contentsOfDirectory(atPath: mail.path)) ?? []).filter { $0.hasSuffix(".eml") }.count
+            if stored > 0 && mailed == stored { break }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        restarted.kill(SIGTERM)
+
+        let database = try await openDatabase(.sqlite(path: databasePath), logger: Logger(label: "test"))
+        let store = LeadStore(database: database, logger: Logger(label: "test"))
+        let all = try await store.recentLeads(limit: 100_000)
+        let names = all.map(\.lead.order.name)
+        #expect(Set(names).count == names.count, "an order was stored twice")
+        for (id, name) in acked {
+            #expect(try await store.lead(id: id)?.order.name == name, "acknowledged lead \(id) is missing")
+        }
+        #expect(all.allSatisfy { $0.deliveries.first { $0.channel == "email" }?.state == .delivered })
+        #expect(mailed == all.count)
+        await database.close()
+    }
+
+    func countLeads(_ path: String) async throws -> Int {
+        let database = try await openDatabase(.sqlite(path: path), logger: Logger(label: "test"))
+        let count = try await LeadStore(database: database, logger: Logger(label: "test")).recentLeads(limit: 100_000).count
+        await database.close()
+        return count
+    }
+}
