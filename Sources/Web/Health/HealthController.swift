@@ -5,6 +5,7 @@ import Hummingbird
 /// `/healthz`: the process answers. `/readyz`: it can serve the catalog.
 struct HealthController<Context: RequestContext>: Sendable {
     let site: Site
+    let desk: OrderDesk
 
     func addRoutes(to router: Router<Context>) {
         router.get("/healthz") { _, _ in
@@ -27,6 +28,15 @@ struct HealthController<Context: RequestContext>: Sendable {
         } catch {
             ready = false
             checks["catalog"] = "unavailable: \(error)"
+        }
+        do {
+            let counts = try await desk.store.outboxCounts()
+            let waiting = counts.values.reduce(0) { $0 + ($1[.pending] ?? 0) }
+            let dead = counts.values.reduce(0) { $0 + ($1[.dead] ?? 0) }
+            checks["database"] = "ok: \(waiting) deliveries waiting, \(dead) dead"
+        } catch {
+            ready = false
+            checks["database"] = "unavailable: \(error)"
         }
         let body = try JSONEncoder().encode(Readiness(status: ready ? "ready" : "not ready", checks: checks))
         return Response(
