@@ -1,62 +1,15 @@
 /// The schema, one migration at a time. Never edit an applied migration: add a new one.
 ///
-/// Times are Unix milliseconds (`BIGINT`), identical on both engines.
+/// Times are Unix milliseconds (`BIGINT`), identical on both engines; the statements are
+/// written once, with the auto-increment key type filled in per engine.
 enum Migrations {
     static let all: [Migration] = [leadsAndOutbox]
 
-    static let leadsAndOutbox = Migration(
-        version: 1, name: "leads, outbox, settings",
-        sqlite: [
+    static let leadsAndOutbox = Migration(version: 1, name: "leads, outbox, settings") { serial in
+        [
             """
             CREATE TABLE leads (
-                number INTEGER PRIMARY KEY AUTOINCREMENT,
-                id TEXT NOT NULL UNIQUE,
-                source TEXT NOT NULL,
-                idempotency_key TEXT,
-                name TEXT NOT NULL,
-                phone TEXT,
-                email TEXT,
-                company TEXT,
-                quantity INTEGER NOT NULL,
-                comment TEXT,
-                product_id INTEGER,
-                product_name TEXT,
-                product_sku TEXT,
-                product_url TEXT,
-                product_price TEXT,
-                utm_source TEXT, utm_medium TEXT, utm_campaign TEXT, utm_term TEXT, utm_content TEXT,
-                consent_at BIGINT NOT NULL,
-                consent_ip TEXT,
-                consent_user_agent TEXT,
-                consent_version TEXT NOT NULL,
-                payload TEXT NOT NULL,
-                created_at BIGINT NOT NULL
-            )
-            """,
-            "CREATE UNIQUE INDEX leads_idempotency ON leads (source, idempotency_key) WHERE idempotency_key IS NOT NULL",
-            """
-            CREATE TABLE outbox (
-                id INTEGER PRIMARY KEY AUTOINCREMENT,
-                lead_number INTEGER NOT NULL REFERENCES leads (number),
-                channel TEXT NOT NULL,
-                state TEXT NOT NULL,
-                attempts INTEGER NOT NULL DEFAULT 0,
-                next_attempt_at BIGINT NOT NULL,
-                lease_owner TEXT,
-                lease_expires_at BIGINT,
-                last_error TEXT,
-                external_id TEXT,
-                updated_at BIGINT NOT NULL,
-                UNIQUE (lead_number, channel)
-            )
-            """,
-            "CREATE INDEX outbox_due ON outbox (channel, state, next_attempt_at)",
-            "CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
-        ],
-        postgres: [
-            """
-            CREATE TABLE leads (
-                number BIGSERIAL PRIMARY KEY,
+                number \(serial),
                 id TEXT NOT NULL UNIQUE,
                 source TEXT NOT NULL,
                 idempotency_key TEXT,
@@ -83,7 +36,7 @@ enum Migrations {
             "CREATE UNIQUE INDEX leads_idempotency ON leads (source, idempotency_key) WHERE idempotency_key IS NOT NULL",
             """
             CREATE TABLE outbox (
-                id BIGSERIAL PRIMARY KEY,
+                id \(serial),
                 lead_number BIGINT NOT NULL REFERENCES leads (number),
                 channel TEXT NOT NULL,
                 state TEXT NOT NULL,
@@ -99,5 +52,7 @@ enum Migrations {
             """,
             "CREATE INDEX outbox_due ON outbox (channel, state, next_attempt_at)",
             "CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
-        ])
+        
+        ]
+    }
 }

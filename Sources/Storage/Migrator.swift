@@ -2,12 +2,16 @@ import Foundation
 import Logging
 import SQLKit
 
-/// One schema change, written for each dialect where they differ.
+/// One schema change. `statements` gets the engine's auto-increment primary key type
+/// (`INTEGER PRIMARY KEY AUTOINCREMENT` on SQLite, `BIGSERIAL PRIMARY KEY` on PostgreSQL).
 struct Migration: Sendable {
     var version: Int
     var name: String
-    var sqlite: [String]
-    var postgres: [String]
+    var statements: @Sendable (_ serialPrimaryKey: String) -> [String]
+
+    func statements(for kind: DatabaseKind) -> [String] {
+        statements(kind == .sqlite ? "INTEGER PRIMARY KEY AUTOINCREMENT" : "BIGSERIAL PRIMARY KEY")
+    }
 }
 
 /// Applies the migrations a database has not seen yet, each in its own transaction, in
@@ -23,8 +27,7 @@ enum Migrator {
             let applied = try await database.transaction { db -> Bool in
                 let rows = try await db.raw("SELECT version FROM schema_migrations WHERE version = \(bind: migration.version)").all()
                 guard rows.isEmpty else { return false }
-                let statements = database.kind == .sqlite ? migration.sqlite : migration.postgres
-                for statement in statements {
+                for statement in migration.statements(for: database.kind) {
                     try await db.raw(SQLQueryString(statement)).run()
                 }
                 try await db.raw(

@@ -95,9 +95,10 @@ struct LeadMailModel {
     }
 }
 
-enum MoscowTime {
+/// Times as the sales team reads them: Moscow time.
+public enum MoscowTime {
     /// `25.11.2026 16:45 МСК`
-    static func format(_ date: Date) -> String {
+    public static func format(_ date: Date) -> String {
         var calendar = Calendar(identifier: .gregorian)
         calendar.timeZone = TimeZone(identifier: "Europe/Moscow") ?? TimeZone(secondsFromGMT: 3 * 3600)!
         let parts = calendar.dateComponents([.year, .month, .day, .hour, .minute], from: date)

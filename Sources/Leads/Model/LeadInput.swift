@@ -34,18 +34,6 @@ public struct LeadInput: Sendable, Equatable {
         self.utmTerm = utmTerm
         self.utmContent = utmContent
     }
-
-    /// Field name → value, in the names of the form and the JSON API.
-    public var fields: [String: String] {
-        var fields: [String: String] = [:]
-        let pairs: [(String, String?)] = [
-            ("product_id", productID), ("name", name), ("phone", phone), ("email", email), ("company", company),
-            ("quantity", quantity), ("comment", comment), ("utm_source", utmSource), ("utm_medium", utmMedium),
-            ("utm_campaign", utmCampaign), ("utm_term", utmTerm), ("utm_content", utmContent),
-        ]
-        for (key, value) in pairs { if let value { fields[key] = value } }
-        return fields
-    }
 }
 
 /// UTM labels of the landing page.

@@ -95,7 +95,8 @@ struct LeadPayload: Encodable {
 
 
 extension JSONEncoder {
-    static var sorted: JSONEncoder {
+    /// Stable output: sorted keys, unescaped slashes.
+    public static var sorted: JSONEncoder {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         return encoder

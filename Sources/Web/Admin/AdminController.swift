@@ -58,7 +58,7 @@ struct AdminController: Sendable {
         let leads = try await desk.store.recentLeads(limit: Self.perPage + 1, offset: (page - 1) * Self.perPage)
         let rows = leads.prefix(Self.perPage).map { entry in
             Row(
-                number: entry.lead.number, created: Self.date(entry.lead.createdAt), source: entry.lead.source,
+                number: entry.lead.number, created: MoscowTime.format(entry.lead.createdAt), source: entry.lead.source,
                 name: entry.lead.order.name,
                 contact: [entry.lead.order.phone, entry.lead.order.email].compactMap { $0 }.joined(separator: ", "),
                 product: entry.lead.product?.name ?? Lead.generalRequest, productURL: entry.lead.product?.url,
@@ -110,20 +110,12 @@ struct AdminController: Sendable {
         switch status.state {
         case .delivered: state = "доставлена"
         case .dead: state = "не доставлена"
-        case .pending: state = status.attempts == 0 ? "в очереди" : "повтор \(date(status.nextAttemptAt))"
+        case .pending: state = status.attempts == 0 ? "в очереди" : "повтор \(MoscowTime.format(status.nextAttemptAt))"
         }
         var detail = status.lastError
         if status.state == .delivered, let external = status.externalID { detail = external }
         return Delivery(
             channel: status.channel == "email" ? "почта" : status.channel == "amocrm" ? "amoCRM" : status.channel,
             state: state, stateClass: status.state.rawValue, attempts: status.attempts, detail: detail)
-    }
-
-    static func date(_ date: Date) -> String {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(identifier: "Europe/Moscow") ?? TimeZone(secondsFromGMT: 3 * 3600)!
-        let parts = calendar.dateComponents([.year, .month, .day, .hour, .minute], from: date)
-        func two(_ value: Int?) -> String { String(format: "%02d", value ?? 0) }
-        return "\(two(parts.day)).\(two(parts.month)).\(parts.year ?? 0) \(two(parts.hour)):\(two(parts.minute))"
     }
 }

@@ -92,11 +92,3 @@ struct LeadsAPIController: Sendable {
         return problem
     }
 }
-
-extension JSONEncoder {
-    static var sorted: JSONEncoder {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return encoder
-    }
-}
