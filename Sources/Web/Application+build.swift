@@ -72,6 +72,7 @@ func buildRouter(site: Site, desk: OrderDesk, workers: [OutboxWorker]) -> Router
     router.add(middleware: CrossSiteMiddleware(siteOrigin: site.configuration.publicBaseURL, site: site))
     router.add(middleware: StaticFilesMiddleware(directory: site.configuration.publicDirectory, logger: site.logger))
     HealthController(site: site, desk: desk).addRoutes(to: router)
+    MetricsController(site: site, desk: desk).addRoutes(to: router)
     PageController(site: site).addRoutes(to: router)
     OrderController(site: site, desk: desk).addRoutes(to: router)
     AdminController(site: site, desk: desk) {

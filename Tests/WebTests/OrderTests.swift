@@ -164,6 +164,9 @@ struct OrderTests {
             let real = try await browser.post(validOrder(csrf: try await browser.csrf()))
             let realThanks = try await client.execute(uri: try #require(real.headers[.location]), method: .get)
             #expect(realThanks.text.contains("Заявка №1 принята"))  // the bot's order took no number
+            let metrics = try await client.execute(uri: "/metrics", method: .get).text
+            #expect(metrics.contains("orders_honeypot_total 1\n"))
+            #expect(metrics.contains("orders_accepted_total 1\n"))
         }
     }
 

@@ -24,6 +24,7 @@ final class OrderDesk: Sendable {
     let wakeWorkers: @Sendable () -> Void
     let logger: Logger
     private let honeypotHits = Atomic<Int>(0)
+    private let accepted = Atomic<Int>(0)
 
     init(
         store: LeadStore, catalog: Catalog, baseURL: String, rateLimit: RateLimit?, logger: Logger,
@@ -40,6 +41,9 @@ final class OrderDesk: Sendable {
 
     /// Honeypot submissions since start (metrics).
     var honeypotCount: Int { honeypotHits.load(ordering: .relaxed) }
+
+    /// Orders stored since start (metrics).
+    var acceptedCount: Int { accepted.load(ordering: .relaxed) }
 
     func countHoneypot() {
         honeypotHits.add(1, ordering: .relaxed)
@@ -65,7 +69,10 @@ final class OrderDesk: Sendable {
         logger.info(
             "lead accepted",
             metadata: ["lead_number": "\(accepted.number)", "source": "\(source)", "duplicate": "\(accepted.duplicate)"])
-        if !accepted.duplicate { wakeWorkers() }
+        if !accepted.duplicate {
+            self.accepted.add(1, ordering: .relaxed)
+            wakeWorkers()
+        }
         return .accepted(accepted)
     }
 

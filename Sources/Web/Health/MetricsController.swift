@@ -1,0 +1,40 @@
+import Catalog
+import Foundation
+import Hummingbird
+import Leads
+
+/// `GET /metrics`: Prometheus text format (version 0.0.4) for the few numbers that tell
+/// whether orders flow: catalog refresh failures, orders taken and caught, the outbox.
+struct MetricsController<Context: RequestContext>: Sendable {
+    let site: Site
+    let desk: OrderDesk
+
+    func addRoutes(to router: Router<Context>) {
+        router.get("/metrics", use: metrics)
+    }
+
+    @Sendable func metrics(_ request: Request, context: Context) async throws -> Response {
+        var lines: [String] = []
+        func metric(_ name: String, _ type: String, _ help: String, _ samples: [(labels: String, value: Int)]) {
+            lines.append("# HELP \(name) \(help)")
+            lines.append("# TYPE \(name) \(type)")
+            for sample in samples { lines.append("\(name)\(sample.labels) \(sample.value)") }
+        }
+        metric(
+            "catalog_refresh_failures_total", "counter", "Failed Directus loads (stale data was served when there was any).",
+            [("", site.catalog.refreshFailures)])
+        metric("orders_accepted_total", "counter", "Orders stored since start.", [("", desk.acceptedCount)])
+        metric("orders_honeypot_total", "counter", "Form submissions caught by the honeypot field.", [("", desk.honeypotCount)])
+        let counts = (try? await desk.store.outboxCounts()) ?? [:]
+        var samples: [(labels: String, value: Int)] = []
+        for channel in LeadStore.channels {
+            for state in [OutboxState.pending, .delivered, .dead] {
+                samples.append(("{channel=\"\(channel)\",state=\"\(state.rawValue)\"}", counts[channel]?[state] ?? 0))
+            }
+        }
+        metric("outbox_deliveries", "gauge", "Lead deliveries by channel and state.", samples)
+        return Response(
+            status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8", .cacheControl: "no-store"],
+            body: .init(byteBuffer: ByteBuffer(string: lines.joined(separator: "\n") + "\n")))
+    }
+}
