@@ -88,6 +88,17 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(
+            name: "AmoCRM",
+            dependencies: [
+                "Storage",
+                "Leads",
+                .product(name: "SQLKit", package: "sql-kit"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
             name: "Web",
             dependencies: [
                 "Catalog",
@@ -142,6 +153,16 @@ let package = Package(
                 "Mail",
                 "Storage",
                 "TestSupport",
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "AmoCRMTests",
+            dependencies: [
+                "AmoCRM",
+                "Storage",
+                "TestSupport",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
             swiftSettings: strict
         ),

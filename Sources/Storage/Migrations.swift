@@ -3,7 +3,7 @@
 /// Times are Unix milliseconds (`BIGINT`), identical on both engines; the statements are
 /// written once, with the auto-increment key type filled in per engine.
 enum Migrations {
-    static let all: [Migration] = [leadsAndOutbox]
+    static let all: [Migration] = [leadsAndOutbox, amoCRMTokens]
 
     static let leadsAndOutbox = Migration(version: 1, name: "leads, outbox, settings") { serial in
         [
@@ -53,6 +53,23 @@ enum Migrations {
             "CREATE INDEX outbox_due ON outbox (channel, state, next_attempt_at)",
             "CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
         
+        ]
+    }
+
+    static let amoCRMTokens = Migration(version: 2, name: "amoCRM tokens") { _ in
+        [
+            """
+            CREATE TABLE amocrm_tokens (
+                account TEXT PRIMARY KEY,
+                access_token TEXT NOT NULL,
+                refresh_token TEXT NOT NULL,
+                expires_at BIGINT NOT NULL,
+                issued_at BIGINT NOT NULL,
+                reauth_reason TEXT,
+                lease_owner TEXT,
+                lease_expires_at BIGINT
+            )
+            """
         ]
     }
 }

@@ -1,0 +1,59 @@
+/// The amoCRM integration's settings (DESIGN §2, `AMOCRM_*`).
+public struct AmoCRMConfiguration: Sendable {
+    public var subdomain: String
+    /// API and token host: `https://{subdomain}.amocrm.ru` (tests: loopback).
+    public var baseURL: String
+    /// Where the admin is sent to grant access.
+    public var authURL: String
+    public var clientID: String?
+    public var clientSecret: String?
+    public var redirectURI: String
+    /// An alternative to OAuth2: a token that is never refreshed.
+    public var longLivedToken: String?
+
+    public init(
+        subdomain: String, baseURL: String? = nil, authURL: String = "https://www.amocrm.ru/oauth", clientID: String?,
+        clientSecret: String?, redirectURI: String, longLivedToken: String? = nil
+    ) {
+        self.subdomain = subdomain
+        self.baseURL = baseURL ?? "https://\(subdomain).amocrm.ru"
+        self.authURL = authURL
+        self.clientID = clientID
+        self.clientSecret = clientSecret
+        self.redirectURI = redirectURI
+        self.longLivedToken = longLivedToken
+    }
+
+    /// The account host amoCRM names as `referer` in the OAuth redirect.
+    public var accountHost: String { "\(subdomain).amocrm.ru" }
+}
+
+/// Why amoCRM could not be used. Never carries tokens or the client secret.
+public enum AmoCRMError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// The connection must be re-authorized by an admin (revoked refresh token, no tokens).
+    case needsReauthorization(String)
+    /// amoCRM refused the client (id, secret or redirect URI do not match).
+    case badClient(String)
+    /// The authorization code is used or expired.
+    case badCode(String)
+    /// 429: too many requests.
+    case rateLimited
+    /// Network, timeout or 5xx: the outcome may be unknown.
+    case unavailable(String)
+    /// An answer that is not what the API documents.
+    case invalidResponse(String)
+    /// 4xx with amoCRM's explanation (validation errors).
+    case rejected(status: Int, detail: String)
+
+    public var description: String {
+        switch self {
+        case .needsReauthorization(let reason): "amoCRM needs re-authorization: \(reason)"
+        case .badClient(let reason): "amoCRM refused the integration's credentials: \(reason)"
+        case .badCode(let reason): "amoCRM refused the authorization code: \(reason)"
+        case .rateLimited: "amoCRM rate limit (429)"
+        case .unavailable(let reason): "amoCRM unavailable: \(reason)"
+        case .invalidResponse(let reason): "unexpected amoCRM response: \(reason)"
+        case .rejected(let status, let detail): "amoCRM rejected the request (\(status)): \(detail)"
+        }
+    }
+}

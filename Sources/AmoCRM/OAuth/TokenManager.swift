@@ -1,0 +1,128 @@
+import Foundation
+import Logging
+
+/// Hands out a valid amoCRM access token and keeps the connection alive (DESIGN §6).
+///
+/// The refresh token is single-use and rotates; using it twice revokes the connection.
+/// So: one refresh at a time in this process (a shared task) and across processes (a
+/// lease in the token row); the new pair is committed before it is used; after a 401 the
+/// stored pair is re-read first, because another worker may already have refreshed. The
+/// pair is refreshed ahead of expiry and at least daily (an unused refresh token dies after
+/// three months). A revoked token marks the connection "needs re-authorization": callers
+/// then wait instead of failing their leads.
+public actor TokenManager {
+    let store: TokenStore
+    let client: OAuthClient
+    let longLivedToken: String?
+    let logger: Logger
+    let owner = "tokens-\(ProcessInfo.processInfo.processIdentifier)-\(UInt64.random(in: 0...UInt64.max))"
+    /// Refresh when less than this is left of the access token's life.
+    let refreshMargin: TimeInterval
+    /// Refresh a pair older than this even when it is still valid.
+    let maxAge: TimeInterval
+    private var refreshing: Task<String, any Error>?
+    private var refreshCount = 0
+
+    public init(
+        store: TokenStore, client: OAuthClient, longLivedToken: String? = nil, logger: Logger,
+        refreshMargin: TimeInterval = 3600, maxAge: TimeInterval = 86_400
+    ) {
+        self.store = store
+        self.client = client
+        self.longLivedToken = longLivedToken
+        self.logger = logger
+        self.refreshMargin = refreshMargin
+        self.maxAge = maxAge
+    }
+
+    /// Refreshes this instance performed (tests, metrics).
+    public var refreshes: Int { refreshCount }
+
+    /// A usable access token, refreshing first when it is due.
+    public func accessToken(now: Date = Date()) async throws -> String {
+        if let longLivedToken { return longLivedToken }
+        let tokens = try await current()
+        let due = tokens.expiresAt.timeIntervalSince(now) < refreshMargin || now.timeIntervalSince(tokens.issuedAt) > maxAge
+        guard due else { return tokens.accessToken }
+        do {
+            return try await refresh(from: tokens.refreshToken)
+        } catch AmoCRMError.unavailable(let reason) where tokens.expiresAt > now {
+            // amoCRM's token endpoint is down, but the token in hand still works: use it.
+            logger.warning("amoCRM token refresh failed, using the current token", metadata: ["error": "\(reason)"])
+            return tokens.accessToken
+        }
+    }
+
+    /// After a 401 with `token`: a newer stored token if someone refreshed, else a refresh.
+    public func tokenRejected(_ token: String) async throws -> String {
+        if longLivedToken != nil {
+            throw AmoCRMError.needsReauthorization("amoCRM не принимает долгосрочный токен AMOCRM_LONG_LIVED_TOKEN")
+        }
+        let tokens = try await current()
+        if tokens.accessToken != token { return tokens.accessToken }
+        return try await refresh(from: tokens.refreshToken)
+    }
+
+    /// Exchanges the authorization code from the OAuth redirect and stores the pair.
+    public func connect(code: String) async throws {
+        let pair = try await client.exchange(code: code)
+        try await store.save(pair)
+        logger.notice("amoCRM connected")
+    }
+
+    /// Nil when connected; otherwise what is wrong, for `/readyz` and the admin page.
+    public func problem() async -> String? {
+        if longLivedToken != nil { return nil }
+        do {
+            guard let tokens = try await store.load() else { return "amoCRM не подключён: откройте /admin/amocrm/connect" }
+            return tokens.reauthorizationReason.map { "нужно переподключить amoCRM: \($0)" }
+        } catch {
+            return "токены amoCRM недоступны: \(error)"
+        }
+    }
+
+    private func current() async throws -> StoredTokens {
+        guard let tokens = try await store.load() else {
+            throw AmoCRMError.needsReauthorization("amoCRM не подключён")
+        }
+        if let reason = tokens.reauthorizationReason { throw AmoCRMError.needsReauthorization(reason) }
+        return tokens
+    }
+
+    /// One refresh at a time: concurrent callers share it.
+    private func refresh(from refreshToken: String) async throws -> String {
+        if let refreshing { return try await refreshing.value }
+        let task = Task { try await self.performRefresh(from: refreshToken) }
+        refreshing = task
+        defer { refreshing = nil }
+        return try await task.value
+    }
+
+    private func performRefresh(from expected: String) async throws -> String {
+        let deadline = Date().addingTimeInterval(30)
+        while Date() < deadline {
+            if try await store.acquireRefreshLease(owner: owner, expected: expected, lease: .seconds(30)) {
+                do {
+                    let pair = try await client.refresh(expected)
+                    // The old refresh token is dead now: commit the new pair before using it.
+                    try await store.save(pair)
+                    refreshCount += 1
+                    logger.info("amoCRM tokens refreshed")
+                    return pair.accessToken
+                } catch AmoCRMError.needsReauthorization(let reason) {
+                    try? await store.markNeedsReauthorization(reason)
+                    logger.critical("amoCRM connection lost: re-authorize it in /admin/amocrm/connect", metadata: ["reason": "\(reason)"])
+                    throw AmoCRMError.needsReauthorization(reason)
+                } catch {
+                    try? await store.releaseLease(owner: owner)
+                    throw error
+                }
+            }
+            // Another process holds the lease or has already refreshed: read what it stored.
+            let stored = try await current()
+            if stored.refreshToken != expected { return stored.accessToken }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        throw AmoCRMError.unavailable("another instance is still refreshing the amoCRM token")
+    }
+}
