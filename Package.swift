@@ -103,6 +103,7 @@ let package = Package(
             dependencies: [
                 "Catalog",
                 "Leads",
+                "AmoCRM",
                 "Mail",
                 "Storage",
                 .product(name: "Crypto", package: "swift-crypto"),

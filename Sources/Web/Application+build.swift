@@ -1,3 +1,4 @@
+import AmoCRM
 import AsyncHTTPClient
 import Catalog
 import Foundation
@@ -21,7 +22,7 @@ public func buildApplication(
 
     let database = try await openDatabase(configuration.database, logger: logger)
     // One secret per database, so that every instance signs form tokens the same way.
-    let formSecret = try await Settings.value("form_token_secret", in: database) { FormTokens.randomSecret() }
+    let formSecret = try await Settings.value(FormTokens.secretKey, in: database) { FormTokens.randomSecret() }
     let store = LeadStore(database: database, logger: logger)
     let transport: any MailTransport =
         configuration.smtp.map { SMTPMailTransport(configuration: $0) } ?? FileMailTransport(directory: configuration.mailDirectory)
@@ -33,9 +34,20 @@ public func buildApplication(
             transport: transport, from: configuration.mailFrom, to: configuration.mailTo,
             templates: try await MustacheLibrary(directory: configuration.templatesDirectory + "/mail")),
         configuration: workerConfiguration, logger: logger)
+    let amoTokens = configuration.amoCRM.map { amo in
+        TokenManager(
+            store: TokenStore(database: database, account: amo.subdomain),
+            client: OAuthClient(configuration: amo, httpClient: HTTPClient.shared), longLivedToken: amo.longLivedToken,
+            logger: logger)
+    }
+    // Deals are not sent yet (the delivery comes with the next step of the amoCRM work):
+    // the rows wait in the outbox, visible on /admin, and spend no attempts.
     let amoCRM = OutboxWorker(
         store: store,
-        deliverer: UnconfiguredChannel(channel: "amocrm", reason: "amoCRM не подключён (AMOCRM_SUBDOMAIN не задан)"),
+        deliverer: UnconfiguredChannel(
+            channel: "amocrm",
+            reason: configuration.amoCRM == nil
+                ? "amoCRM не подключён (AMOCRM_SUBDOMAIN не задан)" : "отправка сделок в amoCRM в этой версии сервера ещё не включена"),
         configuration: workerConfiguration, logger: logger)
     let workers = [email, amoCRM]
 
@@ -45,7 +57,7 @@ public func buildApplication(
     let desk = OrderDesk(
         store: store, catalog: catalog, baseURL: configuration.publicBaseURL, rateLimit: configuration.orderRateLimit,
         logger: logger, wakeWorkers: { for worker in workers { worker.wake() } })
-    let router = buildRouter(site: site, desk: desk, workers: workers)
+    let router = buildRouter(site: site, desk: desk, workers: workers, amoTokens: amoTokens)
     var app = Application(
         router: router,
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "catalog-bff"),
@@ -66,13 +78,14 @@ public func makeCatalogSource(configuration: AppConfiguration, logger: Logger) t
         httpClient: HTTPClient.shared, logger: logger)
 }
 
-func buildRouter(site: Site, desk: OrderDesk, workers: [OutboxWorker]) -> Router<AppRequestContext> {
+func buildRouter(site: Site, desk: OrderDesk, workers: [OutboxWorker], amoTokens: TokenManager?) -> Router<AppRequestContext> {
     let router = Router(context: AppRequestContext.self)
     router.add(middleware: ErrorPageMiddleware(site: site))
     router.add(middleware: CrossSiteMiddleware(siteOrigin: site.configuration.publicBaseURL, site: site))
     router.add(middleware: StaticFilesMiddleware(directory: site.configuration.publicDirectory, logger: site.logger))
-    HealthController(site: site, desk: desk).addRoutes(to: router)
-    MetricsController(site: site, desk: desk).addRoutes(to: router)
+    HealthController(site: site, desk: desk, amoTokens: amoTokens).addRoutes(to: router)
+    MetricsController(site: site, desk: desk, amoTokens: amoTokens).addRoutes(to: router)
+    AmoCRMController(site: site, configuration: site.configuration.amoCRM, tokens: amoTokens).addRoutes(to: router)
     PageController(site: site).addRoutes(to: router)
     OrderController(site: site, desk: desk).addRoutes(to: router)
     AdminController(site: site, desk: desk) {

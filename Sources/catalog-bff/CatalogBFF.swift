@@ -9,7 +9,7 @@ struct CatalogBFF: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "catalog-bff",
         abstract: "The machine-tool catalog site: pages, JSON API and order delivery.",
-        subcommands: [Serve.self],
+        subcommands: [Serve.self, AmoCRMConnectURL.self],
         defaultSubcommand: Serve.self)
 }
 
@@ -28,6 +28,23 @@ struct Serve: AsyncParsableCommand {
         let app = try await buildApplication(configuration: configuration, logger: logger)
         logger.info("listening", metadata: ["address": "http://\(configuration.host):\(configuration.port)"])
         try await app.runService()
+    }
+}
+
+struct AmoCRMConnectURL: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "amocrm-connect-url",
+        abstract: "Print the amoCRM authorization URL to open as an admin (valid for about an hour).")
+
+    func run() async throws {
+        let configuration = try loadConfiguration()
+        var logger = Logger(label: "catalog-bff")
+        logger.logLevel = .warning
+        guard let url = try await amoCRMConnectURL(configuration: configuration, logger: logger) else {
+            FileHandle.standardError.write(Data("catalog-bff: amoCRM is not configured: set AMOCRM_SUBDOMAIN, AMOCRM_CLIENT_ID, AMOCRM_CLIENT_SECRET\n".utf8))
+            throw ExitCode(2)
+        }
+        print(url)
     }
 }
 

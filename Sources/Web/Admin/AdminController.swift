@@ -83,7 +83,7 @@ struct AdminController: Sendable {
         let body = try await request.body.collect(upTo: context.maxUploadSize)
         let fields = OrderInput.formFields(String(buffer: body))
         guard site.formTokens.isValid(fields["csrf"], purpose: adminPurpose(request)) else {
-            return site.errorPage(
+            return site.messagePage(
                 .forbidden, heading: "Форма устарела", message: "Обновите страницу заявок и нажмите «Повторить» ещё раз.",
                 backURL: "/admin")
         }

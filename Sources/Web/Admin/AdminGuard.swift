@@ -37,6 +37,6 @@ struct AdminGuard<Context: RequestContext>: RouterMiddleware {
         if ErrorPageMiddleware<Context>.isMachinePath(request.uri.path) || request.uri.path.hasPrefix("/ingest/") {
             return ProblemDetails(status, detail: message).response()
         }
-        return site.errorPage(status, heading: status == .forbidden ? "Доступ закрыт" : "Нужен вход", message: message)
+        return site.messagePage(status, heading: status == .forbidden ? "Доступ закрыт" : "Нужен вход", message: message)
     }
 }

@@ -1,3 +1,4 @@
+import AmoCRM
 import Foundation
 import Logging
 import Mail
@@ -38,6 +39,10 @@ public struct AppConfiguration: Sendable {
     public var adminToken: String?
     /// Ingest key → source name (`telegram`).
     public var ingestKeys: [String: String] = [:]
+    /// nil: amoCRM delivery is off (leads wait, nothing is lost).
+    public var amoCRM: AmoCRMConfiguration?
+    /// If set, amoCRM's event webhook must carry `?token=`.
+    public var amoCRMWebhookToken: String?
     /// Delivery attempts per lead and channel before a row is dead (`OUTBOX_MAX_ATTEMPTS`).
     public var outboxMaxAttempts = 10
     /// How long a worker owns a claimed row; after it the row is claimed again, which is how
@@ -103,6 +108,26 @@ public struct AppConfiguration: Sendable {
                 ingestKeys[parts[1]] = parts[0]
             }
         }
+        if let subdomain = value("AMOCRM_SUBDOMAIN") {
+            guard subdomain.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" }) else {
+                throw ConfigurationError(variable: "AMOCRM_SUBDOMAIN", reason: "expected the account's subdomain, e.g. example for example.amocrm.ru")
+            }
+            let base = try value("AMOCRM_BASE_URL").map { url throws(ConfigurationError) in try Self.httpURL(url, variable: "AMOCRM_BASE_URL") }
+            let auth = try Self.httpURL(value("AMOCRM_AUTH_URL") ?? "https://www.amocrm.ru/oauth", variable: "AMOCRM_AUTH_URL")
+            let redirect = try Self.httpURL(value("AMOCRM_REDIRECT_URI") ?? publicBaseURL + "/webhook/amocrm", variable: "AMOCRM_REDIRECT_URI")
+            let longLived = value("AMOCRM_LONG_LIVED_TOKEN")
+            let clientID = value("AMOCRM_CLIENT_ID")
+            let clientSecret = value("AMOCRM_CLIENT_SECRET")
+            if longLived == nil, clientID == nil || clientSecret == nil {
+                throw ConfigurationError(
+                    variable: clientID == nil ? "AMOCRM_CLIENT_ID" : "AMOCRM_CLIENT_SECRET",
+                    reason: "is required with AMOCRM_SUBDOMAIN (or set AMOCRM_LONG_LIVED_TOKEN)")
+            }
+            amoCRM = AmoCRMConfiguration(
+                subdomain: subdomain, baseURL: base, authURL: auth, clientID: clientID, clientSecret: clientSecret,
+                redirectURI: redirect, longLivedToken: longLived)
+        }
+        amoCRMWebhookToken = value("AMOCRM_WEBHOOK_TOKEN")
         if let raw = value("OUTBOX_MAX_ATTEMPTS") {
             guard let number = Int(raw), (1...100).contains(number) else {
                 throw ConfigurationError(variable: "OUTBOX_MAX_ATTEMPTS", reason: "must be a number from 1 to 100, got '\(raw)'")

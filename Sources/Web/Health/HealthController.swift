@@ -1,11 +1,14 @@
+import AmoCRM
 import Catalog
 import Foundation
 import Hummingbird
+import Leads
 
 /// `/healthz`: the process answers. `/readyz`: it can serve the catalog.
 struct HealthController<Context: RequestContext>: Sendable {
     let site: Site
     let desk: OrderDesk
+    let amoTokens: TokenManager?
 
     func addRoutes(to router: Router<Context>) {
         router.get("/healthz") { _, _ in
@@ -38,7 +41,18 @@ struct HealthController<Context: RequestContext>: Sendable {
             ready = false
             checks["database"] = "unavailable: \(error)"
         }
-        let body = try JSONEncoder().encode(Readiness(status: ready ? "ready" : "not ready", checks: checks))
+        // amoCRM does not make the site unready (orders still flow and wait), but a lost
+        // connection is reported here, loudly.
+        var degraded = false
+        if let amoTokens {
+            let problem = await amoTokens.problem()
+            checks["amocrm"] = problem ?? "ok"
+            degraded = problem != nil
+        } else {
+            checks["amocrm"] = "off: AMOCRM_SUBDOMAIN is not set"
+        }
+        let status = !ready ? "not ready" : degraded ? "degraded" : "ready"
+        let body = try JSONEncoder.sorted.encode(Readiness(status: status, checks: checks))
         return Response(
             status: ready ? .ok : .serviceUnavailable,
             headers: [.contentType: "application/json", .cacheControl: "no-store"],

@@ -1,3 +1,4 @@
+import AmoCRM
 import Catalog
 import Foundation
 import Hummingbird
@@ -8,6 +9,7 @@ import Leads
 struct MetricsController<Context: RequestContext>: Sendable {
     let site: Site
     let desk: OrderDesk
+    let amoTokens: TokenManager?
 
     func addRoutes(to router: Router<Context>) {
         router.get("/metrics", use: metrics)
@@ -33,6 +35,10 @@ struct MetricsController<Context: RequestContext>: Sendable {
             }
         }
         metric("outbox_deliveries", "gauge", "Lead deliveries by channel and state.", samples)
+        if let amoTokens {
+            let connected = await amoTokens.problem() == nil ? 1 : 0
+            metric("amocrm_connected", "gauge", "1 when amoCRM tokens work, 0 when it must be (re)connected.", [("", connected)])
+        }
         return Response(
             status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8", .cacheControl: "no-store"],
             body: .init(byteBuffer: ByteBuffer(string: lines.joined(separator: "\n") + "\n")))

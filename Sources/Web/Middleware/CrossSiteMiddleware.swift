@@ -28,7 +28,7 @@ struct CrossSiteMiddleware<Context: RequestContext>: RouterMiddleware {
         if ErrorPageMiddleware<Context>.isMachinePath(request.uri.path) {
             return ProblemDetails(.forbidden, detail: "Запрос отправлен с другого сайта и отклонён.").response()
         }
-        return site.errorPage(
+        return site.messagePage(
             .forbidden, heading: "Запрос отклонён",
             message: "Форма была отправлена не с нашего сайта. Откройте страницу заново и отправьте заявку ещё раз.",
             backURL: SiteURL.order)

@@ -63,18 +63,20 @@ struct ErrorPageMiddleware<Context: RequestContext>: RouterMiddleware {
     }
 
     func errorPage(_ status: HTTPResponse.Status, request: Request) -> Response {
-        site.errorPage(status, heading: Self.heading(status), message: Self.message(status))
+        site.messagePage(status, heading: Self.heading(status), message: Self.message(status))
     }
 }
 
 extension Site {
-    /// A page in the site's design for an error; never cached, never indexed.
-    func errorPage(
-        _ status: HTTPResponse.Status, heading: String, message: String, backURL: String? = nil, headers extra: HTTPFields = [:]
+    /// A short message in the site's design (an error, a refusal, a confirmation); never
+    /// cached, never indexed.
+    func messagePage(
+        _ status: HTTPResponse.Status, heading: String, message: String, backURL: String? = nil,
+        backText: String = "Вернуться к форме", headers extra: HTTPFields = [:]
     ) -> Response {
         let page = ErrorPageModel(
             layout: layout(catalog.lastIndex, title: heading, description: message, canonicalPath: nil, noindex: true),
-            heading: heading, message: message, backURL: backURL)
+            heading: heading, message: message, backURL: backURL, backText: backText)
         var headers = pageHeaders
         headers[.contentType] = "text/html; charset=utf-8"
         headers[.cacheControl] = "no-store"

@@ -27,7 +27,7 @@ struct OrderController: Sendable {
 
     @Sendable func submit(_ request: Request, context: AppRequestContext) async throws -> Response {
         guard request.headers[.contentType]?.lowercased().hasPrefix("application/x-www-form-urlencoded") == true else {
-            return site.errorPage(
+            return site.messagePage(
                 .unsupportedMediaType, heading: "Форма не распознана",
                 message: "Отправьте заявку через форму на странице товара.", backURL: SiteURL.order)
         }
@@ -41,14 +41,14 @@ struct OrderController: Sendable {
             return Self.redirect(to: "/order/thanks/\(LeadIDForBots.make())")
         }
         guard site.formTokens.isValid(fields["csrf"]) else {
-            return site.errorPage(
+            return site.messagePage(
                 .forbidden, heading: "Форма устарела",
                 message: "Страница с формой была открыта слишком давно. Вернитесь к форме, обновите страницу и отправьте заявку ещё раз — введённое придётся повторить.",
                 backURL: backURL)
         }
         let client = clientInfo(request, context: context)
         if let limiter = desk.ipLimiter, let retryAfter = limiter.check(client.ip) {
-            return site.errorPage(
+            return site.messagePage(
                 .tooManyRequests, heading: "Слишком много заявок",
                 message: "С вашего адреса пришло много заявок подряд. Подождите немного или позвоните нам: 8 800 123-45-67.",
                 backURL: backURL, headers: [.retryAfter: String(retryAfter)])

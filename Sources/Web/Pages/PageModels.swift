@@ -215,6 +215,7 @@ struct ErrorPageModel {
     var message: String
     /// Where to go back to (the form a refused submission came from).
     var backURL: String?
+    var backText = "Вернуться к форме"
 }
 
 /// The stand-alone order page (a general request, or a product's form after an error).

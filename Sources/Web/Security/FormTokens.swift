@@ -7,6 +7,9 @@ import Foundation
 /// A token names its window and carries an HMAC of it; the current and the previous
 /// window are accepted, so a page loaded just before the window turned still works.
 struct FormTokens: Sendable {
+    /// The `settings` key of the signing secret.
+    static let secretKey = "form_token_secret"
+
     let secret: [UInt8]
     let window: Int64
 
