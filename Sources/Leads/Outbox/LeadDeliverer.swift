@@ -5,4 +5,15 @@ public protocol LeadDeliverer: Sendable {
     /// re-authorization). Rows then wait without spending attempts.
     func unavailableReason() async -> String?
     func deliver(_ lead: Lead) async -> DeliveryOutcome
+    /// Several claimed leads at once (amoCRM takes 50 per request); one outcome per entry,
+    /// in order. `attempts` > 0 means an earlier attempt may have reached the receiver.
+    func deliver(batch: [(lead: Lead, attempts: Int)]) async -> [DeliveryOutcome]
+}
+
+extension LeadDeliverer {
+    public func deliver(batch: [(lead: Lead, attempts: Int)]) async -> [DeliveryOutcome] {
+        var outcomes: [DeliveryOutcome] = []
+        for entry in batch { outcomes.append(await deliver(entry.lead)) }
+        return outcomes
+    }
 }

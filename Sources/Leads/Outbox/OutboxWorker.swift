@@ -75,30 +75,40 @@ public final class OutboxWorker: Service, Sendable {
             logger.error("outbox claim failed", metadata: ["channel": "\(deliverer.channel)", "error": "\(error)"])
             return false
         }
-        for item in items {
-            if stopping.load(ordering: .relaxed) { break }  // the lease brings the rest back later
-            await deliver(item)
-        }
+        await deliver(items)
         return !items.isEmpty
     }
 
-    private func deliver(_ item: OutboxItem) async {
+    private func deliver(_ items: [OutboxItem]) async {
+        var batch: [(item: OutboxItem, lead: Lead)] = []
+        for item in items {
+            do {
+                if let lead = try await store.lead(number: item.leadNumber) {
+                    batch.append((item, lead))
+                } else {
+                    try await store.record(.rejected("lead \(item.leadNumber) not found"), for: item, owner: owner, policy: configuration.retry)
+                }
+            } catch {
+                logger.error("outbox read failed", metadata: ["lead_number": "\(item.leadNumber)", "error": "\(error)"])
+            }
+        }
+        guard !batch.isEmpty else { return }
+        let outcomes = await deliverer.deliver(batch: batch.map { ($0.lead, $0.item.attempts) })
+        for (entry, outcome) in zip(batch, outcomes) {
+            do {
+                try await store.record(outcome, for: entry.item, owner: owner, policy: configuration.retry)
+            } catch {
+                logger.error("outbox update failed", metadata: ["lead_number": "\(entry.item.leadNumber)", "error": "\(error)"])
+                continue
+            }
+            log(outcome, entry.item)
+        }
+    }
+
+    private func log(_ outcome: DeliveryOutcome, _ item: OutboxItem) {
         var metadata: Logger.Metadata = [
             "lead_number": "\(item.leadNumber)", "channel": "\(item.channel)", "attempt": "\(item.attempts + 1)",
         ]
-        let outcome: DeliveryOutcome
-        do {
-            guard let lead = try await store.lead(number: item.leadNumber) else {
-                outcome = .rejected("lead \(item.leadNumber) not found")
-                try await store.record(outcome, for: item, owner: owner, policy: configuration.retry)
-                return
-            }
-            outcome = await deliverer.deliver(lead)
-            try await store.record(outcome, for: item, owner: owner, policy: configuration.retry)
-        } catch {
-            logger.error("outbox update failed", metadata: metadata.merging(["error": "\(error)"]) { $1 })
-            return
-        }
         switch outcome {
         case .delivered(let external):
             if let external { metadata["external_id"] = "\(external)" }
