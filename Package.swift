@@ -161,6 +161,7 @@ let package = Package(
             name: "AmoCRMTests",
             dependencies: [
                 "AmoCRM",
+                "Leads",
                 "Storage",
                 "TestSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),

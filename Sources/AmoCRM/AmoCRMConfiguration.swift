@@ -10,6 +10,28 @@ public struct AmoCRMConfiguration: Sendable {
     public var redirectURI: String
     /// An alternative to OAuth2: a token that is never refreshed.
     public var longLivedToken: String?
+    /// Where new leads go; nil lets amoCRM use the account's defaults.
+    public var pipelineID: Int?
+    public var statusID: Int?
+    public var responsibleUserID: Int?
+    /// Account-specific custom field ids for the order's details (`AMOCRM_FIELD_*`).
+    public var fields = CustomFields()
+
+    public struct CustomFields: Sendable, Equatable {
+        public var product: Int?
+        public var sku: Int?
+        public var quantity: Int?
+        public var productURL: Int?
+        public var comment: Int?
+
+        public init(product: Int? = nil, sku: Int? = nil, quantity: Int? = nil, productURL: Int? = nil, comment: Int? = nil) {
+            self.product = product
+            self.sku = sku
+            self.quantity = quantity
+            self.productURL = productURL
+            self.comment = comment
+        }
+    }
 
     public init(
         subdomain: String, baseURL: String? = nil, authURL: String = "https://www.amocrm.ru/oauth", clientID: String?,

@@ -3,7 +3,7 @@
 /// Times are Unix milliseconds (`BIGINT`), identical on both engines; the statements are
 /// written once, with the auto-increment key type filled in per engine.
 enum Migrations {
-    static let all: [Migration] = [leadsAndOutbox, amoCRMTokens]
+    static let all: [Migration] = [leadsAndOutbox, amoCRMTokens, amoCRMContacts, productAmount]
 
     static let leadsAndOutbox = Migration(version: 1, name: "leads, outbox, settings") { serial in
         [
@@ -71,5 +71,16 @@ enum Migrations {
             )
             """
         ]
+    }
+
+    /// Customers already in amoCRM (phone or e-mail → contact id), so that returning
+    /// customers cost no lookup and are not created twice.
+    static let amoCRMContacts = Migration(version: 3, name: "amoCRM contacts") { _ in
+        ["CREATE TABLE amocrm_contacts (key TEXT PRIMARY KEY, contact_id BIGINT NOT NULL, updated_at BIGINT NOT NULL)"]
+    }
+
+    /// The product's price as a number (`1250000.00`), for the amoCRM deal's budget.
+    static let productAmount = Migration(version: 4, name: "lead product amount") { _ in
+        ["ALTER TABLE leads ADD COLUMN product_amount TEXT"]
     }
 }

@@ -21,7 +21,70 @@ public final class FakeAmoCRM: Sendable {
         var issued = 0
         var refreshDelay: Duration = .zero
         var expiresIn = 86_400
+        // The API side.
+        var leads: [StoredLead] = []
+        var contacts: [(id: Int, phone: String?, email: String?)] = []
+        var notes: [Data] = []
+        var nextID = 30_000_001
+        var apiRequests: [(path: String, at: Date)] = []
+        var rateLimited = 0
+        var failNextComplexAfterStoring: Duration?
+        var answer429Next = 0
+        var complexCalls = 0
     }
+
+    struct StoredLead: Sendable {
+        var id: Int
+        var name: String
+        var contactID: Int?
+        var body: Data
+    }
+
+    /// Created leads, as amoCRM stored them (the request bodies plus `id` and `contact_id`).
+    public var leads: [[String: Any]] {
+        state.withLock { $0.leads }.map { stored in
+            var lead = (try? JSONSerialization.jsonObject(with: stored.body) as? [String: Any]) ?? [:]
+            lead["id"] = stored.id
+            lead["contact_id"] = stored.contactID
+            return lead
+        }
+    }
+
+    public var notes: [[String: Any]] {
+        state.withLock { $0.notes }.compactMap { try? JSONSerialization.jsonObject(with: $0) as? [String: Any] }
+    }
+    public var complexCalls: Int { state.withLock { $0.complexCalls } }
+    public var rateLimitedAnswers: Int { state.withLock { $0.rateLimited } }
+    public var apiRequestCount: Int { state.withLock { $0.apiRequests.count } }
+    /// The most API requests seen in any one-second window.
+    public var peakRequestsPerSecond: Int {
+        state.withLock { state in
+            let times = state.apiRequests.map(\.at).sorted()
+            var peak = 0
+            var start = 0
+            for end in times.indices {
+                while times[end].timeIntervalSince(times[start]) >= 1 { start += 1 }
+                peak = max(peak, end - start + 1)
+            }
+            return peak
+        }
+    }
+
+    /// A customer who is already in the CRM.
+    public func addContact(id: Int, phone: String?, email: String?) {
+        state.withLock { $0.contacts.append((id, phone, email)) }
+    }
+
+    /// The next leads/complex call stores the leads, then answers only after `delay` (the
+    /// client times out: an unknown outcome).
+    public func storeThenStall(_ delay: Duration) { state.withLock { $0.failNextComplexAfterStoring = delay } }
+    public func answer429(times: Int) { state.withLock { $0.answer429Next = times } }
+
+    /// Field ids and codes this account has; anything else is a 400.
+    static let knownFieldIDs: Set<Int> = [600101, 600102, 600103, 600104, 600105]
+    static let knownFieldCodes: Set<String> = ["UTM_SOURCE", "UTM_MEDIUM", "UTM_CAMPAIGN", "UTM_TERM", "UTM_CONTENT", "PHONE", "EMAIL"]
+    static let pipelineID = 7000001
+    static let statusID = 70000011
 
     private let state = Mutex(State())
     public let redirectURI: String
@@ -40,6 +103,10 @@ public final class FakeAmoCRM: Sendable {
         let router = Router()
         router.post("/oauth2/access_token") { request, context in try await self.token(request, context: context) }
         router.get("/api/v4/account") { request, _ in self.account(request) }
+        router.post("/api/v4/leads/complex") { request, context in try await self.api(request) { try await self.complex(request) } }
+        router.get("/api/v4/leads") { request, _ in try await self.api(request) { self.searchLeads(request) } }
+        router.get("/api/v4/contacts") { request, _ in try await self.api(request) { self.searchContacts(request) } }
+        router.post("/api/v4/leads/notes") { request, _ in try await self.api(request) { try await self.addNotes(request) } }
         return try await LoopbackServer.run(router, label: "fake-amocrm", body)
     }
 
@@ -120,6 +187,142 @@ public final class FakeAmoCRM: Sendable {
         return Response(
             status: .ok, headers: [.contentType: "application/json"],
             body: .init(byteBuffer: ByteBuffer(bytes: (try? JSONSerialization.data(withJSONObject: body)) ?? Data())))
+    }
+
+    /// Bearer check and amoCRM's limit of 7 requests per second (429 with an empty body).
+    private func api(_ request: Request, _ handle: () async throws -> Response) async throws -> Response {
+        let (authorized, limited) = state.withLock { state -> (Bool, Bool) in
+            let now = Date()
+            state.apiRequests.append((request.uri.path, now))
+            let lastSecond = state.apiRequests.filter { now.timeIntervalSince($0.at) < 1 }.count
+            var limited = lastSecond > 7
+            if state.answer429Next > 0 {
+                state.answer429Next -= 1
+                limited = true
+            }
+            if limited { state.rateLimited += 1 }
+            let authorized = state.access != nil && request.headers[.authorization] == "Bearer \(state.access!)" && state.accessExpires > now
+            return (authorized, limited)
+        }
+        if limited { return Response(status: .tooManyRequests, headers: [.contentLength: "0"]) }
+        guard authorized else {
+            return problem(401, ["title": "Unauthorized", "type": "https://httpstatus.es/401", "detail": "Неверный логин или пароль"])
+        }
+        return try await handle()
+    }
+
+    private func json(_ value: Any, status: HTTPResponse.Status = .ok) -> Response {
+        Response(
+            status: status, headers: [.contentType: "application/hal+json"],
+            body: .init(byteBuffer: ByteBuffer(bytes: (try? JSONSerialization.data(withJSONObject: value)) ?? Data())))
+    }
+
+    private func complex(_ request: Request) async throws -> Response {
+        let buffer = try await request.body.collect(upTo: 1 << 22)
+        guard let leads = try? JSONSerialization.jsonObject(with: Data(buffer: buffer)) as? [[String: Any]], leads.count <= 50 else {
+            return problem(400, ["title": "Bad Request", "detail": "Request validation failed"])
+        }
+        // Validate like amoCRM: unknown pipeline, field ids or codes refuse the whole request.
+        var errors: [[String: Any]] = []
+        for lead in leads {
+            var problems: [[String: Any]] = []
+            if let pipeline = lead["pipeline_id"] as? Int, pipeline != Self.pipelineID {
+                problems.append(["code": "NotSupportedChoice", "path": "pipeline_id", "detail": "The value you selected is not a valid choice."])
+            }
+            for (index, field) in (lead["custom_fields_values"] as? [[String: Any]] ?? []).enumerated() {
+                if let id = field["field_id"] as? Int, !Self.knownFieldIDs.contains(id) {
+                    problems.append(["code": "NotSupportedChoice", "path": "custom_fields_values.\(index).field_id", "detail": "The value you selected is not a valid choice."])
+                }
+                if let code = field["field_code"] as? String, !Self.knownFieldCodes.contains(code) {
+                    problems.append(["code": "NotSupportedChoice", "path": "custom_fields_values.\(index).field_code", "detail": "The value you selected is not a valid choice."])
+                }
+            }
+            if lead["_embedded"].flatMap({ ($0 as? [String: Any])?["metadata"] }) != nil {
+                problems.append(["code": "Metadata", "path": "_embedded.metadata", "detail": "test fake: metadata would put the lead into «Неразобранное»"])
+            }
+            if !problems.isEmpty { errors.append(["request_id": lead["request_id"] ?? "0", "errors": problems]) }
+        }
+        if !errors.isEmpty {
+            return problem(400, ["validation-errors": errors, "title": "Bad Request", "type": "https://httpstatus.es/400", "detail": "Request validation failed"])
+        }
+        struct Incoming: Sendable {
+            var requestID: String
+            var name: String
+            var existingContact: Int?
+            var newContact: (phone: String?, email: String?)?
+            var body: Data
+        }
+        let incoming = leads.map { lead -> Incoming in
+            let embedded = lead["_embedded"] as? [String: Any] ?? [:]
+            let contact = (embedded["contacts"] as? [[String: Any]])?.first
+            var newContact: (phone: String?, email: String?)?
+            if let contact, contact["id"] == nil {
+                var phone: String?
+                var email: String?
+                for field in contact["custom_fields_values"] as? [[String: Any]] ?? [] {
+                    let value = ((field["values"] as? [[String: Any]])?.first?["value"]) as? String
+                    if field["field_code"] as? String == "PHONE" { phone = value }
+                    if field["field_code"] as? String == "EMAIL" { email = value }
+                }
+                newContact = (phone, email)
+            }
+            return Incoming(
+                requestID: lead["request_id"] as? String ?? "0", name: lead["name"] as? String ?? "",
+                existingContact: contact?["id"] as? Int, newContact: newContact,
+                body: (try? JSONSerialization.data(withJSONObject: lead)) ?? Data())
+        }
+        let (stored, stall) = state.withLock { state -> ([(id: Int, contactID: Int?, requestID: String)], Duration?) in
+            state.complexCalls += 1
+            var stored: [(id: Int, contactID: Int?, requestID: String)] = []
+            for lead in incoming {
+                let id = state.nextID
+                state.nextID += 1
+                var contactID = lead.existingContact
+                if let newContact = lead.newContact {
+                    let newID = 40_000_000 + state.contacts.count + 1
+                    state.contacts.append((newID, newContact.phone, newContact.email))
+                    contactID = newID
+                }
+                state.leads.append(StoredLead(id: id, name: lead.name, contactID: contactID, body: lead.body))
+                stored.append((id, contactID, lead.requestID))
+            }
+            let stall = state.failNextComplexAfterStoring
+            state.failNextComplexAfterStoring = nil
+            return (stored, stall)
+        }
+        let results: [[String: Any]] = stored.map {
+            ["id": $0.id, "contact_id": $0.contactID as Any, "company_id": NSNull(), "request_id": [$0.requestID], "merged": false]
+        }
+        if let stall { try await Task.sleep(for: stall) }
+        return json(results)
+    }
+
+    private func searchLeads(_ request: Request) -> Response {
+        let query = request.uri.queryParameters.get("query").map { String($0) } ?? ""
+        let matches = state.withLock { state in state.leads.filter { $0.name.contains(query) }.map { ($0.id, $0.name) } }
+        if matches.isEmpty { return Response(status: .noContent) }
+        let found: [[String: Any]] = matches.map { ["id": $0.0, "name": $0.1] }
+        return json(["_page": 1, "_embedded": ["leads": found]])
+    }
+
+    private func searchContacts(_ request: Request) -> Response {
+        let query = request.uri.queryParameters.get("query").map { String($0) } ?? ""
+        let ids = state.withLock { state in state.contacts.filter { $0.phone == query || $0.email == query }.map(\.id) }
+        if ids.isEmpty { return Response(status: .noContent) }
+        let found: [[String: Any]] = ids.map { ["id": $0] }
+        return json(["_page": 1, "_embedded": ["contacts": found]])
+    }
+
+    private func addNotes(_ request: Request) async throws -> Response {
+        let buffer = try await request.body.collect(upTo: 1 << 22)
+        let notes = (try? JSONSerialization.jsonObject(with: Data(buffer: buffer)) as? [[String: Any]]) ?? []
+        let bodies = notes.map { (try? JSONSerialization.data(withJSONObject: $0)) ?? Data() }
+        let first = state.withLock { state -> Int in
+            state.notes.append(contentsOf: bodies)
+            return 60_000_000 + state.notes.count - bodies.count
+        }
+        let created: [[String: Any]] = notes.enumerated().map { ["id": first + $0.offset, "entity_id": $0.element["entity_id"] ?? 0] }
+        return json(["_embedded": ["notes": created]])
     }
 
     private func account(_ request: Request) -> Response {

@@ -45,7 +45,7 @@ public final class LeadStore: Sendable {
         if let id = try int("product_id"), let name = try text("product_name") {
             product = ProductSnapshot(
                 id: id, name: name, sku: try text("product_sku"), url: try text("product_url") ?? "",
-                priceText: try text("product_price") ?? "", amount: nil)
+                priceText: try text("product_price") ?? "", amount: try text("product_amount"))
         }
         let order = ValidLead(
             productID: try int("product_id"), name: try text("name") ?? "", phone: try text("phone"), email: try text("email"),

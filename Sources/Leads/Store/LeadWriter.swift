@@ -6,7 +6,7 @@ import Storage
 enum LeadWriter {
     static let leadColumns = [
         "id", "source", "idempotency_key", "name", "phone", "email", "company", "quantity", "comment", "product_id",
-        "product_name", "product_sku", "product_url", "product_price", "utm_source", "utm_medium", "utm_campaign",
+        "product_name", "product_sku", "product_url", "product_price", "product_amount", "utm_source", "utm_medium", "utm_campaign",
         "utm_term", "utm_content", "consent_at", "consent_ip", "consent_user_agent", "consent_version", "payload",
         "created_at",
     ]
@@ -79,7 +79,7 @@ enum LeadWriter {
         return [
             id, lead.source, lead.idempotencyKey, order.name, order.phone, order.email, order.company, order.quantity,
             order.comment, lead.product?.id ?? order.productID, lead.product?.name, lead.product?.sku, lead.product?.url,
-            lead.product?.priceText, order.utm.source, order.utm.medium, order.utm.campaign, order.utm.term,
+            lead.product?.priceText, lead.product?.amount, order.utm.source, order.utm.medium, order.utm.campaign, order.utm.term,
             order.utm.content, lead.consent.at.milliseconds, lead.consent.ip, lead.consent.userAgent,
             lead.consent.version, String(decoding: payload, as: UTF8.self), now,
         ]

@@ -1,0 +1,136 @@
+import AsyncHTTPClient
+import Foundation
+import Logging
+import NIOCore
+import NIOHTTP1
+import Synchronization
+
+/// Keeps every amoCRM call of this process under 7 per second (amoCRM answers 429 above
+/// that, and blocks repeat offenders): calls take evenly spaced slots.
+public actor RequestPacer {
+    let interval: Duration
+    private var next = ContinuousClock.now
+
+    public init(perSecond: Double = 7) {
+        // A hair slower than the limit, so that clock jitter never makes it 8 in a second.
+        interval = .nanoseconds(Int64(1_000_000_000 / perSecond * 1.02))
+    }
+
+    public func wait() async {
+        let now = ContinuousClock.now
+        let slot = max(now, next)
+        next = slot + interval
+        if slot > now { try? await Task.sleep(until: slot, clock: .continuous) }
+    }
+}
+
+/// amoCRM API v4 over HTTP: Bearer tokens from the token manager (one retry after a 401
+/// with a fresh token), the shared pace, and errors mapped to what the outbox needs.
+public struct AmoCRMAPI: Sendable {
+    public struct Reply: Sendable {
+        public var status: Int
+        public var body: ByteBuffer
+
+        public var json: Any? {
+            body.readableBytes == 0 ? nil : try? JSONSerialization.jsonObject(with: Data(buffer: body))
+        }
+    }
+
+    let configuration: AmoCRMConfiguration
+    let httpClient: HTTPClient
+    let tokens: TokenManager
+    let pacer: RequestPacer
+    let timeout: TimeAmount
+    private let requestCount = RequestCounter()
+
+    public init(
+        configuration: AmoCRMConfiguration, httpClient: HTTPClient, tokens: TokenManager, pacer: RequestPacer = RequestPacer(),
+        timeout: TimeAmount = .seconds(20)
+    ) {
+        self.configuration = configuration
+        self.httpClient = httpClient
+        self.tokens = tokens
+        self.pacer = pacer
+        self.timeout = timeout
+    }
+
+    /// API requests sent so far (benchmarks, metrics).
+    public var requestsSent: Int { requestCount.value }
+
+    public func get(_ path: String, query: [String: String] = [:]) async throws(AmoCRMError) -> Reply {
+        var components = URLComponents()
+        components.queryItems = query.sorted { $0.key < $1.key }.map { URLQueryItem(name: $0.key, value: $0.value) }
+        // `+` in a phone number must not turn into a space on the server.
+        let encoded = (components.percentEncodedQuery ?? "").replacingOccurrences(of: "+", with: "%2B")
+        return try await send(.GET, path + (encoded.isEmpty ? "" : "?" + encoded), body: nil)
+    }
+
+    public func post(_ path: String, json: Any) async throws(AmoCRMError) -> Reply {
+        guard let body = try? JSONSerialization.data(withJSONObject: json, options: [.withoutEscapingSlashes]) else {
+            throw .invalidResponse("request body is not JSON")
+        }
+        return try await send(.POST, path, body: body)
+    }
+
+    private func send(_ method: HTTPMethod, _ path: String, body: Data?) async throws(AmoCRMError) -> Reply {
+        var token: String
+        do {
+            token = try await tokens.accessToken()
+        } catch let error as AmoCRMError {
+            throw error
+        } catch {
+            throw .unavailable("tokens: \(error)")
+        }
+        for attempt in 0..<2 {
+            await pacer.wait()
+            requestCount.increment()
+            var request = HTTPClientRequest(url: configuration.baseURL + path)
+            request.method = method
+            request.headers.add(name: "Authorization", value: "Bearer \(token)")
+            request.headers.add(name: "Accept", value: "application/hal+json, application/json")
+            if let body {
+                request.headers.add(name: "Content-Type", value: "application/json")
+                request.body = .bytes(ByteBuffer(bytes: body))
+            }
+            let reply: Reply
+            do {
+                let response = try await httpClient.execute(request, timeout: timeout)
+                reply = Reply(status: Int(response.status.code), body: try await response.body.collect(upTo: 8 << 20))
+            } catch {
+                // The request may have reached amoCRM: the outcome is unknown.
+                throw .unavailable("\(method) \(path.split(separator: "?")[0]): \(type(of: error))")
+            }
+            switch reply.status {
+            case 401 where attempt == 0:
+                do {
+                    token = try await tokens.tokenRejected(token)
+                } catch let error as AmoCRMError {
+                    throw error
+                } catch {
+                    throw .unavailable("tokens: \(error)")
+                }
+            case 401:
+                throw .needsReauthorization("amoCRM отклоняет и обновлённый токен")
+            case 429:
+                throw .rateLimited
+            case 500...599:
+                throw .unavailable("\(method) \(path.split(separator: "?")[0]) answered \(reply.status)")
+            default:
+                return reply
+            }
+        }
+        throw .needsReauthorization("amoCRM отклоняет токен")
+    }
+}
+
+final class RequestCounter: Sendable {
+    private let count = Locked(0)
+    func increment() { count.withLock { $0 += 1 } }
+    var value: Int { count.withLock { $0 } }
+}
+
+final class Locked<Value: Sendable>: Sendable {
+    private let mutex: Mutex<Value>
+    init(_ value: Value) { mutex = Mutex(value) }
+    func withLock<T: Sendable>(_ body: (inout Value) -> T) -> T { mutex.withLock { body(&$0) } }
+}

@@ -1,0 +1,227 @@
+import Foundation
+import Leads
+import Logging
+
+/// The `amocrm` outbox channel (DESIGN §6): leads go to `POST /api/v4/leads/complex` in
+/// batches of up to 50, each with its contact (an existing one reused), company, UTM fields,
+/// a tag with the source and our lead id as `request_id`; then a `common` note with the
+/// whole order, also in batches.
+///
+/// amoCRM does not store `request_id`, so a lead whose earlier attempt may have reached it
+/// (a timeout after sending) is first looked up by its name, `Заявка №{n}`, and never sent
+/// twice. A 400 on a batch is split to find the lead amoCRM refuses; that one goes dead with
+/// amoCRM's errors, the others go through.
+public struct AmoCRMDeliverer: LeadDeliverer {
+    public let channel = "amocrm"
+    let api: AmoCRMAPI
+    let tokens: TokenManager
+    let configuration: AmoCRMConfiguration
+    let contacts: ContactDirectory
+    let logger: Logger
+    static let batchLimit = 50
+
+    public init(api: AmoCRMAPI, tokens: TokenManager, configuration: AmoCRMConfiguration, contacts: ContactDirectory, logger: Logger) {
+        self.api = api
+        self.tokens = tokens
+        self.configuration = configuration
+        self.contacts = contacts
+        self.logger = logger
+    }
+
+    public func unavailableReason() async -> String? {
+        await tokens.problem()
+    }
+
+    public func deliver(_ lead: Lead) async -> DeliveryOutcome {
+        await deliver(batch: [(lead, 0)])[0]
+    }
+
+    public func deliver(batch: [(lead: Lead, attempts: Int)]) async -> [DeliveryOutcome] {
+        var outcomes = [DeliveryOutcome?](repeating: nil, count: batch.count)
+        do {
+            // 1. Leads that may already be in amoCRM are looked up by name, not re-sent.
+            for (index, entry) in batch.enumerated() where entry.attempts > 0 {
+                if let id = try await findLead(named: entry.lead.title) {
+                    outcomes[index] = .delivered(externalID: String(id))
+                }
+            }
+            // 2. Contacts: known locally, found in amoCRM, or created with the lead.
+            var pending: [Int] = []
+            var contactIDs: [Int: Int] = [:]
+            for (index, entry) in batch.enumerated() where outcomes[index] == nil {
+                pending.append(index)
+                if let id = try await contactID(for: entry.lead) { contactIDs[index] = id }
+            }
+            // 3. Leads in batches of 50; a refused batch is split.
+            var created: [(index: Int, leadID: Int)] = []
+            for chunk in stride(from: 0, to: pending.count, by: Self.batchLimit) {
+                let indices = Array(pending[chunk..<min(pending.count, chunk + Self.batchLimit)])
+                try await send(indices, batch: batch, contactIDs: contactIDs, outcomes: &outcomes, created: &created)
+            }
+            // 4. Notes with the whole order, in batches; a lost note does not undo a lead.
+            for chunk in stride(from: 0, to: created.count, by: Self.batchLimit) {
+                let slice = created[chunk..<min(created.count, chunk + Self.batchLimit)]
+                let notes = slice.map { entry in
+                    ["entity_id": entry.leadID, "note_type": "common", "params": ["text": Self.noteText(batch[entry.index].lead)]] as [String: Any]
+                }
+                do {
+                    let reply = try await api.post("/api/v4/leads/notes", json: notes)
+                    if reply.status >= 300 { logger.error("amoCRM notes refused", metadata: ["status": "\(reply.status)"]) }
+                } catch {
+                    logger.error("amoCRM notes failed", metadata: ["error": "\(error)"])
+                }
+            }
+        } catch let error as AmoCRMError {
+            let outcome = Self.outcome(for: error)
+            return outcomes.map { $0 ?? outcome }
+        } catch {
+            return outcomes.map { $0 ?? .failed("\(error)") }
+        }
+        return outcomes.map { $0 ?? .failed("no answer from amoCRM for this lead") }
+    }
+
+    /// Sends leads `indices` in one request; on a 400 splits the batch until the refused
+    /// leads are alone.
+    private func send(
+        _ indices: [Int], batch: [(lead: Lead, attempts: Int)], contactIDs: [Int: Int], outcomes: inout [DeliveryOutcome?],
+        created: inout [(index: Int, leadID: Int)]
+    ) async throws {
+        guard !indices.isEmpty else { return }
+        let body = indices.map { complexLead(batch[$0].lead, contactID: contactIDs[$0]) }
+        let reply = try await api.post("/api/v4/leads/complex", json: body)
+        switch reply.status {
+        case 200, 201:
+            guard let results = reply.json as? [[String: Any]] else { throw AmoCRMError.invalidResponse("leads/complex without an array") }
+            for result in results {
+                guard let leadID = result["id"] as? Int, let requestIDs = result["request_id"] as? [String],
+                    let index = indices.first(where: { requestIDs.contains(batch[$0].lead.id) })
+                else { continue }
+                outcomes[index] = .delivered(externalID: String(leadID))
+                created.append((index, leadID))
+                let lead = batch[index].lead
+                if let contactID = result["contact_id"] as? Int, contactIDs[index] != contactID {
+                    try? await contacts.remember(contactID, phone: lead.order.phone, email: lead.order.email)
+                }
+            }
+        case 400 where indices.count > 1:
+            let middle = indices.count / 2
+            try await send(Array(indices[..<middle]), batch: batch, contactIDs: contactIDs, outcomes: &outcomes, created: &created)
+            try await send(Array(indices[middle...]), batch: batch, contactIDs: contactIDs, outcomes: &outcomes, created: &created)
+        case 400:
+            outcomes[indices[0]] = .rejected("amoCRM: " + Self.validationErrors(reply))
+        default:
+            throw AmoCRMError.rejected(status: reply.status, detail: Self.validationErrors(reply))
+        }
+    }
+
+    func findLead(named name: String) async throws -> Int? {
+        let reply = try await api.get("/api/v4/leads", query: ["query": name])
+        guard reply.status == 200, let json = reply.json as? [String: Any],
+            let leads = (json["_embedded"] as? [String: Any])?["leads"] as? [[String: Any]]
+        else { return nil }
+        // The search is full-text: №12 also matches №125. Only the exact name counts.
+        return leads.first { ($0["name"] as? String) == name }?["id"] as? Int
+    }
+
+    func contactID(for lead: Lead) async throws -> Int? {
+        let phone = lead.order.phone
+        let email = lead.order.email
+        if let known = try? await contacts.contactID(phone: phone, email: email) { return known }
+        for query in [phone, email].compactMap({ $0 }) {
+            let reply = try await api.get("/api/v4/contacts", query: ["query": query])
+            guard reply.status == 200, let json = reply.json as? [String: Any],
+                let found = (json["_embedded"] as? [String: Any])?["contacts"] as? [[String: Any]],
+                let id = found.first?["id"] as? Int
+            else { continue }
+            try? await contacts.remember(id, phone: phone, email: email)
+            return id
+        }
+        return nil
+    }
+
+    /// One element of the leads/complex array. No `_embedded.metadata`: that would put the
+    /// lead into «Неразобранное» and ignore the configured status.
+    func complexLead(_ lead: Lead, contactID: Int?) -> [String: Any] {
+        var body: [String: Any] = ["name": lead.title, "request_id": lead.id]
+        if let amount = lead.product?.amount, let value = Decimal(string: amount) {
+            body["price"] = NSDecimalNumber(decimal: value).intValue
+        }
+        if let pipeline = configuration.pipelineID { body["pipeline_id"] = pipeline }
+        if let status = configuration.statusID { body["status_id"] = status }
+        if let user = configuration.responsibleUserID { body["responsible_user_id"] = user }
+
+        var fields: [[String: Any]] = []
+        let utm = lead.order.utm
+        for (code, value) in [
+            ("UTM_SOURCE", utm.source), ("UTM_MEDIUM", utm.medium), ("UTM_CAMPAIGN", utm.campaign), ("UTM_TERM", utm.term),
+            ("UTM_CONTENT", utm.content),
+        ] {
+            if let value { fields.append(["field_code": code, "values": [["value": value]]]) }
+        }
+        let custom = configuration.fields
+        let extended: [(Int?, Any?)] = [
+            (custom.product, lead.product?.name), (custom.sku, lead.product?.sku), (custom.quantity, lead.order.quantity),
+            (custom.productURL, lead.product?.url), (custom.comment, lead.order.comment),
+        ]
+        for case (let id?, let value?) in extended {
+            fields.append(["field_id": id, "values": [["value": value]]])
+        }
+        if !fields.isEmpty { body["custom_fields_values"] = fields }
+
+        var embedded: [String: Any] = ["tags": [["name": lead.source]]]
+        if let contactID {
+            embedded["contacts"] = [["id": contactID]]
+        } else {
+            var contact: [String: Any] = ["first_name": lead.order.name]
+            var values: [[String: Any]] = []
+            if let phone = lead.order.phone {
+                values.append(["field_code": "PHONE", "values": [["value": phone, "enum_code": "WORK"]]])
+            }
+            if let email = lead.order.email {
+                values.append(["field_code": "EMAIL", "values": [["value": email, "enum_code": "WORK"]]])
+            }
+            if !values.isEmpty { contact["custom_fields_values"] = values }
+            embedded["contacts"] = [contact]
+        }
+        if let company = lead.order.company { embedded["companies"] = [["name": company]] }
+        body["_embedded"] = embedded
+        return body
+    }
+
+    static func noteText(_ lead: Lead) -> String {
+        var lines = ["\(lead.title)", "Источник: \(lead.source)"]
+        if let product = lead.product {
+            lines.append("Товар: \(product.name)" + (product.sku.map { " (арт. \($0))" } ?? ""))
+            if !product.priceText.isEmpty { lines.append("Цена на сайте: \(product.priceText)") }
+            lines.append("Ссылка: \(product.url)")
+        }
+        lines.append("Количество: \(lead.order.quantity)")
+        lines.append("Клиент: \(lead.order.name)")
+        if let phone = lead.order.phone { lines.append("Телефон: \(phone)") }
+        if let email = lead.order.email { lines.append("E-mail: \(email)") }
+        if let company = lead.order.company { lines.append("Компания: \(company)") }
+        if let comment = lead.order.comment { lines.append("Комментарий: \(comment)") }
+        return lines.joined(separator: "\n")
+    }
+
+    static func validationErrors(_ reply: AmoCRMAPI.Reply) -> String {
+        guard let json = reply.json as? [String: Any] else { return "HTTP \(reply.status)" }
+        var parts: [String] = [json["title"] as? String, json["detail"] as? String].compactMap { $0 }
+        if let errors = json["validation-errors"] as? [[String: Any]] {
+            for error in errors {
+                for item in error["errors"] as? [[String: Any]] ?? [] {
+                    parts.append([item["path"] as? String, item["detail"] as? String].compactMap { $0 }.joined(separator: ": "))
+                }
+            }
+        }
+        return parts.isEmpty ? "HTTP \(reply.status)" : parts.joined(separator: "; ")
+    }
+
+    static func outcome(for error: AmoCRMError) -> DeliveryOutcome {
+        switch error {
+        case .needsReauthorization(let reason): .wait("нужно переподключить amoCRM: \(reason)", retryAfter: .seconds(60))
+        case .rateLimited: .wait("amoCRM: слишком много запросов (429)", retryAfter: .seconds(1))
+        default: .failed(error.description)
+        }
+    }
+}
