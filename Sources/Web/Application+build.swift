@@ -40,15 +40,20 @@ public func buildApplication(
             client: OAuthClient(configuration: amo, httpClient: HTTPClient.shared), longLivedToken: amo.longLivedToken,
             logger: logger)
     }
-    // Deals are not sent yet (the delivery comes with the next step of the amoCRM work):
-    // the rows wait in the outbox, visible on /admin, and spend no attempts.
+    var amoDeliverer: AmoCRMDeliverer?
+    if let amo = configuration.amoCRM, let amoTokens {
+        amoDeliverer = AmoCRMDeliverer(
+            api: AmoCRMAPI(configuration: amo, httpClient: HTTPClient.shared, tokens: amoTokens), tokens: amoTokens,
+            configuration: amo, contacts: ContactDirectory(database: database), logger: logger)
+    }
+    // Without amoCRM settings its rows wait in the outbox (visible on /admin, no attempts spent).
+    var amoWorkerConfiguration = workerConfiguration
+    amoWorkerConfiguration.batchSize = 50
     let amoCRM = OutboxWorker(
         store: store,
-        deliverer: UnconfiguredChannel(
-            channel: "amocrm",
-            reason: configuration.amoCRM == nil
-                ? "amoCRM не подключён (AMOCRM_SUBDOMAIN не задан)" : "отправка сделок в amoCRM в этой версии сервера ещё не включена"),
-        configuration: workerConfiguration, logger: logger)
+        deliverer: amoDeliverer.map { $0 as any LeadDeliverer }
+            ?? UnconfiguredChannel(channel: "amocrm", reason: "amoCRM не подключён (AMOCRM_SUBDOMAIN не задан)"),
+        configuration: amoWorkerConfiguration, logger: logger)
     let workers = [email, amoCRM]
 
     let site = Site(
@@ -57,7 +62,7 @@ public func buildApplication(
     let desk = OrderDesk(
         store: store, catalog: catalog, baseURL: configuration.publicBaseURL, rateLimit: configuration.orderRateLimit,
         logger: logger, wakeWorkers: { for worker in workers { worker.wake() } })
-    let router = buildRouter(site: site, desk: desk, workers: workers, amoTokens: amoTokens)
+    let router = buildRouter(site: site, desk: desk, workers: workers, amoTokens: amoTokens, amoDeliverer: amoDeliverer)
     var app = Application(
         router: router,
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "catalog-bff"),
@@ -78,14 +83,17 @@ public func makeCatalogSource(configuration: AppConfiguration, logger: Logger) t
         httpClient: HTTPClient.shared, logger: logger)
 }
 
-func buildRouter(site: Site, desk: OrderDesk, workers: [OutboxWorker], amoTokens: TokenManager?) -> Router<AppRequestContext> {
+func buildRouter(
+    site: Site, desk: OrderDesk, workers: [OutboxWorker], amoTokens: TokenManager?, amoDeliverer: AmoCRMDeliverer?
+) -> Router<AppRequestContext> {
     let router = Router(context: AppRequestContext.self)
     router.add(middleware: ErrorPageMiddleware(site: site))
     router.add(middleware: CrossSiteMiddleware(siteOrigin: site.configuration.publicBaseURL, site: site))
     router.add(middleware: StaticFilesMiddleware(directory: site.configuration.publicDirectory, logger: site.logger))
     HealthController(site: site, desk: desk, amoTokens: amoTokens).addRoutes(to: router)
     MetricsController(site: site, desk: desk, amoTokens: amoTokens).addRoutes(to: router)
-    AmoCRMController(site: site, configuration: site.configuration.amoCRM, tokens: amoTokens).addRoutes(to: router)
+    AmoCRMController(site: site, configuration: site.configuration.amoCRM, tokens: amoTokens, deliverer: amoDeliverer)
+        .addRoutes(to: router)
     PageController(site: site).addRoutes(to: router)
     OrderController(site: site, desk: desk).addRoutes(to: router)
     AdminController(site: site, desk: desk) {

@@ -75,6 +75,42 @@ struct AmoCRMConnectTests {
         }
     }
 
+    @Test("once connected, site orders reach amoCRM; test-crm creates a test lead or says to reconnect")
+    func endToEnd() async throws {
+        let amo = FakeAmoCRM(redirectURI: "http://127.0.0.1:8080/webhook/amocrm")
+        amo.addCode("code-1")
+        try await amo.run { (url: String) async throws in
+            var settings = environment(url)
+            settings["AMOCRM_PIPELINE_ID"] = "7000001"
+            settings["AMOCRM_STATUS_ID"] = "70000011"
+            try await withApp(environment: settings) { (client: any TestClientProtocol) async throws in
+                let notConnected = try await client.execute(uri: "/ingest/test-crm", method: .get, headers: Self.admin)
+                #expect(notConnected.status == .serviceUnavailable)
+                #expect(notConnected.text.contains("/admin/amocrm/connect"))
+
+                let location = try #require(
+                    try await client.execute(uri: "/admin/amocrm/connect", method: .get, headers: Self.admin).headers[.location])
+                _ = try await client.execute(uri: "/webhook/amocrm?code=code-1&referer=example.amocrm.ru&state=\(try state(from: location))", method: .get)
+
+                let test = try await client.execute(uri: "/ingest/test-crm", method: .get, headers: Self.admin)
+                #expect(test.status == .ok)
+                let body = try #require(try JSONSerialization.jsonObject(with: Data(buffer: test.body)) as? [String: Any])
+                #expect(body["amo_lead_id"] as? Int != nil)
+
+                let order = try await Browser(client: client).json(
+                    "/api/leads", #"{"product_id":1,"name":"Пётр","phone":"+79001234567","consent":true}"#)
+                #expect(order.status == .accepted)
+                var names: [String] = []
+                for _ in 0..<200 {
+                    names = amo.leads.compactMap { $0["name"] as? String }
+                    if names.contains(where: { $0.hasPrefix("Заявка №1:") }) { break }
+                    try await Task.sleep(for: .milliseconds(25))
+                }
+                #expect(names.contains("Заявка №1: Токарный станок с ЧПУ CK6150"))
+            }
+        }
+    }
+
     @Test("AMOCRM_SUBDOMAIN without client credentials stops start-up with the variable named")
     func configuration() {
         #expect(throws: ConfigurationError(variable: "AMOCRM_CLIENT_ID", reason: "is required with AMOCRM_SUBDOMAIN (or set AMOCRM_LONG_LIVED_TOKEN)")) {

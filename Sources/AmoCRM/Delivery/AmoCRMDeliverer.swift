@@ -114,6 +114,25 @@ public struct AmoCRMDeliverer: LeadDeliverer {
         }
     }
 
+    /// Creates a lead that says it is a connection test (`GET /ingest/test-crm`).
+    public func createTestLead(now: Date = Date()) async throws(AmoCRMError) -> Int {
+        var body: [String: Any] = [
+            "name": "Проверка связи с сайтом \(MoscowTime.format(now))",
+            "_embedded": ["tags": [["name": "тест"]]],
+        ]
+        if let pipeline = configuration.pipelineID { body["pipeline_id"] = pipeline }
+        if let status = configuration.statusID { body["status_id"] = status }
+        if let user = configuration.responsibleUserID { body["responsible_user_id"] = user }
+        let reply = try await api.post("/api/v4/leads/complex", json: [body])
+        guard reply.status == 200 || reply.status == 201 else {
+            throw .rejected(status: reply.status, detail: Self.validationErrors(reply))
+        }
+        guard let id = (reply.json as? [[String: Any]])?.first?["id"] as? Int else {
+            throw .invalidResponse("leads/complex without an id")
+        }
+        return id
+    }
+
     func findLead(named name: String) async throws -> Int? {
         let reply = try await api.get("/api/v4/leads", query: ["query": name])
         guard reply.status == 200, let json = reply.json as? [String: Any],

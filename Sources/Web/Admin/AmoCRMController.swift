@@ -10,12 +10,44 @@ struct AmoCRMController: Sendable {
     let site: Site
     let configuration: AmoCRMConfiguration?
     let tokens: TokenManager?
+    let deliverer: AmoCRMDeliverer?
     static let statePurpose = "amocrm-oauth"
 
     func addRoutes(to router: Router<AppRequestContext>) {
         router.group("admin/amocrm").add(middleware: AdminGuard(token: site.configuration.adminToken, site: site))
             .get("connect", use: connect)
+        router.group("ingest").add(middleware: AdminGuard(token: site.configuration.adminToken, site: site))
+            .get("test-crm", use: testLead)
         router.get("/webhook/amocrm", use: redirect)
+    }
+
+    struct TestLead: Encodable {
+        var amoLeadID: Int
+        enum CodingKeys: String, CodingKey { case amoLeadID = "amo_lead_id" }
+    }
+
+    /// `GET /ingest/test-crm`: creates a test lead in amoCRM now, or says what to fix.
+    @Sendable func testLead(_ request: Request, context: AppRequestContext) async throws -> Response {
+        guard let deliverer else {
+            throw ProblemDetails(.serviceUnavailable, detail: "amoCRM не настроен: задайте AMOCRM_SUBDOMAIN и данные интеграции.")
+        }
+        do {
+            let id = try await deliverer.createTestLead()
+            return Response(
+                status: .ok, headers: [.contentType: "application/json; charset=utf-8", .cacheControl: "no-store"],
+                body: .init(byteBuffer: ByteBuffer(bytes: try JSONEncoder().encode(TestLead(amoLeadID: id)))))
+        } catch let error as AmoCRMError {
+            let detail: String
+            switch error {
+            case .needsReauthorization(let reason):
+                detail = "Нужно переподключить amoCRM: откройте /admin/amocrm/connect (\(reason))."
+            case .rejected(_, let reason):
+                detail = "amoCRM отклонил тестовую сделку: \(reason). Проверьте AMOCRM_PIPELINE_ID, AMOCRM_STATUS_ID и AMOCRM_RESPONSIBLE_USER_ID."
+            default:
+                detail = "amoCRM недоступен (\(error)). Повторите позже."
+            }
+            throw ProblemDetails(.serviceUnavailable, detail: detail)
+        }
     }
 
     /// amoCRM's authorization URL with this site's client id and a signed `state`.

@@ -123,9 +123,23 @@ public struct AppConfiguration: Sendable {
                     variable: clientID == nil ? "AMOCRM_CLIENT_ID" : "AMOCRM_CLIENT_SECRET",
                     reason: "is required with AMOCRM_SUBDOMAIN (or set AMOCRM_LONG_LIVED_TOKEN)")
             }
-            amoCRM = AmoCRMConfiguration(
+            var amo = AmoCRMConfiguration(
                 subdomain: subdomain, baseURL: base, authURL: auth, clientID: clientID, clientSecret: clientSecret,
                 redirectURI: redirect, longLivedToken: longLived)
+            func id(_ name: String) throws(ConfigurationError) -> Int? {
+                guard let raw = value(name) else { return nil }
+                guard let number = Int(raw), number > 0 else {
+                    throw ConfigurationError(variable: name, reason: "must be a numeric amoCRM id, got '\(raw)'")
+                }
+                return number
+            }
+            amo.pipelineID = try id("AMOCRM_PIPELINE_ID")
+            amo.statusID = try id("AMOCRM_STATUS_ID")
+            amo.responsibleUserID = try id("AMOCRM_RESPONSIBLE_USER_ID")
+            amo.fields = AmoCRMConfiguration.CustomFields(
+                product: try id("AMOCRM_FIELD_PRODUCT"), sku: try id("AMOCRM_FIELD_SKU"), quantity: try id("AMOCRM_FIELD_QUANTITY"),
+                productURL: try id("AMOCRM_FIELD_PRODUCT_URL"), comment: try id("AMOCRM_FIELD_COMMENT"))
+            amoCRM = amo
         }
         amoCRMWebhookToken = value("AMOCRM_WEBHOOK_TOKEN")
         if let raw = value("OUTBOX_MAX_ATTEMPTS") {
