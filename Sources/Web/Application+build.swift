@@ -69,6 +69,9 @@ public func buildApplication(
         logger: logger)
     app.addServices(DatabaseService(database: database))
     app.addServices(workers)
+    if let amoTokens, configuration.amoCRM?.longLivedToken == nil {
+        app.addServices(TokenKeeper(tokens: amoTokens, logger: logger))
+    }
     return app
 }
 

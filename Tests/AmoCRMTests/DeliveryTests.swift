@@ -9,6 +9,7 @@ import TestSupport
 
 struct DeliveryRig {
     let store: LeadStore
+    let contacts: ContactDirectory
     let deliverer: AmoCRMDeliverer
     let worker: OutboxWorker
     let api: AmoCRMAPI
@@ -57,7 +58,8 @@ func withDelivery<T: Sendable>(
     let worker = OutboxWorker(
         store: store, deliverer: deliverer, configuration: .init(batchSize: 50, lease: .seconds(30), retry: retry), logger: quietLogger)
     do {
-        let result = try await body(DeliveryRig(store: store, deliverer: deliverer, worker: worker, api: api))
+        let result = try await body(
+            DeliveryRig(store: store, contacts: ContactDirectory(database: database), deliverer: deliverer, worker: worker, api: api))
         await database.close()
         return result
     } catch {
@@ -195,6 +197,27 @@ struct DeliveryTests {
                 #expect(amo.complexCalls == 2)
                 #expect(amo.rateLimitedAnswers == 0)
                 #expect(amo.peakRequestsPerSecond <= 7)
+            }
+        }
+    }
+
+    @Test("a 200-lead backlog of known customers drains in 4 lead requests and 4 note requests, within the limit")
+    func backlog200() async throws {
+        let amo = FakeAmoCRM()
+        try await amo.run { (url: String) async throws in
+            try await withDelivery(url, amo: amo) { (rig: DeliveryRig) async throws in
+                for index in 1...200 {
+                    _ = try await rig.order("Клиент \(index)", phone: String(format: "+7900%07d", index))
+                    try await rig.contacts.remember(42_000_000 + index, phone: String(format: "+7900%07d", index), email: nil)
+                }
+                let start = ContinuousClock.now
+                while await rig.worker.runOnce() {}
+                let elapsed = ContinuousClock.now - start
+                #expect(amo.leads.count == 200)
+                #expect(amo.complexCalls == 4)
+                #expect(amo.apiRequestCount == 8)
+                #expect(amo.rateLimitedAnswers == 0)
+                #expect(elapsed < .seconds(5))
             }
         }
     }
