@@ -95,8 +95,10 @@ func buildRouter(
     router.add(middleware: StaticFilesMiddleware(directory: site.configuration.publicDirectory, logger: site.logger))
     HealthController(site: site, desk: desk, amoTokens: amoTokens).addRoutes(to: router)
     MetricsController(site: site, desk: desk, amoTokens: amoTokens).addRoutes(to: router)
-    AmoCRMController(site: site, configuration: site.configuration.amoCRM, tokens: amoTokens, deliverer: amoDeliverer)
-        .addRoutes(to: router)
+    AmoCRMController(
+        site: site, configuration: site.configuration.amoCRM, tokens: amoTokens, deliverer: amoDeliverer,
+        onConnected: desk.wakeWorkers
+    ).addRoutes(to: router)
     PageController(site: site).addRoutes(to: router)
     OrderController(site: site, desk: desk).addRoutes(to: router)
     AdminController(site: site, desk: desk) {

@@ -11,6 +11,8 @@ struct AmoCRMController: Sendable {
     let configuration: AmoCRMConfiguration?
     let tokens: TokenManager?
     let deliverer: AmoCRMDeliverer?
+    /// Wakes the outbox workers: leads waiting for amoCRM can go now.
+    let onConnected: @Sendable () -> Void
     static let statePurpose = "amocrm-oauth"
 
     func addRoutes(to router: Router<AppRequestContext>) {
@@ -101,6 +103,7 @@ struct AmoCRMController: Sendable {
         }
         do {
             try await tokens.connect(code: code)
+            onConnected()
         } catch let error as AmoCRMError {
             site.logger.error("amoCRM code exchange failed", metadata: ["error": "\(error)"])
             return site.messagePage(
