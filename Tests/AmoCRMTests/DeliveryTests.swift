@@ -221,4 +221,40 @@ struct DeliveryTests {
             }
         }
     }
+
+    @Test("5xx answers count as failed attempts and are retried with backoff")
+    func serverErrors() async throws {
+        let amo = FakeAmoCRM()
+        try await amo.run { (url: String) async throws in
+            try await withDelivery(url, amo: amo) { (rig: DeliveryRig) async throws in
+                _ = try await rig.order("Вера", email: "vera@example.ru")
+                amo.answer500(times: 1)
+                #expect(await rig.worker.runOnce())
+                let failed = try #require(try await rig.state(1))
+                #expect(failed.state == .pending && failed.attempts == 1)
+                #expect(failed.lastError?.contains("500") == true)
+                try await Task.sleep(for: .milliseconds(150))
+                #expect(await rig.worker.runOnce())
+                #expect(try await rig.state(1)?.state == .delivered)
+                #expect(amo.leads.count == 1)
+            }
+        }
+    }
+
+    @Test("a revoked connection keeps leads waiting, without attempts, until amoCRM is reconnected")
+    func revokedKeepsLeads() async throws {
+        let amo = FakeAmoCRM()
+        try await amo.run { (url: String) async throws in
+            try await withDelivery(url, amo: amo) { (rig: DeliveryRig) async throws in
+                _ = try await rig.order("Глеб", email: "gleb@example.ru")
+                amo.revokeEverything()
+                #expect(await rig.worker.runOnce())  // 401, refresh refused as revoked
+                let waiting = try #require(try await rig.state(1))
+                #expect(waiting.state == .pending && waiting.attempts == 0)
+                #expect(await rig.deliverer.unavailableReason()?.contains("переподключить") == true)
+                #expect(await !rig.worker.runOnce())  // nothing is claimed while disconnected
+                #expect(amo.leads.isEmpty)
+            }
+        }
+    }
 }

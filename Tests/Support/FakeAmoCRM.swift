@@ -30,6 +30,7 @@ public final class FakeAmoCRM: Sendable {
         var rateLimited = 0
         var failNextComplexAfterStoring: Duration?
         var answer429Next = 0
+        var answer500Next = 0
         var complexCalls = 0
     }
 
@@ -79,6 +80,14 @@ public final class FakeAmoCRM: Sendable {
     /// client times out: an unknown outcome).
     public func storeThenStall(_ delay: Duration) { state.withLock { $0.failNextComplexAfterStoring = delay } }
     public func answer429(times: Int) { state.withLock { $0.answer429Next = times } }
+    public func answer500(times: Int) { state.withLock { $0.answer500Next = times } }
+    /// amoCRM revokes the connection (a refresh token was reused elsewhere).
+    public func revokeEverything() {
+        state.withLock { state in
+            state.access = nil
+            state.refresh = nil
+        }
+    }
 
     /// Field ids and codes this account has; anything else is a 400.
     static let knownFieldIDs: Set<Int> = [600101, 600102, 600103, 600104, 600105]
@@ -191,6 +200,12 @@ public final class FakeAmoCRM: Sendable {
 
     /// Bearer check and amoCRM's limit of 7 requests per second (429 with an empty body).
     private func api(_ request: Request, _ handle: () async throws -> Response) async throws -> Response {
+        let failing = state.withLock { state -> Bool in
+            guard state.answer500Next > 0 else { return false }
+            state.answer500Next -= 1
+            return true
+        }
+        if failing { return problem(500, ["title": "Internal Server Error"]) }
         let (authorized, limited) = state.withLock { state -> (Bool, Bool) in
             let now = Date()
             state.apiRequests.append((request.uri.path, now))
