@@ -31,7 +31,8 @@ struct AdminController: Sendable {
         var channel: String
         var state: String
         var stateClass: String
-        var attempts: Int
+        /// `попыток: 2`, only once something was tried.
+        var attempts: String?
         var detail: String?
     }
 
@@ -116,6 +117,7 @@ struct AdminController: Sendable {
         if status.state == .delivered, let external = status.externalID { detail = external }
         return Delivery(
             channel: status.channel == "email" ? "почта" : status.channel == "amocrm" ? "amoCRM" : status.channel,
-            state: state, stateClass: status.state.rawValue, attempts: status.attempts, detail: detail)
+            state: state, stateClass: status.state.rawValue, attempts: status.attempts > 0 ? "попыток: \(status.attempts)" : nil,
+            detail: detail)
     }
 }
