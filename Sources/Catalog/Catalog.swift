@@ -67,6 +67,23 @@ public final class Catalog: Sendable {
         }
     }
 
+    /// Drops cached products (a Directus webhook said they changed); their pages and the
+    /// lists that show them are loaded again on the next request.
+    public func invalidateProducts(ids: Set<Int>) {
+        // Slug keys are matched through the product they hold.
+        items.removeAll { key, product in
+            if case .id(let id) = key, ids.contains(id) { return true }
+            return product.map { ids.contains($0.id) } ?? false
+        }
+        lists.remove(.products)
+    }
+
+    /// Drops everything (a category changed: names and paths appear on every page).
+    public func invalidateAll() {
+        items.removeAll()
+        lists.removeAll()
+    }
+
     private func categories() async throws -> [Category] {
         let source = source
         let value = try await lists.value(for: .categories) {

@@ -109,5 +109,6 @@ func buildRouter(
     LeadsAPIController(site: site, desk: desk).addRoutes(to: router)
     CatalogAPIController(site: site).addRoutes(to: router)
     AssetController(site: site).addRoutes(to: router)
+    DirectusWebhookController(site: site).addRoutes(to: router)
     return router
 }

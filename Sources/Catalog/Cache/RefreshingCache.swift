@@ -121,9 +121,10 @@ public final class RefreshingCache<Key: Hashable & Sendable, Value: Sendable & E
         if removed { version.bump() }
     }
 
-    public func removeAll(where shouldRemove: (Key) -> Bool = { _ in true }) {
+    /// Drops the keys (and their values) the predicate picks.
+    public func removeAll(where shouldRemove: (Key, Value) -> Bool = { _, _ in true }) {
         let removed = state.withLock { state in
-            let keys = state.entries.keys.filter(shouldRemove)
+            let keys = state.entries.filter { shouldRemove($0.key, $0.value.value) }.map(\.key)
             for key in keys { state.entries.removeValue(forKey: key) }
             return !keys.isEmpty
         }

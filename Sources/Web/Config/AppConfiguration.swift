@@ -39,6 +39,8 @@ public struct AppConfiguration: Sendable {
     public var adminToken: String?
     /// Ingest key → source name (`telegram`).
     public var ingestKeys: [String: String] = [:]
+    /// nil: `POST /webhook/directus` answers 404.
+    public var directusWebhookSecret: String?
     /// nil: amoCRM delivery is off (leads wait, nothing is lost).
     public var amoCRM: AmoCRMConfiguration?
     /// If set, amoCRM's event webhook must carry `?token=`.
@@ -70,6 +72,7 @@ public struct AppConfiguration: Sendable {
             directusURL = try Self.httpURL(directus, variable: "DIRECTUS_URL")
         }
         directusToken = value("DIRECTUS_TOKEN")
+        directusWebhookSecret = value("DIRECTUS_WEBHOOK_SECRET")
         if let fresh = value("CATALOG_FRESH_SECONDS") {
             catalogFresh = .seconds(try Self.seconds(fresh, variable: "CATALOG_FRESH_SECONDS"))
         }

@@ -1,0 +1,55 @@
+import Catalog
+import Foundation
+import HTTPTypes
+import Hummingbird
+
+/// `POST /webhook/directus`: Directus tells us what changed, and the cached copies go.
+///
+/// Accepts a Flow's "Webhook / Request URL" body (`{{$trigger}}`: `{event, collection,
+/// key | keys, payload}`) and the legacy webhook body, which has the same keys. The payload
+/// of an update holds only the changed fields, so it is never used as data: the affected
+/// items are dropped and loaded again on the next request.
+struct DirectusWebhookController<Context: RequestContext>: Sendable {
+    let site: Site
+
+    func addRoutes(to router: Router<Context>) {
+        router.post("/webhook/directus", use: receive)
+    }
+
+    struct Answer: Encodable {
+        var collection: String
+        var dropped: String
+    }
+
+    @Sendable func receive(_ request: Request, context: Context) async throws -> Response {
+        guard let secret = site.configuration.directusWebhookSecret else { throw HTTPError(.notFound) }
+        guard let presented = request.headers[HTTPField.Name("X-Webhook-Secret")!],
+            FormTokens.constantTimeEqual(Array(presented.utf8), Array(secret.utf8))
+        else {
+            throw ProblemDetails(.unauthorized, detail: "Неверный или отсутствующий X-Webhook-Secret.")
+        }
+        let body = try await request.body.collect(upTo: context.maxUploadSize)
+        guard let event = try? JSONParser.parse(body.readableBytesView), case .object = event else {
+            throw ProblemDetails(.badRequest, detail: "Ожидалось JSON-тело события Directus.")
+        }
+        let collection = event["collection"]?.string ?? ""
+        var keys: [JSONValue] = event["keys"]?.array ?? []
+        if let key = event["key"] { keys.append(key) }
+        let ids = Set(keys.compactMap(\.int))
+        let dropped: String
+        switch collection {
+        case "products" where !ids.isEmpty:
+            site.catalog.invalidateProducts(ids: ids)
+            dropped = "products " + ids.sorted().map(String.init).joined(separator: ",")
+        default:
+            // Categories (names and paths are on every page), files, or an event we cannot
+            // narrow down: drop everything rather than show stale data.
+            site.catalog.invalidateAll()
+            dropped = "all"
+        }
+        site.logger.info("directus webhook", metadata: ["event": "\(event["event"]?.string ?? "")", "dropped": "\(dropped)"])
+        return Response(
+            status: .ok, headers: [.contentType: "application/json", .cacheControl: "no-store"],
+            body: .init(byteBuffer: ByteBuffer(bytes: try JSONEncoder.sorted.encode(Answer(collection: collection, dropped: dropped)))))
+    }
+}
