@@ -21,7 +21,7 @@ struct LeadsAPIController: Sendable {
     }
 
     @Sendable func apiLead(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let client = OrderController(site: site, desk: desk).clientInfo(request, context: context)
+        let client = ClientInfo(request, context: context, trusted: site.configuration.trustedProxies)
         let input = try await readJSON(request, context: context)
         if let limiter = desk.ipLimiter, let retryAfter = limiter.check(client.ip) {
             throw tooMany(retryAfter)
@@ -46,7 +46,7 @@ struct LeadsAPIController: Sendable {
         if let key, key.count > 200 {
             throw ProblemDetails(.badRequest, detail: "Idempotency-Key длиннее 200 символов.")
         }
-        let client = OrderController(site: site, desk: desk).clientInfo(request, context: context)
+        let client = ClientInfo(request, context: context, trusted: site.configuration.trustedProxies)
         return try await submit(input, source: source, idempotencyKey: key, client: client)
     }
 

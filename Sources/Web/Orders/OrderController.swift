@@ -46,7 +46,7 @@ struct OrderController: Sendable {
                 message: "Страница с формой была открыта слишком давно. Вернитесь к форме, обновите страницу и отправьте заявку ещё раз — введённое придётся повторить.",
                 backURL: backURL)
         }
-        let client = clientInfo(request, context: context)
+        let client = ClientInfo(request, context: context, trusted: site.configuration.trustedProxies)
         if let limiter = desk.ipLimiter, let retryAfter = limiter.check(client.ip) {
             return site.messagePage(
                 .tooManyRequests, heading: "Слишком много заявок",
@@ -120,14 +120,6 @@ struct OrderController: Sendable {
                 canonicalPath: SiteURL.order,
                 breadcrumbs: [Crumb(name: "Главная", url: SiteURL.home), Crumb(name: "Заявка", url: nil)]),
             heading: "Заявка на подбор оборудования", form: form)
-    }
-
-    func clientInfo(_ request: Request, context: AppRequestContext) -> ClientInfo {
-        ClientInfo(
-            ip: ClientAddress.resolve(
-                peer: context.peerAddress, forwardedFor: request.headers[HTTPField.Name("X-Forwarded-For")!],
-                trusted: site.configuration.trustedProxies),
-            userAgent: request.headers[.userAgent])
     }
 
     static func redirect(to location: String) -> Response {

@@ -1,5 +1,7 @@
 import Catalog
 import Foundation
+import HTTPTypes
+import Hummingbird
 import Leads
 import Logging
 import Synchronization
@@ -8,6 +10,12 @@ import Synchronization
 struct ClientInfo: Sendable {
     var ip: String
     var userAgent: String?
+
+    init(_ request: Request, context: AppRequestContext, trusted: [CIDR]) {
+        ip = ClientAddress.resolve(
+            peer: context.peerAddress, forwardedFor: request.headers[HTTPField.Name("X-Forwarded-For")!], trusted: trusted)
+        userAgent = request.headers[.userAgent]
+    }
 }
 
 /// What the three order endpoints share: validation, the product snapshot, the durable
