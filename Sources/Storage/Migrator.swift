@@ -31,7 +31,7 @@ enum Migrator {
                     try await db.raw(SQLQueryString(statement)).run()
                 }
                 try await db.raw(
-                    "INSERT INTO schema_migrations (version, name, applied_at) VALUES (\(bind: migration.version), \(bind: migration.name), \(bind: UnixTime.milliseconds()))"
+                    "INSERT INTO schema_migrations (version, name, applied_at) VALUES (\(bind: migration.version), \(bind: migration.name), \(bind: Date().milliseconds))"
                 ).run()
                 return true
             }
@@ -39,12 +39,5 @@ enum Migrator {
                 logger.info("database migrated", metadata: ["version": "\(migration.version)", "migration": "\(migration.name)"])
             }
         }
-    }
-}
-
-/// Wall-clock time as Unix milliseconds: how times are stored (portable across engines).
-public enum UnixTime {
-    public static func milliseconds() -> Int64 {
-        Int64((Date().timeIntervalSince1970 * 1000).rounded())
     }
 }

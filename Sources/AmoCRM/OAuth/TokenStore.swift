@@ -54,7 +54,7 @@ public struct TokenStore: Sendable {
     /// `expected`; returns false otherwise (someone else refreshed or is refreshing).
     public func acquireRefreshLease(owner: String, expected refreshToken: String, lease: Duration, now: Date = Date()) async throws -> Bool {
         let nowMS = now.milliseconds
-        let until = nowMS + Int64(lease.components.seconds * 1000)
+        let until = nowMS + lease.milliseconds
         return try await database.transaction { db in
             let rows = try await db.raw(
                 """
@@ -92,12 +92,8 @@ public struct TokenStore: Sendable {
         StoredTokens(
             accessToken: try row.decode(column: "access_token", as: String.self),
             refreshToken: try row.decode(column: "refresh_token", as: String.self),
-            expiresAt: Date(timeIntervalSince1970: Double(try row.decode(column: "expires_at", as: Int64.self)) / 1000),
-            issuedAt: Date(timeIntervalSince1970: Double(try row.decode(column: "issued_at", as: Int64.self)) / 1000),
+            expiresAt: Date(milliseconds: try row.decode(column: "expires_at", as: Int64.self)),
+            issuedAt: Date(milliseconds: try row.decode(column: "issued_at", as: Int64.self)),
             reauthorizationReason: try row.decodeNil(column: "reauth_reason") ? nil : try row.decode(column: "reauth_reason", as: String.self))
     }
-}
-
-extension Date {
-    var milliseconds: Int64 { Int64((timeIntervalSince1970 * 1000).rounded()) }
 }

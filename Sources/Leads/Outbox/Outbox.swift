@@ -53,13 +53,6 @@ public struct RetryPolicy: Sendable {
     }
 }
 
-extension Duration {
-    var milliseconds: Int64 {
-        let (seconds, attoseconds) = components
-        return seconds * 1000 + attoseconds / 1_000_000_000_000_000
-    }
-}
-
 extension LeadStore {
     /// Claims up to `limit` due rows of `channel` for `owner` until the lease expires. A row
     /// whose lease ran out (its worker died) is due again: that is crash recovery.

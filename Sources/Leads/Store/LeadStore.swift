@@ -63,14 +63,6 @@ public final class LeadStore: Sendable {
     }
 }
 
-extension Date {
-    init(milliseconds: Int64) {
-        self.init(timeIntervalSince1970: Double(milliseconds) / 1000)
-    }
-
-    var milliseconds: Int64 { Int64((timeIntervalSince1970 * 1000).rounded()) }
-}
-
 /// Collects concurrent `accept` calls into shared transactions.
 actor GroupCommitter {
     private let database: any Database
