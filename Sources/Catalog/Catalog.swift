@@ -67,6 +67,24 @@ public final class Catalog: Sendable {
         }
     }
 
+    /// Editor preview of a product: any status, a content version merged, never cached.
+    /// Its category is shown even when that is a draft too.
+    public func previewProduct(id: Int, version: String?) async throws -> Preview<Product>? {
+        guard var record = try await source.previewProduct(id: id, version: version) else { return nil }
+        let status = record.status
+        record.category?.status = nil
+        let known = lastIndex.map { index in Dictionary(index.categories.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first }) }
+        return Preview(item: Self.normalize(record, categories: known), status: status)
+    }
+
+    /// Editor preview of a category (any status, a content version merged, never cached).
+    public func previewCategory(id: Int, version: String?) async throws -> Preview<Category>? {
+        guard var record = try await source.previewCategory(id: id, version: version) else { return nil }
+        let status = record.status
+        record.status = nil
+        return CatalogNormalizer.category(record).map { Preview(item: $0, status: status) }
+    }
+
     /// Drops cached products (a Directus webhook said they changed); their pages and the
     /// lists that show them are loaded again on the next request.
     public func invalidateProducts(ids: Set<Int>) {
@@ -111,6 +129,12 @@ public final class Catalog: Sendable {
         }
         return CatalogNormalizer.product(record, categories: known)
     }
+}
+
+/// An item as an editor previews it, with its Directus status (`draft`, `published`, …).
+public struct Preview<Item: Sendable>: Sendable {
+    public var item: Item
+    public var status: String?
 }
 
 final class FailureCounter: Sendable {

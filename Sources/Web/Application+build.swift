@@ -56,9 +56,11 @@ public func buildApplication(
         configuration: amoWorkerConfiguration, logger: logger)
     let workers = [email, amoCRM]
 
+    let assets = try AssetStore(
+        source: source, directory: configuration.assetCacheDirectory, maxBytes: configuration.assetCacheMaxBytes, logger: logger)
     let site = Site(
         catalog: catalog, renderer: renderer, configuration: configuration, formTokens: FormTokens(secret: formSecret),
-        logger: logger)
+        assets: assets, logger: logger)
     let desk = OrderDesk(
         store: store, catalog: catalog, baseURL: configuration.publicBaseURL, rateLimit: configuration.orderRateLimit,
         logger: logger, wakeWorkers: { for worker in workers { worker.wake() } })
@@ -110,5 +112,6 @@ func buildRouter(
     CatalogAPIController(site: site).addRoutes(to: router)
     AssetController(site: site).addRoutes(to: router)
     DirectusWebhookController(site: site).addRoutes(to: router)
+    PreviewController(site: site).addRoutes(to: router)
     return router
 }

@@ -13,27 +13,41 @@ struct Site: Sendable {
     let logger: Logger
     /// Security headers for every HTML page.
     let pageHeaders: HTTPFields
+    /// Editor previews: Directus shows them in an iframe, and nothing may keep them.
+    let previewHeaders: HTTPFields
     let formTokens: FormTokens
+    let assets: AssetStore
 
-    init(catalog: Catalog, renderer: SiteRenderer, configuration: AppConfiguration, formTokens: FormTokens, logger: Logger) {
+    init(
+        catalog: Catalog, renderer: SiteRenderer, configuration: AppConfiguration, formTokens: FormTokens, assets: AssetStore,
+        logger: Logger
+    ) {
         self.catalog = catalog
+        self.assets = assets
         self.formTokens = formTokens
         self.renderer = renderer
         self.configuration = configuration
         self.logger = logger
         // A page's catalog inputs are looked at again at least this often.
         cache = RenderedCache(recheckInterval: min(.seconds(1), configuration.catalogFresh))
-        // Images may be redirected to Directus' asset host; nothing else leaves this origin.
-        var imageSources = "'self' data:"
-        if let directus = configuration.directusURL, let url = URL(string: directus), let scheme = url.scheme, let host = url.host {
-            imageSources += " \(scheme)://\(host)\(url.port.map { ":\($0)" } ?? "")"
-        }
+        let policy = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; form-action 'self'; base-uri 'self'"
         pageHeaders = [
-            .contentSecurityPolicy:
-                "default-src 'self'; img-src \(imageSources); style-src 'self'; script-src 'self'; form-action 'self'; frame-ancestors 'self'; base-uri 'self'",
+            .contentSecurityPolicy: policy + "; frame-ancestors 'self'",
             .xContentTypeOptions: "nosniff",
             HTTPField.Name("Referrer-Policy")!: "strict-origin-when-cross-origin",
         ]
+        var preview = pageHeaders
+        let directusOrigin = configuration.directusURL.flatMap(Self.origin)
+        preview[.contentSecurityPolicy] = policy + "; frame-ancestors 'self'" + (directusOrigin.map { " " + $0 } ?? "")
+        preview[.cacheControl] = "no-store"
+        preview[HTTPField.Name("X-Robots-Tag")!] = "noindex, nofollow"
+        previewHeaders = preview
+    }
+
+    /// `https://cms.example.ru:8443` of a URL.
+    static func origin(_ text: String) -> String? {
+        guard let url = URL(string: text), let scheme = url.scheme, let host = url.host else { return nil }
+        return "\(scheme)://\(host)\(url.port.map { ":\($0)" } ?? "")"
     }
 
     /// The order form token of the current window (pages with the form are cached per window).
@@ -110,13 +124,15 @@ struct Site: Sendable {
     ) -> LayoutModel {
         let roots = index?.rootCategories ?? []
         let activeRoot = activeCategoryID.flatMap { id in index?.category(id: id) }.flatMap { index?.path(to: $0).first }
+        let canonicalURL = canonicalPath.map(absoluteURL)
         return LayoutModel(
             title: title == LayoutModel.siteName ? title : "\(title) — \(LayoutModel.siteName)",
             metaDescription: description,
-            canonicalURL: canonicalPath.map(absoluteURL),
+            canonicalURL: canonicalURL,
             nav: roots.map { NavItem(name: $0.name, url: SiteURL.category($0.slug), active: $0.id == activeRoot?.id) },
             noindex: noindex,
             query: query,
-            breadcrumbs: breadcrumbs)
+            breadcrumbs: breadcrumbs,
+            openGraph: canonicalURL.map { OpenGraphModel(type: "website", title: title, description: description, url: $0) })
     }
 }

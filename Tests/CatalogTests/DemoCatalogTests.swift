@@ -44,12 +44,10 @@ struct DemoCatalogTests {
     func assets() async throws {
         let source = try DemoCatalogSource()
         let product = try #require(try await source.fetchProduct(.id(1)))
-        guard case .local(let bytes, let type) = try await source.asset(fileID: product.heroImage!.id, preset: .card) else {
-            Issue.record("expected local bytes")
-            return
-        }
-        #expect(type == "image/svg+xml")
-        #expect(String(decoding: bytes.prefix(4), as: UTF8.self) == "<svg")
-        #expect(try await source.asset(fileID: "missing", preset: .card) == .notFound)
+        let asset = try #require(try await source.asset(fileID: product.heroImage!.id, preset: .card, format: .webp))
+        #expect(asset.contentType == "image/svg+xml")
+        #expect(!asset.worthCaching)
+        #expect(String(decoding: asset.bytes.prefix(4), as: UTF8.self) == "<svg")
+        #expect(try await source.asset(fileID: "missing", preset: .card, format: .original) == nil)
     }
 }

@@ -112,6 +112,9 @@ public final class FakeDirectus: Sendable {
         router.get("/items/:collection/:id") { request, context in
             try await self.respond(request, context: context, item: try context.parameters.require("id"))
         }
+        router.get("/assets/:id") { request, context in
+            try await self.asset(request, context: context)
+        }
         return try await LoopbackServer.run(router, label: "fake-directus", body)
     }
 
@@ -159,6 +162,46 @@ public final class FakeDirectus: Sendable {
                 status: .init(code: failure.status), headers: [.contentType: "application/json; charset=utf-8"],
                 body: .init(byteBuffer: ByteBuffer(string: body.serialized)))
         }
+    }
+
+    /// `GET /assets/{id}?width=&height=&fit=&quality=&format=`: a stand-in for the
+    /// transformed image – bytes with the right magic numbers, as many as the size asks for
+    /// (width × height / 100), naming the transform so tests can tell variants apart.
+    private func asset(_ request: Request, context: BasicRequestContext) async throws -> Response {
+        let id = try context.parameters.require("id")
+        var query: [String: String] = [:]
+        for (key, value) in request.uri.queryParameters { query[String(key)] = String(value) }
+        let authorization = request.headers[.authorization]
+        let (fault, file) = state.withLock { state -> (Fault?, JSONValue?) in
+            state.requests.append(RecordedRequest(path: request.uri.path, query: query, authorization: authorization))
+            let file = state.rows["directus_files"]?.first { $0["id"]?.string == id }
+            return (state.faults.isEmpty ? nil : state.faults.removeFirst(), file)
+        }
+        if let fault {
+            if fault.delay > .zero { try await Task.sleep(for: fault.delay) }
+            if fault.status > 0 {
+                return Response(status: .init(code: fault.status), headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: fault.body)))
+            }
+        }
+        func failure(_ failure: Failure) -> Response {
+            let body = #"{"errors":[{"message":"\#(failure.message)","extensions":{"code":"\#(failure.code)"}}]}"#
+            return Response(status: .init(code: failure.status), headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: body)))
+        }
+        if authorization != nil, authorization != "Bearer \(Self.serviceToken)" {
+            return failure(Failure(status: 401, code: "INVALID_CREDENTIALS", message: "Invalid user credentials."))
+        }
+        guard let file else { return failure(Self.forbidden) }
+        let width = Int(query["width"] ?? "") ?? file["width"]?.int ?? 100
+        let height = Int(query["height"] ?? "") ?? file["height"]?.int ?? 100
+        guard width <= 6000, height <= 6000 else {
+            return failure(Failure(status: 400, code: "INVALID_QUERY", message: "Transformation is too large."))
+        }
+        let webp = query["format"] == "webp"
+        let type = webp ? "image/webp" : (file["type"]?.string ?? "image/jpeg")
+        var bytes: [UInt8] = webp ? Array("RIFF\0\0\0\0WEBPVP8 ".utf8) : [0xFF, 0xD8, 0xFF, 0xE0]
+        bytes += Array("\(id) \(width)x\(height) \(query["fit"] ?? "") q\(query["quality"] ?? "")".utf8)
+        while bytes.count < width * height / 100 { bytes.append(UInt8(truncatingIfNeeded: bytes.count)) }
+        return Response(status: .ok, headers: [.contentType: type], body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
     }
 
     private static let forbidden = Failure(status: 403, code: "FORBIDDEN", message: "You don't have permission to access this.")

@@ -34,7 +34,7 @@ public final class ServerProcess: @unchecked Sendable {
         env.merge(environment) { _, given in given }
         process.environment = env
         if let log {
-            FileManager.default.createFile(atPath: log.path, contents: nil)
+            _ = FileManager.default.createFile(atPath: log.path, contents: nil)
             let handle = try FileHandle(forWritingTo: log)
             handle.seekToEndOfFile()
             process.standardOutput = handle

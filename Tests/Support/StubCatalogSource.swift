@@ -55,7 +55,15 @@ public final class StubCatalogSource: CatalogSource {
         }
     }
 
-    public func asset(fileID: String, preset: ImagePreset) async throws(CatalogError) -> AssetLocation {
-        .notFound
+    public func previewProduct(id: Int, version: String?) async throws(CatalogError) -> ProductRecord? {
+        try read { state in version == nil ? state.products.first { $0.id == id } : nil }
+    }
+
+    public func previewCategory(id: Int, version: String?) async throws(CatalogError) -> CategoryRecord? {
+        try read { state in version == nil ? state.categories.first { $0.id == id } : nil }
+    }
+
+    public func asset(fileID: String, preset: ImagePreset, format: ImageFormat) async throws(CatalogError) -> Asset? {
+        nil
     }
 }

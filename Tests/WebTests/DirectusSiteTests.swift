@@ -11,7 +11,7 @@ import Web
 
 @Suite("The site on a loopback Directus")
 struct DirectusSiteTests {
-    @Test("pages come from Directus; images redirect to its transformed assets")
+    @Test("pages come from Directus; drafts stay hidden")
     func pages() async throws {
         let directus = try FakeDirectus()
         try await directus.run { (url: String) async throws in
@@ -25,13 +25,9 @@ struct DirectusSiteTests {
                 #expect(page.status == .ok)
                 #expect(page.text.contains("1\u{00A0}250\u{00A0}000\u{00A0}₽"))
                 #expect(page.text.contains("Мощность главного двигателя"))
-                #expect(page.headers[.contentSecurityPolicy]?.contains(url) == true)
                 let home = try await client.execute(uri: "/", method: .get)
                 #expect(home.text.contains("Прессы"))
                 #expect(try await client.execute(uri: "/product/tokarnyj-stanok-chpu-ck6180", method: .get).status == .notFound)
-                let asset = try await client.execute(uri: "/assets/9b1c2f4e-6a7d-4c1e-9f0a-2d3b00000001?preset=thumb", method: .get)
-                #expect(asset.status == .found)
-                #expect(asset.headers[.location] == "\(url)/assets/9b1c2f4e-6a7d-4c1e-9f0a-2d3b00000001?width=160&height=120&fit=cover&quality=80")
             }
         }
     }

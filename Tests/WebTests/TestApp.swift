@@ -3,6 +3,7 @@ import Foundation
 import Hummingbird
 import HummingbirdTesting
 import Logging
+import TestSupport
 import Web
 
 /// Builds the real application (as `serve` does) with test settings and drives it.
@@ -12,7 +13,10 @@ func withApp(
 ) async throws {
     // Every test app gets its own database and mail folder.
     let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("app-\(UUID().uuidString)")
-    var settings = ["DATABASE_URL": "sqlite://" + scratch.appendingPathComponent("test.sqlite").path, "MAIL_DIR": scratch.appendingPathComponent("mail").path]
+    var settings = [
+        "DATABASE_URL": "sqlite://" + scratch.appendingPathComponent("test.sqlite").path, "MAIL_DIR": scratch.appendingPathComponent("mail").path,
+        "ASSET_CACHE_DIR": scratch.appendingPathComponent("assets").path,
+    ]
     settings.merge(environment) { _, given in given }
     let configuration = try AppConfiguration(environment: settings)
     var logger = Logger(label: "test")
@@ -23,4 +27,23 @@ func withApp(
 
 extension TestResponse {
     var text: String { String(buffer: body) }
+}
+
+/// The real application on a loopback Directus (service token), with more settings.
+func withDirectusApp(
+    environment extra: [String: String] = [:],
+    _ test: @Sendable (any TestClientProtocol, FakeDirectus, String) async throws -> Void
+) async throws {
+    let directus = try FakeDirectus()
+    try await directus.run { (url: String) async throws in
+        var environment = ["DIRECTUS_URL": url, "DIRECTUS_TOKEN": FakeDirectus.serviceToken]
+        environment.merge(extra) { _, given in given }
+        let configuration = try AppConfiguration(environment: environment)
+        var logger = Logger(label: "test")
+        logger.logLevel = .critical
+        let source = try makeCatalogSource(configuration: configuration, logger: logger)
+        try await withApp(source: source, environment: environment) { (client: any TestClientProtocol) async throws in
+            try await test(client, directus, url)
+        }
+    }
 }

@@ -56,9 +56,17 @@ public struct DemoCatalogSource: CatalogSource {
         }
     }
 
-    /// Demo images are SVG drawings, the same at every preset.
-    public func asset(fileID: String, preset: ImagePreset) async throws(CatalogError) -> AssetLocation {
-        guard let image = images[fileID] else { return .notFound }
-        return .local(bytes: image.bytes, contentType: image.type)
+    /// The demo catalog has drafts but no content versions.
+    public func previewProduct(id: Int, version: String?) async throws(CatalogError) -> ProductRecord? {
+        version == nil ? products.first { $0.id == id } : nil
+    }
+
+    public func previewCategory(id: Int, version: String?) async throws(CatalogError) -> CategoryRecord? {
+        version == nil ? categories.first { $0.id == id } : nil
+    }
+
+    /// Demo images are SVG drawings, the same at every preset and in every format.
+    public func asset(fileID: String, preset: ImagePreset, format: ImageFormat) async throws(CatalogError) -> Asset? {
+        images[fileID].map { Asset(bytes: $0.bytes, contentType: $0.type, worthCaching: false) }
     }
 }

@@ -15,12 +15,15 @@ public struct DirectusCatalogSource: CatalogSource {
         public var productsCollection: String
         public var categoriesCollection: String
         public var maxResponseBytes: Int
+        /// A transformed image larger than this is refused.
+        public var maxAssetBytes: Int
 
         public init(
             baseURL: String, token: String? = nil, timeout: TimeAmount = .seconds(10),
             productsCollection: String = "products", categoriesCollection: String = "categories",
-            maxResponseBytes: Int = 32 << 20
+            maxResponseBytes: Int = 32 << 20, maxAssetBytes: Int = 16 << 20
         ) {
+            self.maxAssetBytes = maxAssetBytes
             self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
             self.token = token.flatMap { $0.isEmpty ? nil : $0 }
             self.timeout = timeout
@@ -85,9 +88,65 @@ public struct DirectusCatalogSource: CatalogSource {
         }
     }
 
-    public func asset(fileID: String, preset: ImagePreset) async throws(CatalogError) -> AssetLocation {
+    public func previewProduct(id: Int, version: String?) async throws(CatalogError) -> ProductRecord? {
+        try await previewItem(configuration.productsCollection, id: id, fields: Self.productFields, version: version)
+            .flatMap(ProductRecord.init(json:))
+    }
+
+    public func previewCategory(id: Int, version: String?) async throws(CatalogError) -> CategoryRecord? {
+        try await previewItem(configuration.categoriesCollection, id: id, fields: "*", version: version)
+            .flatMap(CategoryRecord.init(json:))
+    }
+
+    /// One item in any status (the service token can read drafts), with a content version
+    /// merged by Directus (`?version=`); 403 means missing, hidden or no such version.
+    private func previewItem(_ collection: String, id: Int, fields: String, version: String?) async throws(CatalogError) -> JSONValue? {
+        var query = [("fields", fields)]
+        if let version { query.append(("version", version)) }
+        let body: JSONValue
+        do {
+            body = try await get("/items/\(collection)/\(id)", query: query)
+        } catch .forbidden {
+            return nil
+        }
+        guard let data = body["data"], case .object = data else { throw .invalidResponse("item without a data object") }
+        return data
+    }
+
+    /// `GET /assets/{id}?{transform}`: Directus renders the named size (and WebP when
+    /// asked) and answers with the bytes; 403 means no such file.
+    public func asset(fileID: String, preset: ImagePreset, format: ImageFormat) async throws(CatalogError) -> Asset? {
         let id = fileID.addingPercentEncoding(withAllowedCharacters: .urlPathComponentAllowed) ?? fileID
-        return .remote("\(configuration.baseURL)/assets/\(id)?\(preset.directusQuery)")
+        var query = preset.directusQuery
+        if format == .webp { query += "&format=webp" }
+        let path = "/assets/\(id)"
+        var request = HTTPClientRequest(url: "\(configuration.baseURL)\(path)?\(query)")
+        request.headers.add(name: "Accept", value: "image/*")
+        if let token = configuration.token {
+            request.headers.add(name: "Authorization", value: "Bearer \(token)")
+        }
+        let response: HTTPClientResponse
+        let bytes: ByteBuffer
+        do {
+            response = try await httpClient.execute(request, timeout: configuration.timeout, logger: logger)
+            bytes = try await response.body.collect(upTo: configuration.maxAssetBytes)
+        } catch {
+            throw .unavailable("\(path): \(Self.describe(error))")
+        }
+        switch response.status.code {
+        case 200:
+            let type = response.headers.first(name: "Content-Type") ?? "application/octet-stream"
+            guard type.hasPrefix("image/") else { throw .invalidResponse("\(path): not an image (\(type))") }
+            return Asset(bytes: Array(bytes.readableBytesView), contentType: type)
+        case 403, 404:
+            return nil
+        case 401:
+            throw .unauthorized("\(path): HTTP 401")
+        case 429:
+            throw .rateLimited(retryAfter: response.headers.first(name: "Retry-After").flatMap { Int($0) })
+        default:
+            throw .unavailable("HTTP \(response.status.code) on \(path)")
+        }
     }
 
     /// `data` of a list response.

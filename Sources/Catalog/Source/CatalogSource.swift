@@ -7,8 +7,15 @@ public protocol CatalogSource: Sendable {
     func fetchProducts() async throws(CatalogError) -> [ProductRecord]
     /// nil when the product does not exist or is not published (Directus cannot tell the two apart).
     func fetchProduct(_ key: ProductKey) async throws(CatalogError) -> ProductRecord?
-    /// Where the bytes of an image live.
-    func asset(fileID: String, preset: ImagePreset) async throws(CatalogError) -> AssetLocation
+    /// An image in one of the named sizes; nil when there is no such file.
+    func asset(fileID: String, preset: ImagePreset, format: ImageFormat) async throws(CatalogError) -> Asset?
+
+    /// Editor preview: the product in any status (drafts too), with the content version
+    /// `version` merged over it when given, read past every cache. nil when the item or
+    /// the version does not exist.
+    func previewProduct(id: Int, version: String?) async throws(CatalogError) -> ProductRecord?
+    /// Editor preview of a category, as `previewProduct`.
+    func previewCategory(id: Int, version: String?) async throws(CatalogError) -> CategoryRecord?
 }
 
 public enum ProductKey: Hashable, Sendable, CustomStringConvertible {
@@ -38,10 +45,24 @@ public enum ImagePreset: String, Sendable, CaseIterable {
     }
 }
 
-public enum AssetLocation: Sendable, Equatable {
-    /// Redirect the browser to this absolute URL.
-    case remote(String)
-    /// Serve these bytes.
-    case local(bytes: [UInt8], contentType: String)
-    case notFound
+/// The encoding an image is asked for in: WebP for browsers that accept it.
+public enum ImageFormat: String, Sendable, CaseIterable {
+    case webp
+    /// The file's own format (JPEG, PNG).
+    case original
+}
+
+/// The bytes of an image.
+public struct Asset: Sendable, Equatable {
+    public var bytes: [UInt8]
+    public var contentType: String
+    /// false: the source holds it in memory already (the demo catalog), so a disk cache
+    /// would only copy it.
+    public var worthCaching: Bool
+
+    public init(bytes: [UInt8], contentType: String, worthCaching: Bool = true) {
+        self.bytes = bytes
+        self.contentType = contentType
+        self.worthCaching = worthCaching
+    }
 }

@@ -1,11 +1,11 @@
 import Catalog
 import Foundation
+import HTTPTypes
 import Hummingbird
 
-/// `GET /assets/{fileId}?preset=` – product images in the named sizes only.
-///
-/// With Directus this redirects to its transformed asset (a caching proxy replaces the
-/// redirect later); the demo catalog serves its own drawings.
+/// `GET /assets/{fileId}?preset=thumb|card|full`: product images in the named sizes only
+/// (DESIGN §5), WebP for browsers that accept it, from the disk cache or through Directus'
+/// transforms; the placeholder for a file that does not exist.
 struct AssetController<Context: RequestContext>: Sendable {
     let site: Site
 
@@ -13,22 +13,44 @@ struct AssetController<Context: RequestContext>: Sendable {
         router.get("/assets/:fileID", use: asset)
     }
 
+    /// Images change only when an editor replaces the file (the webhook drops it then).
+    static var cacheControl: String { "public, max-age=604800, stale-while-revalidate=86400" }
+    /// An SVG opened on its own must not run scripts from this origin.
+    static var policy: String { "default-src 'none'; style-src 'unsafe-inline'; sandbox" }
+
     @Sendable func asset(_ request: Request, context: Context) async throws -> Response {
         let fileID = try context.parameters.require("fileID")
         let presetName = request.uri.queryParameters.get("preset") ?? ImagePreset.full.rawValue
         guard let preset = ImagePreset(rawValue: presetName),
-            fileID.count <= 64, fileID.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") })
+            !fileID.isEmpty, fileID.count <= 64, fileID.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") })
         else {
             throw HTTPError(.notFound)
         }
-        switch try await site.catalog.source.asset(fileID: fileID, preset: preset) {
-        case .remote(let url):
-            return Response(status: .found, headers: [.location: url, .cacheControl: "public, max-age=3600"])
-        case .local(let bytes, let contentType):
-            let rendered = RenderedResponse(body: ByteBuffer(bytes: bytes), contentType: contentType)
-            return site.response(site.finish(rendered, cacheControl: "public, max-age=86400"), for: request)
-        case .notFound:
+        let accept = request.headers[.accept] ?? ""
+        let key = AssetStore.Key(fileID: fileID, preset: preset, format: accept.contains("image/webp") ? .webp : .original)
+        var headers: HTTPFields = [
+            .cacheControl: Self.cacheControl, .vary: "Accept", .xContentTypeOptions: "nosniff", .contentSecurityPolicy: Self.policy,
+        ]
+        if let match = request.headers[.ifNoneMatch], let etag = site.assets.etag(key), match.contains(etag) {
+            headers[.eTag] = etag
+            return Response(status: .notModified, headers: headers)
+        }
+        let stored: AssetStore.Stored?
+        do {
+            stored = try await site.assets.asset(key)
+        } catch {
+            // Directus is down and the image was never cached: the placeholder, not kept.
+            site.logger.error("image unavailable", metadata: ["file": "\(fileID)", "error": "\(error)"])
+            return Response(status: .found, headers: [.location: SiteURL.placeholderImage, .cacheControl: "no-store"])
+        }
+        guard let stored else {
             return Response(status: .found, headers: [.location: SiteURL.placeholderImage, .cacheControl: "public, max-age=300"])
         }
+        headers[.eTag] = stored.etag
+        if let match = request.headers[.ifNoneMatch], match.contains(stored.etag) {
+            return Response(status: .notModified, headers: headers)
+        }
+        headers[.contentType] = stored.contentType
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: stored.body))
     }
 }

@@ -26,6 +26,9 @@ public struct AppConfiguration: Sendable {
     /// Where the Mustache templates and static files are; relative to the working directory.
     public var templatesDirectory = "templates"
     public var publicDirectory = "public"
+    /// The image proxy's disk cache (`ASSET_CACHE_DIR`) and its size cap (`ASSET_CACHE_MAX_MB`).
+    public var assetCacheDirectory = "var/assets"
+    public var assetCacheMaxBytes = 512 << 20
 
     public var database: DatabaseLocation = .sqlite(path: "var/catalog-bff.sqlite")
     /// CIDRs whose `X-Forwarded-For` is believed.
@@ -41,6 +44,8 @@ public struct AppConfiguration: Sendable {
     public var ingestKeys: [String: String] = [:]
     /// nil: `POST /webhook/directus` answers 404.
     public var directusWebhookSecret: String?
+    /// nil: the editor preview answers 404.
+    public var previewSecret: String?
     /// nil: amoCRM delivery is off (leads wait, nothing is lost).
     public var amoCRM: AmoCRMConfiguration?
     /// If set, amoCRM's event webhook must carry `?token=`.
@@ -73,6 +78,14 @@ public struct AppConfiguration: Sendable {
         }
         directusToken = value("DIRECTUS_TOKEN")
         directusWebhookSecret = value("DIRECTUS_WEBHOOK_SECRET")
+        previewSecret = value("PREVIEW_SECRET")
+        if let directory = value("ASSET_CACHE_DIR") { assetCacheDirectory = directory }
+        if let megabytes = value("ASSET_CACHE_MAX_MB") {
+            guard let number = Int(megabytes), number >= 1, number <= 1_000_000 else {
+                throw ConfigurationError(variable: "ASSET_CACHE_MAX_MB", reason: "must be a whole number of megabytes ≥ 1, got '\(megabytes)'")
+            }
+            assetCacheMaxBytes = number << 20
+        }
         if let fresh = value("CATALOG_FRESH_SECONDS") {
             catalogFresh = .seconds(try Self.seconds(fresh, variable: "CATALOG_FRESH_SECONDS"))
         }

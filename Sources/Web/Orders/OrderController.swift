@@ -70,9 +70,9 @@ struct OrderController: Sendable {
         if let id = fields["product_id"].flatMap({ Int($0) }), let product = try? await site.catalog.product(.id(id)),
             let index
         {
-            var form = PageController<AppRequestContext>.orderForm(for: product, csrf: csrf)
+            var form = Site.orderForm(for: product, csrf: csrf)
             form.fill(fields, errors: errors)
-            rendered = try site.renderer.render("product", PageController<AppRequestContext>(site: site).productModel(product, index: index, form: form))
+            rendered = try site.renderer.render("product", site.productModel(product, index: index, form: form))
         } else {
             var form = Self.generalForm(csrf: csrf)
             form.fill(fields, errors: errors)

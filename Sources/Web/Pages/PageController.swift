@@ -75,24 +75,7 @@ struct PageController<Context: RequestContext>: Sendable {
             guard page.number == 1 || !page.items.isEmpty else { throw HTTPError(.notFound) }
             return .input((index, category, page))
         } render: { index, category, page in
-            let path = SiteURL.category(category.slug)
-            var crumbs = [Crumb(name: "Главная", url: SiteURL.home), Crumb(name: "Каталог", url: SiteURL.catalog)]
-            crumbs += index.path(to: category).map { Crumb(name: $0.name, url: $0.id == category.id ? nil : SiteURL.category($0.slug)) }
-            let model = CatalogPageModel(
-                layout: site.layout(
-                    index, title: category.name,
-                    description: "\(category.name): \(RussianPlural.products(page.total)) с ценами и характеристиками.",
-                    canonicalPath: SiteURL.list(path, page: page.number), activeCategoryID: category.id, breadcrumbs: crumbs),
-                heading: category.name, intro: nil,
-                countText: RussianPlural.products(page.total),
-                subcategories: index.children(of: category).map {
-                    NavItem(name: "\($0.name) (\(index.productCount($0)))", url: SiteURL.category($0.slug), active: false)
-                },
-                products: page.items.map(ProductCardModel.init),
-                emptyText: "В этой категории пока нет товаров. Оставьте заявку — подберём оборудование под задачу.",
-                pagination: PaginationModel(path: path, query: "", page: page),
-                query: "", formAction: SiteURL.catalog)
-            return try site.renderer.render("catalog", model)
+            try site.renderer.render("catalog", site.categoryModel(category, index: index, page: page))
         }
     }
 
@@ -106,7 +89,7 @@ struct PageController<Context: RequestContext>: Sendable {
             }
             return .input((product, try await site.catalog.index()))
         } render: { product, index in
-            try site.renderer.render("product", productModel(product, index: index))
+            try site.renderer.render("product", site.productModel(product, index: index))
         }
     }
 
@@ -116,42 +99,6 @@ struct PageController<Context: RequestContext>: Sendable {
             if let product = try await catalog.product(.id(id)) { return product }
         }
         return try await catalog.product(.slug(key))
-    }
-
-    func productModel(_ product: Product, index: CatalogIndex, form filled: OrderFormModel? = nil) -> ProductPageModel {
-        var crumbs = [Crumb(name: "Главная", url: SiteURL.home), Crumb(name: "Каталог", url: SiteURL.catalog)]
-        if let ref = product.category, let category = index.category(id: ref.id) {
-            crumbs += index.path(to: category).map { Crumb(name: $0.name, url: SiteURL.category($0.slug)) }
-        }
-        crumbs.append(Crumb(name: product.name, url: nil))
-        let gallery = product.images.enumerated().map { position, image in
-            GalleryImageModel(
-                fullURL: SiteURL.asset(image.fileID, preset: .full), thumbURL: SiteURL.asset(image.fileID, preset: .thumb),
-                alt: image.alt, width: image.width ?? 800, height: image.height ?? 600, first: position == 0)
-        }
-        let placeholder = GalleryImageModel(
-            fullURL: SiteURL.placeholderImage, thumbURL: SiteURL.placeholderImage, alt: "Фото скоро появится",
-            width: 800, height: 600, first: true)
-        var description = "\(product.name): \(product.price.text)."
-        if !product.summary.isEmpty { description += " " + product.summary }
-        return ProductPageModel(
-            layout: site.layout(
-                index, title: product.name, description: description, canonicalPath: SiteURL.product(product),
-                activeCategoryID: product.category?.id, breadcrumbs: crumbs),
-            name: product.name, sku: product.sku,
-            categoryName: product.category?.name ?? CatalogNormalizer.noCategoryText,
-            categoryURL: product.category.map { SiteURL.category($0.slug) },
-            priceText: product.price.text, onRequest: product.price.onRequest, availability: product.availability,
-            mainImage: gallery.first ?? placeholder, gallery: gallery, hasGallery: gallery.count > 1,
-            specs: product.specs.map(SpecRowModel.init),
-            descriptionHTML: product.descriptionHTML, hasDescription: !product.descriptionHTML.isEmpty,
-            form: filled ?? Self.orderForm(for: product, csrf: site.formToken()))
-    }
-
-    static func orderForm(for product: Product, csrf: String) -> OrderFormModel {
-        OrderFormModel(
-            productID: String(product.id), productName: product.name, onRequest: product.price.onRequest,
-            submitText: product.price.onRequest ? "Запросить цену" : "Отправить заявку", csrf: csrf)
     }
 
     static func query(_ request: Request) -> String {

@@ -16,9 +16,25 @@ struct LayoutModel {
     var query = ""
     var breadcrumbs: [Crumb] = []
     var siteName = LayoutModel.siteName
+    /// OpenGraph tags (link previews in messengers and social networks).
+    var openGraph: OpenGraphModel?
+    /// schema.org JSON-LD, already safe to print inside `<script>`.
+    var structuredData: String?
+    /// Set on editor previews: the banner, and no indexing.
+    var preview: PreviewBanner?
     var year = Calendar(identifier: .gregorian).component(.year, from: Date())
 
     static let siteName = "ПромСтанок"
+}
+
+struct OpenGraphModel {
+    var type: String
+    var title: String
+    var description: String
+    var url: String
+    var image: String?
+    var siteName = LayoutModel.siteName
+    var locale = "ru_RU"
 }
 
 struct NavItem {
@@ -179,6 +195,8 @@ struct OrderFormModel {
     var consentChecked = false
     var utm: [NavItem] = []
     var hasErrors = false
+    /// Editor preview: the form is shown but cannot be sent.
+    var disabled = false
 
     init(productID: String, productName: String, onRequest: Bool, submitText: String, csrf: String) {
         self.productID = productID

@@ -14,7 +14,12 @@ struct RenderedResponse: Sendable {
     init(body: ByteBuffer, contentType: String) {
         self.body = body
         self.contentType = contentType
-        etag = "\"\(String(FNV1a.hash(body.readableBytesView), radix: 36))\""
+        etag = Self.etag(of: body.readableBytesView)
+    }
+
+    /// A strong validator of some bytes.
+    static func etag(of bytes: some Sequence<UInt8>) -> String {
+        "\"\(String(FNV1a.hash(bytes), radix: 36))\""
     }
 }
 

@@ -41,6 +41,12 @@ struct DirectusWebhookController<Context: RequestContext>: Sendable {
         case "products" where !ids.isEmpty:
             site.catalog.invalidateProducts(ids: ids)
             dropped = "products " + ids.sorted().map(String.init).joined(separator: ",")
+        case "directus_files" where !keys.isEmpty:
+            // A replaced or deleted file: its cached sizes go, and pages (sizes, titles) too.
+            let fileIDs = keys.compactMap(\.string).filter { id in id.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") } }
+            for fileID in fileIDs { await site.assets.remove(fileID: fileID) }
+            site.catalog.invalidateAll()
+            dropped = "files " + fileIDs.joined(separator: ",")
         default:
             // Categories (names and paths are on every page), files, or an event we cannot
             // narrow down: drop everything rather than show stale data.

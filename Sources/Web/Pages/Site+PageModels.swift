@@ -1,0 +1,86 @@
+import Catalog
+import Foundation
+
+/// The page models of products and catalog lists, built in one place for the public
+/// pages, the re-rendered order form and the editor preview.
+extension Site {
+    func productModel(
+        _ product: Product, index: CatalogIndex, form filled: OrderFormModel? = nil, preview: PreviewBanner? = nil
+    ) -> ProductPageModel {
+        var crumbs = [Crumb(name: "Главная", url: SiteURL.home), Crumb(name: "Каталог", url: SiteURL.catalog)]
+        if let ref = product.category, let category = index.category(id: ref.id) {
+            crumbs += index.path(to: category).map { Crumb(name: $0.name, url: SiteURL.category($0.slug)) }
+        }
+        crumbs.append(Crumb(name: product.name, url: nil))
+        let gallery = product.images.enumerated().map { position, image in
+            GalleryImageModel(
+                fullURL: SiteURL.asset(image.fileID, preset: .full), thumbURL: SiteURL.asset(image.fileID, preset: .thumb),
+                alt: image.alt, width: image.width ?? 800, height: image.height ?? 600, first: position == 0)
+        }
+        let placeholder = GalleryImageModel(
+            fullURL: SiteURL.placeholderImage, thumbURL: SiteURL.placeholderImage, alt: "Фото скоро появится",
+            width: 800, height: 600, first: true)
+        var description = "\(product.name): \(product.price.text)."
+        if !product.summary.isEmpty { description += " " + product.summary }
+        var layout = layout(
+            index, title: product.name, description: description, canonicalPath: SiteURL.product(product),
+            activeCategoryID: product.category?.id, breadcrumbs: crumbs, noindex: preview != nil)
+        layout.preview = preview
+        layout.openGraph = OpenGraphModel(
+            type: "product", title: product.name, description: description, url: absoluteURL(SiteURL.product(product)),
+            image: absoluteURL(product.images.first.map { SiteURL.asset($0.fileID, preset: .full) } ?? SiteURL.placeholderImage))
+        layout.structuredData = StructuredData.product(product, site: self)
+        var form = filled ?? Self.orderForm(for: product, csrf: formToken())
+        form.disabled = preview != nil
+        return ProductPageModel(
+            layout: layout,
+            name: product.name, sku: product.sku,
+            categoryName: product.category?.name ?? CatalogNormalizer.noCategoryText,
+            categoryURL: product.category.map { SiteURL.category($0.slug) },
+            priceText: product.price.text, onRequest: product.price.onRequest, availability: product.availability,
+            mainImage: gallery.first ?? placeholder, gallery: gallery, hasGallery: gallery.count > 1,
+            specs: product.specs.map(SpecRowModel.init),
+            descriptionHTML: product.descriptionHTML, hasDescription: !product.descriptionHTML.isEmpty,
+            form: form)
+    }
+
+    static func orderForm(for product: Product, csrf: String) -> OrderFormModel {
+        OrderFormModel(
+            productID: String(product.id), productName: product.name, onRequest: product.price.onRequest,
+            submitText: product.price.onRequest ? "Запросить цену" : "Отправить заявку", csrf: csrf)
+    }
+
+    /// A category page: its products and those of its subcategories.
+    func categoryModel(_ category: Category, index: CatalogIndex, page: Page<Product>, preview: PreviewBanner? = nil) -> CatalogPageModel {
+        let path = SiteURL.category(category.slug)
+        var crumbs = [Crumb(name: "Главная", url: SiteURL.home), Crumb(name: "Каталог", url: SiteURL.catalog)]
+        crumbs += index.path(to: category).map { Crumb(name: $0.name, url: $0.id == category.id ? nil : SiteURL.category($0.slug)) }
+        let description = "\(category.name): \(RussianPlural.products(page.total)) с ценами и характеристиками."
+        var layout = layout(
+            index, title: category.name, description: description,
+            canonicalPath: SiteURL.list(path, page: page.number), activeCategoryID: category.id, breadcrumbs: crumbs,
+            noindex: preview != nil)
+        layout.preview = preview
+        layout.openGraph = OpenGraphModel(
+            type: "website", title: category.name, description: description, url: absoluteURL(SiteURL.list(path, page: page.number)),
+            image: page.items.first?.images.first.map { absoluteURL(SiteURL.asset($0.fileID, preset: .card)) })
+        return CatalogPageModel(
+            layout: layout,
+            heading: category.name, intro: nil,
+            countText: RussianPlural.products(page.total),
+            subcategories: index.children(of: category).map {
+                NavItem(name: "\($0.name) (\(index.productCount($0)))", url: SiteURL.category($0.slug), active: false)
+            },
+            products: page.items.map(ProductCardModel.init),
+            emptyText: "В этой категории пока нет товаров. Оставьте заявку — подберём оборудование под задачу.",
+            pagination: PaginationModel(path: path, query: "", page: page),
+            query: "", formAction: SiteURL.catalog)
+    }
+}
+
+/// The banner of an editor preview page.
+struct PreviewBanner {
+    var title = "Предпросмотр"
+    /// What is shown: the status and the content version.
+    var text: String
+}
