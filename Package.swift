@@ -35,7 +35,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
     ],
     targets: [
-        // libxml2's HTML parser for the description sanitizer (Debian: libxml2-dev).
+        // libxml2: the HTML parser of the description sanitizer, the XML writer of the
+        // sitemap and the YML feed, and (tests) the XML parser and validators (Debian: libxml2-dev).
         .systemLibrary(
             name: "CLibXML2",
             pkgConfig: "libxml-2.0",
@@ -107,6 +108,7 @@ let package = Package(
                 "AmoCRM",
                 "Mail",
                 "Storage",
+                "CLibXML2",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Mustache", package: "swift-mustache"),
@@ -130,6 +132,7 @@ let package = Package(
             name: "TestSupport",
             dependencies: [
                 "Catalog",
+                "CLibXML2",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),

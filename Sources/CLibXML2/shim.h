@@ -12,6 +12,12 @@
 #include <libxml/tree.h>
 #include <libxml/xmlmemory.h>
 #include <libxml/xmlerror.h>
+#include <libxml/xmlwriter.h>
+#include <libxml/parser.h>
+#include <libxml/xpath.h>
+#include <libxml/xpathInternals.h>
+#include <libxml/xmlschemas.h>
+#include <libxml/valid.h>
 
 // `xmlFree` is a global function pointer; Swift 6 treats it as shared mutable state.
 // Free libxml2 memory through this function instead.

@@ -113,5 +113,6 @@ func buildRouter(
     AssetController(site: site).addRoutes(to: router)
     DirectusWebhookController(site: site).addRoutes(to: router)
     PreviewController(site: site).addRoutes(to: router)
+    FeedController(site: site).addRoutes(to: router)
     return router
 }

@@ -58,10 +58,12 @@ struct HTMLSanitizerTests {
         #expect(output.hasPrefix("<p>незакрытый <b>тег"))
     }
 
-    @Test("empty input gives empty output, and the text is extracted")
+    @Test("empty input gives empty output; the text ends a sentence at each block, not inside inline tags")
     func text() {
         #expect(clean("") == "")
         #expect(clean("   ") == "")
-        #expect(HTMLSanitizer.sanitize("<p>Один</p><p>два</p>").text == "Один два")
+        #expect(HTMLSanitizer.sanitize("<p>Один</p><p>два!</p>").text == "Один. два!")
+        #expect(HTMLSanitizer.sanitize("<h3>Станок CK6150</h3><p>Для <b>серийного</b> производства</p>").text == "Станок CK6150. Для серийного производства.")
+        #expect(HTMLSanitizer.sanitize("<ul><li>Fanuc</li><li>Направляющие:</li></ul>").text == "Fanuc. Направляющие:")
     }
 }

@@ -91,6 +91,11 @@ public enum HTMLSanitizer {
         return scheme == "http" || scheme == "https" || scheme == "mailto"
     }
 
+    /// Elements whose end ends a sentence in the plain text.
+    private static let blockTags: Set<String> = [
+        "p", "h1", "h2", "h3", "h4", "h5", "h6", "li", "div", "blockquote", "dt", "dd", "tr", "section", "article",
+    ]
+
     private struct Writer {
         var html = ""
         var text = ""
@@ -123,7 +128,7 @@ public enum HTMLSanitizer {
             let name = renamedTags[original] ?? original
             guard allowedTags.contains(name) else {
                 children(of: node)  // unwrap: keep the text, lose the tag
-                text += " "
+                endText(block: blockTags.contains(original))
                 return
             }
             var attributes: [(String, String)] = []
@@ -161,6 +166,16 @@ public enum HTMLSanitizer {
             }
             children(of: node)
             html += "</\(name)>"
+            endText(block: blockTags.contains(name))
+        }
+
+        /// A heading or paragraph ends a sentence in the plain text, so that a summary
+        /// does not read «Станок CK6150 Станок предназначен…».
+        mutating func endText(block: Bool) {
+            if block {
+                while text.last?.isWhitespace == true { text.removeLast() }
+                if let last = text.last, !".!?:;…".contains(last) { text += "." }
+            }
             text += " "
         }
 

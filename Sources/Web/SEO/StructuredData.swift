@@ -59,7 +59,7 @@ enum StructuredData {
     /// JSON that can sit inside `<script>`: no `<`, `>` or `&` that could end the element.
     static func scriptSafe(_ value: some Encodable) -> String? {
         let encoder = JSONEncoder()
-        encoder.outputFormatting = [.withoutEscapingSlashes]
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         guard let data = try? encoder.encode(value), let json = String(data: data, encoding: .utf8) else { return nil }
         return json.replacingOccurrences(of: "<", with: "\\u003c").replacingOccurrences(of: ">", with: "\\u003e")
             .replacingOccurrences(of: "&", with: "\\u0026")

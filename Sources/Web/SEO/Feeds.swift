@@ -1,0 +1,118 @@
+import Catalog
+import Foundation
+
+/// The XML documents of `FeedController`.
+enum Feeds {
+    /// sitemaps.org 0.9: home, the catalog, every category and product page.
+    static func sitemap(_ index: CatalogIndex, site: Site) throws -> [UInt8] {
+        let xml = try XMLWriter()
+        try xml.element("urlset", ["xmlns": "http://www.sitemaps.org/schemas/sitemap/0.9"]) {
+            let newest = index.products.compactMap(\.updatedAt).max()
+            func url(_ path: String, _ modified: Date?) throws {
+                try xml.element("url") {
+                    try xml.element("loc", text: site.absoluteURL(path))
+                    if let modified { try xml.element("lastmod", text: w3cDate(modified)) }
+                }
+            }
+            try url(SiteURL.home, newest)
+            try url(SiteURL.catalog, newest)
+            for category in index.categories {
+                try url(SiteURL.category(category.slug), index.products(in: category).compactMap(\.updatedAt).max())
+            }
+            for product in index.products {
+                try url(SiteURL.product(product), product.updatedAt)
+            }
+        }
+        return try xml.finish()
+    }
+
+    /// Yandex YML (`yml_catalog`): the shop, currencies, the category tree and one offer per
+    /// product with a price – Yandex refuses offers without one, so «Цена по запросу»
+    /// products are left out of the feed (they stay on the site and in the sitemap).
+    static func yml(_ index: CatalogIndex, site: Site, date: Date) throws -> [UInt8] {
+        let offers = index.products.filter { $0.price.amountText != nil }
+        // YML wants a category on every offer: products without one go to a category of
+        // their own, with an id Directus is unlikely to have.
+        let uncategorized = offers.contains { $0.category == nil }
+            ? (999_999_999...).first { index.category(id: $0) == nil } : nil
+        let currencies = Set(offers.map { ymlCurrency($0.price.currency) })
+        let xml = try XMLWriter()
+        try xml.element("yml_catalog", ["date": ymlDate(date)]) {
+            try xml.element("shop") {
+                try xml.element("name", text: LayoutModel.siteName)
+                try xml.element("company", text: LayoutModel.siteName)
+                try xml.element("url", text: site.absoluteURL(SiteURL.home))
+                try xml.element("currencies") {
+                    try xml.element("currency", ["id": "RUR", "rate": "1"], text: nil)
+                    for currency in currencies.sorted() where currency != "RUR" {
+                        try xml.element("currency", ["id": currency, "rate": "CBRF"], text: nil)
+                    }
+                }
+                try xml.element("categories") {
+                    for category in index.categories {
+                        if let parent = category.parentID {
+                            try xml.element("category", ["id": String(category.id), "parentId": String(parent)], text: category.name)
+                        } else {
+                            try xml.element("category", ["id": String(category.id)], text: category.name)
+                        }
+                    }
+                    if let uncategorized {
+                        try xml.element("category", ["id": String(uncategorized)], text: CatalogNormalizer.noCategoryText)
+                    }
+                }
+                try xml.element("offers") {
+                    for product in offers {
+                        try offer(product, categoryID: product.category?.id ?? uncategorized ?? 0, xml: xml, site: site)
+                    }
+                }
+            }
+        }
+        return try xml.finish()
+    }
+
+    private static func offer(_ product: Product, categoryID: Int, xml: XMLWriter, site: Site) throws {
+        let inStock = StructuredData.availability(product.availability) == "https://schema.org/InStock"
+        try xml.element("offer", ["id": String(product.id), "available": inStock ? "true" : "false"]) {
+            try xml.element("name", text: product.name)
+            if let sku = product.sku { try xml.element("vendorCode", text: sku) }
+            try xml.element("url", text: site.absoluteURL(SiteURL.product(product)))
+            try xml.element("price", text: product.price.amountText)
+            try xml.element("currencyId", text: ymlCurrency(product.price.currency))
+            try xml.element("categoryId", text: String(categoryID))
+            for image in product.images.prefix(10) {
+                try xml.element("picture", text: site.absoluteURL(SiteURL.asset(image.fileID, preset: .full)))
+            }
+            if !product.summary.isEmpty { try xml.element("description", text: product.summary) }
+            for spec in product.specs where spec.value != "—" {
+                if let unit = spec.unit {
+                    try xml.element("param", ["name": spec.name, "unit": unit], text: spec.value)
+                } else {
+                    try xml.element("param", ["name": spec.name], text: spec.value)
+                }
+            }
+        }
+    }
+
+    /// YML names the rouble `RUR`; other ISO codes stay.
+    static func ymlCurrency(_ code: String) -> String {
+        code == "RUB" ? "RUR" : code
+    }
+
+    private static let moscow = TimeZone(identifier: "Europe/Moscow") ?? TimeZone(secondsFromGMT: 3 * 3600)!
+
+    /// `2026-11-25T18:44+03:00`, the form YML asks for.
+    static func ymlDate(_ date: Date) -> String {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = moscow
+        let parts = calendar.dateComponents([.year, .month, .day, .hour, .minute], from: date)
+        let offset = moscow.secondsFromGMT(for: date) / 60
+        func two(_ value: Int) -> String { value < 10 ? "0\(value)" : String(value) }
+        return "\(parts.year ?? 1970)-\(two(parts.month ?? 1))-\(two(parts.day ?? 1))T\(two(parts.hour ?? 0)):\(two(parts.minute ?? 0))"
+            + "\(offset < 0 ? "-" : "+")\(two(abs(offset) / 60)):\(two(abs(offset) % 60))"
+    }
+
+    /// `2025-03-14`: sitemaps take W3C dates.
+    static func w3cDate(_ date: Date) -> String {
+        String(date.ISO8601Format(.iso8601.year().month().day()))
+    }
+}
