@@ -41,6 +41,9 @@ struct AssetProxyTests {
             #expect(jpeg.headers[.contentType] == "image/jpeg")
             #expect(directus.requests.filter { $0.path == "/assets/\(Self.file)" }.count == 2)
             #expect(directus.requests.last?.query["format"] == nil)
+            let metrics = try await client.execute(uri: "/metrics", method: .get).text
+            let line = try #require(metrics.split(separator: "\n").first { $0.hasPrefix("asset_cache_bytes ") })
+            #expect((Int(line.split(separator: " ")[1]) ?? 0) > 2 * 480 * 360 / 100)
         }
     }
 
@@ -153,7 +156,7 @@ struct AssetProxyTests {
             #expect(catalog.contains(#"loading="lazy""#))
             #expect(!catalog.contains(url))
             let product = try await client.execute(uri: "/product/tokarnyj-stanok-chpu-ck6150", method: .get).text
-            #expect(product.contains("/assets/\(Self.file)?preset=full"))
+            #expect(product.contains(#"srcset="/assets/\#(Self.file)?preset=card 480w, /assets/\#(Self.file)?preset=full 1600w""#))
         }
     }
 }

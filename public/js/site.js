@@ -6,6 +6,7 @@ document.addEventListener("click", function (event) {
   if (!main) return;
   event.preventDefault();
   main.src = link.getAttribute("data-full");
+  if (link.getAttribute("data-srcset")) main.srcset = link.getAttribute("data-srcset");
   var image = link.querySelector("img");
   if (image) main.alt = image.alt;
   document.querySelectorAll(".gallery-thumbs a").forEach(function (other) { other.removeAttribute("aria-current"); });

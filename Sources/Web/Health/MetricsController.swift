@@ -25,6 +25,7 @@ struct MetricsController<Context: RequestContext>: Sendable {
         metric(
             "catalog_refresh_failures_total", "counter", "Failed Directus loads (stale data was served when there was any).",
             [("", site.catalog.refreshFailures)])
+        metric("asset_cache_bytes", "gauge", "Bytes of transformed images in the disk cache.", [("", site.assets.totalBytes)])
         metric("orders_accepted_total", "counter", "Orders stored since start.", [("", desk.acceptedCount)])
         metric("orders_honeypot_total", "counter", "Form submissions caught by the honeypot field.", [("", desk.honeypotCount)])
         let counts = (try? await desk.store.outboxCounts()) ?? [:]

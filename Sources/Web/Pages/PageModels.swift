@@ -130,6 +130,8 @@ struct CatalogPageModel {
 struct GalleryImageModel {
     var fullURL: String
     var thumbURL: String
+    /// The card and full sizes, so that phones load the smaller one.
+    var srcset: String?
     var alt: String
     var width: Int
     var height: Int

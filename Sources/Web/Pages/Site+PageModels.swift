@@ -15,10 +15,11 @@ extension Site {
         let gallery = product.images.enumerated().map { position, image in
             GalleryImageModel(
                 fullURL: SiteURL.asset(image.fileID, preset: .full), thumbURL: SiteURL.asset(image.fileID, preset: .thumb),
+                srcset: "\(SiteURL.asset(image.fileID, preset: .card)) 480w, \(SiteURL.asset(image.fileID, preset: .full)) 1600w",
                 alt: image.alt, width: image.width ?? 800, height: image.height ?? 600, first: position == 0)
         }
         let placeholder = GalleryImageModel(
-            fullURL: SiteURL.placeholderImage, thumbURL: SiteURL.placeholderImage, alt: "Фото скоро появится",
+            fullURL: SiteURL.placeholderImage, thumbURL: SiteURL.placeholderImage, srcset: nil, alt: "Фото скоро появится",
             width: 800, height: 600, first: true)
         var description = "\(product.name): \(product.price.text)."
         if !product.summary.isEmpty { description += " " + product.summary }
