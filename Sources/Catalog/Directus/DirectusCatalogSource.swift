@@ -120,19 +120,7 @@ public struct DirectusCatalogSource: CatalogSource {
         var query = preset.directusQuery
         if format == .webp { query += "&format=webp" }
         let path = "/assets/\(id)"
-        var request = HTTPClientRequest(url: "\(configuration.baseURL)\(path)?\(query)")
-        request.headers.add(name: "Accept", value: "image/*")
-        if let token = configuration.token {
-            request.headers.add(name: "Authorization", value: "Bearer \(token)")
-        }
-        let response: HTTPClientResponse
-        let bytes: ByteBuffer
-        do {
-            response = try await httpClient.execute(request, timeout: configuration.timeout, logger: logger)
-            bytes = try await response.body.collect(upTo: configuration.maxAssetBytes)
-        } catch {
-            throw .unavailable("\(path): \(Self.describe(error))")
-        }
+        let (response, bytes) = try await send(path, query: query, accept: "image/*", limit: configuration.maxAssetBytes)
         switch response.status.code {
         case 200:
             let type = response.headers.first(name: "Content-Type") ?? "application/octet-stream"
@@ -155,23 +143,26 @@ public struct DirectusCatalogSource: CatalogSource {
         return rows
     }
 
-    func get(_ path: String, query: [(String, String)]) async throws(CatalogError) -> JSONValue {
-        let url = configuration.baseURL + path + "?" + Self.encode(query)
-        var request = HTTPClientRequest(url: url)
-        request.headers.add(name: "Accept", value: "application/json")
+    /// One request with the service token (if any); transport failures and timeouts are
+    /// `unavailable`, without the URL or headers.
+    private func send(_ path: String, query: String, accept: String, limit: Int) async throws(CatalogError) -> (HTTPClientResponse, ByteBuffer) {
+        var request = HTTPClientRequest(url: configuration.baseURL + path + "?" + query)
+        request.headers.add(name: "Accept", value: accept)
         if let token = configuration.token {
             request.headers.add(name: "Authorization", value: "Bearer \(token)")
         }
-        let response: HTTPClientResponse
-        let bytes: ByteBuffer
         do {
-            response = try await httpClient.execute(request, timeout: configuration.timeout, logger: logger)
-            bytes = try await response.body.collect(upTo: configuration.maxResponseBytes)
+            let response = try await httpClient.execute(request, timeout: configuration.timeout, logger: logger)
+            return (response, try await response.body.collect(upTo: limit))
         } catch let error as HTTPClientError where error == .deadlineExceeded || error == .readTimeout {
             throw .unavailable("timeout after \(configuration.timeout.nanoseconds / 1_000_000) ms on \(path)")
         } catch {
             throw .unavailable("\(path): \(Self.describe(error))")
         }
+    }
+
+    func get(_ path: String, query: [(String, String)]) async throws(CatalogError) -> JSONValue {
+        let (response, bytes) = try await send(path, query: Self.encode(query), accept: "application/json", limit: configuration.maxResponseBytes)
         let json = try? JSONParser.parse(bytes.readableBytesView)
         let status = response.status.code
         guard status == 200 else {
