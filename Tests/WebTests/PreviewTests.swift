@@ -74,12 +74,20 @@ struct PreviewTests {
     func category() async throws {
         try await withDirectusApp(environment: ["PREVIEW_SECRET": Self.secret]) { client, directus, url in
             directus.update("categories", id: 1, field: "name", to: .string("Станки с ЧПУ (новое название)"))
+            directus.update("categories", id: 3, field: "status", to: .string("draft"))
             let preview = try await client.execute(uri: "/preview/categories/1?secret=\(Self.secret)", method: .get)
             #expect(preview.status == .ok)
             #expect(preview.text.contains("Станки с ЧПУ (новое название)"))
             #expect(preview.text.contains("Предпросмотр"))
             #expect(preview.text.contains("/product/tokarnyj-stanok-chpu-ck6150"))
             #expect(try await client.execute(uri: "/preview/pages/1?secret=\(Self.secret)", method: .get).status == .notFound)
+
+            // A draft category: not on the site, but its preview lists the products already in it.
+            #expect(try await client.execute(uri: "/catalog/sverlilnye-stanki", method: .get).status == .notFound)
+            let draft = try await client.execute(uri: "/preview/categories/3?secret=\(Self.secret)", method: .get)
+            #expect(draft.status == .ok)
+            #expect(draft.text.contains("Черновик"))
+            #expect(draft.text.contains("/product/vertikalno-sverlilnyj-stanok-2n135"))
             #expect(try await client.execute(uri: "/preview/categories/999?secret=\(Self.secret)", method: .get).status == .notFound)
         }
     }

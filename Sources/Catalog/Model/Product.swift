@@ -8,6 +8,9 @@ public struct Product: Sendable, Hashable, Identifiable {
     public var name: String
     public var sku: String?
     public var category: CategoryRef?
+    /// The category relation as Directus has it, even when that category is not public
+    /// (an editor previewing a draft category sees the products already assigned to it).
+    public var categoryID: Int?
     public var price: Price
     public var availability: String
     /// Gallery images, the hero image first; empty means "show the placeholder".

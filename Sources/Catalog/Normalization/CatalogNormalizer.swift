@@ -40,6 +40,7 @@ public enum CatalogNormalizer {
             name: name,
             sku: sku.isEmpty ? nil : sku,
             category: categoryRef,
+            categoryID: categoryID,
             price: PriceFormatter.price(raw: record.price, currency: record.currency),
             availability: availability.isEmpty ? defaultAvailability : availability,
             images: images(record, name: name),

@@ -41,7 +41,11 @@ struct PreviewController<Context: RequestContext>: Sendable {
             guard let preview = try await site.catalog.previewCategory(id: id, version: version) else {
                 return notFound(version: version)
             }
-            let page = Page(all: index.products(in: preview.item), number: 1, perPage: PageController<Context>.perPage)
+            // A published category lists its subcategories' products too; a draft one is not
+            // in the index, so its own products are found by their relation.
+            let products =
+                index.category(id: id) != nil ? index.products(in: preview.item) : index.products.filter { $0.categoryID == id }
+            let page = Page(all: products, number: 1, perPage: PageController<Context>.perPage)
             let banner = Self.banner(status: preview.status, version: version)
             rendered = try site.renderer.render("catalog", site.categoryModel(preview.item, index: index, page: page, preview: banner))
         default:
