@@ -7,8 +7,9 @@ import PackageDescription
 // - async-http-client: Directus REST calls (connection pooling, timeouts);
 // - swift-argument-parser: the `catalog-bff serve|...` command line;
 // - swift-log: structured logging with metadata;
-// - sql-kit + sqlite-kit: one SQL code path over SQLite (PostgreSQL later), statements run
-//   on NIO's thread pool;
+// - sql-kit + sqlite-kit + postgres-kit: one SQL code path over SQLite (statements on NIO's
+//   thread pool) and PostgreSQL (postgres-nio's connection pool and transactions;
+//   swift-nio-ssl, already in the tree through async-http-client, for its TLS settings);
 // - swift-service-lifecycle: outbox workers start and stop with the server;
 // - swift-crypto: HMAC for the signed form tokens.
 let strict: [SwiftSetting] = [
@@ -30,6 +31,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/vapor/sql-kit.git", from: "3.36.0"),
         .package(url: "https://github.com/vapor/sqlite-kit.git", from: "4.5.2"),
+        .package(url: "https://github.com/vapor/postgres-kit.git", from: "2.17.0"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -63,6 +67,9 @@ let package = Package(
             dependencies: [
                 .product(name: "SQLKit", package: "sql-kit"),
                 .product(name: "SQLiteKit", package: "sqlite-kit"),
+                .product(name: "PostgresKit", package: "postgres-kit"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -133,13 +140,14 @@ let package = Package(
             dependencies: [
                 "Catalog",
                 "CLibXML2",
+                "Storage",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Tests/Support",
-            resources: [.copy("Fixtures"), .copy("smtp_server.py")],
+            resources: [.copy("Fixtures"), .copy("smtp_server.py"), .copy("postgres_server.sh")],
             swiftSettings: strict
         ),
         .testTarget(

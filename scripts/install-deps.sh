@@ -4,6 +4,8 @@
 set -euo pipefail
 
 packages=(pkg-config libxml2-dev libcurl4-openssl-dev libsqlite3-dev)
+# Tests start their own PostgreSQL server (initdb, postgres, pg_isready, psql).
+[ "${1:-}" = "--test" ] && packages+=(postgresql postgresql-client)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

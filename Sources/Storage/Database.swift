@@ -25,9 +25,14 @@ public func openDatabase(_ location: DatabaseLocation, logger: Logger) async thr
     switch location {
     case .sqlite(let path):
         database = try await SQLiteStore.open(path: path, logger: logger)
-    case .postgres:
-        throw DatabaseLocation.InvalidURL(reason: "PostgreSQL is not supported by this build yet; use sqlite://")
+    case .postgres(let url):
+        database = try await PostgresStore.open(url: url, logger: logger)
     }
-    try await Migrator.migrate(database, logger: logger)
+    do {
+        try await Migrator.migrate(database, logger: logger)
+    } catch {
+        await database.close()
+        throw error
+    }
     return database
 }

@@ -17,14 +17,27 @@ struct Migration: Sendable {
 /// Applies the migrations a database has not seen yet, each in its own transaction, in
 /// version order. Applied versions are recorded in `schema_migrations`.
 enum Migrator {
+    /// The advisory lock of migrations ("cbff" in ASCII).
+    static let lockKey = 0x6362_6666
+
+    /// Instances starting together on one PostgreSQL database take turns (SQLite's
+    /// `BEGIN IMMEDIATE` already does that).
+    static func lock(_ db: any SQLDatabase, kind: DatabaseKind) async throws {
+        if kind == .postgres {
+            try await db.raw("SELECT pg_advisory_xact_lock(\(bind: lockKey))").run()
+        }
+    }
+
     static func migrate(_ database: any Database, logger: Logger) async throws {
         try await database.transaction { db in
+            try await lock(db, kind: database.kind)
             try await db.raw(
                 "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)"
             ).run()
         }
         for migration in Migrations.all {
             let applied = try await database.transaction { db -> Bool in
+                try await lock(db, kind: database.kind)
                 let rows = try await db.raw("SELECT version FROM schema_migrations WHERE version = \(bind: migration.version)").all()
                 guard rows.isEmpty else { return false }
                 for statement in migration.statements(for: database.kind) {

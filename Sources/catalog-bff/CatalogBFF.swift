@@ -25,7 +25,14 @@ struct Serve: AsyncParsableCommand {
             return handler
         }
         let logger = Logger(label: "catalog-bff")
-        let app = try await buildApplication(configuration: configuration, logger: logger)
+        let app: any ApplicationProtocol
+        do {
+            app = try await buildApplication(configuration: configuration, logger: logger)
+        } catch {
+            // The database or the templates could not be opened: one line, not a trace.
+            FileHandle.standardError.write(Data("catalog-bff: cannot start: \(error)\n".utf8))
+            throw ExitCode.failure
+        }
         logger.info("listening", metadata: ["address": "http://\(configuration.host):\(configuration.port)"])
         try await app.runService()
     }

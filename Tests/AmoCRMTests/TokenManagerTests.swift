@@ -14,11 +14,12 @@ let quietLogger: Logger = {
 
 /// A token manager on a fresh database, talking to `amo` at `url`.
 func withTokens<T: Sendable>(
-    _ url: String, amo: FakeAmoCRM, path: String? = nil, secret: String = FakeAmoCRM.clientSecret,
+    _ url: String, amo: FakeAmoCRM, at location: DatabaseLocation? = nil, secret: String = FakeAmoCRM.clientSecret,
     _ body: (TokenManager, TokenStore) async throws -> T
 ) async throws -> T {
-    let file = path ?? FileManager.default.temporaryDirectory.appendingPathComponent("amo-\(UUID().uuidString)/db.sqlite").path
-    let database = try await openDatabase(.sqlite(path: file), logger: quietLogger)
+    var resolved = location
+    if resolved == nil { resolved = try await DatabaseEngine.sqlite.freshDatabase() }
+    let database = try await openDatabase(resolved!, logger: quietLogger)
     let configuration = AmoCRMConfiguration(
         subdomain: "example", baseURL: url, clientID: FakeAmoCRM.clientID, clientSecret: secret, redirectURI: amo.redirectURI)
     let store = TokenStore(database: database, account: "example")
@@ -34,9 +35,6 @@ func withTokens<T: Sendable>(
     }
 }
 
-func databasePath() -> String {
-    FileManager.default.temporaryDirectory.appendingPathComponent("amo-\(UUID().uuidString)/db.sqlite").path
-}
 
 @Suite("amoCRM OAuth2 token lifecycle against a loopback amoCRM")
 struct TokenManagerTests {
@@ -91,16 +89,16 @@ struct TokenManagerTests {
         }
     }
 
-    @Test("two instances on one database refresh once between them")
-    func twoInstances() async throws {
+    @Test("two instances on one database refresh once between them", arguments: DatabaseEngine.allCases)
+    func twoInstances(_ engine: DatabaseEngine) async throws {
         let amo = FakeAmoCRM()
         amo.addCode("code-1")
         amo.setRefreshDelay(.milliseconds(300))
-        let path = databasePath()
+        let path = try await engine.freshDatabase()
         try await amo.run { (url: String) async throws in
-            try await withTokens(url, amo: amo, path: path) { (first: TokenManager, _: TokenStore) async throws in
+            try await withTokens(url, amo: amo, at: path) { (first: TokenManager, _: TokenStore) async throws in
                 try await first.connect(code: "code-1")
-                try await withTokens(url, amo: amo, path: path) { (second: TokenManager, _: TokenStore) async throws in
+                try await withTokens(url, amo: amo, at: path) { (second: TokenManager, _: TokenStore) async throws in
                     let soon = Date().addingTimeInterval(86_000)
                     async let a = first.accessToken(now: soon)
                     async let b = second.accessToken(now: soon)
@@ -116,13 +114,13 @@ struct TokenManagerTests {
     func restart() async throws {
         let amo = FakeAmoCRM()
         amo.addCode("code-1")
-        let path = databasePath()
+        let path = try await DatabaseEngine.sqlite.freshDatabase()
         try await amo.run { (url: String) async throws in
-            try await withTokens(url, amo: amo, path: path) { (manager: TokenManager, _: TokenStore) async throws in
+            try await withTokens(url, amo: amo, at: path) { (manager: TokenManager, _: TokenStore) async throws in
                 try await manager.connect(code: "code-1")
                 _ = try await manager.accessToken(now: Date().addingTimeInterval(86_000))
             }
-            try await withTokens(url, amo: amo, path: path) { (restarted: TokenManager, _: TokenStore) async throws in
+            try await withTokens(url, amo: amo, at: path) { (restarted: TokenManager, _: TokenStore) async throws in
                 #expect(try await restarted.accessToken() == amo.currentAccessToken)
                 _ = try await restarted.accessToken(now: Date().addingTimeInterval(86_000))
                 #expect(amo.refreshCalls == 2)
@@ -155,12 +153,12 @@ struct TokenManagerTests {
     func rejectedAfterOtherRefresh() async throws {
         let amo = FakeAmoCRM()
         amo.addCode("code-1")
-        let path = databasePath()
+        let path = try await DatabaseEngine.sqlite.freshDatabase()
         try await amo.run { (url: String) async throws in
-            try await withTokens(url, amo: amo, path: path) { (first: TokenManager, _: TokenStore) async throws in
+            try await withTokens(url, amo: amo, at: path) { (first: TokenManager, _: TokenStore) async throws in
                 try await first.connect(code: "code-1")
                 let old = try await first.accessToken()
-                try await withTokens(url, amo: amo, path: path) { (second: TokenManager, _: TokenStore) async throws in
+                try await withTokens(url, amo: amo, at: path) { (second: TokenManager, _: TokenStore) async throws in
                     _ = try await second.accessToken(now: Date().addingTimeInterval(86_000))
                 }
                 #expect(amo.refreshCalls == 1)

@@ -2,12 +2,13 @@ import Foundation
 import Leads
 import Storage
 import Testing
+import TestSupport
 
-@Suite("Lead store on SQLite")
+@Suite("Lead store on SQLite and PostgreSQL")
 struct LeadStoreTests {
-    @Test("an accepted lead is stored with its email and amocrm outbox rows")
-    func accept() async throws {
-        try await withStore { (store: LeadStore) async throws in
+    @Test("an accepted lead is stored with its email and amocrm outbox rows", arguments: DatabaseEngine.allCases)
+    func accept(_ engine: DatabaseEngine) async throws {
+        try await withStore(engine) { (store: LeadStore) async throws in
             let accepted = try await store.accept(sampleLead())
             #expect(accepted.number == 1)
             #expect(accepted.id.count == 32)
@@ -23,9 +24,9 @@ struct LeadStoreTests {
         }
     }
 
-    @Test("concurrent orders all get stored, each once, with distinct numbers")
-    func concurrent() async throws {
-        try await withStore { (store: LeadStore) async throws in
+    @Test("concurrent orders all get stored, each once, with distinct numbers", arguments: DatabaseEngine.allCases)
+    func concurrent(_ engine: DatabaseEngine) async throws {
+        try await withStore(engine) { (store: LeadStore) async throws in
             let accepted = try await withThrowingTaskGroup(of: AcceptedLead.self) { group in
                 for index in 0..<200 {
                     group.addTask { try await store.accept(sampleLead(name: "Клиент \(index)")) }
@@ -40,9 +41,9 @@ struct LeadStoreTests {
         }
     }
 
-    @Test("the same Idempotency-Key returns the first lead, also when sent concurrently")
-    func idempotency() async throws {
-        try await withStore { (store: LeadStore) async throws in
+    @Test("the same Idempotency-Key returns the first lead, also when sent concurrently", arguments: DatabaseEngine.allCases)
+    func idempotency(_ engine: DatabaseEngine) async throws {
+        try await withStore(engine) { (store: LeadStore) async throws in
             let first = try await store.accept(sampleLead(key: "tg-1", source: "telegram"))
             let again = try await store.accept(sampleLead(key: "tg-1", source: "telegram"))
             #expect(again.id == first.id)
@@ -58,11 +59,11 @@ struct LeadStoreTests {
         }
     }
 
-    @Test("leads survive closing and reopening the database file")
-    func durable() async throws {
-        let path = temporaryDatabasePath()
-        let accepted = try await withStore(path: path) { (store: LeadStore) async throws in try await store.accept(sampleLead()) }
-        try await withStore(path: path) { (reopened: LeadStore) async throws in
+    @Test("leads survive closing and reopening the database", arguments: DatabaseEngine.allCases)
+    func durable(_ engine: DatabaseEngine) async throws {
+        let location = try await engine.freshDatabase()
+        let accepted = try await withStore(at: location) { (store: LeadStore) async throws in try await store.accept(sampleLead()) }
+        try await withStore(at: location) { (reopened: LeadStore) async throws in
             #expect(try await reopened.lead(id: accepted.id)?.number == accepted.number)
             #expect(try await reopened.accept(sampleLead()).number == accepted.number + 1)
         }
@@ -73,9 +74,9 @@ struct LeadStoreTests {
 struct OutboxTests {
     let policy = RetryPolicy(maxAttempts: 3, baseDelay: .milliseconds(200), maxDelay: .seconds(1))
 
-    @Test("a claimed row is leased to one worker; an expired lease is claimed again")
-    func leases() async throws {
-        try await withStore { (store: LeadStore) async throws in
+    @Test("a claimed row is leased to one worker; an expired lease is claimed again", arguments: DatabaseEngine.allCases)
+    func leases(_ engine: DatabaseEngine) async throws {
+        try await withStore(engine) { (store: LeadStore) async throws in
             _ = try await store.accept(sampleLead())
             let first = try await store.claim(channel: "email", owner: "a", limit: 10, lease: .milliseconds(300))
             #expect(first.count == 1)
@@ -89,9 +90,9 @@ struct OutboxTests {
         }
     }
 
-    @Test("failures back off and count; the last one makes the row dead; retry revives it")
-    func backoffAndDead() async throws {
-        try await withStore { (store: LeadStore) async throws in
+    @Test("failures back off and count; the last one makes the row dead; retry revives it", arguments: DatabaseEngine.allCases)
+    func backoffAndDead(_ engine: DatabaseEngine) async throws {
+        try await withStore(engine) { (store: LeadStore) async throws in
             _ = try await store.accept(sampleLead())
             for attempt in 1...3 {
                 var items: [OutboxItem] = []
@@ -115,9 +116,9 @@ struct OutboxTests {
         }
     }
 
-    @Test("waiting does not spend attempts")
-    func wait() async throws {
-        try await withStore { (store: LeadStore) async throws in
+    @Test("waiting does not spend attempts", arguments: DatabaseEngine.allCases)
+    func wait(_ engine: DatabaseEngine) async throws {
+        try await withStore(engine) { (store: LeadStore) async throws in
             _ = try await store.accept(sampleLead())
             let item = try #require(try await store.claim(channel: "amocrm", owner: "w", limit: 1, lease: .seconds(60)).first)
             try await store.record(.wait("amoCRM is not configured", retryAfter: .seconds(60)), for: item, owner: "w", policy: policy)
@@ -128,9 +129,34 @@ struct OutboxTests {
         }
     }
 
-    @Test("a rejection is dead at once")
-    func rejected() async throws {
-        try await withStore { (store: LeadStore) async throws in
+    @Test("two instances on one PostgreSQL database never claim the same row (FOR UPDATE SKIP LOCKED)")
+    func instancesShareTheOutbox() async throws {
+        let location = try await DatabaseEngine.postgres.freshDatabase()
+        try await withStore(at: location) { (first: LeadStore) async throws in
+            try await withStore(at: location) { (second: LeadStore) async throws in
+                for index in 0..<60 { _ = try await first.accept(sampleLead(name: "Клиент \(index)")) }
+                let claimed = try await withThrowingTaskGroup(of: [Int].self) { group in
+                    for (number, store) in [first, second, first, second, first, second].enumerated() {
+                        group.addTask {
+                            var ids: [Int] = []
+                            while true {
+                                let items = try await store.claim(channel: "email", owner: "w\(number)", limit: 7, lease: .seconds(60))
+                                if items.isEmpty { return ids }
+                                ids += items.map(\.id)
+                            }
+                        }
+                    }
+                    return try await group.reduce(into: [Int]()) { $0 += $1 }
+                }
+                #expect(claimed.count == 60)
+                #expect(Set(claimed).count == 60)
+            }
+        }
+    }
+
+    @Test("a rejection is dead at once", arguments: DatabaseEngine.allCases)
+    func rejected(_ engine: DatabaseEngine) async throws {
+        try await withStore(engine) { (store: LeadStore) async throws in
             _ = try await store.accept(sampleLead())
             let item = try #require(try await store.claim(channel: "amocrm", owner: "w", limit: 1, lease: .seconds(60)).first)
             try await store.record(.rejected("400: bad field"), for: item, owner: "w", policy: policy)

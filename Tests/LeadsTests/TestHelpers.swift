@@ -2,18 +2,19 @@ import Foundation
 import Leads
 import Logging
 import Storage
+import TestSupport
 
-func temporaryDatabasePath() -> String {
-    FileManager.default.temporaryDirectory.appendingPathComponent("leads-\(UUID().uuidString)/test.sqlite").path
+func openTestDatabase(_ engine: DatabaseEngine = .sqlite) async throws -> any Database {
+    try await openDatabase(try await engine.freshDatabase(), logger: quietLogger)
 }
 
-func openTestDatabase(path: String = temporaryDatabasePath()) async throws -> any Database {
-    try await openDatabase(.sqlite(path: path), logger: quietLogger)
+/// A lead store on a fresh database of `engine`, closed afterwards (SQLiteNIO insists).
+func withStore<T: Sendable>(_ engine: DatabaseEngine = .sqlite, _ body: (LeadStore) async throws -> T) async throws -> T {
+    try await withStore(at: try await engine.freshDatabase(), body)
 }
 
-/// A lead store on a fresh SQLite file, closed afterwards (SQLiteNIO insists).
-func withStore<T: Sendable>(path: String = temporaryDatabasePath(), _ body: (LeadStore) async throws -> T) async throws -> T {
-    let database = try await openTestDatabase(path: path)
+func withStore<T: Sendable>(at location: DatabaseLocation, _ body: (LeadStore) async throws -> T) async throws -> T {
+    let database = try await openDatabase(location, logger: quietLogger)
     do {
         let result = try await body(LeadStore(database: database, logger: quietLogger))
         await database.close()

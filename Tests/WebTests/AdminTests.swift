@@ -2,7 +2,9 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
+import Storage
 import Testing
+import TestSupport
 
 @Suite("Admin")
 struct AdminTests {
@@ -26,9 +28,11 @@ struct AdminTests {
         }
     }
 
-    @Test("the list shows each lead's deliveries, and that amoCRM is not connected")
-    func list() async throws {
-        try await withApp(environment: ["ADMIN_TOKEN": "adm1n-t0ken"]) { (client: any TestClientProtocol) async throws in
+    @Test("the list shows each lead's deliveries, and that amoCRM is not connected", arguments: DatabaseEngine.allCases)
+    func list(_ engine: DatabaseEngine) async throws {
+        var environment = ["ADMIN_TOKEN": "adm1n-t0ken"]
+        if case .postgres(let url) = try await engine.freshDatabase() { environment["DATABASE_URL"] = url }
+        try await withApp(environment: environment) { (client: any TestClientProtocol) async throws in
             let browser = Browser(client: client)
             _ = try await browser.post(validOrder(csrf: try await browser.csrf()))
             var html = ""

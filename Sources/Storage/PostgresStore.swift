@@ -1,0 +1,124 @@
+import Foundation
+import Logging
+import NIOSSL
+import PostgresKit
+import PostgresNIO
+import SQLKit
+
+/// PostgreSQL through PostgresNIO's connection pool, with SQLKit on top (the same queries as
+/// SQLite). Transactions use `PostgresClient.withTransaction` on a leased connection; reads
+/// take any free connection. Several instances may share the database: claims lock rows
+/// with `FOR UPDATE SKIP LOCKED` and migrations take an advisory lock.
+public final class PostgresStore: Database {
+    public let kind = DatabaseKind.postgres
+    private let client: PostgresClient
+    /// The pool's own loop; it ends when `close()` cancels it.
+    private let pool: Task<Void, Never>
+    private let logger: Logger
+
+    private init(client: PostgresClient, pool: Task<Void, Never>, logger: Logger) {
+        self.client = client
+        self.pool = pool
+        self.logger = logger
+    }
+
+    public static func open(url: String, logger: Logger) async throws -> PostgresStore {
+        let settings = try Settings(url: url)
+        // One direct connection first: a server that is down or refuses us fails start-up
+        // at once with its reason (the pool would keep retrying quietly).
+        do {
+            let probe = try await PostgresConnection.connect(configuration: try settings.connection(), id: 0, logger: logger)
+            try? await probe.close()
+        } catch {
+            throw DatabaseLocation.InvalidURL(reason: "cannot connect to PostgreSQL at \(settings.host):\(settings.port): \(describe(error))")
+        }
+        let client = PostgresClient(configuration: settings.client(), backgroundLogger: logger)
+        let pool = Task { await client.run() }
+        return PostgresStore(client: client, pool: pool, logger: logger)
+    }
+
+    public func transaction<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
+        try await client.withTransaction(logger: logger) { connection in
+            try await body(connection.sql(queryLogLevel: nil))
+        }
+    }
+
+    public func read<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
+        try await client.withConnection { connection in
+            try await body(connection.sql(queryLogLevel: nil))
+        }
+    }
+
+    public func close() async {
+        pool.cancel()
+        await pool.value
+    }
+
+    /// `postgres://user:password@host:5432/database?sslmode=disable|prefer|require`; without
+    /// `sslmode`, loopback hosts connect in plain text and others prefer TLS.
+    struct Settings {
+        enum TLSMode { case disable, prefer, require }
+
+        var host: String
+        var port: Int
+        var username: String
+        var password: String?
+        var database: String
+        var tls: TLSMode
+
+        init(url text: String) throws(DatabaseLocation.InvalidURL) {
+            guard let url = URLComponents(string: text), let host = url.host, !host.isEmpty, url.path.count > 1 else {
+                throw DatabaseLocation.InvalidURL(reason: "expected postgres://user:password@host:5432/database")
+            }
+            self.host = host
+            port = url.port ?? 5432
+            username = url.user?.removingPercentEncoding ?? "postgres"
+            password = url.password?.removingPercentEncoding
+            database = String(url.path.dropFirst()).removingPercentEncoding ?? String(url.path.dropFirst())
+            let loopback = ["127.0.0.1", "localhost", "::1", "[::1]"].contains(host)
+            switch url.queryItems?.first(where: { $0.name == "sslmode" })?.value ?? (loopback ? "disable" : "prefer") {
+            case "disable": tls = .disable
+            case "prefer", "allow": tls = .prefer
+            case "require", "verify-ca", "verify-full": tls = .require
+            case let other: throw DatabaseLocation.InvalidURL(reason: "sslmode must be disable, prefer or require, got '\(other)'")
+            }
+        }
+
+        func client() -> PostgresClient.Configuration {
+            let tls: PostgresClient.Configuration.TLS
+            switch self.tls {
+            case .disable: tls = .disable
+            case .prefer: tls = .prefer(.makeClientConfiguration())
+            case .require: tls = .require(.makeClientConfiguration())
+            }
+            var configuration = PostgresClient.Configuration(
+                host: host, port: port, username: username, password: password, database: database, tls: tls)
+            configuration.options.maximumConnections = 10
+            configuration.options.connectTimeout = .seconds(5)
+            return configuration
+        }
+
+        func connection() throws -> PostgresConnection.Configuration {
+            let tls: PostgresConnection.Configuration.TLS
+            switch self.tls {
+            case .disable: tls = .disable
+            case .prefer: tls = .prefer(try NIOSSLContext(configuration: .makeClientConfiguration()))
+            case .require: tls = .require(try NIOSSLContext(configuration: .makeClientConfiguration()))
+            }
+            var configuration = PostgresConnection.Configuration(
+                host: host, port: port, username: username, password: password, database: database, tls: tls)
+            configuration.options.connectTimeout = .seconds(5)
+            return configuration
+        }
+    }
+
+    /// An error without the URL or password.
+    static func describe(_ error: any Error) -> String {
+        if let error = error as? PSQLError {
+            if let message = error.serverInfo?[.message] { return message }
+            if let underlying = error.underlying { return String(describing: underlying) }
+            return String(describing: error.code)
+        }
+        return String(describing: error)
+    }
+}
