@@ -9,14 +9,22 @@ import TestSupport
 
 @Suite("Crash recovery with the real binary")
 struct CrashRecoveryTests {
-    @Test("orders posted while the server is SIGKILLed: every acknowledged one is stored exactly once and delivered after restart")
-    func sigkill() async throws {
+    @Test(
+        "orders posted while the server is SIGKILLed: every acknowledged one is stored exactly once and delivered after restart",
+        arguments: DatabaseEngine.allCases)
+    func sigkill(_ engine: DatabaseEngine) async throws {
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("crash-\(UUID().uuidString)")
-        let databasePath = scratch.appendingPathComponent("leads.sqlite").path
+        let location: DatabaseLocation =
+            engine == .sqlite ? .sqlite(path: scratch.appendingPathComponent("leads.sqlite").path) : try await engine.freshDatabase()
+        let databaseURL: String
+        switch location {
+        case .sqlite(let path): databaseURL = "sqlite://" + path
+        case .postgres(let url): databaseURL = url
+        }
         let mail = scratch.appendingPathComponent("mail")
         let port = freeLoopbackPort()
         let environment = [
-            "DATABASE_URL": "sqlite://" + databasePath, "MAIL_DIR": mail.path, "ORDER_RATE_LIMIT": "off",
+            "DATABASE_URL": databaseURL, "MAIL_DIR": mail.path, "ORDER_RATE_LIMIT": "off",
             "OUTBOX_LEASE_SECONDS": "2", "LOG_LEVEL": "info",
         ]
         try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
@@ -61,7 +69,7 @@ struct CrashRecoveryTests {
         // interrupted (their lease runs out, then they are sent again: at least once).
         var pending = -1
         for _ in 0..<300 {
-            pending = try await pendingEmails(databasePath)
+            pending = try await pendingEmails(location)
             if pending == 0 { break }
             try await Task.sleep(for: .milliseconds(50))
         }
@@ -69,7 +77,7 @@ struct CrashRecoveryTests {
         let mailed = ((try? FileManager.default.contentsOfDirectory(atPath: mail.path)) ?? []).filter { $0.hasSuffix(".eml") }.count
         restarted.kill(SIGTERM)
 
-        let database = try await openDatabase(.sqlite(path: databasePath), logger: Logger(label: "test"))
+        let database = try await openDatabase(location, logger: Logger(label: "test"))
         let store = LeadStore(database: database, logger: Logger(label: "test"))
         let all = try await store.recentLeads(limit: 100_000)
         let names = all.map(\.lead.order.name)
@@ -83,8 +91,8 @@ struct CrashRecoveryTests {
     }
 
     /// Leads stored but not yet mailed.
-    func pendingEmails(_ path: String) async throws -> Int {
-        let database = try await openDatabase(.sqlite(path: path), logger: Logger(label: "test"))
+    func pendingEmails(_ location: DatabaseLocation) async throws -> Int {
+        let database = try await openDatabase(location, logger: Logger(label: "test"))
         let counts = try await LeadStore(database: database, logger: Logger(label: "test")).outboxCounts()
         await database.close()
         return (counts["email"]?[.pending] ?? 0) + (counts["email"] == nil ? 1 : 0)
