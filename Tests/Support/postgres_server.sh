@@ -1,10 +1,11 @@
 #!/bin/sh
 # A throw-away PostgreSQL server for the tests: a new cluster in DIR, listening on
-# 127.0.0.1:PORT only, trust authentication, fsync off. It prints READY once it accepts
-# connections and stops by itself when process PARENT (the test run) is gone.
-# Usage: postgres_server.sh PARENT PORT DIR
+# 127.0.0.1:PORT only, trust authentication, fsync off (unless MODE is `durable`, as for
+# benchmarks). It prints READY once it accepts connections and stops by itself when process
+# PARENT (the test run) is gone.
+# Usage: postgres_server.sh PARENT PORT DIR [durable]
 set -eu
-parent=$1 port=$2 dir=$3
+parent=$1 port=$2 dir=$3 mode=${4:-fast}
 
 bindir=""
 for candidate in /usr/lib/postgresql/*/bin; do
@@ -21,8 +22,11 @@ fi
 
 "$bindir/initdb" -D "$dir/data" -U postgres -A trust -E UTF8 --locale=C.UTF-8 --no-sync >"$dir/initdb.log" 2>&1 \
   || "$bindir/initdb" -D "$dir/data" -U postgres -A trust -E UTF8 --locale=C --no-sync >"$dir/initdb.log" 2>&1
+fast=""
+[ "$mode" = durable ] || fast="-c fsync=off -c full_page_writes=off"
+# shellcheck disable=SC2086
 "$bindir/postgres" -D "$dir/data" -p "$port" -k "$dir" -c listen_addresses=127.0.0.1 \
-  -c fsync=off -c full_page_writes=off -c max_connections=200 >"$dir/server.log" 2>&1 &
+  $fast -c max_connections=200 >"$dir/server.log" 2>&1 &
 server=$!
 
 tries=0
