@@ -11,7 +11,9 @@ import PackageDescription
 //   thread pool) and PostgreSQL (postgres-nio's connection pool and transactions;
 //   swift-nio-ssl, already in the tree through async-http-client, for its TLS settings);
 // - swift-service-lifecycle: outbox workers start and stop with the server;
-// - swift-crypto: HMAC for the signed form tokens.
+// - swift-crypto: HMAC for the signed form tokens;
+// - swift-nio + swift-nio-extras (already under Hummingbird): the event-loop handler that
+//   answers warm cached pages without entering the router (NIOHTTPTypes parts).
 let strict: [SwiftSetting] = [
     .swiftLanguageMode(.v6),
     .enableUpcomingFeature("ExistentialAny"),
@@ -34,6 +36,7 @@ let package = Package(
         .package(url: "https://github.com/vapor/postgres-kit.git", from: "2.17.0"),
         .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.35.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -117,6 +120,8 @@ let package = Package(
                 "Storage",
                 "CLibXML2",
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "Logging", package: "swift-log"),

@@ -65,8 +65,10 @@ public func buildApplication(
         store: store, catalog: catalog, baseURL: configuration.publicBaseURL, rateLimit: configuration.orderRateLimit,
         logger: logger, wakeWorkers: { for worker in workers { worker.wake() } })
     let router = buildRouter(site: site, desk: desk, workers: workers, amoTokens: amoTokens, amoDeliverer: amoDeliverer)
+    let fastPages = FastPages(cache: site.cache, version: catalog.version, serverName: "catalog-bff")
     var app = Application(
         router: router,
+        server: .http1(configuration: .init(additionalChannelHandlers: [CachedPageHandler(pages: fastPages)])),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "catalog-bff"),
         logger: logger)
     app.addServices(DatabaseService(database: database))

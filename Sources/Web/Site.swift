@@ -91,11 +91,22 @@ struct Site: Sendable {
         }
         if let key, let previous, catalog.version.current == version {
             cache.touch(key, version: version, now: now)
+            rememberTarget(request, key: key)
             return response(previous, for: request)
         }
         let rendered = finish(try render(input))
-        if let key { cache.put(key, version: version, now: now, rendered) }
+        if let key {
+            cache.put(key, version: version, now: now, rendered)
+            rememberTarget(request, key: key)
+        }
         return response(rendered, for: request)
+    }
+
+    /// A plain GET of this exact target may be answered from the cache on the event loop
+    /// from now on (`CachedPageHandler`).
+    private func rememberTarget(_ request: Request, key: String) {
+        guard request.method == .get, let target = request.head.path else { return }
+        cache.remember(target: target, key: key)
     }
 
     /// Builds the full header set of a rendered response once.

@@ -8,7 +8,7 @@ import Web
 
 /// Builds the real application (as `serve` does) with test settings and drives it.
 func withApp(
-    source: (any CatalogSource)? = nil, environment: [String: String] = [:],
+    source: (any CatalogSource)? = nil, environment: [String: String] = [:], mode: TestingSetup = .router,
     _ test: @Sendable (any TestClientProtocol) async throws -> Void
 ) async throws {
     // Every test app gets its own database and mail folder.
@@ -22,7 +22,7 @@ func withApp(
     var logger = Logger(label: "test")
     logger.logLevel = .critical
     let app = try await buildApplication(configuration: configuration, catalogSource: source ?? DemoCatalogSource(), logger: logger)
-    try await app.test(.router, test)
+    try await app.test(mode, test)
 }
 
 extension TestResponse {

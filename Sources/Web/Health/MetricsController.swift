@@ -25,6 +25,9 @@ struct MetricsController<Context: RequestContext>: Sendable {
         metric(
             "catalog_refresh_failures_total", "counter", "Failed Directus loads (stale data was served when there was any).",
             [("", site.catalog.refreshFailures)])
+        metric(
+            "pages_fast_path_total", "counter", "Warm page requests answered from the rendered cache on the event loop.",
+            [("", site.cache.fastAnswerCount)])
         metric("asset_cache_bytes", "gauge", "Bytes of transformed images in the disk cache.", [("", site.assets.totalBytes)])
         metric("orders_accepted_total", "counter", "Orders stored since start.", [("", desk.acceptedCount)])
         metric("orders_honeypot_total", "counter", "Form submissions caught by the honeypot field.", [("", desk.honeypotCount)])

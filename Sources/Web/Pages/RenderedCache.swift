@@ -46,6 +46,10 @@ final class RenderedCache: Sendable {
     }
 
     private let entries = Mutex<[String: Entry]>([:])
+    /// Request targets (`/product/x`, `/catalog?page=2`) → the key of their page, for the
+    /// event-loop fast path (`CachedPageHandler`).
+    private let targets = Mutex<[String: String]>([:])
+    private let fastAnswers = Atomic<Int>(0)
     private let capacity: Int
     let recheckInterval: Duration
 
@@ -67,6 +71,28 @@ final class RenderedCache: Sendable {
             if entries[key]?.version == version { entries[key]?.checkedAt = now }
         }
     }
+
+    /// `target` is answered by the page under `key`.
+    func remember(target: String, key: String) {
+        targets.withLock { targets in
+            guard targets[target] != key else { return }
+            // Bounded: random query strings must not grow it without limit.
+            if targets.count >= capacity { targets.removeAll(keepingCapacity: true) }
+            targets[target] = key
+        }
+    }
+
+    /// The page a request target maps to, only if it is current and recently checked.
+    func fresh(target: String, version: UInt64, now: ContinuousClock.Instant) -> RenderedResponse? {
+        guard let key = targets.withLock({ $0[target] }), case .fresh(let response) = get(key, version: version, now: now) else {
+            return nil
+        }
+        fastAnswers.add(1, ordering: .relaxed)
+        return response
+    }
+
+    /// Requests answered on the event loop since start (for metrics).
+    var fastAnswerCount: Int { fastAnswers.load(ordering: .relaxed) }
 
     func put(_ key: String, version: UInt64, now: ContinuousClock.Instant, _ response: RenderedResponse) {
         entries.withLock { entries in
