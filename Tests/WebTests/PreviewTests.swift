@@ -67,6 +67,11 @@ struct PreviewTests {
             let unknown = try await client.execute(uri: "/preview/products/1?secret=\(Self.secret)&version=nope", method: .get)
             #expect(unknown.status == .notFound)
             #expect(unknown.headers[.cacheControl] == "no-store")
+            // Directus down: the error page can still be shown in Directus' iframe.
+            directus.fail(.unavailable, .unavailable, .unavailable)
+            let down = try await client.execute(uri: "/preview/products/1?secret=\(Self.secret)&version=draft", method: .get)
+            #expect(down.status == .serviceUnavailable)
+            #expect(down.headers[.contentSecurityPolicy]?.contains("frame-ancestors 'self' \(url)") == true)
         }
     }
 

@@ -63,7 +63,9 @@ struct ErrorPageMiddleware<Context: RequestContext>: RouterMiddleware {
     }
 
     func errorPage(_ status: HTTPResponse.Status, request: Request) -> Response {
-        site.messagePage(status, heading: Self.heading(status), message: Self.message(status))
+        // An editor's preview shows its errors inside Directus' iframe, too.
+        let headers = request.uri.path.hasPrefix("/preview/") ? site.previewHeaders : [:]
+        return site.messagePage(status, heading: Self.heading(status), message: Self.message(status), headers: headers)
     }
 }
 
