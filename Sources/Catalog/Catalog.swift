@@ -30,12 +30,15 @@ public final class Catalog: Sendable {
                 "catalog refresh failed",
                 metadata: ["key": "\(key)", "error": "\(error)", "serving_stale": "\(hasStale)"])
         }
-        items = RefreshingCache(policy: policy, clock: clock, version: version) { key, error, hasStale in
-            failures.increment()
-            logger.error(
-                "catalog refresh failed",
-                metadata: ["key": "product \(key)", "error": "\(error)", "serving_stale": "\(hasStale)"])
-        }
+        items = RefreshingCache(
+            policy: policy, clock: clock, version: version,
+            onFailure: { key, error, hasStale in
+                failures.increment()
+                logger.error(
+                    "catalog refresh failed",
+                    metadata: ["key": "product \(key)", "error": "\(error)", "serving_stale": "\(hasStale)"])
+            },
+            isAbsent: { $0 == nil })
     }
 
     /// Failed upstream loads since start (for metrics).

@@ -134,4 +134,29 @@ struct RefreshingCacheTests {
         #expect(cache.peek("a") == nil)
         #expect(cache.peek("e") == "e")
     }
+
+    @Test("at the cap, \"no such item\" entries go first and change nothing; evicting real data bumps the version")
+    func evictionAndVersion() async throws {
+        let cache = RefreshingCache<String, String?>(
+            policy: CachePolicy(maxEntries: 3), clock: clock.cacheClock, version: version, isAbsent: { $0 == nil })
+        _ = try await cache.value(for: "product-a") { "A" }
+        clock.advance(by: .seconds(1))
+        _ = try await cache.value(for: "product-b") { "B" }
+        clock.advance(by: .seconds(1))
+        let start = version.current
+        // A flood of unknown slugs churns among themselves: real products stay, pages stay valid.
+        for index in 0..<10 {
+            _ = try await cache.value(for: "random-\(index)") { nil }
+            clock.advance(by: .seconds(1))
+        }
+        #expect(cache.peek("product-a") == .some("A"))
+        #expect(cache.peek("product-b") == .some("B"))
+        #expect(version.current == start)
+        // Real data pushed out: a page rendered from it may be outdated later, so the version moves.
+        _ = try await cache.value(for: "product-c") { "C" }  // evicts the one unknown slug left
+        #expect(version.current == start)
+        _ = try await cache.value(for: "product-d") { "D" }  // now a real product has to go
+        #expect(cache.peek("product-a") == nil)
+        #expect(version.current > start)
+    }
 }

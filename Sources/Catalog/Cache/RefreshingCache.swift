@@ -72,16 +72,22 @@ public final class RefreshingCache<Key: Hashable & Sendable, Value: Sendable & E
     private let clock: CacheClock
     private let version: CatalogVersion
     private let onFailure: @Sendable (Key, any Error, _ hasStale: Bool) -> Void
+    private let isAbsent: @Sendable (Value) -> Bool
 
-    /// - Parameter onFailure: told once about every failed load (to log and count it);
-    ///   `hasStale` says whether an older value is still being served.
+    /// - Parameters:
+    ///   - onFailure: told once about every failed load (to log and count it); `hasStale`
+    ///     says whether an older value is still being served.
+    ///   - isAbsent: true for a value that says "no such item" (no page shows it): at the
+    ///     size cap these go first, and dropping one changes no rendered page.
     public init(
         policy: CachePolicy, clock: CacheClock = .continuous, version: CatalogVersion,
-        onFailure: @escaping @Sendable (Key, any Error, _ hasStale: Bool) -> Void = { _, _, _ in }
+        onFailure: @escaping @Sendable (Key, any Error, _ hasStale: Bool) -> Void = { _, _, _ in },
+        isAbsent: @escaping @Sendable (Value) -> Bool = { _ in false }
     ) {
         self.policy = policy
         self.clock = clock
         self.version = version
+        self.isAbsent = isAbsent
         self.onFailure = onFailure
     }
 
@@ -158,20 +164,30 @@ public final class RefreshingCache<Key: Hashable & Sendable, Value: Sendable & E
         let changed = state.withLock { state in
             state.inflight.removeValue(forKey: key)
             let previous = state.entries.updateValue(Entry(value: value, storedAt: now), forKey: key)
+            // A page rendered from an evicted value could outlive a change made while it was
+            // not cached (its next load is a first insert): evicting real data bumps.
+            var evictedData = false
             if previous == nil, state.entries.count > policy.maxEntries {
-                evictOldest(in: &state, keeping: key)
+                evictedData = evictOldest(in: &state, keeping: key)
             }
             // A first insert changes no page that was already rendered; only a changed
             // value does (bumping on first loads would let requests for random slugs
             // invalidate every cached page).
-            guard let previous else { return false }
-            return previous.value != value
+            guard let previous else { return evictedData }
+            return evictedData || previous.value != value
         }
         if changed { version.bump() }
     }
 
-    private func evictOldest(in state: inout State, keeping key: Key) {
-        let oldest = state.entries.lazy.filter { $0.key != key }.min { $0.value.storedAt < $1.value.storedAt }
-        if let oldest { state.entries.removeValue(forKey: oldest.key) }
+    /// Drops the oldest "no such item" entry, or else the oldest entry; true when that held
+    /// real data.
+    private func evictOldest(in state: inout State, keeping key: Key) -> Bool {
+        let candidates = state.entries.lazy.filter { $0.key != key }
+        let oldest =
+            candidates.filter { self.isAbsent($0.value.value) }.min { $0.value.storedAt < $1.value.storedAt }
+            ?? candidates.min { $0.value.storedAt < $1.value.storedAt }
+        guard let oldest else { return false }
+        state.entries.removeValue(forKey: oldest.key)
+        return !isAbsent(oldest.value.value)
     }
 }
