@@ -41,6 +41,9 @@ struct Site: Sendable {
         preview[.contentSecurityPolicy] = policy + "; frame-ancestors 'self'" + (directusOrigin.map { " " + $0 } ?? "")
         preview[.cacheControl] = "no-store"
         preview[HTTPField.Name("X-Robots-Tag")!] = "noindex, nofollow"
+        // The preview URL carries the secret: not even this site's own access logs get it
+        // as the Referer of the page's styles, images and links.
+        preview[HTTPField.Name("Referrer-Policy")!] = "no-referrer"
         previewHeaders = preview
     }
 

@@ -24,6 +24,7 @@ struct PreviewTests {
             #expect(preview.text.contains(#"<meta name="robots" content="noindex">"#))
             #expect(preview.headers[.cacheControl] == "no-store")
             #expect(preview.headers[HTTPField.Name("X-Robots-Tag")!] == "noindex, nofollow")
+            #expect(preview.headers[HTTPField.Name("Referrer-Policy")!] == "no-referrer")
             #expect(preview.headers[.contentSecurityPolicy]?.contains("frame-ancestors 'self' \(url)") == true)
             // The order form is shown but cannot be sent from a preview.
             #expect(preview.text.contains("В предпросмотре заявка не отправляется"))
