@@ -66,6 +66,12 @@ struct AssetProxyTests {
             let missing = try await client.execute(uri: "/assets/00000000-0000-0000-0000-000000000000?preset=thumb", method: .get)
             #expect(missing.status == .found)
             #expect(missing.headers[.location] == "/img/placeholder.svg")
+            // Remembered for a while: asking again, in any size, does not bother Directus.
+            let asked = directus.requests.count
+            for preset in ["thumb", "card", "full"] {
+                #expect(try await client.execute(uri: "/assets/00000000-0000-0000-0000-000000000000?preset=\(preset)", method: .get).status == .found)
+            }
+            #expect(directus.requests.count == asked)
         }
     }
 

@@ -37,6 +37,8 @@ struct SEOTests {
     func yml() async throws {
         try await withDirectusApp(environment: ["PUBLIC_BASE_URL": Self.base]) { client, directus, url in
             directus.update("products", id: 2, field: "name", to: .string("Станок <CK6140> & \u{1}«оснастка»"))
+            let paragraphs = (1...25).map { "<p>Абзац \($0): станок поставляется с оснасткой и документацией на русском языке.</p>" }
+            directus.update("products", id: 4, field: "description", to: .string(paragraphs.joined()))
             let response = try await client.execute(uri: "/yml.xml", method: .get)
             #expect(response.status == .ok)
             let xml = try XMLCheck(response.body.readableBytesView)
@@ -51,6 +53,11 @@ struct SEOTests {
             #expect(xml.strings("/yml_catalog/shop/offers/offer[@id='1']/picture").first?.hasPrefix("\(Self.base)/assets/") == true)
             #expect(!xml.strings("/yml_catalog/shop/offers/offer[@id='1']/param").isEmpty)
             #expect(xml.strings("/yml_catalog/shop/offers/offer[@id='2']/name") == ["Станок <CK6140> & «оснастка»"])
+            // The whole description (YML takes up to 3,000 characters), not the page's short summary.
+            let description = try #require(xml.strings("/yml_catalog/shop/offers/offer[@id='4']/description").first)
+            #expect(description.hasPrefix("Абзац 1: станок"))
+            #expect(description.contains("Абзац 25:"))
+            #expect(description.count <= 3_000)
             // Every offer's category exists, including the one for products without a category.
             let categories = Set(xml.strings("/yml_catalog/shop/categories/category/@id"))
             let used = Set(xml.strings("/yml_catalog/shop/offers/offer/categoryId"))

@@ -20,6 +20,8 @@ public struct Product: Sendable, Hashable, Identifiable {
     public var descriptionHTML: String
     /// A one-line plain-text summary of the description (meta description, cards).
     public var summary: String
+    /// The whole description as plain text (feeds), at most a few thousand characters.
+    public var descriptionText: String
     public var updatedAt: Date?
     public var sort: Int
     /// Lower-cased, `ё`-folded name, SKU and category, for search.

@@ -47,6 +47,7 @@ public enum CatalogNormalizer {
             specs: SpecsNormalizer.specs(record.specs),
             descriptionHTML: description.html,
             summary: summary(description.text),
+            descriptionText: summary(description.text, limit: 2_990),
             updatedAt: date(record.dateUpdated) ?? date(record.dateCreated),
             sort: record.sort ?? Int.max,
             searchText: SearchText.fold([name, sku, categoryRef?.name ?? ""].joined(separator: " ")))

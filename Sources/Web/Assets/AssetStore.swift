@@ -13,7 +13,8 @@ import Synchronization
 /// - Concurrent misses for one image make one upstream request, and at most
 ///   `maxConcurrentFetches` transforms run in Directus at a time.
 /// - Over `maxBytes`, the least recently used files go.
-/// - A missing file is not cached (it may be uploaded a minute later).
+/// - A missing file is remembered for a minute only (it may be uploaded a minute later), so
+///   requests for made-up ids do not each cost a Directus request.
 final class AssetStore: Sendable {
     struct Key: Hashable, Sendable {
         var fileID: String
@@ -41,7 +42,11 @@ final class AssetStore: Sendable {
         var total = 0
         var tick: UInt64 = 0
         var inflight: [Key: Task<Stored?, any Error>] = [:]
+        /// File ids the source did not have, and when that was learned.
+        var missing: [String: ContinuousClock.Instant] = [:]
     }
+
+    static var missingFor: Duration { .seconds(60) }
 
     let directory: URL
     let maxBytes: Int
@@ -96,6 +101,10 @@ final class AssetStore: Sendable {
 
     /// The image, from disk or from the source; nil when the source has no such file.
     func asset(_ key: Key) async throws -> Stored? {
+        let knownMissing = state.withLock { state in
+            state.missing[key.fileID].map { $0.duration(to: .now) < Self.missingFor } ?? false
+        }
+        if knownMissing { return nil }
         if touch(key) {
             if let stored = try? await read(key) {
                 state.withLock { $0.entries[key.fileName]?.etag = stored.etag }
@@ -116,6 +125,7 @@ final class AssetStore: Sendable {
     /// Drops every size of a file (Directus said it was replaced or deleted).
     func remove(fileID: String) async {
         let names = state.withLock { state in
+            state.missing.removeValue(forKey: fileID)
             let names = state.entries.keys.filter { $0.hasPrefix(fileID + ".") }
             for name in names {
                 state.total -= state.entries.removeValue(forKey: name)?.size ?? 0
@@ -145,7 +155,13 @@ final class AssetStore: Sendable {
             fetches.signal()
             throw error
         }
-        guard let asset else { return nil }
+        guard let asset else {
+            state.withLock { state in
+                if state.missing.count >= 10_000 { state.missing.removeAll(keepingCapacity: true) }
+                state.missing[key.fileID] = .now
+            }
+            return nil
+        }
         let stored = Stored(
             body: ByteBuffer(bytes: asset.bytes), contentType: asset.contentType,
             etag: RenderedResponse.etag(of: asset.bytes))

@@ -82,7 +82,8 @@ enum Feeds {
             for image in product.images.prefix(10) {
                 try xml.element("picture", text: site.absoluteURL(SiteURL.asset(image.fileID, preset: .full)))
             }
-            if !product.summary.isEmpty { try xml.element("description", text: product.summary) }
+            // Plain text, which YML takes up to 3,000 characters of.
+            if !product.descriptionText.isEmpty { try xml.element("description", text: product.descriptionText) }
             for spec in product.specs where spec.value != "—" {
                 if let unit = spec.unit {
                     try xml.element("param", ["name": spec.name, "unit": unit], text: spec.value)
