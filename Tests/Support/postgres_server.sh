@@ -15,9 +15,13 @@ done
 
 # initdb and postgres refuse to run as root: hand the work to the postgres user.
 if [ "$(id -u)" = 0 ]; then
+  id postgres >/dev/null 2>&1 || { echo "FAILED: running as root needs the postgres user (Debian's postgresql package)"; exit 1; }
   mkdir -p "$dir"
   chown postgres "$dir"
-  exec runuser -u postgres -- sh "$0" "$@"
+  if command -v runuser >/dev/null; then
+    exec runuser -u postgres -- sh "$0" "$@"
+  fi
+  exec su postgres -s /bin/sh -c "sh '$0' '$parent' '$port' '$dir' '$mode'"
 fi
 
 "$bindir/initdb" -D "$dir/data" -U postgres -A trust -E UTF8 --locale=C.UTF-8 --no-sync >"$dir/initdb.log" 2>&1 \
