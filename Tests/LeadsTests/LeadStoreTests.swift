@@ -78,10 +78,11 @@ struct OutboxTests {
     func leases(_ engine: DatabaseEngine) async throws {
         try await withStore(engine) { (store: LeadStore) async throws in
             _ = try await store.accept(sampleLead())
-            let first = try await store.claim(channel: "email", owner: "a", limit: 10, lease: .milliseconds(300))
+            // A lease long enough for the second claim to come within it on a busy machine.
+            let first = try await store.claim(channel: "email", owner: "a", limit: 10, lease: .seconds(3))
             #expect(first.count == 1)
             #expect(try await store.claim(channel: "email", owner: "b", limit: 10, lease: .seconds(60)).isEmpty)
-            try await Task.sleep(for: .milliseconds(400))
+            try await Task.sleep(for: .milliseconds(3_200))
             let reclaimed = try await store.claim(channel: "email", owner: "b", limit: 10, lease: .seconds(60))
             #expect(reclaimed.map(\.id) == first.map(\.id))
             // The first worker's late answer is ignored: the row belongs to b now.

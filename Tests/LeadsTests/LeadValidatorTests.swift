@@ -62,7 +62,7 @@ struct LeadValidatorTests {
     @Test("values are trimmed; empty optional fields are nil")
     func trimming() throws {
         let valid = try LeadValidator.validate(
-            LeadInput(productID: " 7 ", name: "  Анна  ", phone: "  ", email: " anna@example.ru ", company: "", consent: true, utmSource: " ya ")
+            LeadInput(productID: " 7 ", name: "  Анна  ", phone: "  ", email: " anna@example.ru ", company: "", consent: true, utm: UTM(source: " ya "))
         ).get()
         #expect(valid.name == "Анна")
         #expect(valid.phone == nil)

@@ -81,12 +81,7 @@ struct LeadMailModel {
         company = lead.order.company
         comment = lead.order.comment
         source = lead.source
-        let utmPairs: [(String, String?)] = [
-            ("utm_source", lead.order.utm.source), ("utm_medium", lead.order.utm.medium),
-            ("utm_campaign", lead.order.utm.campaign), ("utm_term", lead.order.utm.term),
-            ("utm_content", lead.order.utm.content),
-        ]
-        let utmText = utmPairs.compactMap { key, value in value.map { "\(key)=\($0)" } }.joined(separator: ", ")
+        let utmText = lead.order.utm.byKey.compactMap { key, value in value.map { "\(key)=\($0)" } }.joined(separator: ", ")
         utm = utmText.isEmpty ? nil : utmText
         createdAt = MoscowTime.format(lead.createdAt)
         var consentText = "дано \(MoscowTime.format(lead.consent.at)), версия текста \(lead.consent.version)"

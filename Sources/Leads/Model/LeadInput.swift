@@ -8,17 +8,12 @@ public struct LeadInput: Sendable, Equatable {
     public var quantity: String?
     public var comment: String?
     public var consent: Bool
-    public var utmSource: String?
-    public var utmMedium: String?
-    public var utmCampaign: String?
-    public var utmTerm: String?
-    public var utmContent: String?
+    /// As received: untrimmed, unbounded.
+    public var utm: UTM
 
     public init(
         productID: String? = nil, name: String? = nil, phone: String? = nil, email: String? = nil,
-        company: String? = nil, quantity: String? = nil, comment: String? = nil, consent: Bool = false,
-        utmSource: String? = nil, utmMedium: String? = nil, utmCampaign: String? = nil, utmTerm: String? = nil,
-        utmContent: String? = nil
+        company: String? = nil, quantity: String? = nil, comment: String? = nil, consent: Bool = false, utm: UTM = UTM()
     ) {
         self.productID = productID
         self.name = name
@@ -28,11 +23,7 @@ public struct LeadInput: Sendable, Equatable {
         self.quantity = quantity
         self.comment = comment
         self.consent = consent
-        self.utmSource = utmSource
-        self.utmMedium = utmMedium
-        self.utmCampaign = utmCampaign
-        self.utmTerm = utmTerm
-        self.utmContent = utmContent
+        self.utm = utm
     }
 }
 
@@ -50,6 +41,26 @@ public struct UTM: Sendable, Equatable, Codable {
         self.campaign = campaign
         self.term = term
         self.content = content
+    }
+
+    /// The form fields, JSON keys, cookie entries and columns that carry the labels, in order.
+    public static let keys = ["utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content"]
+
+    /// Each label looked up by its key (`utm_source`, …).
+    public init(_ value: (String) throws -> String?) rethrows {
+        self.init(
+            source: try value("utm_source"), medium: try value("utm_medium"), campaign: try value("utm_campaign"),
+            term: try value("utm_term"), content: try value("utm_content"))
+    }
+
+    /// The labels by key, in the order of `keys`.
+    public var byKey: [(key: String, value: String?)] {
+        zip(Self.keys, [source, medium, campaign, term, content]).map { ($0, $1) }
+    }
+
+    /// One label by its key (`utm_source`, …).
+    public subscript(key: String) -> String? {
+        byKey.first { $0.key == key }?.value ?? nil
     }
 
     public var isEmpty: Bool { [source, medium, campaign, term, content].allSatisfy { $0 == nil } }

@@ -63,12 +63,7 @@ public enum LeadValidator {
         let company = clean(input.company, "company", limit: limits["company"]!)
         let comment = clean(input.comment, "comment", limit: limits["comment"]!)
         let utmLimit = limits["utm"]!
-        let utm = UTM(
-            source: clean(input.utmSource, "utm_source", limit: utmLimit),
-            medium: clean(input.utmMedium, "utm_medium", limit: utmLimit),
-            campaign: clean(input.utmCampaign, "utm_campaign", limit: utmLimit),
-            term: clean(input.utmTerm, "utm_term", limit: utmLimit),
-            content: clean(input.utmContent, "utm_content", limit: utmLimit))
+        let utm = UTM { key in clean(input.utm[key], key, limit: utmLimit) }
 
         guard errors.isEmpty, let name else { return .failure(Failure(errors: errors)) }
         return .success(

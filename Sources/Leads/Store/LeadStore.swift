@@ -50,9 +50,7 @@ public final class LeadStore: Sendable {
         let order = ValidLead(
             productID: try int("product_id"), name: try text("name") ?? "", phone: try text("phone"), email: try text("email"),
             company: try text("company"), quantity: try int("quantity") ?? 1, comment: try text("comment"),
-            utm: UTM(
-                source: try text("utm_source"), medium: try text("utm_medium"), campaign: try text("utm_campaign"),
-                term: try text("utm_term"), content: try text("utm_content")))
+            utm: try UTM(text))
         return Lead(
             id: try text("id") ?? "", number: try int("number") ?? 0, source: try text("source") ?? "", order: order,
             product: product,

@@ -27,9 +27,7 @@ enum OrderInput {
         return LeadInput(
             productID: fields["product_id"], name: fields["name"], phone: fields["phone"], email: fields["email"],
             company: fields["company"], quantity: fields["quantity"], comment: fields["comment"],
-            consent: ["on", "true", "1", "yes"].contains(fields["consent"]?.lowercased() ?? ""),
-            utmSource: utmValue("utm_source"), utmMedium: utmValue("utm_medium"), utmCampaign: utmValue("utm_campaign"),
-            utmTerm: utmValue("utm_term"), utmContent: utmValue("utm_content"))
+            consent: ["on", "true", "1", "yes"].contains(fields["consent"]?.lowercased() ?? ""), utm: UTM(utmValue))
     }
 
     enum JSONProblem: Error {
@@ -62,9 +60,7 @@ enum OrderInput {
         }
         return LeadInput(
             productID: text("product_id"), name: text("name"), phone: text("phone"), email: text("email"),
-            company: text("company"), quantity: text("quantity"), comment: text("comment"), consent: consent,
-            utmSource: text("utm_source"), utmMedium: text("utm_medium"), utmCampaign: text("utm_campaign"),
-            utmTerm: text("utm_term"), utmContent: text("utm_content"))
+            company: text("company"), quantity: text("quantity"), comment: text("comment"), consent: consent, utm: UTM(text))
     }
 
     /// UTM labels the site's script keeps in the `utm` cookie (`utm_source=…&utm_medium=…`).
@@ -74,7 +70,7 @@ enum OrderInput {
             let parts = cookie.trimmingCharacters(in: .whitespaces).split(separator: "=", maxSplits: 1)
             guard parts.count == 2, parts[0] == "utm" else { continue }
             let decoded = String(parts[1]).removingPercentEncoding ?? String(parts[1])
-            return formFields(decoded).filter { $0.key.hasPrefix("utm_") && !$0.value.isEmpty }
+            return formFields(decoded).filter { UTM.keys.contains($0.key) && !$0.value.isEmpty }
         }
         return [:]
     }

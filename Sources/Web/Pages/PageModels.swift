@@ -1,5 +1,6 @@
 import Catalog
 import Foundation
+import Leads
 
 // Page models: plain values holding ready-to-print strings; the Mustache templates only
 // lay them out. swift-mustache reads stored properties only (through Mirror), so flags
@@ -222,7 +223,7 @@ struct OrderFormModel {
         consent = Field(value: "", error: errors["consent"])
         consentChecked = ["on", "true", "1"].contains(fields["consent"] ?? "")
         // Hidden UTM fields keep what the page had (NavItem: name = field, url = value).
-        utm = ["utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content"].compactMap { key in
+        utm = UTM.keys.compactMap { key in
             fields[key].flatMap { $0.isEmpty ? nil : NavItem(name: key, url: $0, active: false) }
         }
         hasErrors = !errors.isEmpty

@@ -1,5 +1,6 @@
 import Catalog
 import Foundation
+import Leads
 import Hummingbird
 
 /// What search engines and marketplaces read: `/robots.txt`, `/sitemap.xml` of published
@@ -29,7 +30,7 @@ struct FeedController<Context: RequestContext>: Sendable {
                 Disallow: /ingest/
                 Disallow: /webhook/
                 Disallow: /catalog?q=
-                Clean-param: utm_source&utm_medium&utm_campaign&utm_term&utm_content
+                Clean-param: \(UTM.keys.joined(separator: "&"))
 
                 Sitemap: \(site.absoluteURL("/sitemap.xml"))
 
