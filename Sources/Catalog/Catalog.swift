@@ -76,8 +76,7 @@ public final class Catalog: Sendable {
         guard var record = try await source.previewProduct(id: id, version: version) else { return nil }
         let status = record.status
         record.category?.status = nil
-        let known = lastIndex.map { index in Dictionary(index.categories.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first }) }
-        return Preview(item: Self.normalize(record, categories: known), status: status)
+        return Preview(item: Self.normalize(record, categories: lastIndex?.categoriesByID), status: status)
     }
 
     /// Editor preview of a category (any status, a content version merged, never cached).

@@ -6,7 +6,8 @@ public struct CatalogIndex: Sendable {
     public let categories: [Category]
     public let products: [Product]
     private let categoriesBySlug: [String: Category]
-    private let categoriesByID: [Int: Category]
+    /// Published categories by id.
+    public let categoriesByID: [Int: Category]
     private let childrenByID: [Int: [Category]]
     private let descendantIDs: [Int: Set<Int>]
 

@@ -21,9 +21,7 @@ struct AssetController<Context: RequestContext>: Sendable {
     @Sendable func asset(_ request: Request, context: Context) async throws -> Response {
         let fileID = try context.parameters.require("fileID")
         let presetName = request.uri.queryParameters.get("preset") ?? ImagePreset.full.rawValue
-        guard let preset = ImagePreset(rawValue: presetName),
-            !fileID.isEmpty, fileID.count <= 64, fileID.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") })
-        else {
+        guard let preset = ImagePreset(rawValue: presetName), AssetStore.Key.isValid(fileID: fileID) else {
             throw HTTPError(.notFound)
         }
         let accept = request.headers[.accept] ?? ""

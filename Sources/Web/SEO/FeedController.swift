@@ -1,13 +1,33 @@
 import Catalog
 import Foundation
-import Leads
 import Hummingbird
+import Leads
 
 /// What search engines and marketplaces read: `/robots.txt`, `/sitemap.xml` of published
 /// categories and products, and the Yandex Market YML feed `/yml.xml`. The XML documents
 /// are written with libxml2 and, like pages, built once per catalog version.
 struct FeedController<Context: RequestContext>: Sendable {
     let site: Site
+    let robotsTxt: RenderedResponse
+
+    init(site: Site) {
+        self.site = site
+        let body = """
+            User-agent: *
+            Disallow: /admin
+            Disallow: /preview/
+            Disallow: /order/thanks/
+            Disallow: /api/
+            Disallow: /ingest/
+            Disallow: /webhook/
+            Disallow: /catalog?q=
+            Clean-param: \(UTM.keys.joined(separator: "&"))
+
+            Sitemap: \(site.absoluteURL("/sitemap.xml"))
+
+            """
+        robotsTxt = site.finish(RenderedResponse(body: ByteBuffer(string: body), contentType: "text/plain; charset=utf-8"))
+    }
 
     func addRoutes(to router: Router<Context>) {
         router.get("/robots.txt", use: robots)
@@ -17,26 +37,9 @@ struct FeedController<Context: RequestContext>: Sendable {
 
     static var xmlType: String { "application/xml; charset=utf-8" }
 
+    /// Depends on the settings only: built once.
     @Sendable func robots(_ request: Request, context: Context) async throws -> Response {
-        try await site.cached("robots", request: request) {
-            .input(())
-        } render: { _ in
-            let body = """
-                User-agent: *
-                Disallow: /admin
-                Disallow: /preview/
-                Disallow: /order/thanks/
-                Disallow: /api/
-                Disallow: /ingest/
-                Disallow: /webhook/
-                Disallow: /catalog?q=
-                Clean-param: \(UTM.keys.joined(separator: "&"))
-
-                Sitemap: \(site.absoluteURL("/sitemap.xml"))
-
-                """
-            return RenderedResponse(body: ByteBuffer(string: body), contentType: "text/plain; charset=utf-8")
-        }
+        site.response(robotsTxt, for: request)
     }
 
     @Sendable func sitemap(_ request: Request, context: Context) async throws -> Response {

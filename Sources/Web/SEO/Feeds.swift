@@ -1,5 +1,6 @@
 import Catalog
 import Foundation
+import Leads
 
 /// The XML documents of `FeedController`.
 enum Feeds {
@@ -71,7 +72,7 @@ enum Feeds {
     }
 
     private static func offer(_ product: Product, categoryID: Int, xml: XMLWriter, site: Site) throws {
-        let inStock = StructuredData.availability(product.availability) == "https://schema.org/InStock"
+        let inStock = StockStatus(product.availability) == .inStock
         try xml.element("offer", ["id": String(product.id), "available": inStock ? "true" : "false"]) {
             try xml.element("name", text: product.name)
             if let sku = product.sku { try xml.element("vendorCode", text: sku) }
@@ -99,14 +100,10 @@ enum Feeds {
         code == "RUB" ? "RUR" : code
     }
 
-    private static let moscow = TimeZone(identifier: "Europe/Moscow") ?? TimeZone(secondsFromGMT: 3 * 3600)!
-
     /// `2026-11-25T18:44+03:00`, the form YML asks for.
     static func ymlDate(_ date: Date) -> String {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = moscow
-        let parts = calendar.dateComponents([.year, .month, .day, .hour, .minute], from: date)
-        let offset = moscow.secondsFromGMT(for: date) / 60
+        let parts = MoscowTime.calendar.dateComponents([.year, .month, .day, .hour, .minute], from: date)
+        let offset = MoscowTime.timeZone.secondsFromGMT(for: date) / 60
         func two(_ value: Int) -> String { value < 10 ? "0\(value)" : String(value) }
         return "\(parts.year ?? 1970)-\(two(parts.month ?? 1))-\(two(parts.day ?? 1))T\(two(parts.hour ?? 0)):\(two(parts.minute ?? 0))"
             + "\(offset < 0 ? "-" : "+")\(two(abs(offset) / 60)):\(two(abs(offset) % 60))"

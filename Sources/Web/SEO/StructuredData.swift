@@ -1,6 +1,30 @@
 import Catalog
 import Foundation
 
+/// What the editors' free-text availability says, when it says something clear; the raw
+/// value is the schema.org term (JSON-LD), and YML's `available` is true for `inStock`.
+enum StockStatus: String {
+    case inStock = "https://schema.org/InStock"
+    case outOfStock = "https://schema.org/OutOfStock"
+    case madeToOrder = "https://schema.org/MadeToOrder"
+    case preOrder = "https://schema.org/PreOrder"
+
+    init?(_ text: String) {
+        let folded = SearchText.fold(text)
+        if folded.contains("нет в наличии") || folded.contains("снят") {
+            self = .outOfStock
+        } else if folded.contains("в наличии") || folded.contains("на складе") {
+            self = .inStock
+        } else if folded.contains("под заказ") {
+            self = .madeToOrder
+        } else if folded.contains("предзаказ") || folded.contains("ожидается") {
+            self = .preOrder
+        } else {
+            return nil
+        }
+    }
+}
+
 /// schema.org JSON-LD for product pages (search engines read price and availability from it).
 enum StructuredData {
     struct ProductLD: Encodable {
@@ -41,20 +65,13 @@ enum StructuredData {
             description: product.summary.isEmpty ? nil : product.summary,
             category: product.category?.name,
             offers: product.price.amountText.map { amount in
-                OfferLD(url: url, price: amount, priceCurrency: product.price.currency, availability: availability(product.availability))
+                OfferLD(
+                    url: url, price: amount, priceCurrency: product.price.currency,
+                    availability: StockStatus(product.availability)?.rawValue)
             })
         return scriptSafe(value)
     }
 
-    /// The schema.org availability of the editors' free text, when it says something clear.
-    static func availability(_ text: String) -> String? {
-        let folded = SearchText.fold(text)
-        if folded.contains("нет в наличии") || folded.contains("снят") { return "https://schema.org/OutOfStock" }
-        if folded.contains("в наличии") || folded.contains("на складе") { return "https://schema.org/InStock" }
-        if folded.contains("под заказ") { return "https://schema.org/MadeToOrder" }
-        if folded.contains("предзаказ") || folded.contains("ожидается") { return "https://schema.org/PreOrder" }
-        return nil
-    }
 
     /// JSON that can sit inside `<script>`: no `<`, `>` or `&` that could end the element.
     static func scriptSafe(_ value: some Encodable) -> String? {

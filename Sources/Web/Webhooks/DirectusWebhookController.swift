@@ -43,7 +43,7 @@ struct DirectusWebhookController<Context: RequestContext>: Sendable {
             dropped = "products " + ids.sorted().map(String.init).joined(separator: ",")
         case "directus_files" where !keys.isEmpty:
             // A replaced or deleted file: its cached sizes go, and pages (sizes, titles) too.
-            let fileIDs = keys.compactMap(\.string).filter { id in id.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") } }
+            let fileIDs = keys.compactMap(\.string).filter(AssetStore.Key.isValid(fileID:))
             for fileID in fileIDs { await site.assets.remove(fileID: fileID) }
             site.catalog.invalidateAll()
             dropped = "files " + fileIDs.joined(separator: ",")
