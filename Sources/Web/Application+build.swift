@@ -67,7 +67,7 @@ public func buildApplication(
     let router = buildRouter(site: site, desk: desk, workers: workers, amoTokens: amoTokens, amoDeliverer: amoDeliverer)
     let fastPages = FastPages(cache: site.cache, version: catalog.version, serverName: "catalog-bff")
     var app = Application(
-        router: router,
+        responder: HeadAsGetResponder(base: router.buildResponder()),
         server: .http1(configuration: .init(additionalChannelHandlers: [CachedPageHandler(pages: fastPages)])),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "catalog-bff"),
         logger: logger)

@@ -238,4 +238,18 @@ struct PageTests {
             #expect(missing.headers[.location] == "/img/placeholder.svg")
         }
     }
+
+    @Test("HEAD answers like GET without the body: pages, static files, the 404 page")
+    func head() async throws {
+        try await withApp(mode: .live) { (client: any TestClientProtocol) async throws in
+            for uri in ["/", "/product/tokarnyj-stanok-chpu-ck6150", "/css/site.css", "/sitemap.xml", "/product/nope"] {
+                let get = try await client.execute(uri: uri, method: .get)
+                let head = try await client.execute(uri: uri, method: .head)
+                #expect(head.status == get.status, "\(uri)")
+                #expect(head.headers[.contentType] == get.headers[.contentType], "\(uri)")
+                #expect(head.headers[.contentLength] == String(get.body.readableBytes), "\(uri)")
+                #expect(head.body.readableBytes == 0, "\(uri)")
+            }
+        }
+    }
 }
