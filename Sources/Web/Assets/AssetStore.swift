@@ -152,14 +152,8 @@ final class AssetStore: Sendable {
 
     private func fetch(_ key: Key) async throws -> Stored? {
         defer { _ = state.withLock { $0.inflight.removeValue(forKey: key) } }
-        await fetches.wait()
-        let asset: Asset?
-        do {
-            asset = try await source.asset(fileID: key.fileID, preset: key.preset, format: key.format)
-            fetches.signal()
-        } catch {
-            fetches.signal()
-            throw error
+        let asset = try await fetches.withPermit {
+            try await source.asset(fileID: key.fileID, preset: key.preset, format: key.format)
         }
         guard let asset else {
             state.withLock { state in
@@ -244,7 +238,7 @@ final class AsyncSemaphore: Sendable {
         state = Mutex(State(available: max(1, limit)))
     }
 
-    func wait() async {
+    private func wait() async {
         if state.withLock({ state in
             guard state.available > 0 else { return false }
             state.available -= 1
@@ -265,7 +259,13 @@ final class AsyncSemaphore: Sendable {
         }
     }
 
-    func signal() {
+    func withPermit<T>(_ body: () async throws -> T) async rethrows -> T {
+        await wait()
+        defer { signal() }
+        return try await body()
+    }
+
+    private func signal() {
         let next = state.withLock { state -> CheckedContinuation<Void, Never>? in
             guard !state.waiters.isEmpty else {
                 state.available += 1

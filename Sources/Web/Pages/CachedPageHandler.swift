@@ -26,9 +26,8 @@ final class CachedPageHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private let pages: FastPages
     /// Requests passed to the router whose response has not ended yet.
     private var withRouter = 0
-    /// The answer to the request being read, sent once its end arrives.
+    /// The answer to the request being read (its body is dropped), sent once its end arrives.
     private var answer: FastPages.Answer?
-    private var swallowing = false
 
     init(pages: FastPages) {
         self.pages = pages
@@ -42,21 +41,17 @@ final class CachedPageHandler: ChannelDuplexHandler, RemovableChannelHandler {
                 let found = pages.answer(request)
             {
                 answer = found
-                swallowing = true
                 return
             }
             withRouter += 1
             context.fireChannelRead(data)
         case .body:
-            if swallowing { return }
-            context.fireChannelRead(data)
+            if answer == nil { context.fireChannelRead(data) }
         case .end:
-            guard swallowing else {
+            guard let answer else {
                 context.fireChannelRead(data)
                 return
             }
-            swallowing = false
-            guard let answer else { return }
             self.answer = nil
             context.write(wrapOutboundOut(.head(answer.head)), promise: nil)
             if let body = answer.body { context.write(wrapOutboundOut(.body(body)), promise: nil) }
