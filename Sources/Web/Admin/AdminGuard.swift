@@ -1,4 +1,3 @@
-import Crypto
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -13,9 +12,7 @@ struct AdminGuard<Context: RequestContext>: RouterMiddleware {
         guard let token else {
             return refuse(.forbidden, request: request, message: "Администрирование выключено: ADMIN_TOKEN не задан.")
         }
-        guard let presented = Self.credential(request.headers[.authorization]),
-            FormTokens.constantTimeEqual(Array(SHA256.hash(data: Data(presented.utf8))), Array(SHA256.hash(data: Data(token.utf8))))
-        else {
+        guard let presented = Self.credential(request.headers[.authorization]), Secrets.matches(presented, token) else {
             var response = refuse(.unauthorized, request: request, message: "Нужен пароль администратора.")
             response.headers[.wwwAuthenticate] = "Basic realm=\"catalog-bff admin\", charset=\"UTF-8\""
             return response
@@ -34,7 +31,7 @@ struct AdminGuard<Context: RequestContext>: RouterMiddleware {
     }
 
     func refuse(_ status: HTTPResponse.Status, request: Request, message: String) -> Response {
-        if ErrorPageMiddleware<Context>.isMachinePath(request.uri.path) || request.uri.path.hasPrefix("/ingest/") {
+        if ErrorPageMiddleware<Context>.isMachinePath(request.uri.path) {
             return ProblemDetails(status, detail: message).response()
         }
         return site.messagePage(status, heading: status == .forbidden ? "Доступ закрыт" : "Нужен вход", message: message)

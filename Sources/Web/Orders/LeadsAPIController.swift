@@ -53,8 +53,7 @@ struct LeadsAPIController: Sendable {
     /// The source name of an ingest key, compared in constant time.
     func matchKey(_ presented: String) -> String? {
         var match: String?
-        for (key, source) in site.configuration.ingestKeys
-        where FormTokens.constantTimeEqual(Array(key.utf8), Array(presented.utf8)) {
+        for (key, source) in site.configuration.ingestKeys where Secrets.matches(presented, key) {
             match = source
         }
         return match

@@ -19,7 +19,7 @@ struct PreviewController<Context: RequestContext>: Sendable {
     @Sendable func preview(_ request: Request, context: Context) async throws -> Response {
         guard let secret = site.configuration.previewSecret else { throw HTTPError(.notFound) }
         let presented = request.uri.queryParameters.get("secret") ?? ""
-        guard FormTokens.constantTimeEqual(Array(presented.utf8), Array(secret.utf8)) else {
+        guard Secrets.matches(presented, secret) else {
             return site.messagePage(
                 .forbidden, heading: "Нет доступа к предпросмотру",
                 message: "Ссылка предпросмотра неверна или устарела. Откройте предпросмотр из Directus ещё раз.",

@@ -23,9 +23,7 @@ struct DirectusWebhookController<Context: RequestContext>: Sendable {
 
     @Sendable func receive(_ request: Request, context: Context) async throws -> Response {
         guard let secret = site.configuration.directusWebhookSecret else { throw HTTPError(.notFound) }
-        guard let presented = request.headers[HTTPField.Name("X-Webhook-Secret")!],
-            FormTokens.constantTimeEqual(Array(presented.utf8), Array(secret.utf8))
-        else {
+        guard let presented = request.headers[HTTPField.Name("X-Webhook-Secret")!], Secrets.matches(presented, secret) else {
             throw ProblemDetails(.unauthorized, detail: "Неверный или отсутствующий X-Webhook-Secret.")
         }
         let body = try await request.body.collect(upTo: context.maxUploadSize)
