@@ -65,11 +65,15 @@ struct CrashRecoveryTests {
         // A new port: the HTTP client backs off from the one that refused connections.
         let restarted = try ServerProcess(port: freeLoopbackPort(), environment: environment, log: scratch.appendingPathComponent("second.log"))
         try await restarted.waitUntilReady()
+        // The same database, read beside the running server.
+        let database = try await openDatabase(location, logger: Logger(label: "test"))
+        let store = LeadStore(database: database, logger: Logger(label: "test"))
         // Every stored lead gets its e-mail, including those whose delivery the kill
         // interrupted (their lease runs out, then they are sent again: at least once).
         var pending = -1
         for _ in 0..<300 {
-            pending = try await pendingEmails(location)
+            let counts = try await store.outboxCounts()
+            pending = counts["email"].map { $0[.pending] ?? 0 } ?? 1
             if pending == 0 { break }
             try await Task.sleep(for: .milliseconds(50))
         }
@@ -77,8 +81,6 @@ struct CrashRecoveryTests {
         let mailed = ((try? FileManager.default.contentsOfDirectory(atPath: mail.path)) ?? []).filter { $0.hasSuffix(".eml") }.count
         restarted.kill(SIGTERM)
 
-        let database = try await openDatabase(location, logger: Logger(label: "test"))
-        let store = LeadStore(database: database, logger: Logger(label: "test"))
         let all = try await store.recentLeads(limit: 100_000)
         let names = all.map(\.lead.order.name)
         #expect(Set(names).count == names.count, "an order was stored twice")
@@ -88,13 +90,5 @@ struct CrashRecoveryTests {
         #expect(all.allSatisfy { $0.deliveries.first { $0.channel == "email" }?.state == .delivered })
         #expect(mailed == all.count)
         await database.close()
-    }
-
-    /// Leads stored but not yet mailed.
-    func pendingEmails(_ location: DatabaseLocation) async throws -> Int {
-        let database = try await openDatabase(location, logger: Logger(label: "test"))
-        let counts = try await LeadStore(database: database, logger: Logger(label: "test")).outboxCounts()
-        await database.close()
-        return (counts["email"]?[.pending] ?? 0) + (counts["email"] == nil ? 1 : 0)
     }
 }
