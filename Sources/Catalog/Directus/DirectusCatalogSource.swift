@@ -70,37 +70,28 @@ public struct DirectusCatalogSource: CatalogSource {
                 query: [("fields", Self.productFields), ("filter[slug][_eq]", slug), Self.published, ("limit", "1")])
             return try rows(body).first.flatMap(ProductRecord.init(json:))
         case .id(let id):
-            // A missing item and one the role may not read are both 403 in Directus.
-            let body: JSONValue
-            do {
-                body = try await get("/items/\(configuration.productsCollection)/\(id)", query: [("fields", Self.productFields)])
-            } catch .forbidden {
-                return nil
-            }
-            guard let data = body["data"], case .object = data else {
-                throw .invalidResponse("item without a data object")
-            }
             // A service token may see drafts; the public site shows published items only.
-            guard let record = ProductRecord(json: data), record.status == nil || record.status == "published" else {
-                return nil
-            }
+            let record = try await item(configuration.productsCollection, id: id, fields: Self.productFields, version: nil)
+                .flatMap(ProductRecord.init(json:))
+            guard let record, record.status == nil || record.status == "published" else { return nil }
             return record
         }
     }
 
     public func previewProduct(id: Int, version: String?) async throws(CatalogError) -> ProductRecord? {
-        try await previewItem(configuration.productsCollection, id: id, fields: Self.productFields, version: version)
+        try await item(configuration.productsCollection, id: id, fields: Self.productFields, version: version)
             .flatMap(ProductRecord.init(json:))
     }
 
     public func previewCategory(id: Int, version: String?) async throws(CatalogError) -> CategoryRecord? {
-        try await previewItem(configuration.categoriesCollection, id: id, fields: "*", version: version)
+        try await item(configuration.categoriesCollection, id: id, fields: "*", version: version)
             .flatMap(CategoryRecord.init(json:))
     }
 
-    /// One item in any status (the service token can read drafts), with a content version
-    /// merged by Directus (`?version=`); 403 means missing, hidden or no such version.
-    private func previewItem(_ collection: String, id: Int, fields: String, version: String?) async throws(CatalogError) -> JSONValue? {
+    /// One item as the token's role may read it (a service token reads drafts too), with a
+    /// content version merged by Directus when asked (`?version=`). A missing item, one the
+    /// role may not read and a missing version are all 403 in Directus: nil.
+    private func item(_ collection: String, id: Int, fields: String, version: String?) async throws(CatalogError) -> JSONValue? {
         var query = [("fields", fields)]
         if let version { query.append(("version", version)) }
         let body: JSONValue
