@@ -45,14 +45,7 @@ public final class StubCatalogSource: CatalogSource {
     }
 
     public func fetchProduct(_ key: ProductKey) async throws(CatalogError) -> ProductRecord? {
-        try read { state in
-            state.products.first { product in
-                switch key {
-                case .slug(let slug): product.slug == slug
-                case .id(let id): product.id == id
-                }
-            }
-        }
+        try read { state in state.products.first(where: key.matches) }
     }
 
     public func previewProduct(id: Int, version: String?) async throws(CatalogError) -> ProductRecord? {

@@ -48,12 +48,7 @@ public struct DemoCatalogSource: CatalogSource {
     }
 
     public func fetchProduct(_ key: ProductKey) async throws(CatalogError) -> ProductRecord? {
-        try await fetchProducts().first { product in
-            switch key {
-            case .slug(let slug): product.slug == slug
-            case .id(let id): product.id == id
-            }
-        }
+        try await fetchProducts().first(where: key.matches)
     }
 
     /// The demo catalog has drafts but no content versions.

@@ -28,6 +28,14 @@ public enum ProductKey: Hashable, Sendable, CustomStringConvertible {
         case .id(let id): "id:\(id)"
         }
     }
+
+    /// Whether a row is the product this key names.
+    public func matches(_ record: ProductRecord) -> Bool {
+        switch self {
+        case .slug(let slug): record.slug == slug
+        case .id(let id): record.id == id
+        }
+    }
 }
 
 /// The named image sizes pages use; anything else is refused so that nobody can make
