@@ -32,10 +32,21 @@ struct DeliveryRig {
     }
 }
 
+/// A delivery rig (store, connected token manager, API client, deliverer, worker) on a fresh
+/// database, talking to `amo`, which runs on loopback for the duration of `body`.
 func withDelivery<T: Sendable>(
-    _ url: String, amo: FakeAmoCRM, fields: AmoCRMConfiguration.CustomFields = .init(product: 600101, sku: 600102, quantity: 600103, productURL: 600104, comment: 600105),
+    _ amo: FakeAmoCRM, fields: AmoCRMConfiguration.CustomFields = .init(product: 600101, sku: 600102, quantity: 600103, productURL: 600104, comment: 600105),
     retry: RetryPolicy = RetryPolicy(maxAttempts: 5, baseDelay: .milliseconds(50), maxDelay: .milliseconds(100)),
-    timeout: Int64 = 5, _ body: (DeliveryRig) async throws -> T
+    timeout: Int64 = 5, _ body: @Sendable (DeliveryRig) async throws -> T
+) async throws -> T {
+    try await amo.run { (url: String) async throws in
+        try await withDelivery(url, amo: amo, fields: fields, retry: retry, timeout: timeout, body)
+    }
+}
+
+private func withDelivery<T: Sendable>(
+    _ url: String, amo: FakeAmoCRM, fields: AmoCRMConfiguration.CustomFields, retry: RetryPolicy, timeout: Int64,
+    _ body: (DeliveryRig) async throws -> T
 ) async throws -> T {
     let path = FileManager.default.temporaryDirectory.appendingPathComponent("amo-\(UUID().uuidString)/db.sqlite").path
     let database = try await openDatabase(.sqlite(path: path), logger: quietLogger)
@@ -73,35 +84,33 @@ struct DeliveryTests {
     @Test("a lead goes to leads/complex as amoCRM expects it, then a note with the whole order")
     func shape() async throws {
         let amo = FakeAmoCRM()
-        try await amo.run { (url: String) async throws in
-            try await withDelivery(url, amo: amo) { (rig: DeliveryRig) async throws in
-                let accepted = try await rig.order("Иван Петров", phone: "+79123456789", email: "ivan@example.com", comment: "Доставка")
-                #expect(await rig.worker.runOnce())
-                let lead = try #require(amo.leads.first)
-                #expect(lead["name"] as? String == "Заявка №1: Токарный станок с ЧПУ CK6150")
-                #expect(lead["price"] as? Int == 1_250_000)
-                #expect(lead["pipeline_id"] as? Int == 7000001)
-                #expect(lead["status_id"] as? Int == 70000011)
-                #expect(lead["responsible_user_id"] as? Int == 9000002)
-                #expect(lead["request_id"] as? String == accepted.id)
-                let fields = try #require(lead["custom_fields_values"] as? [[String: Any]])
-                #expect(fields.contains { $0["field_code"] as? String == "UTM_SOURCE" })
-                #expect(fields.contains { $0["field_id"] as? Int == 600105 })
-                let embedded = try #require(lead["_embedded"] as? [String: Any])
-                #expect(embedded["metadata"] == nil)
-                #expect((embedded["tags"] as? [[String: Any]])?.first?["name"] as? String == "сайт")
-                let contact = try #require((embedded["contacts"] as? [[String: Any]])?.first)
-                #expect(contact["first_name"] as? String == "Иван Петров")
-                let phone = try #require((contact["custom_fields_values"] as? [[String: Any]])?.first)
-                #expect(phone["field_code"] as? String == "PHONE")
-                #expect(((phone["values"] as? [[String: Any]])?.first?["enum_code"]) as? String == "WORK")
-                #expect((embedded["companies"] as? [[String: Any]])?.first?["name"] as? String == "ООО «Станкомаш»")
-                let note = try #require(amo.notes.first)
-                #expect(note["note_type"] as? String == "common")
-                #expect(((note["params"] as? [String: Any])?["text"] as? String)?.contains("https://shop.example.ru/product/ck6150") == true)
-                #expect(try await rig.state(1)?.state == .delivered)
-                #expect(try await rig.state(1)?.externalID == String(lead["id"] as! Int))
-            }
+        try await withDelivery(amo) { (rig: DeliveryRig) async throws in
+            let accepted = try await rig.order("Иван Петров", phone: "+79123456789", email: "ivan@example.com", comment: "Доставка")
+            #expect(await rig.worker.runOnce())
+            let lead = try #require(amo.leads.first)
+            #expect(lead["name"] as? String == "Заявка №1: Токарный станок с ЧПУ CK6150")
+            #expect(lead["price"] as? Int == 1_250_000)
+            #expect(lead["pipeline_id"] as? Int == 7000001)
+            #expect(lead["status_id"] as? Int == 70000011)
+            #expect(lead["responsible_user_id"] as? Int == 9000002)
+            #expect(lead["request_id"] as? String == accepted.id)
+            let fields = try #require(lead["custom_fields_values"] as? [[String: Any]])
+            #expect(fields.contains { $0["field_code"] as? String == "UTM_SOURCE" })
+            #expect(fields.contains { $0["field_id"] as? Int == 600105 })
+            let embedded = try #require(lead["_embedded"] as? [String: Any])
+            #expect(embedded["metadata"] == nil)
+            #expect((embedded["tags"] as? [[String: Any]])?.first?["name"] as? String == "сайт")
+            let contact = try #require((embedded["contacts"] as? [[String: Any]])?.first)
+            #expect(contact["first_name"] as? String == "Иван Петров")
+            let phone = try #require((contact["custom_fields_values"] as? [[String: Any]])?.first)
+            #expect(phone["field_code"] as? String == "PHONE")
+            #expect(((phone["values"] as? [[String: Any]])?.first?["enum_code"]) as? String == "WORK")
+            #expect((embedded["companies"] as? [[String: Any]])?.first?["name"] as? String == "ООО «Станкомаш»")
+            let note = try #require(amo.notes.first)
+            #expect(note["note_type"] as? String == "common")
+            #expect(((note["params"] as? [String: Any])?["text"] as? String)?.contains("https://shop.example.ru/product/ck6150") == true)
+            #expect(try await rig.state(1)?.state == .delivered)
+            #expect(try await rig.state(1)?.externalID == String(lead["id"] as! Int))
         }
     }
 
@@ -109,53 +118,47 @@ struct DeliveryTests {
     func returningCustomer() async throws {
         let amo = FakeAmoCRM()
         amo.addContact(id: 40_000_001, phone: "+79123456789", email: nil)
-        try await amo.run { (url: String) async throws in
-            try await withDelivery(url, amo: amo) { (rig: DeliveryRig) async throws in
-                _ = try await rig.order("Иван", phone: "+79123456789")
-                #expect(await rig.worker.runOnce())
-                _ = try await rig.order("Иван снова", phone: "+79123456789")
-                let before = amo.apiRequestCount
-                #expect(await rig.worker.runOnce())
-                let contacts = amo.leads.map { (($0["_embedded"] as? [String: Any])?["contacts"] as? [[String: Any]])?.first?["id"] as? Int }
-                #expect(contacts == [40_000_001, 40_000_001])
-                #expect(amo.apiRequestCount - before == 2)  // leads/complex and notes: no lookup
-            }
+        try await withDelivery(amo) { (rig: DeliveryRig) async throws in
+            _ = try await rig.order("Иван", phone: "+79123456789")
+            #expect(await rig.worker.runOnce())
+            _ = try await rig.order("Иван снова", phone: "+79123456789")
+            let before = amo.apiRequestCount
+            #expect(await rig.worker.runOnce())
+            let contacts = amo.leads.map { (($0["_embedded"] as? [String: Any])?["contacts"] as? [[String: Any]])?.first?["id"] as? Int }
+            #expect(contacts == [40_000_001, 40_000_001])
+            #expect(amo.apiRequestCount - before == 2)  // leads/complex and notes: no lookup
         }
     }
 
     @Test("429 makes deliveries wait without spending attempts; they go through afterwards")
     func rateLimited() async throws {
         let amo = FakeAmoCRM()
-        try await amo.run { (url: String) async throws in
-            try await withDelivery(url, amo: amo) { (rig: DeliveryRig) async throws in
-                _ = try await rig.order("Анна", email: "anna@example.ru")
-                amo.answer429(times: 1)
-                #expect(await rig.worker.runOnce())
-                let waiting = try #require(try await rig.state(1))
-                #expect(waiting.state == .pending && waiting.attempts == 0)
-                try await Task.sleep(for: .milliseconds(1100))
-                #expect(await rig.worker.runOnce())
-                #expect(try await rig.state(1)?.state == .delivered)
-            }
+        try await withDelivery(amo) { (rig: DeliveryRig) async throws in
+            _ = try await rig.order("Анна", email: "anna@example.ru")
+            amo.answer429(times: 1)
+            #expect(await rig.worker.runOnce())
+            let waiting = try #require(try await rig.state(1))
+            #expect(waiting.state == .pending && waiting.attempts == 0)
+            try await Task.sleep(for: .milliseconds(1100))
+            #expect(await rig.worker.runOnce())
+            #expect(try await rig.state(1)?.state == .delivered)
         }
     }
 
     @Test("a timeout after amoCRM stored the lead: the retry finds it by name and sends nothing twice")
     func unknownOutcome() async throws {
         let amo = FakeAmoCRM()
-        try await amo.run { (url: String) async throws in
-            try await withDelivery(url, amo: amo, timeout: 1) { (rig: DeliveryRig) async throws in
-                _ = try await rig.order("Олег", phone: "+79001112233")
-                amo.storeThenStall(.seconds(3))
-                #expect(await rig.worker.runOnce())
-                let failed = try #require(try await rig.state(1))
-                #expect(failed.state == .pending && failed.attempts == 1)
-                try await Task.sleep(for: .milliseconds(150))
-                #expect(await rig.worker.runOnce())
-                #expect(try await rig.state(1)?.state == .delivered)
-                #expect(amo.leads.count == 1)
-                #expect(amo.complexCalls == 1)
-            }
+        try await withDelivery(amo, timeout: 1) { (rig: DeliveryRig) async throws in
+            _ = try await rig.order("Олег", phone: "+79001112233")
+            amo.storeThenStall(.seconds(3))
+            #expect(await rig.worker.runOnce())
+            let failed = try #require(try await rig.state(1))
+            #expect(failed.state == .pending && failed.attempts == 1)
+            try await Task.sleep(for: .milliseconds(150))
+            #expect(await rig.worker.runOnce())
+            #expect(try await rig.state(1)?.state == .delivered)
+            #expect(amo.leads.count == 1)
+            #expect(amo.complexCalls == 1)
         }
     }
 
@@ -164,97 +167,87 @@ struct DeliveryTests {
         let amo = FakeAmoCRM()
         // The comment field id is wrong for this account: only leads with a comment are refused.
         let fields = AmoCRMConfiguration.CustomFields(product: 600101, comment: 999_999)
-        try await amo.run { (url: String) async throws in
-            try await withDelivery(url, amo: amo, fields: fields) { (rig: DeliveryRig) async throws in
-                for index in 1...6 {
-                    _ = try await rig.order("Клиент \(index)", email: "c\(index)@example.ru", comment: index == 4 ? "Срочно" : nil)
-                }
-                #expect(await rig.worker.runOnce())
-                for number in 1...6 {
-                    let status = try #require(try await rig.state(number))
-                    if number == 4 {
-                        #expect(status.state == .dead)
-                        #expect(status.lastError?.contains("custom_fields_values") == true)
-                    } else {
-                        #expect(status.state == .delivered, "lead \(number)")
-                    }
-                }
-                #expect(amo.leads.count == 5)
+        try await withDelivery(amo, fields: fields) { (rig: DeliveryRig) async throws in
+            for index in 1...6 {
+                _ = try await rig.order("Клиент \(index)", email: "c\(index)@example.ru", comment: index == 4 ? "Срочно" : nil)
             }
+            #expect(await rig.worker.runOnce())
+            for number in 1...6 {
+                let status = try #require(try await rig.state(number))
+                if number == 4 {
+                    #expect(status.state == .dead)
+                    #expect(status.lastError?.contains("custom_fields_values") == true)
+                } else {
+                    #expect(status.state == .delivered, "lead \(number)")
+                }
+            }
+            #expect(amo.leads.count == 5)
         }
     }
 
     @Test("a backlog is sent in batches of 50 and never faster than 7 requests per second")
     func backlog() async throws {
         let amo = FakeAmoCRM()
-        try await amo.run { (url: String) async throws in
-            try await withDelivery(url, amo: amo) { (rig: DeliveryRig) async throws in
-                for index in 1...60 { _ = try await rig.order("Клиент \(index)", email: "b\(index)@example.ru") }
-                // Half of them are known customers: no lookups for those.
-                for index in stride(from: 2, through: 60, by: 2) { amo.addContact(id: 41_000_000 + index, phone: nil, email: "b\(index)@example.ru") }
-                while await rig.worker.runOnce() {}
-                #expect(amo.leads.count == 60)
-                #expect(amo.complexCalls == 2)
-                #expect(amo.rateLimitedAnswers == 0)
-                #expect(amo.peakRequestsPerSecond <= 7)
-            }
+        try await withDelivery(amo) { (rig: DeliveryRig) async throws in
+            for index in 1...60 { _ = try await rig.order("Клиент \(index)", email: "b\(index)@example.ru") }
+            // Half of them are known customers: no lookups for those.
+            for index in stride(from: 2, through: 60, by: 2) { amo.addContact(id: 41_000_000 + index, phone: nil, email: "b\(index)@example.ru") }
+            while await rig.worker.runOnce() {}
+            #expect(amo.leads.count == 60)
+            #expect(amo.complexCalls == 2)
+            #expect(amo.rateLimitedAnswers == 0)
+            #expect(amo.peakRequestsPerSecond <= 7)
         }
     }
 
     @Test("a 200-lead backlog of known customers drains in 4 lead requests and 4 note requests, within the limit")
     func backlog200() async throws {
         let amo = FakeAmoCRM()
-        try await amo.run { (url: String) async throws in
-            try await withDelivery(url, amo: amo) { (rig: DeliveryRig) async throws in
-                for index in 1...200 {
-                    _ = try await rig.order("Клиент \(index)", phone: String(format: "+7900%07d", index))
-                    try await rig.contacts.remember(42_000_000 + index, phone: String(format: "+7900%07d", index), email: nil)
-                }
-                let start = ContinuousClock.now
-                while await rig.worker.runOnce() {}
-                let elapsed = ContinuousClock.now - start
-                #expect(amo.leads.count == 200)
-                #expect(amo.complexCalls == 4)
-                #expect(amo.apiRequestCount == 8)
-                #expect(amo.rateLimitedAnswers == 0)
-                #expect(elapsed < .seconds(5))
+        try await withDelivery(amo) { (rig: DeliveryRig) async throws in
+            for index in 1...200 {
+                _ = try await rig.order("Клиент \(index)", phone: String(format: "+7900%07d", index))
+                try await rig.contacts.remember(42_000_000 + index, phone: String(format: "+7900%07d", index), email: nil)
             }
+            let start = ContinuousClock.now
+            while await rig.worker.runOnce() {}
+            let elapsed = ContinuousClock.now - start
+            #expect(amo.leads.count == 200)
+            #expect(amo.complexCalls == 4)
+            #expect(amo.apiRequestCount == 8)
+            #expect(amo.rateLimitedAnswers == 0)
+            #expect(elapsed < .seconds(5))
         }
     }
 
     @Test("5xx answers count as failed attempts and are retried with backoff")
     func serverErrors() async throws {
         let amo = FakeAmoCRM()
-        try await amo.run { (url: String) async throws in
-            try await withDelivery(url, amo: amo) { (rig: DeliveryRig) async throws in
-                _ = try await rig.order("Вера", email: "vera@example.ru")
-                amo.answer500(times: 1)
-                #expect(await rig.worker.runOnce())
-                let failed = try #require(try await rig.state(1))
-                #expect(failed.state == .pending && failed.attempts == 1)
-                #expect(failed.lastError?.contains("500") == true)
-                try await Task.sleep(for: .milliseconds(150))
-                #expect(await rig.worker.runOnce())
-                #expect(try await rig.state(1)?.state == .delivered)
-                #expect(amo.leads.count == 1)
-            }
+        try await withDelivery(amo) { (rig: DeliveryRig) async throws in
+            _ = try await rig.order("Вера", email: "vera@example.ru")
+            amo.answer500(times: 1)
+            #expect(await rig.worker.runOnce())
+            let failed = try #require(try await rig.state(1))
+            #expect(failed.state == .pending && failed.attempts == 1)
+            #expect(failed.lastError?.contains("500") == true)
+            try await Task.sleep(for: .milliseconds(150))
+            #expect(await rig.worker.runOnce())
+            #expect(try await rig.state(1)?.state == .delivered)
+            #expect(amo.leads.count == 1)
         }
     }
 
     @Test("a revoked connection keeps leads waiting, without attempts, until amoCRM is reconnected")
     func revokedKeepsLeads() async throws {
         let amo = FakeAmoCRM()
-        try await amo.run { (url: String) async throws in
-            try await withDelivery(url, amo: amo) { (rig: DeliveryRig) async throws in
-                _ = try await rig.order("Глеб", email: "gleb@example.ru")
-                amo.revokeEverything()
-                #expect(await rig.worker.runOnce())  // 401, refresh refused as revoked
-                let waiting = try #require(try await rig.state(1))
-                #expect(waiting.state == .pending && waiting.attempts == 0)
-                #expect(await rig.deliverer.unavailableReason()?.contains("переподключить") == true)
-                #expect(await !rig.worker.runOnce())  // nothing is claimed while disconnected
-                #expect(amo.leads.isEmpty)
-            }
+        try await withDelivery(amo) { (rig: DeliveryRig) async throws in
+            _ = try await rig.order("Глеб", email: "gleb@example.ru")
+            amo.revokeEverything()
+            #expect(await rig.worker.runOnce())  // 401, refresh refused as revoked
+            let waiting = try #require(try await rig.state(1))
+            #expect(waiting.state == .pending && waiting.attempts == 0)
+            #expect(await rig.deliverer.unavailableReason()?.contains("переподключить") == true)
+            #expect(await !rig.worker.runOnce())  // nothing is claimed while disconnected
+            #expect(amo.leads.isEmpty)
         }
     }
 }
