@@ -66,7 +66,7 @@ public final class Catalog: Sendable {
         let source = source
         return try await items.value(for: key) {
             guard let record = try await source.fetchProduct(key) else { return nil }
-            return Self.normalize(record, categories: nil)
+            return Self.normalize(record, categories: nil, assets: source.assetLinks)
         }
     }
 
@@ -76,7 +76,7 @@ public final class Catalog: Sendable {
         guard var record = try await source.previewProduct(id: id, version: version) else { return nil }
         let status = record.status
         record.category?.status = nil
-        return Preview(item: Self.normalize(record, categories: lastIndex?.categoriesByID), status: status)
+        return Preview(item: Self.normalize(record, categories: lastIndex?.categoriesByID, assets: source.assetLinks), status: status)
     }
 
     /// Editor preview of a category (any status, a content version merged, never cached).
@@ -116,7 +116,7 @@ public final class Catalog: Sendable {
     private func products() async throws -> [Product] {
         let source = source
         let value = try await lists.value(for: .products) {
-            .products(try await source.fetchProducts().map { Self.normalize($0, categories: nil) })
+            .products(try await source.fetchProducts().map { Self.normalize($0, categories: nil, assets: source.assetLinks) })
         }
         guard case .products(let products) = value else { return [] }
         return products
@@ -124,12 +124,12 @@ public final class Catalog: Sendable {
 
     /// Products arrive with their category expanded; a category that is not published is
     /// treated as none.
-    static func normalize(_ record: ProductRecord, categories: [Int: Category]?) -> Product {
+    static func normalize(_ record: ProductRecord, categories: [Int: Category]?, assets: AssetLinks) -> Product {
         var known = categories ?? [:]
         if let expanded = record.category, let category = CatalogNormalizer.category(expanded) {
             known[category.id] = category
         }
-        return CatalogNormalizer.product(record, categories: known)
+        return CatalogNormalizer.product(record, categories: known, assets: assets)
     }
 }
 

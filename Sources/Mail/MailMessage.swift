@@ -9,6 +9,17 @@ public struct MailAddress: Sendable, Equatable {
         self.address = address
         self.name = name
     }
+
+    /// The address as a 7-bit header can carry it: an internationalized domain in its
+    /// `xn--` form; nil when the local part itself is not ASCII (only SMTPUTF8 could carry
+    /// it, and mail servers that lack it refuse the whole message).
+    public var asciiAddress: String? {
+        guard let at = address.lastIndex(of: "@") else { return address.unicodeScalars.allSatisfy(\.isASCII) ? address : nil }
+        let local = address[..<at]
+        guard local.unicodeScalars.allSatisfy(\.isASCII), let domain = Punycode.asciiDomain(String(address[address.index(after: at)...]))
+        else { return nil }
+        return local + "@" + domain
+    }
 }
 
 /// A message with a plain-text and an HTML part.
@@ -48,7 +59,8 @@ public enum MIMEWriter {
         var lines: [String] = []
         lines.append("From: " + mailbox(message.from, offset: 6))
         lines.append("To: " + message.to.map { mailbox($0, offset: 4) }.joined(separator: ",\r\n "))
-        if let replyTo = message.replyTo { lines.append("Reply-To: " + mailbox(replyTo, offset: 10)) }
+        // A customer's address that a header cannot carry stays in the body only.
+        if let replyTo = message.replyTo, replyTo.asciiAddress != nil { lines.append("Reply-To: " + mailbox(replyTo, offset: 10)) }
         lines.append("Subject: " + encodedWords(message.subject, offset: 9))
         lines.append("Date: " + rfc5322Date(message.date))
         lines.append("Message-ID: <\(message.messageID)>")
@@ -70,7 +82,7 @@ public enum MIMEWriter {
     /// `"Имя" <a@b>` with the name as encoded words when it is not plain ASCII; the address
     /// goes on its own folded line when the line would be too long.
     static func mailbox(_ address: MailAddress, offset: Int) -> String {
-        let cleanAddress = address.address.filter { !$0.isNewline && $0 != "<" && $0 != ">" }
+        let cleanAddress = (address.asciiAddress ?? address.address).filter { !$0.isNewline && $0 != "<" && $0 != ">" }
         guard let name = address.name?.filter({ !$0.isNewline }), !name.isEmpty else { return cleanAddress }
         let isSafeASCII = name.unicodeScalars.allSatisfy { $0.isASCII && $0.value >= 0x20 && !"\"\\()<>,;:@[]".unicodeScalars.contains($0) }
         let display = isSafeASCII ? "\"\(name)\"" : encodedWords(name, offset: offset)

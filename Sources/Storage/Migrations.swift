@@ -3,7 +3,7 @@
 /// Times are Unix milliseconds (`BIGINT`), identical on both engines; the statements are
 /// written once, with the auto-increment key type filled in per engine.
 enum Migrations {
-    static let all: [Migration] = [leadsAndOutbox, amoCRMTokens, amoCRMContacts, productAmount]
+    static let all: [Migration] = [leadsAndOutbox, amoCRMTokens, amoCRMContacts, productAmount, oauthStates]
 
     static let leadsAndOutbox = Migration(version: 1, name: "leads, outbox, settings") { serial in
         [
@@ -82,5 +82,12 @@ enum Migrations {
     /// The product's price as a number (`1250000.00`), for the amoCRM deal's budget.
     static let productAmount = Migration(version: 4, name: "lead product amount") { _ in
         ["ALTER TABLE leads ADD COLUMN product_amount TEXT"]
+    }
+}
+
+extension Migrations {
+    /// The `state` values of amoCRM authorization redirects: random, kept 10 minutes, used once.
+    static let oauthStates = Migration(version: 5, name: "OAuth states") { _ in
+        ["CREATE TABLE oauth_states (state TEXT PRIMARY KEY, expires_at BIGINT NOT NULL)"]
     }
 }

@@ -14,38 +14,47 @@ public final class PostgresStore: Database {
     private let client: PostgresClient
     /// The pool's own loop; it ends when `close()` cancels it.
     private let pool: Task<Void, Never>
+    /// For PostgresNIO, which logs every message at trace (bound values and rows too).
+    private let driverLogger: Logger
     private let logger: Logger
 
-    private init(client: PostgresClient, pool: Task<Void, Never>, logger: Logger) {
+    private init(client: PostgresClient, pool: Task<Void, Never>, driverLogger: Logger, logger: Logger) {
         self.client = client
         self.pool = pool
+        self.driverLogger = driverLogger
         self.logger = logger
+    }
+
+    /// SQLKit over a connection, without its query logging (it prints bound values).
+    private func sql(_ connection: PostgresConnection) -> any SQLDatabase {
+        TracedSQLDatabase(base: connection.sql(queryLogLevel: nil, logger: driverLogger), traceLogger: logger)
     }
 
     public static func open(url: String, logger: Logger) async throws -> PostgresStore {
         let settings = try Settings(url: url)
+        let driverLogger = QueryLog.driverLogger(logger)
         // One direct connection first: a server that is down or refuses us fails start-up
         // at once with its reason (the pool would keep retrying quietly).
         do {
-            let probe = try await PostgresConnection.connect(configuration: try settings.connection(), id: 0, logger: logger)
+            let probe = try await PostgresConnection.connect(configuration: try settings.connection(), id: 0, logger: driverLogger)
             try? await probe.close()
         } catch {
             throw DatabaseLocation.InvalidURL(reason: "cannot connect to PostgreSQL at \(settings.host):\(settings.port): \(describe(error))")
         }
-        let client = PostgresClient(configuration: settings.client(), backgroundLogger: logger)
+        let client = PostgresClient(configuration: settings.client(), backgroundLogger: driverLogger)
         let pool = Task { await client.run() }
-        return PostgresStore(client: client, pool: pool, logger: logger)
+        return PostgresStore(client: client, pool: pool, driverLogger: driverLogger, logger: logger)
     }
 
     public func transaction<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
-        try await client.withTransaction(logger: logger) { connection in
-            try await body(connection.sql(queryLogLevel: nil))
+        try await client.withTransaction(logger: driverLogger) { connection in
+            try await body(sql(connection))
         }
     }
 
     public func read<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
         try await client.withConnection { connection in
-            try await body(connection.sql(queryLogLevel: nil))
+            try await body(sql(connection))
         }
     }
 

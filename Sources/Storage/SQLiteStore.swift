@@ -12,28 +12,36 @@ public final class SQLiteStore: Database {
     private let writer: SQLiteConnection
     private let reader: SQLiteConnection
     private let writeLock = AsyncLock()
+    private let logger: Logger
 
-    private init(writer: SQLiteConnection, reader: SQLiteConnection) {
+    private init(writer: SQLiteConnection, reader: SQLiteConnection, logger: Logger) {
         self.writer = writer
         self.reader = reader
+        self.logger = logger
+    }
+
+    /// SQLKit over a connection, without its query logging (it prints bound values).
+    private func sql(_ connection: SQLiteConnection) -> any SQLDatabase {
+        TracedSQLDatabase(base: connection.sql(queryLogLevel: nil), traceLogger: logger)
     }
 
     public static func open(path: String, logger: Logger) async throws -> SQLiteStore {
         let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        let writer = try await SQLiteConnection.open(storage: .file(path: path), logger: logger)
-        let db = writer.sql()
+        let driverLogger = QueryLog.driverLogger(logger)
+        let writer = try await SQLiteConnection.open(storage: .file(path: path), logger: driverLogger)
+        let db = writer.sql(queryLogLevel: nil)
         try await db.raw("PRAGMA journal_mode=WAL").run()
         try await db.raw("PRAGMA synchronous=FULL").run()
         try await db.raw("PRAGMA foreign_keys=ON").run()
-        let reader = try await SQLiteConnection.open(storage: .file(path: path), logger: logger)
-        try await reader.sql().raw("PRAGMA query_only=ON").run()
-        return SQLiteStore(writer: writer, reader: reader)
+        let reader = try await SQLiteConnection.open(storage: .file(path: path), logger: driverLogger)
+        try await reader.sql(queryLogLevel: nil).raw("PRAGMA query_only=ON").run()
+        return SQLiteStore(writer: writer, reader: reader, logger: logger)
     }
 
     public func transaction<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
         try await writeLock.withLock {
-            let db = writer.sql()
+            let db = sql(writer)
             // IMMEDIATE takes the write lock now, so a transaction never fails half-way
             // because another process started writing first.
             try await db.raw("BEGIN IMMEDIATE").run()
@@ -49,7 +57,7 @@ public final class SQLiteStore: Database {
     }
 
     public func read<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
-        try await body(reader.sql())
+        try await body(sql(reader))
     }
 
     public func close() async {

@@ -64,7 +64,8 @@ public func buildApplication(
     let desk = OrderDesk(
         store: store, catalog: catalog, baseURL: configuration.publicBaseURL, rateLimit: configuration.orderRateLimit,
         logger: logger, wakeWorkers: { for worker in workers { worker.wake() } })
-    let router = buildRouter(site: site, desk: desk, workers: workers, amoTokens: amoTokens, amoDeliverer: amoDeliverer)
+    let router = buildRouter(
+        site: site, desk: desk, database: database, workers: workers, amoTokens: amoTokens, amoDeliverer: amoDeliverer)
     let fastPages = FastPages(cache: site.cache, version: catalog.version, serverName: "catalog-bff")
     var app = Application(
         responder: HeadAsGetResponder(base: router.buildResponder()),
@@ -86,26 +87,32 @@ public func makeCatalogSource(configuration: AppConfiguration, logger: Logger) t
         return try DemoCatalogSource()
     }
     return DirectusCatalogSource(
-        configuration: .init(baseURL: directusURL, token: configuration.directusToken),
+        configuration: .init(
+            baseURL: directusURL, token: configuration.directusToken,
+            timeout: .seconds(configuration.directusTimeout.components.seconds)),
         httpClient: HTTPClient.shared, logger: logger)
 }
 
 func buildRouter(
-    site: Site, desk: OrderDesk, workers: [OutboxWorker], amoTokens: TokenManager?, amoDeliverer: AmoCRMDeliverer?
+    site: Site, desk: OrderDesk, database: any Database, workers: [OutboxWorker], amoTokens: TokenManager?,
+    amoDeliverer: AmoCRMDeliverer?
 ) -> Router<AppRequestContext> {
     let router = Router(context: AppRequestContext.self)
     router.add(middleware: ErrorPageMiddleware(site: site))
     router.add(middleware: CrossSiteMiddleware(siteOrigin: site.configuration.publicBaseURL, site: site))
     router.add(middleware: StaticFilesMiddleware(directory: site.configuration.publicDirectory, logger: site.logger))
-    HealthController(site: site, desk: desk, amoTokens: amoTokens).addRoutes(to: router)
-    MetricsController(site: site, desk: desk, amoTokens: amoTokens).addRoutes(to: router)
+    let operators = OperatorAccess(configuration: site.configuration)
+    let adminGuard = AdminGuard(
+        token: site.configuration.adminToken, site: site, failures: RateLimiter(AdminGuard.failureLimit))
+    HealthController(site: site, desk: desk, amoTokens: amoTokens, access: operators).addRoutes(to: router)
+    MetricsController(site: site, desk: desk, amoTokens: amoTokens, access: operators).addRoutes(to: router)
     AmoCRMController(
         site: site, configuration: site.configuration.amoCRM, tokens: amoTokens, deliverer: amoDeliverer,
-        onConnected: desk.wakeWorkers
+        onConnected: desk.wakeWorkers, states: OAuthStates(database: database), guardian: adminGuard
     ).addRoutes(to: router)
     PageController(site: site).addRoutes(to: router)
     OrderController(site: site, desk: desk).addRoutes(to: router)
-    AdminController(site: site, desk: desk) {
+    AdminController(site: site, desk: desk, guardian: adminGuard) {
         var status: [String: String?] = [:]
         for worker in workers { status[worker.deliverer.channel] = await worker.deliverer.unavailableReason() }
         return status

@@ -41,7 +41,7 @@ struct Serve: AsyncParsableCommand {
 struct AmoCRMConnectURL: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "amocrm-connect-url",
-        abstract: "Print the amoCRM authorization URL to open as an admin (valid for about an hour).")
+        abstract: "Print the amoCRM authorization URL to open as an admin (valid for ten minutes).")
 
     func run() async throws {
         let configuration = try loadConfiguration()

@@ -130,6 +130,27 @@ struct DeliveryTests {
         }
     }
 
+    @Test("a contact the full-text search finds with another phone or e-mail is not taken for the customer")
+    func lookalikeContact() async throws {
+        let amo = FakeAmoCRM()
+        // Both contain the order's digits or address, but neither is this customer.
+        amo.addContact(id: 40_000_007, name: "Склад", phone: "+7 912 345-67-890 доб. 1", email: nil)
+        amo.addContact(id: 40_000_008, name: "petr@example.ru (старый)", phone: nil, email: "petr@example.ru.old")
+        // Typed by a manager, but the same number: this one is the customer.
+        amo.addContact(id: 40_000_009, name: "Пётр", phone: "8 (912) 345-67-89", email: nil)
+        try await withDelivery(amo) { (rig: DeliveryRig) async throws in
+            _ = try await rig.order("Пётр", phone: "+79123456789")
+            _ = try await rig.order("Анна", email: "petr@example.ru")
+            #expect(await rig.worker.runOnce())
+            let contacts = amo.leads.map { (($0["_embedded"] as? [String: Any])?["contacts"] as? [[String: Any]])?.first }
+            #expect(contacts.count == 2)
+            #expect(contacts.first??["id"] as? Int == 40_000_009)
+            // No exact match for the e-mail: a new contact is created with the lead.
+            #expect(contacts.last??["id"] == nil)
+            #expect(contacts.last??["first_name"] as? String == "Анна")
+        }
+    }
+
     @Test("429 makes deliveries wait without spending attempts; they go through afterwards")
     func rateLimited() async throws {
         let amo = FakeAmoCRM()

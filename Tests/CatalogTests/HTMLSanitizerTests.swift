@@ -20,7 +20,9 @@ struct HTMLSanitizerTests {
 
     @Test("event handler and style attributes are removed")
     func handlers() {
-        #expect(clean(#"<img src="/a.png" onerror="alert(1)" style="x">"#) == #"<img src="/a.png" loading="lazy">"#)
+        #expect(
+            clean(#"<img src="/assets/3f2a9c1e-0b7d-4c1a-9e8f-2d6b5a4c3e21" onerror="alert(1)" style="x">"#)
+                == #"<img src="/assets/3f2a9c1e-0b7d-4c1a-9e8f-2d6b5a4c3e21?preset=full" loading="lazy">"#)
         #expect(clean(#"<p onclick="steal()" class="x" style="color:red">т</p>"#) == "<p>т</p>")
     }
 
@@ -32,12 +34,42 @@ struct HTMLSanitizerTests {
         #expect(clean("<a href=\"\(href)\">ссылка</a>") == "ссылка")
     }
 
-    @Test("http, https, mailto and relative links are kept")
+    @Test("http, https, mailto, tel and site links are kept")
     func goodLinks() {
         #expect(clean(#"<a href="https://example.ru/x">a</a>"#) == #"<a href="https://example.ru/x" rel="nofollow noopener">a</a>"#)
         #expect(clean(#"<a href="mailto:sales@example.ru">m</a>"#) == #"<a href="mailto:sales@example.ru">m</a>"#)
+        #expect(clean(#"<a href="tel:+78001234567">t</a>"#) == #"<a href="tel:+78001234567">t</a>"#)
         #expect(clean(#"<a href="/catalog?a=1&b=2">k</a>"#) == #"<a href="/catalog?a=1&amp;b=2">k</a>"#)
-        #expect(clean(#"<a href="docs/a:b">r</a>"#) == #"<a href="docs/a:b">r</a>"#)
+        #expect(clean(##"<a href="#specs">s</a>"##) == ##"<a href="#specs">s</a>"##)
+    }
+
+    @Test("relative, protocol-relative and other-scheme links lose the link but keep the text", arguments: [
+        "docs/a:b", "x", "../admin", "//evil.example/x", "/\\evil.example/x", "ftp://example.ru/f", "sms:+7900", "#",
+    ])
+    func otherLinks(href: String) {
+        #expect(clean("<a href=\"\(href)\">ссылка</a>") == "ссылка")
+    }
+
+    @Test("images: only catalog files, through the image proxy; Directus asset URLs are rewritten")
+    func images() {
+        let links = AssetLinks(directusURL: "https://cms.example.ru/")
+        func clean(_ html: String) -> String { HTMLSanitizer.sanitize(html, assets: links).html }
+        let id = "3f2a9c1e-0b7d-4c1a-9e8f-2d6b5a4c3e21"
+        let proxied = #"<img src="/assets/\#(id)?preset=full" alt="Станок" loading="lazy">"#
+        #expect(clean(#"<img src="https://cms.example.ru/assets/\#(id)?width=800" alt="Станок">"#) == proxied)
+        #expect(clean(#"<img src="HTTP://CMS.example.ru/assets/\#(id)/lathe.jpg" alt="Станок">"#) == proxied)
+        #expect(clean(#"<img src="//cms.example.ru/assets/\#(id)" alt="Станок">"#) == proxied)
+        #expect(clean(#"<img src="/assets/\#(id)?preset=thumb&key=x" alt="Станок">"#) == proxied)
+        // Anything else would make every visitor's browser (or an admin's) request it.
+        for src in [
+            "x", "/admin?page=9223372036854775807", "/product/x", "https://evil.example/assets/\(id)",
+            "https://cms.example.ru.evil.example/assets/\(id)", "https://cms.example.ru/assets/../admin", "/assets/a%2F..%2Fb",
+            "data:image/svg+xml,<svg/>", "javascript:alert(1)",
+        ] {
+            #expect(clean("<p>т<img src=\"\(src)\" alt=\"a\"></p>") == "<p>т</p>", "\(src)")
+        }
+        // Without Directus (the demo catalog) only the proxy's own paths are images.
+        #expect(HTMLSanitizer.sanitize(#"<img src="https://cms.example.ru/assets/\#(id)">"#).html == "")
     }
 
     @Test("iframes, objects and forms are dropped")

@@ -23,7 +23,7 @@ public final class FakeAmoCRM: Sendable {
         var expiresIn = 86_400
         // The API side.
         var leads: [StoredLead] = []
-        var contacts: [(id: Int, phone: String?, email: String?)] = []
+        var contacts: [Contact] = []
         var notes: [Data] = []
         var nextID = 30_000_001
         var apiRequests: [(path: String, at: Date)] = []
@@ -32,6 +32,13 @@ public final class FakeAmoCRM: Sendable {
         var answer429Next = 0
         var answer500Next = 0
         var complexCalls = 0
+    }
+
+    struct Contact: Sendable {
+        var id: Int
+        var name: String
+        var phone: String?
+        var email: String?
     }
 
     struct StoredLead: Sendable {
@@ -72,8 +79,9 @@ public final class FakeAmoCRM: Sendable {
     }
 
     /// A customer who is already in the CRM.
-    public func addContact(id: Int, phone: String?, email: String?) {
-        state.withLock { $0.contacts.append((id, phone, email)) }
+    /// A customer who is already in the CRM; phones are stored as a manager typed them.
+    public func addContact(id: Int, name: String = "Клиент", phone: String?, email: String?) {
+        state.withLock { $0.contacts.append(Contact(id: id, name: name, phone: phone, email: email)) }
     }
 
     /// The next leads/complex call stores the leads, then answers only after `delay` (the
@@ -104,6 +112,8 @@ public final class FakeAmoCRM: Sendable {
 
     public func addCode(_ code: String) { state.withLock { _ = $0.codes.insert(code) } }
     public var refreshCalls: Int { state.withLock { $0.refreshCalls } }
+    /// Authorization-code exchanges asked for, successful or not (each spends the client secret).
+    public var exchangeCalls: Int { state.withLock { $0.exchangeCalls } }
     public var currentAccessToken: String? { state.withLock { $0.access } }
     public var currentRefreshToken: String? { state.withLock { $0.refresh } }
     public func setRefreshDelay(_ delay: Duration) { state.withLock { $0.refreshDelay = delay } }
@@ -295,7 +305,7 @@ public final class FakeAmoCRM: Sendable {
                 var contactID = lead.existingContact
                 if let newContact = lead.newContact {
                     let newID = 40_000_000 + state.contacts.count + 1
-                    state.contacts.append((newID, newContact.phone, newContact.email))
+                    state.contacts.append(Contact(id: newID, name: "", phone: newContact.phone, email: newContact.email))
                     contactID = newID
                 }
                 state.leads.append(StoredLead(id: id, name: lead.name, contactID: contactID, body: lead.body))
@@ -320,12 +330,30 @@ public final class FakeAmoCRM: Sendable {
         return json(["_page": 1, "_embedded": ["leads": found]])
     }
 
+    /// amoCRM's contact search is full-text: the query may match the name, any phone (by its
+    /// digits) or e-mail, and partial values – not only the customer asked for.
     private func searchContacts(_ request: Request) -> Response {
-        let query = request.uri.queryParameters.get("query").map { String($0) } ?? ""
-        let ids = state.withLock { state in state.contacts.filter { $0.phone == query || $0.email == query }.map(\.id) }
-        if ids.isEmpty { return Response(status: .noContent) }
-        let found: [[String: Any]] = ids.map { ["id": $0] }
-        return json(["_page": 1, "_embedded": ["contacts": found]])
+        let query = (request.uri.queryParameters.get("query").map { String($0) } ?? "").lowercased()
+        // Phones are matched on their last ten digits, whatever the formatting (8 (912) … or +7 912 …).
+        let queryDigits = String(query.filter(\.isNumber).suffix(10))
+        let found = state.withLock { state in
+            state.contacts.filter { contact in
+                contact.name.lowercased().contains(query) || contact.email?.lowercased().contains(query) == true
+                    || (queryDigits.count == 10 && contact.phone?.filter(\.isNumber).contains(queryDigits) == true)
+            }
+        }
+        if found.isEmpty { return Response(status: .noContent) }
+        let contacts: [[String: Any]] = found.map { contact in
+            var fields: [[String: Any]] = []
+            if let phone = contact.phone {
+                fields.append(["field_id": 264911, "field_code": "PHONE", "field_type": "multitext", "values": [["value": phone, "enum_code": "WORK"]]])
+            }
+            if let email = contact.email {
+                fields.append(["field_id": 264913, "field_code": "EMAIL", "field_type": "multitext", "values": [["value": email, "enum_code": "WORK"]]])
+            }
+            return ["id": contact.id, "name": contact.name, "custom_fields_values": fields.isEmpty ? NSNull() : fields]
+        }
+        return json(["_page": 1, "_embedded": ["contacts": contacts]])
     }
 
     private func addNotes(_ request: Request) async throws -> Response {

@@ -8,29 +8,29 @@ import TestSupport
 
 @Suite("Admin")
 struct AdminTests {
-    static let basic = "Basic " + Data("admin:adm1n-t0ken".utf8).base64EncodedString()
+    static let basic = "Basic " + Data("admin:adm1n-t0ken-for-tests".utf8).base64EncodedString()
 
     @Test("without ADMIN_TOKEN the admin answers 403; with it, no or a wrong credential is 401 with a Basic challenge")
     func guardStatuses() async throws {
-        try await withApp { (client: any TestClientProtocol) async throws in
+        try await withApp(environment: ["ADMIN_TOKEN": ""]) { (client: any TestClientProtocol) async throws in
             #expect(try await client.execute(uri: "/admin", method: .get).status == .forbidden)
         }
-        try await withApp(environment: ["ADMIN_TOKEN": "adm1n-t0ken"]) { (client: any TestClientProtocol) async throws in
+        try await withApp(environment: ["ADMIN_TOKEN": "adm1n-t0ken-for-tests"]) { (client: any TestClientProtocol) async throws in
             let none = try await client.execute(uri: "/admin", method: .get)
             #expect(none.status == .unauthorized)
             #expect(none.headers[.wwwAuthenticate]?.hasPrefix("Basic") == true)
             let wrong = try await client.execute(
                 uri: "/admin", method: .get, headers: [.authorization: "Basic " + Data("admin:nope".utf8).base64EncodedString()])
             #expect(wrong.status == .unauthorized)
-            #expect(!wrong.text.contains("adm1n-t0ken"))
+            #expect(!wrong.text.contains("adm1n-t0ken-for-tests"))
             #expect(try await client.execute(uri: "/admin", method: .get, headers: [.authorization: Self.basic]).status == .ok)
-            #expect(try await client.execute(uri: "/admin", method: .get, headers: [.authorization: "Bearer adm1n-t0ken"]).status == .ok)
+            #expect(try await client.execute(uri: "/admin", method: .get, headers: [.authorization: "Bearer adm1n-t0ken-for-tests"]).status == .ok)
         }
     }
 
     @Test("the list shows each lead's deliveries, and that amoCRM is not connected", arguments: DatabaseEngine.allCases)
     func list(_ engine: DatabaseEngine) async throws {
-        var environment = ["ADMIN_TOKEN": "adm1n-t0ken"]
+        var environment = ["ADMIN_TOKEN": "adm1n-t0ken-for-tests"]
         if case .postgres(let url) = try await engine.freshDatabase() { environment["DATABASE_URL"] = url }
         try await withApp(environment: environment) { (client: any TestClientProtocol) async throws in
             let browser = Browser(client: client)
@@ -52,7 +52,7 @@ struct AdminTests {
 
     @Test("retry needs the admin's form token and puts dead deliveries back in the queue")
     func retry() async throws {
-        try await withApp(environment: ["ADMIN_TOKEN": "adm1n-t0ken"]) { (client: any TestClientProtocol) async throws in
+        try await withApp(environment: ["ADMIN_TOKEN": "adm1n-t0ken-for-tests"]) { (client: any TestClientProtocol) async throws in
             let auth: HTTPFields = [.authorization: Self.basic, .contentType: "application/x-www-form-urlencoded"]
             let forged = try await client.execute(uri: "/admin/leads/1/retry", method: .post, headers: auth, body: ByteBuffer(string: "csrf=x"))
             #expect(forged.status == .forbidden)
@@ -64,7 +64,7 @@ struct AdminTests {
     @Test("a dead delivery shows its error and a retry button that queues it again")
     func retryDead() async throws {
         let environment = [
-            "ADMIN_TOKEN": "adm1n-t0ken", "OUTBOX_MAX_ATTEMPTS": "1", "SMTP_HOST": "127.0.0.1", "SMTP_PORT": "9",
+            "ADMIN_TOKEN": "adm1n-t0ken-for-tests", "OUTBOX_MAX_ATTEMPTS": "1", "SMTP_HOST": "127.0.0.1", "SMTP_PORT": "9",
             "SMTP_SECURITY": "none", "MAIL_FROM": "orders@example.ru", "MAIL_TO": "sales@example.ru",
         ]
         try await withApp(environment: environment) { (client: any TestClientProtocol) async throws in

@@ -1,6 +1,9 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import AmoCRM
+import Logging
+import Storage
 import HummingbirdTesting
 import Testing
 import TestSupport
@@ -8,11 +11,11 @@ import TestSupport
 
 @Suite("Connecting amoCRM from the admin")
 struct AmoCRMConnectTests {
-    static let admin: HTTPFields = [.authorization: "Bearer adm1n-t0ken"]
+    static let admin = operatorHeaders
 
     func environment(_ url: String) -> [String: String] {
         [
-            "ADMIN_TOKEN": "adm1n-t0ken", "AMOCRM_SUBDOMAIN": "example", "AMOCRM_BASE_URL": url,
+            "ADMIN_TOKEN": "adm1n-t0ken-for-tests", "AMOCRM_SUBDOMAIN": "example", "AMOCRM_BASE_URL": url,
             "AMOCRM_CLIENT_ID": FakeAmoCRM.clientID, "AMOCRM_CLIENT_SECRET": FakeAmoCRM.clientSecret,
             "AMOCRM_AUTH_URL": "https://www.amocrm.ru/oauth",
         ]
@@ -29,7 +32,7 @@ struct AmoCRMConnectTests {
         amo.addCode("code-1")
         try await amo.run { (url: String) async throws in
             try await withApp(environment: environment(url)) { (client: any TestClientProtocol) async throws in
-                let before = try await client.execute(uri: "/readyz", method: .get).text
+                let before = try await client.execute(uri: "/readyz", method: .get, headers: operatorHeaders).text
                 #expect(before.contains(#""status":"degraded""#))
                 #expect(before.contains("amoCRM не подключён"))
 
@@ -44,14 +47,87 @@ struct AmoCRMConnectTests {
                     uri: "/webhook/amocrm?code=code-1&referer=example.amocrm.ru&state=\(state)", method: .get)
                 #expect(done.status == .ok)
                 #expect(done.text.contains("amoCRM подключён"))
-                let after = try await client.execute(uri: "/readyz", method: .get).text
+                let after = try await client.execute(uri: "/readyz", method: .get, headers: operatorHeaders).text
                 #expect(after.contains(#""amocrm":"ok""#))
-                #expect(try await client.execute(uri: "/metrics", method: .get).text.contains("amocrm_connected 1"))
+                #expect(try await client.execute(uri: "/metrics", method: .get, headers: operatorHeaders).text.contains("amocrm_connected 1"))
 
+                // The state is used up: the same redirect again exchanges nothing.
                 let again = try await client.execute(
                     uri: "/webhook/amocrm?code=code-1&referer=example.amocrm.ru&state=\(state)", method: .get)
-                #expect(again.status == .badGateway)
-                #expect(again.text.contains("Код авторизации устарел или уже использован"))
+                #expect(again.status == .forbidden)
+                #expect(amo.exchangeCalls == 1)
+                // A fresh state with a used code reaches amoCRM, which refuses the code.
+                let fresh = try self.state(
+                    from: try #require(
+                        try await client.execute(uri: "/admin/amocrm/connect", method: .get, headers: Self.admin).headers[.location]))
+                let reused = try await client.execute(
+                    uri: "/webhook/amocrm?code=code-1&referer=example.amocrm.ru&state=\(fresh)", method: .get)
+                #expect(reused.status == .badGateway)
+                #expect(reused.text.contains("Код авторизации устарел или уже использован"))
+            }
+        }
+    }
+
+    @Test("a callback without a state it was given – widget flag, forged, or none – exchanges nothing")
+    func noStateNoExchange() async throws {
+        let amo = FakeAmoCRM(redirectURI: "http://127.0.0.1:8080/webhook/amocrm")
+        amo.addCode("code-1")
+        try await amo.run { (url: String) async throws in
+            try await withApp(environment: environment(url)) { (client: any TestClientProtocol) async throws in
+                for query in [
+                    "code=code-1&from_widget=1", "code=code-1&referer=example.amocrm.ru&from_widget=1",
+                    "code=code-1&state=" + String(repeating: "0", count: 64), "code=code-1&state=1.abc", "code=code-1",
+                ] {
+                    let response = try await client.execute(uri: "/webhook/amocrm?" + query, method: .get)
+                    #expect(response.status == .forbidden, "\(query)")
+                }
+                #expect(amo.exchangeCalls == 0)
+                #expect(amo.currentAccessToken == nil)
+            }
+        }
+    }
+
+    @Test("a state lives ten minutes in the database and is used once; the command line's is accepted too")
+    func stateLifetime() async throws {
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("states-\(UUID().uuidString)")
+        let database = try await openDatabase(.sqlite(path: scratch.appendingPathComponent("db.sqlite").path), logger: Logger(label: "test"))
+        let states = OAuthStates(database: database)
+        let start = Date()
+        let state = try await states.issue(now: start)
+        #expect(try await !states.consume(state, now: start.addingTimeInterval(601)))
+        let second = try await states.issue(now: start)
+        #expect(try await states.consume(second, now: start.addingTimeInterval(599)))
+        #expect(try await !states.consume(second, now: start.addingTimeInterval(599)))
+        #expect(try await !states.consume(nil))
+        await database.close()
+
+        let amo = FakeAmoCRM(redirectURI: "http://127.0.0.1:8080/webhook/amocrm")
+        amo.addCode("code-1")
+        try await amo.run { (url: String) async throws in
+            var settings = environment(url)
+            settings["DATABASE_URL"] = "sqlite://" + scratch.appendingPathComponent("app.sqlite").path
+            let link = try #require(
+                try await amoCRMConnectURL(configuration: try AppConfiguration(environment: settings), logger: Logger(label: "test")))
+            try await withApp(environment: settings) { (client: any TestClientProtocol) async throws in
+                let done = try await client.execute(
+                    uri: "/webhook/amocrm?code=code-1&referer=example.amocrm.ru&state=\(try self.state(from: link))", method: .get)
+                #expect(done.status == .ok)
+                #expect(amo.exchangeCalls == 1)
+            }
+        }
+    }
+
+    @Test("the callback is rate-limited per client")
+    func callbackRateLimit() async throws {
+        let amo = FakeAmoCRM(redirectURI: "http://127.0.0.1:8080/webhook/amocrm")
+        try await amo.run { (url: String) async throws in
+            try await withApp(environment: environment(url)) { (client: any TestClientProtocol) async throws in
+                var statuses: [HTTPResponse.Status] = []
+                for _ in 0..<12 {
+                    statuses.append(try await client.execute(uri: "/webhook/amocrm?code=guess&state=x", method: .get).status)
+                }
+                #expect(statuses.prefix(10).allSatisfy { $0 == .forbidden })
+                #expect(statuses.suffix(2).allSatisfy { $0 == .tooManyRequests })
             }
         }
     }

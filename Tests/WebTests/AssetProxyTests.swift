@@ -41,7 +41,7 @@ struct AssetProxyTests {
             #expect(jpeg.headers[.contentType] == "image/jpeg")
             #expect(directus.requests.filter { $0.path == "/assets/\(Self.file)" }.count == 2)
             #expect(directus.requests.last?.query["format"] == nil)
-            let metrics = try await client.execute(uri: "/metrics", method: .get).text
+            let metrics = try await client.execute(uri: "/metrics", method: .get, headers: operatorHeaders).text
             let line = try #require(metrics.split(separator: "\n").first { $0.hasPrefix("asset_cache_bytes ") })
             #expect((Int(line.split(separator: " ")[1]) ?? 0) > 2 * 480 * 360 / 100)
         }
@@ -107,7 +107,7 @@ struct AssetProxyTests {
 
     @Test("a Directus webhook for a replaced file drops its cached sizes")
     func replacedFile() async throws {
-        try await withDirectusApp(environment: ["DIRECTUS_WEBHOOK_SECRET": "hook-secret"]) { client, directus, url in
+        try await withDirectusApp(environment: ["DIRECTUS_WEBHOOK_SECRET": "hook-secret-for-tests"]) { client, directus, url in
             let uri = "/assets/\(Self.file)?preset=thumb"
             _ = try await client.execute(uri: uri, method: .get)
             _ = try await client.execute(uri: uri, method: .get)
@@ -115,7 +115,7 @@ struct AssetProxyTests {
             let event = #"{"event":"directus_files.update","collection":"directus_files","keys":["\#(Self.file)"],"payload":{"title":"new"}}"#
             let hook = try await client.execute(
                 uri: "/webhook/directus", method: .post,
-                headers: [.contentType: "application/json", HTTPField.Name("X-Webhook-Secret")!: "hook-secret"], body: ByteBuffer(string: event))
+                headers: [.contentType: "application/json", HTTPField.Name("X-Webhook-Secret")!: "hook-secret-for-tests"], body: ByteBuffer(string: event))
             #expect(hook.status == .ok)
             _ = try await client.execute(uri: uri, method: .get)
             #expect(directus.requests.filter { $0.path.hasPrefix("/assets/") }.count == 2)

@@ -36,7 +36,7 @@ struct DirectusSiteTests {
     func webhookPurge() async throws {
         let directus = try FakeDirectus()
         try await directus.run { (url: String) async throws in
-            let environment = ["DIRECTUS_URL": url, "DIRECTUS_TOKEN": FakeDirectus.serviceToken, "DIRECTUS_WEBHOOK_SECRET": "hook-secret"]
+            let environment = ["DIRECTUS_URL": url, "DIRECTUS_TOKEN": FakeDirectus.serviceToken, "DIRECTUS_WEBHOOK_SECRET": "hook-secret-for-tests"]
             let configuration = try AppConfiguration(environment: environment)
             var logger = Logger(label: "test")
             logger.logLevel = .critical
@@ -54,7 +54,7 @@ struct DirectusSiteTests {
                 #expect(wrong.status == .unauthorized)
                 let accepted = try await client.execute(
                     uri: "/webhook/directus", method: .post,
-                    headers: [.contentType: "application/json", HTTPField.Name("X-Webhook-Secret")!: "hook-secret"], body: ByteBuffer(string: event))
+                    headers: [.contentType: "application/json", HTTPField.Name("X-Webhook-Secret")!: "hook-secret-for-tests"], body: ByteBuffer(string: event))
                 #expect(accepted.status == .ok)
                 #expect(try await client.execute(uri: path, method: .get).text.contains("1\u{00A0}190\u{00A0}000\u{00A0}₽"))
                 let catalog = try await client.execute(uri: "/catalog/tokarnye-stanki-chpu", method: .get).text

@@ -164,7 +164,7 @@ struct OrderTests {
             let real = try await browser.post(validOrder(csrf: try await browser.csrf()))
             let realThanks = try await client.execute(uri: try #require(real.headers[.location]), method: .get)
             #expect(realThanks.text.contains("Заявка №1 принята"))  // the bot's order took no number
-            let metrics = try await client.execute(uri: "/metrics", method: .get).text
+            let metrics = try await client.execute(uri: "/metrics", method: .get, headers: operatorHeaders).text
             #expect(metrics.contains("orders_honeypot_total 1\n"))
             #expect(metrics.contains("orders_accepted_total 1\n"))
         }
@@ -229,7 +229,7 @@ struct OrderTests {
 
     @Test("ingest needs a known key; the key's source is recorded; Idempotency-Key returns the first lead")
     func ingest() async throws {
-        try await withApp(environment: ["INGEST_KEYS": "telegram:tg-secret-key-1,partner:partner-key-22"]) { client in
+        try await withApp(environment: ["INGEST_KEYS": "telegram:tg-secret-key-for-tests-1,partner:partner-key-for-tests-22"]) { client in
             let browser = Browser(client: client)
             let order = #"{"name":"Ольга","phone":"+7 912 000-11-22","consent":true,"comment":"из бота"}"#
             let noKey = try await browser.json("/ingest/leads", order)
@@ -238,16 +238,16 @@ struct OrderTests {
             let badKey = try await browser.json("/ingest/leads", order, headers: [.authorization: "Bearer wrong-key-0000"])
             #expect(badKey.status == .unauthorized)
 
-            let headers: HTTPFields = [.authorization: "Bearer tg-secret-key-1", HTTPField.Name("Idempotency-Key")!: "update-42"]
+            let headers: HTTPFields = [.authorization: "Bearer tg-secret-key-for-tests-1", HTTPField.Name("Idempotency-Key")!: "update-42"]
             let first = try await browser.json("/ingest/leads", order, headers: headers)
             #expect(first.status == .accepted)
             let retry = try await browser.json("/ingest/leads", order, headers: headers)
             #expect(retry.status == .accepted)
             #expect(try jsonObject(retry)["id"] as? String == jsonObject(first)["id"] as? String)
-            let other = try await browser.json("/ingest/leads", order, headers: [.authorization: "Bearer tg-secret-key-1"])
+            let other = try await browser.json("/ingest/leads", order, headers: [.authorization: "Bearer tg-secret-key-for-tests-1"])
             #expect(try jsonObject(other)["number"] as? Int == 2)
             // Server-to-server: no Origin check on ingest.
-            let withOrigin = try await browser.json("/ingest/leads", order, headers: [.authorization: "Bearer partner-key-22", .origin: "https://bot.example"])
+            let withOrigin = try await browser.json("/ingest/leads", order, headers: [.authorization: "Bearer partner-key-for-tests-22", .origin: "https://bot.example"])
             #expect(withOrigin.status == .accepted)
         }
     }

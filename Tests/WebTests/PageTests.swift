@@ -207,7 +207,7 @@ struct PageTests {
             #expect(try await client.execute(uri: "/", method: .get).status == .ok)
             source.setFailing(true)
             #expect(try await client.execute(uri: "/", method: .get).status == .ok)
-            let ready = try await client.execute(uri: "/readyz", method: .get)
+            let ready = try await client.execute(uri: "/readyz", method: .get, headers: operatorHeaders)
             #expect(ready.status == .ok)
         }
     }

@@ -1,10 +1,17 @@
 import Catalog
 import Foundation
+import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import Logging
 import TestSupport
 import Web
+
+/// The admin token every test app has (unless a test sets `ADMIN_TOKEN` to "" for none).
+let testAdminToken = "adm1n-t0ken-for-tests"
+/// What an operator (or Prometheus) sends for `/metrics` and the detailed `/readyz`: the
+/// router test client has no peer address, so the loopback allowance does not apply.
+let operatorHeaders: HTTPFields = [.authorization: "Bearer \(testAdminToken)"]
 
 /// Builds the real application (as `serve` does) with test settings and drives it.
 func withApp(
@@ -15,7 +22,7 @@ func withApp(
     let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("app-\(UUID().uuidString)")
     var settings = [
         "DATABASE_URL": "sqlite://" + scratch.appendingPathComponent("test.sqlite").path, "MAIL_DIR": scratch.appendingPathComponent("mail").path,
-        "ASSET_CACHE_DIR": scratch.appendingPathComponent("assets").path,
+        "ASSET_CACHE_DIR": scratch.appendingPathComponent("assets").path, "ADMIN_TOKEN": testAdminToken,
     ]
     settings.merge(environment) { _, given in given }
     let configuration = try AppConfiguration(environment: settings)

@@ -150,12 +150,29 @@ public struct AmoCRMDeliverer: LeadDeliverer {
             let reply = try await api.get("/api/v4/contacts", query: ["query": query])
             guard reply.status == 200, let json = reply.json as? [String: Any],
                 let found = (json["_embedded"] as? [String: Any])?["contacts"] as? [[String: Any]],
-                let id = found.first?["id"] as? Int
+                let id = found.first(where: { Self.isSameCustomer($0, phone: phone, email: email) })?["id"] as? Int
             else { continue }
             try? await contacts.remember(id, phone: phone, email: email)
             return id
         }
         return nil
+    }
+
+    /// amoCRM's `query` is a full-text search over every field: `+79001234567` also finds a
+    /// contact whose note or other number merely contains those digits, or a name like the
+    /// e-mail's. Only a contact whose own PHONE (normalized) or EMAIL equals the order's is
+    /// this customer; otherwise a new contact is created with the lead.
+    static func isSameCustomer(_ contact: [String: Any], phone: String?, email: String?) -> Bool {
+        let fields = contact["custom_fields_values"] as? [[String: Any]] ?? []
+        func values(_ code: String) -> [String] {
+            fields.filter { $0["field_code"] as? String == code }
+                .flatMap { ($0["values"] as? [[String: Any]] ?? []).compactMap { $0["value"] as? String } }
+        }
+        if let phone, values("PHONE").contains(where: { PhoneNumber.normalize($0) == phone }) { return true }
+        if let email, values("EMAIL").contains(where: { $0.trimmingCharacters(in: .whitespaces).lowercased() == email.lowercased() }) {
+            return true
+        }
+        return false
     }
 
     /// One element of the leads/complex array. No `_embedded.metadata`: that would put the

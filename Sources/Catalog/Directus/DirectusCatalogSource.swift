@@ -19,7 +19,7 @@ public struct DirectusCatalogSource: CatalogSource {
         public var maxAssetBytes: Int
 
         public init(
-            baseURL: String, token: String? = nil, timeout: TimeAmount = .seconds(10),
+            baseURL: String, token: String? = nil, timeout: TimeAmount = .seconds(5),
             productsCollection: String = "products", categoriesCollection: String = "categories",
             maxResponseBytes: Int = 32 << 20, maxAssetBytes: Int = 16 << 20
         ) {
@@ -47,6 +47,8 @@ public struct DirectusCatalogSource: CatalogSource {
         self.httpClient = httpClient
         self.logger = logger
     }
+
+    public var assetLinks: AssetLinks { AssetLinks(directusURL: configuration.baseURL) }
 
     public func fetchCategories() async throws(CatalogError) -> [CategoryRecord] {
         let body = try await get(

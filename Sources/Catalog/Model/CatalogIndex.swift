@@ -97,14 +97,25 @@ public struct Page<Item: Sendable>: Sendable {
     public var perPage: Int
     public var total: Int
 
-    public var pageCount: Int { max(1, (total + perPage - 1) / perPage) }
+    public var pageCount: Int { total == 0 ? 1 : (total - 1) / perPage + 1 }
 
+    /// A page past the last one is empty. `number` and `perPage` come from visitors, so no
+    /// arithmetic here may trap, whatever they are: the start is computed only for pages that
+    /// exist, where it is below `all.count`.
     public init(all: [Item], number: Int, perPage: Int) {
         let perPage = max(1, perPage)
         self.perPage = perPage
         self.total = all.count
         self.number = max(1, number)
+        let pageCount = all.isEmpty ? 0 : (all.count - 1) / perPage + 1
+        guard self.number <= pageCount else {
+            items = []
+            return
+        }
         let start = (self.number - 1) * perPage
-        items = start < all.count ? Array(all[start..<min(all.count, start + perPage)]) : []
+        items = Array(all[start..<min(all.count, start + min(perPage, all.count - start))])
     }
+
+    /// Whether this page exists: the first page always does (it may say «nothing found»).
+    public var exists: Bool { number == 1 || !items.isEmpty }
 }

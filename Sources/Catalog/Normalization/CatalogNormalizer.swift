@@ -19,7 +19,8 @@ public enum CatalogNormalizer {
 
     /// - Parameter categories: published categories by id, to resolve unexpanded relations
     ///   and to hide a product's link to a category that is not public.
-    public static func product(_ record: ProductRecord, categories: [Int: Category]) -> Product {
+    /// - Parameter assets: how the description's images are recognized as catalog files.
+    public static func product(_ record: ProductRecord, categories: [Int: Category], assets: AssetLinks = AssetLinks()) -> Product {
         let trimmedName = SpecsNormalizer.clean(record.name ?? "")
         let sku = SpecsNormalizer.clean(record.sku ?? "")
         let name = !trimmedName.isEmpty ? trimmedName : (!sku.isEmpty ? sku : "Товар №\(record.id)")
@@ -32,7 +33,7 @@ public enum CatalogNormalizer {
         }
 
         let availability = SpecsNormalizer.clean(record.availability ?? "")
-        let description = HTMLSanitizer.sanitize(record.description ?? "")
+        let description = HTMLSanitizer.sanitize(record.description ?? "", assets: assets)
 
         return Product(
             id: record.id,

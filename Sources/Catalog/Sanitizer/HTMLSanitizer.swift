@@ -7,7 +7,8 @@ import Foundation
 /// browser uses, so broken markup cannot smuggle a tag past us – and written out again
 /// from the tree: allowed tags with allowed attributes only, unknown tags unwrapped to
 /// their text, and dangerous ones (`script`, `style`, `iframe`, forms, …) dropped with
-/// their content. Links keep only http, https, mailto and relative targets.
+/// their content. Links keep only http, https, mailto, tel and site paths; images only
+/// catalog files, which go through the image proxy (`AssetLinks`).
 public enum HTMLSanitizer {
     public struct Output: Sendable, Hashable {
         public var html: String
@@ -36,11 +37,10 @@ public enum HTMLSanitizer {
         "th": ["colspan", "rowspan"],
         "ol": ["start"],
     ]
-    static let urlAttributes: Set<String> = ["href", "src"]
 
     private static let parserReady: Void = { xmlInitParser() }()
 
-    public static func sanitize(_ html: String) -> Output {
+    public static func sanitize(_ html: String, assets: AssetLinks = AssetLinks()) -> Output {
         guard !html.allSatisfy(\.isWhitespace) else { return Output(html: "", text: "") }
         _ = parserReady
         let options = Int32(
@@ -57,7 +57,7 @@ public enum HTMLSanitizer {
         guard let body = findElement("body", from: xmlDocGetRootElement(document)) else {
             return Output(html: "", text: "")
         }
-        var writer = Writer()
+        var writer = Writer(assets: assets)
         writer.children(of: body)
         return Output(
             html: writer.html.trimmingCharacters(in: .whitespacesAndNewlines),
@@ -79,16 +79,18 @@ public enum HTMLSanitizer {
         return String(cString: name).lowercased()
     }
 
-    /// True for targets a visitor may follow: http(s), mailto, and relative URLs.
-    public static func isSafeURL(_ raw: String) -> Bool {
+    /// True for link targets a visitor may follow: absolute http(s), mailto and tel, and
+    /// paths of this site (`/catalog/…`, `#specs`). A relative `x` or `../x` would resolve
+    /// against whatever page shows the description, so it points nowhere useful and goes.
+    public static func isSafeLink(_ raw: String) -> Bool {
         // Browsers ignore control characters and white space inside a scheme ("java\tscript:").
         let url = String(raw.unicodeScalars.filter { $0.value > 0x20 && $0.value != 0x7F }).lowercased()
-        guard let colon = url.firstIndex(of: ":") else { return true }
-        if let delimiter = url.firstIndex(where: { $0 == "/" || $0 == "?" || $0 == "#" }), delimiter < colon {
-            return true  // the colon is in the path or query of a relative URL
-        }
+        if url.hasPrefix("#") { return url.count > 1 }
+        // `//host/…` is another site without a scheme; `/\host` is read the same way by browsers.
+        if url.hasPrefix("/") { return !url.hasPrefix("//") && !url.hasPrefix("/\\") }
+        guard let colon = url.firstIndex(of: ":") else { return false }
         let scheme = url[..<colon]
-        return scheme == "http" || scheme == "https" || scheme == "mailto"
+        return scheme == "http" || scheme == "https" || scheme == "mailto" || scheme == "tel"
     }
 
     /// Elements whose end ends a sentence in the plain text.
@@ -97,6 +99,7 @@ public enum HTMLSanitizer {
     ]
 
     private struct Writer {
+        let assets: AssetLinks
         var html = ""
         var text = ""
 
@@ -133,8 +136,14 @@ public enum HTMLSanitizer {
             }
             var attributes: [(String, String)] = []
             for attribute in allowedAttributes[name] ?? [] {
-                guard let value = property(node, attribute) else { continue }
-                if urlAttributes.contains(attribute), !isSafeURL(value) { continue }
+                guard var value = property(node, attribute) else { continue }
+                if attribute == "href", !isSafeLink(value) { continue }
+                if attribute == "src" {
+                    // Only catalog files, through the proxy: an arbitrary source would make
+                    // every visitor's (or an admin's) browser request it.
+                    guard let proxied = assets.proxyPath(value) else { continue }
+                    value = proxied
+                }
                 if attribute == "colspan" || attribute == "rowspan" || attribute == "start" || attribute == "width"
                     || attribute == "height"
                 {

@@ -16,6 +16,79 @@ public protocol CatalogSource: Sendable {
     func previewProduct(id: Int, version: String?) async throws(CatalogError) -> ProductRecord?
     /// Editor preview of a category, as `previewProduct`.
     func previewCategory(id: Int, version: String?) async throws(CatalogError) -> CategoryRecord?
+    /// Where this source's files live, so that images in descriptions become `/assets/…`.
+    var assetLinks: AssetLinks { get }
+}
+
+extension CatalogSource {
+    public var assetLinks: AssetLinks { AssetLinks() }
+}
+
+/// Directus file ids are UUIDs: letters, digits and dashes only, so an id can never name a
+/// path outside the image cache or a transform Directus was not asked for.
+public enum FileID {
+    public static func isValid(_ fileID: some StringProtocol) -> Bool {
+        !fileID.isEmpty && fileID.count <= 64 && fileID.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") }
+    }
+}
+
+/// Image addresses in editor HTML that name catalog files: the site's own `/assets/{id}` and
+/// Directus' `{DIRECTUS_URL}/assets/{id}` (what its WYSIWYG inserts). Both become
+/// `/assets/{id}?preset=full`, served by the image proxy; every other image source is dropped.
+public struct AssetLinks: Sendable, Equatable {
+    /// `cms.example.ru` or `example.ru/cms`: Directus' address without the scheme (an editor's
+    /// HTML may carry http, https or a protocol-relative `//`), lowercased, no trailing slash.
+    let directusHost: String?
+
+    public init(directusURL: String? = nil) {
+        guard var base = directusURL?.lowercased(), let scheme = base.range(of: "://") else {
+            directusHost = nil
+            return
+        }
+        base.removeSubrange(..<scheme.upperBound)
+        while base.hasSuffix("/") { base.removeLast() }
+        directusHost = base.isEmpty ? nil : base
+    }
+
+    /// The proxy path for `src`, or nil when it is not a catalog file.
+    public func proxyPath(_ src: String) -> String? {
+        func strip(_ prefix: String, from text: Substring) -> Substring? {
+            text.prefix(prefix.count).lowercased() == prefix ? text.dropFirst(prefix.count) : nil
+        }
+        var rest: Substring
+        if let local = strip("/assets/", from: src[...]) {
+            rest = local
+        } else if let directusHost {
+            let afterScheme = strip("https:", from: src[...]) ?? strip("http:", from: src[...]) ?? src[...]
+            guard let remote = strip("//" + directusHost + "/assets/", from: afterScheme) else { return nil }
+            rest = remote
+        } else {
+            return nil
+        }
+        // `{id}`, `{id}/{file name}`, `{id}?{transform}`: the id is all that is kept.
+        if let end = rest.firstIndex(where: { $0 == "/" || $0 == "?" || $0 == "#" }) { rest = rest[..<end] }
+        guard FileID.isValid(rest) else { return nil }
+        return "/assets/\(rest)?preset=\(ImagePreset.full.rawValue)"
+    }
+}
+
+/// Ids of Directus items (products, categories) as they arrive in URLs and orders.
+public enum ItemID {
+    /// Directus' integer keys are 32-bit (`integer` on PostgreSQL, the default for
+    /// auto-increment ids): a larger number cannot name an item, so it never reaches Directus.
+    public static let range = 1...Int(Int32.max)
+
+    /// A positive 32-bit decimal id (`42`), or nil for anything else (`0`, `-1`, `4e2`, `99999999999`).
+    public static func parse(_ text: some StringProtocol) -> Int? {
+        guard !text.isEmpty, text.count <= 10, text.allSatisfy(\.isASCIIDigit), let id = Int(text), range.contains(id) else {
+            return nil
+        }
+        return id
+    }
+}
+
+extension Character {
+    var isASCIIDigit: Bool { isASCII && isNumber }
 }
 
 public enum ProductKey: Hashable, Sendable, CustomStringConvertible {

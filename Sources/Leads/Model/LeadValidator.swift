@@ -19,7 +19,10 @@ public enum LeadValidator {
             guard let value else { return nil }
             let trimmed = value.trimmingCharacters(in: .whitespacesAndNewlines)
             guard !trimmed.isEmpty else { return nil }
-            if trimmed.count > limit { errors[field] = "Не больше \(limit) символов" }
+            // `count` is in grapheme clusters, and one cluster can carry any number of
+            // combining marks: the UTF-8 size is bounded too (4 bytes a character is
+            // plenty for any real name or comment).
+            if trimmed.count > limit || trimmed.utf8.count > limit * 4 { errors[field] = "Не больше \(limit) символов" }
             return trimmed
         }
 
@@ -53,7 +56,8 @@ public enum LeadValidator {
 
         var productID: Int?
         if let raw = clean(input.productID, "product_id", limit: limits["product_id"]!) {
-            if let id = Int(raw), id > 0 { productID = id } else { errors["product_id"] = "Неизвестный товар" }
+            // Directus ids are 32-bit: a larger number names no product.
+            if let id = Int(raw), (1...Int(Int32.max)).contains(id) { productID = id } else { errors["product_id"] = "Неизвестный товар" }
         }
 
         if !input.consent {

@@ -182,6 +182,11 @@ extension LeadStore {
         }
     }
 
+    /// Whether the database answers (the public readiness check: no counting).
+    public func ping() async throws {
+        _ = try await database.read { db in try await db.raw("SELECT 1 AS one").all() }
+    }
+
     /// Rows per state and channel (metrics, readiness).
     public func outboxCounts() async throws -> [String: [OutboxState: Int]] {
         try await database.read { db in

@@ -30,12 +30,12 @@ struct CatalogAPIController<Context: RequestContext>: Sendable {
     }
 
     @Sendable func products(_ request: Request, context: Context) async throws -> Response {
-        let parameters = request.uri.queryParameters
-        let page = try Self.integer(parameters.get("page"), name: "page", default: 1, range: 1...100_000)
+        let parameters = request.queryFields
+        let page = try Self.integer(parameters["page"], name: "page", default: 1, range: RequestNumber.pages)
         let perPage = try Self.integer(
-            parameters.get("per_page"), name: "per_page", default: Self.defaultPerPage, range: 1...Self.maxPerPage)
-        let query = String((parameters.get("q") ?? "").prefix(100))
-        let categorySlug = parameters.get("category").flatMap { $0.isEmpty ? nil : $0 }
+            parameters["per_page"], name: "per_page", default: Self.defaultPerPage, range: 1...Self.maxPerPage)
+        let query = PageController<Context>.query(parameters)
+        let categorySlug = parameters["category"].flatMap { $0.isEmpty ? nil : $0 }
         let key = query.isEmpty ? "api:products?c=\(categorySlug ?? "")&p=\(page)&n=\(perPage)" : nil
         return try await site.cached(key, request: request) {
             let index = try await site.catalog.index()
@@ -46,7 +46,13 @@ struct CatalogAPIController<Context: RequestContext>: Sendable {
                 }
                 scope = index.products(in: category)
             }
-            return .input(Page(all: index.search(query, in: scope), number: page, perPage: perPage))
+            let result = Page(all: index.search(query, in: scope), number: page, perPage: perPage)
+            guard result.exists else {
+                throw ProblemDetails(
+                    .notFound, detail: "Страницы \(page) нет: товаров \(result.total), последняя страница — \(result.pageCount).",
+                    errors: ["page": "Допустимо от 1 до \(result.pageCount)"])
+            }
+            return .input(result)
         } render: { result in
             try json(
                 ProductListDTO(
@@ -56,7 +62,7 @@ struct CatalogAPIController<Context: RequestContext>: Sendable {
     }
 
     @Sendable func product(_ request: Request, context: Context) async throws -> Response {
-        let key = try context.parameters.require("slug")
+        let key = try context.parameters.decoded("slug")
         return try await site.cached("api:product:\(key)", request: request) {
             guard let product = try await PageController<Context>.findProduct(key, in: site.catalog) else {
                 throw ProblemDetails(.notFound, detail: "Товар «\(key)» не найден.")
@@ -75,7 +81,7 @@ struct CatalogAPIController<Context: RequestContext>: Sendable {
 
     static func integer(_ raw: String?, name: String, default value: Int, range: ClosedRange<Int>) throws -> Int {
         guard let raw, !raw.isEmpty else { return value }
-        guard let number = Int(raw), range.contains(number) else {
+        guard let number = RequestNumber.integer(raw, in: range) else {
             throw ProblemDetails(
                 .badRequest,
                 detail: "Параметр \(name) должен быть целым числом от \(range.lowerBound) до \(range.upperBound).",

@@ -7,10 +7,11 @@ import Leads
 struct AdminController: Sendable {
     let site: Site
     let desk: OrderDesk
+    let guardian: AdminGuard
     let channelStatus: @Sendable () async -> [String: String?]
 
     func addRoutes(to router: Router<AppRequestContext>) {
-        let admin = router.group("admin").add(middleware: AdminGuard(token: site.configuration.adminToken, site: site))
+        let admin = router.group("admin").add(middleware: guardian)
         admin.get(use: list)
         admin.post("leads/:number/retry", use: retry)
     }
@@ -53,9 +54,12 @@ struct AdminController: Sendable {
     }
 
     static let perPage = 50
+    static let leadNumbers = 1...Int(Int64.max)
 
     @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let page = max(1, Int(request.uri.queryParameters.get("page") ?? "") ?? 1)
+        let fields = request.queryFields
+        // Range-checked before the offset is computed: `page=9223372036854775807` used to trap.
+        guard let page = RequestNumber.page(fields["page"]) else { throw HTTPError(.notFound) }
         let leads = try await desk.store.recentLeads(limit: Self.perPage + 1, offset: (page - 1) * Self.perPage)
         let rows = leads.prefix(Self.perPage).map { entry in
             Row(
@@ -74,15 +78,17 @@ struct AdminController: Sendable {
             rows: Array(rows), channels: notes, csrf: adminToken(request), page: page,
             previousURL: page > 1 ? "/admin?page=\(page - 1)" : nil,
             nextURL: leads.count > Self.perPage ? "/admin?page=\(page + 1)" : nil,
-            retried: request.uri.queryParameters.get("retried").flatMap { Int($0) })
+            retried: fields["retried"].flatMap { RequestNumber.integer($0, in: Self.leadNumbers) })
         let rendered = site.finish(try site.renderer.render("admin", model), cacheControl: "no-store")
         return Response(status: .ok, headers: rendered.headers, body: .init(byteBuffer: rendered.body))
     }
 
     @Sendable func retry(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let number = try context.parameters.require("number", as: Int.self)
+        guard let number = RequestNumber.integer(try context.parameters.decoded("number"), in: Self.leadNumbers) else {
+            throw HTTPError(.notFound)
+        }
         let body = try await request.body.collect(upTo: context.maxUploadSize)
-        let fields = OrderInput.formFields(String(buffer: body))
+        let fields = FormURLEncoded.decode(String(buffer: body))
         guard site.formTokens.isValid(fields["csrf"], purpose: adminPurpose(request)) else {
             return site.messagePage(
                 .forbidden, heading: "Форма устарела", message: "Обновите страницу заявок и нажмите «Повторить» ещё раз.",
@@ -97,7 +103,7 @@ struct AdminController: Sendable {
     /// Admin forms carry a token bound to the admin's credential (a per-session token:
     /// Basic auth has no other session), so another site cannot make the browser post them.
     func adminPurpose(_ request: Request) -> String {
-        let credential = AdminGuard<AppRequestContext>.credential(request.headers[.authorization]) ?? ""
+        let credential = AdminGuard.credential(request.headers[.authorization]) ?? ""
         let digest = SHA256.hash(data: Data(("admin|" + credential).utf8)).prefix(8).map { String(format: "%02x", $0) }.joined()
         return "admin:" + digest
     }

@@ -4,15 +4,34 @@ import Hummingbird
 
 /// `ADMIN_TOKEN` as a Bearer token or as the password of HTTP Basic (any user name).
 /// Unset → 403 for everyone; missing or wrong → 401 with a Basic challenge (DESIGN §3).
-struct AdminGuard<Context: RequestContext>: RouterMiddleware {
+/// A client that keeps presenting wrong credentials is slowed down: after
+/// `AdminGuard.failureLimit` failures it gets 429 until its bucket refills, without its
+/// guesses being checked.
+struct AdminGuard: RouterMiddleware {
+    typealias Context = AppRequestContext
+    /// Wrong credentials per client before it must wait: a person mistyping never gets there,
+    /// a script guessing gets about one try in six seconds.
+    static let failureLimit = RateLimit(count: 10, period: .seconds(60))
+
     let token: String?
     let site: Site
+    /// Failed attempts per client address, shared by every admin route.
+    let failures: RateLimiter
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         guard let token else {
             return refuse(.forbidden, request: request, message: "Администрирование выключено: ADMIN_TOKEN не задан.")
         }
+        let client = ClientInfo(request, context: context, trusted: site.configuration.trustedProxies).ip
+        if let retryAfter = failures.exhausted(client) {
+            var response = refuse(.tooManyRequests, request: request, message: "Слишком много неверных паролей. Повторите через \(retryAfter) с.")
+            response.headers[.retryAfter] = String(retryAfter)
+            return response
+        }
         guard let presented = Self.credential(request.headers[.authorization]), Secrets.matches(presented, token) else {
+            // A request without any credential is a browser asking for the password prompt,
+            // not a guess.
+            if request.headers[.authorization] != nil { _ = failures.check(client) }
             var response = refuse(.unauthorized, request: request, message: "Нужен пароль администратора.")
             response.headers[.wwwAuthenticate] = "Basic realm=\"catalog-bff admin\", charset=\"UTF-8\""
             return response
@@ -34,6 +53,11 @@ struct AdminGuard<Context: RequestContext>: RouterMiddleware {
         if ErrorPageMiddleware<Context>.isMachinePath(request.uri.path) {
             return ProblemDetails(status, detail: message).response()
         }
-        return site.messagePage(status, heading: status == .forbidden ? "Доступ закрыт" : "Нужен вход", message: message)
+        let heading = switch status {
+        case .forbidden: "Доступ закрыт"
+        case .tooManyRequests: "Подождите немного"
+        default: "Нужен вход"
+        }
+        return site.messagePage(status, heading: heading, message: message)
     }
 }

@@ -13,12 +13,15 @@ struct AmoCRMController: Sendable {
     let deliverer: AmoCRMDeliverer?
     /// Wakes the outbox workers: leads waiting for amoCRM can go now.
     let onConnected: @Sendable () -> Void
-    static let statePurpose = "amocrm-oauth"
+    let states: OAuthStates
+    let guardian: AdminGuard
+    /// The callback is public: a client that keeps trying codes or states is slowed down.
+    let callbackLimiter = RateLimiter(RateLimit(count: 10, period: .seconds(60)))
 
     func addRoutes(to router: Router<AppRequestContext>) {
-        router.group("admin/amocrm").add(middleware: AdminGuard(token: site.configuration.adminToken, site: site))
+        router.group("admin/amocrm").add(middleware: guardian)
             .get("connect", use: connect)
-        router.group("ingest").add(middleware: AdminGuard(token: site.configuration.adminToken, site: site))
+        router.group("ingest").add(middleware: guardian)
             .get("test-crm", use: testLead)
         router.get("/webhook/amocrm", use: redirect)
     }
@@ -70,7 +73,7 @@ struct AmoCRMController: Sendable {
                 message: "Задайте AMOCRM_SUBDOMAIN, AMOCRM_CLIENT_ID и AMOCRM_CLIENT_SECRET и перезапустите сервер.", backURL: "/admin",
                 backText: "К заявкам")
         }
-        let state = site.formTokens.token(purpose: Self.statePurpose)
+        let state = try await states.issue()
         return Response(
             status: .found, headers: [.location: Self.authorizationURL(configuration, state: state), .cacheControl: "no-store"])
     }
@@ -79,26 +82,33 @@ struct AmoCRMController: Sendable {
         guard let configuration, let tokens else {
             return site.messagePage(.notFound, heading: "amoCRM не настроен", message: "Интеграция с amoCRM выключена.")
         }
-        let query = request.uri.queryParameters
-        guard let code = query.get("code"), !code.isEmpty else {
-            let error = query.get("error").map { " amoCRM ответил: \($0)." } ?? ""
+        let client = ClientInfo(request, context: context, trusted: site.configuration.trustedProxies)
+        if let retryAfter = callbackLimiter.check(client.ip) {
+            return site.messagePage(
+                .tooManyRequests, heading: "Слишком много попыток",
+                message: "Подождите немного и начните подключение amoCRM заново из админки.",
+                backURL: "/admin/amocrm/connect", backText: "Подключить заново", headers: [.retryAfter: String(retryAfter)])
+        }
+        let query = request.queryFields
+        guard let code = query["code"], !code.isEmpty else {
+            let error = query["error"].map { " amoCRM ответил: \(String($0.prefix(200)))." } ?? ""
             return site.messagePage(
                 .badRequest, heading: "Подключение не выполнено", message: "В ответе amoCRM нет кода авторизации.\(error)",
                 backURL: "/admin/amocrm/connect", backText: "Подключить заново")
         }
-        // The state proves the flow started here; amoCRM's widget flow has none, and is
-        // accepted only from this account.
-        let fromWidget = query.get("from_widget") != nil
-        guard fromWidget || site.formTokens.isValid(query.get("state"), purpose: Self.statePurpose) else {
+        // The state proves the flow started here, from the admin or the command line, in the
+        // last ten minutes. There is no exception for amoCRM's widget flow (`from_widget`):
+        // it brings no state, so anyone holding a code could replace the stored tokens.
+        guard try await states.consume(query["state"]) else {
             return site.messagePage(
                 .forbidden, heading: "Подключение отклонено",
                 message: "Ссылка подключения устарела или открыта не из админки. Начните подключение заново.",
                 backURL: "/admin/amocrm/connect", backText: "Подключить заново")
         }
-        if let referer = query.get("referer"), !Self.sameAccount(referer, configuration) {
+        if let referer = query["referer"], !Self.sameAccount(referer, configuration) {
             return site.messagePage(
                 .forbidden, heading: "Подключение отклонено",
-                message: "Код выдан для другого аккаунта amoCRM (\(referer)), а настроен \(configuration.accountHost).",
+                message: "Код выдан для другого аккаунта amoCRM (\(String(referer.prefix(100)))), а настроен \(configuration.accountHost).",
                 backURL: "/admin/amocrm/connect", backText: "Подключить заново")
         }
         do {
@@ -131,18 +141,18 @@ struct AmoCRMController: Sendable {
 }
 
 /// The amoCRM authorization URL with a fresh `state`, for the command line
-/// (`catalog-bff amocrm-connect-url`); the state is signed with the database's secret, so
-/// the running server accepts the redirect.
+/// (`catalog-bff amocrm-connect-url`); the state is stored in the database the running
+/// server reads, so the redirect is accepted within `OAuthStates.lifetime`.
 public func amoCRMConnectURL(configuration: AppConfiguration, logger: Logger) async throws -> String? {
     guard let amo = configuration.amoCRM, amo.clientID != nil else { return nil }
     let database = try await openDatabase(configuration.database, logger: logger)
-    let secret: String
+    let state: String
     do {
-        secret = try await Settings.value(FormTokens.secretKey, in: database) { FormTokens.randomSecret() }
+        state = try await OAuthStates(database: database).issue()
     } catch {
         await database.close()
         throw error
     }
     await database.close()
-    return AmoCRMController.authorizationURL(amo, state: FormTokens(secret: secret).token(purpose: AmoCRMController.statePurpose))
+    return AmoCRMController.authorizationURL(amo, state: state)
 }

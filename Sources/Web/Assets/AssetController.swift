@@ -19,9 +19,9 @@ struct AssetController<Context: RequestContext>: Sendable {
     static var policy: String { "default-src 'none'; style-src 'unsafe-inline'; sandbox" }
 
     @Sendable func asset(_ request: Request, context: Context) async throws -> Response {
-        let fileID = try context.parameters.require("fileID")
-        let presetName = request.uri.queryParameters.get("preset") ?? ImagePreset.full.rawValue
-        guard let preset = ImagePreset(rawValue: presetName), AssetStore.Key.isValid(fileID: fileID) else {
+        let fileID = try context.parameters.decoded("fileID")
+        let presetName = request.queryFields["preset"] ?? ImagePreset.full.rawValue
+        guard let preset = ImagePreset(rawValue: presetName), FileID.isValid(fileID) else {
             throw HTTPError(.notFound)
         }
         let accept = request.headers[.accept] ?? ""

@@ -23,11 +23,6 @@ final class AssetStore: Sendable {
 
         var fileName: String { "\(fileID).\(preset.rawValue).\(format.rawValue)" }
 
-        /// Directus file ids are UUIDs: letters, digits and dashes only, so an id can never
-        /// name a path outside the cache folder or a transform Directus was not asked for.
-        static func isValid(fileID: String) -> Bool {
-            !fileID.isEmpty && fileID.count <= 64 && fileID.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") }
-        }
     }
 
     struct Stored: Sendable {

@@ -20,6 +20,8 @@ public struct AppConfiguration: Sendable {
     public var publicBaseURL = "http://127.0.0.1:8080"
     public var directusURL: String?
     public var directusToken: String?
+    /// One Directus request (`DIRECTUS_TIMEOUT`); an uncached page then answers the 503 page.
+    public var directusTimeout: Duration = .seconds(5)
     public var catalogFresh: Duration = .seconds(60)
     public var catalogStale: Duration = .seconds(86_400)
     public var logLevel: Logger.Level = .info
@@ -33,6 +35,12 @@ public struct AppConfiguration: Sendable {
     public var database: DatabaseLocation = .sqlite(path: "var/catalog-bff.sqlite")
     /// CIDRs whose `X-Forwarded-For` is believed.
     public var trustedProxies: [CIDR] = []
+    /// Clients that may read `/metrics` and the detailed `/readyz` without the admin token
+    /// (`METRICS_ALLOW`; by default loopback and the trusted proxies).
+    public var metricsAllow: [CIDR] = AppConfiguration.loopback
+    static let loopback = [CIDR("127.0.0.0/8")!, CIDR("::1")!]
+    /// Secrets shorter than this stop start-up: a short one can be guessed.
+    public static let minimumSecretLength = 16
     /// nil: SMTP is off and mail is written as files to `mailDirectory`.
     public var smtp: SMTPMailTransport.Configuration?
     public var mailFrom = MailAddress("orders@localhost")
@@ -77,8 +85,14 @@ public struct AppConfiguration: Sendable {
             directusURL = try Self.httpURL(directus, variable: "DIRECTUS_URL")
         }
         directusToken = value("DIRECTUS_TOKEN")
-        directusWebhookSecret = value("DIRECTUS_WEBHOOK_SECRET")
-        previewSecret = value("PREVIEW_SECRET")
+        if let raw = value("DIRECTUS_TIMEOUT") {
+            guard let seconds = Int(raw), (1...120).contains(seconds) else {
+                throw ConfigurationError(variable: "DIRECTUS_TIMEOUT", reason: "must be a number of seconds from 1 to 120, got '\(raw)'")
+            }
+            directusTimeout = .seconds(seconds)
+        }
+        directusWebhookSecret = try Self.secret(value("DIRECTUS_WEBHOOK_SECRET"), variable: "DIRECTUS_WEBHOOK_SECRET")
+        previewSecret = try Self.secret(value("PREVIEW_SECRET"), variable: "PREVIEW_SECRET")
         if let directory = value("ASSET_CACHE_DIR") { assetCacheDirectory = directory }
         if let megabytes = value("ASSET_CACHE_MAX_MB") {
             guard let number = Int(megabytes), number >= 1, number <= 1_000_000 else {
@@ -104,22 +118,20 @@ public struct AppConfiguration: Sendable {
             }
         }
         if let proxies = value("TRUSTED_PROXIES") {
-            trustedProxies = try proxies.split(separator: ",").map { item throws(ConfigurationError) in
-                let text = item.trimmingCharacters(in: .whitespaces)
-                guard let cidr = CIDR(text) else {
-                    throw ConfigurationError(variable: "TRUSTED_PROXIES", reason: "'\(text)' is not an address or CIDR like 10.0.0.0/8")
-                }
-                return cidr
-            }
+            trustedProxies = try Self.networks(proxies, variable: "TRUSTED_PROXIES")
         }
+        metricsAllow = try value("METRICS_ALLOW").map { text throws(ConfigurationError) in
+            try Self.networks(text, variable: "METRICS_ALLOW")
+        } ?? Self.loopback + trustedProxies
         try readMail(value)
-        adminToken = value("ADMIN_TOKEN")
+        adminToken = try Self.secret(value("ADMIN_TOKEN"), variable: "ADMIN_TOKEN")
         if let keys = value("INGEST_KEYS") {
             for pair in keys.split(separator: ",") {
                 let parts = pair.split(separator: ":", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
-                guard parts.count == 2, !parts[0].isEmpty, parts[1].count >= 8 else {
+                guard parts.count == 2, !parts[0].isEmpty, parts[1].count >= Self.minimumSecretLength else {
                     throw ConfigurationError(
-                        variable: "INGEST_KEYS", reason: "expected source:key pairs with keys of 8+ characters, e.g. telegram:k3y-0f-the-b0t")
+                        variable: "INGEST_KEYS",
+                        reason: "expected source:key pairs with keys of \(Self.minimumSecretLength)+ characters, e.g. telegram:k3y-0f-the-b0t-2026")
                 }
                 ingestKeys[parts[1]] = parts[0]
             }
@@ -157,7 +169,7 @@ public struct AppConfiguration: Sendable {
                 productURL: try id("AMOCRM_FIELD_PRODUCT_URL"), comment: try id("AMOCRM_FIELD_COMMENT"))
             amoCRM = amo
         }
-        amoCRMWebhookToken = value("AMOCRM_WEBHOOK_TOKEN")
+        amoCRMWebhookToken = try Self.secret(value("AMOCRM_WEBHOOK_TOKEN"), variable: "AMOCRM_WEBHOOK_TOKEN")
         if let raw = value("OUTBOX_MAX_ATTEMPTS") {
             guard let number = Int(raw), (1...100).contains(number) else {
                 throw ConfigurationError(variable: "OUTBOX_MAX_ATTEMPTS", reason: "must be a number from 1 to 100, got '\(raw)'")
@@ -251,6 +263,28 @@ public struct AppConfiguration: Sendable {
         var text = raw
         while text.hasSuffix("/") { text.removeLast() }
         return text
+    }
+
+    /// A secret a visitor presents (admin token, preview and webhook secrets): long enough
+    /// not to be guessed. The value itself is never part of the error.
+    static func secret(_ raw: String?, variable: String) throws(ConfigurationError) -> String? {
+        guard let raw else { return nil }
+        guard raw.count >= minimumSecretLength else {
+            throw ConfigurationError(
+                variable: variable, reason: "must be at least \(minimumSecretLength) characters long (it has \(raw.count)); generate one with: openssl rand -hex 24")
+        }
+        return raw
+    }
+
+    /// Comma-separated addresses and CIDRs.
+    static func networks(_ text: String, variable: String) throws(ConfigurationError) -> [CIDR] {
+        try text.split(separator: ",").map { item throws(ConfigurationError) in
+            let entry = item.trimmingCharacters(in: .whitespaces)
+            guard let cidr = CIDR(entry) else {
+                throw ConfigurationError(variable: variable, reason: "'\(entry)' is not an address or CIDR like 10.0.0.0/8")
+            }
+            return cidr
+        }
     }
 
     static func seconds(_ raw: String, variable: String) throws(ConfigurationError) -> Int {

@@ -4,13 +4,16 @@ import Foundation
 import Hummingbird
 import Leads
 
-/// `/healthz`: the process answers. `/readyz`: it can serve the catalog.
-struct HealthController<Context: RequestContext>: Sendable {
+/// `/healthz`: the process answers. `/readyz`: it can serve the catalog and reach the
+/// database – for anyone as a bare status, for operators (`OperatorAccess`) with each check,
+/// the outbox counts and amoCRM's connection.
+struct HealthController: Sendable {
     let site: Site
     let desk: OrderDesk
     let amoTokens: TokenManager?
+    let access: OperatorAccess
 
-    func addRoutes(to router: Router<Context>) {
+    func addRoutes(to router: Router<AppRequestContext>) {
         router.get("/healthz") { _, _ in
             Response(status: .ok, headers: [.contentType: "text/plain; charset=utf-8", .cacheControl: "no-store"], body: .init(byteBuffer: ByteBuffer(string: "ok\n")))
         }
@@ -19,10 +22,11 @@ struct HealthController<Context: RequestContext>: Sendable {
 
     struct Readiness: Encodable {
         var status: String
-        var checks: [String: String]
+        var checks: [String: String]?
     }
 
-    @Sendable func ready(_ request: Request, context: Context) async throws -> Response {
+    @Sendable func ready(_ request: Request, context: AppRequestContext) async throws -> Response {
+        guard access.isAllowed(request, context: context) else { return try await publicReadiness() }
         var checks: [String: String] = [:]
         var ready = true
         do {
@@ -52,10 +56,23 @@ struct HealthController<Context: RequestContext>: Sendable {
             checks["amocrm"] = "off: AMOCRM_SUBDOMAIN is not set"
         }
         let status = !ready ? "not ready" : degraded ? "degraded" : "ready"
-        let body = try JSONEncoder.sorted.encode(Readiness(status: status, checks: checks))
-        return Response(
+        return try answer(Readiness(status: status, checks: checks), ready: ready)
+    }
+
+    /// The status alone, from the cheapest checks: the (cached) catalog and one `SELECT 1`.
+    /// No counts, no error text: a load balancer needs nothing more.
+    func publicReadiness() async throws -> Response {
+        var ready = (try? await site.catalog.index()) != nil
+        if ready {
+            do { try await desk.store.ping() } catch { ready = false }
+        }
+        return try answer(Readiness(status: ready ? "ready" : "not ready", checks: nil), ready: ready)
+    }
+
+    func answer(_ readiness: Readiness, ready: Bool) throws -> Response {
+        Response(
             status: ready ? .ok : .serviceUnavailable,
             headers: [.contentType: "application/json", .cacheControl: "no-store"],
-            body: .init(byteBuffer: ByteBuffer(bytes: body)))
+            body: .init(byteBuffer: ByteBuffer(bytes: try JSONEncoder.sorted.encode(readiness))))
     }
 }

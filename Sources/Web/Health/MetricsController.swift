@@ -6,16 +6,24 @@ import Leads
 
 /// `GET /metrics`: Prometheus text format (version 0.0.4) for the few numbers that tell
 /// whether orders flow: catalog refresh failures, orders taken and caught, the outbox.
-struct MetricsController<Context: RequestContext>: Sendable {
+///
+/// Operators only (`OperatorAccess`): the counts cost queries, and they are nobody else's business.
+struct MetricsController: Sendable {
     let site: Site
     let desk: OrderDesk
     let amoTokens: TokenManager?
+    let access: OperatorAccess
 
-    func addRoutes(to router: Router<Context>) {
+    func addRoutes(to router: Router<AppRequestContext>) {
         router.get("/metrics", use: metrics)
     }
 
-    @Sendable func metrics(_ request: Request, context: Context) async throws -> Response {
+    @Sendable func metrics(_ request: Request, context: AppRequestContext) async throws -> Response {
+        guard access.isAllowed(request, context: context) else {
+            return Response(
+                status: .forbidden, headers: [.contentType: "text/plain; charset=utf-8", .cacheControl: "no-store"],
+                body: .init(byteBuffer: ByteBuffer(string: "forbidden: allow this address in METRICS_ALLOW or send the admin token\n")))
+        }
         var lines: [String] = []
         func metric(_ name: String, _ type: String, _ help: String, _ samples: [(labels: String, value: Int)]) {
             lines.append("# HELP \(name) \(help)")

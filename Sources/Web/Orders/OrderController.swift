@@ -32,8 +32,8 @@ struct OrderController: Sendable {
                 message: "Отправьте заявку через форму на странице товара.", backURL: SiteURL.order)
         }
         let body = try await request.body.collect(upTo: context.maxUploadSize)
-        let fields = OrderInput.formFields(String(buffer: body))
-        let backURL = fields["product_id"].flatMap { Int($0) }.map { "/product/\($0)#order" } ?? SiteURL.order
+        let fields = FormURLEncoded.decode(String(buffer: body))
+        let backURL = fields["product_id"].flatMap(ItemID.parse).map { "/product/\($0)#order" } ?? SiteURL.order
 
         // A filled honeypot is a bot: it sees the usual redirect, nothing is stored or sent.
         if let trap = fields["website"], !trap.trimmingCharacters(in: .whitespaces).isEmpty {
@@ -67,7 +67,7 @@ struct OrderController: Sendable {
         let index = try? await site.catalog.index()
         let csrf = site.formToken()
         var rendered: RenderedResponse
-        if let id = fields["product_id"].flatMap({ Int($0) }), let product = try? await site.catalog.product(.id(id)),
+        if let id = fields["product_id"].flatMap(ItemID.parse), let product = try? await site.catalog.product(.id(id)),
             let index
         {
             var form = Site.orderForm(for: product, csrf: csrf)
@@ -83,7 +83,7 @@ struct OrderController: Sendable {
     }
 
     @Sendable func thanks(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let id = try context.parameters.require("id")
+        let id = try context.parameters.decoded("id")
         // An unknown id (a bot's, or a mistyped link) gets the generic thanks and no data.
         let lead = id.count == 32 ? try await desk.store.lead(id: id) : nil
         let model = ThanksPageModel(

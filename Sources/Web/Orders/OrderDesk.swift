@@ -74,9 +74,13 @@ final class OrderDesk: Sendable {
             product: await snapshot(order.productID),
             consent: ConsentRecord(at: Date(), ip: client.ip, userAgent: client.userAgent.map { String($0.prefix(500)) }, version: Self.consentVersion))
         let accepted = try await store.accept(lead)
-        logger.info(
-            "lead accepted",
-            metadata: ["lead_number": "\(accepted.number)", "source": "\(source)", "duplicate": "\(accepted.duplicate)"])
+        var metadata: Logger.Metadata = [
+            "lead_number": "\(accepted.number)", "source": "\(source)", "duplicate": "\(accepted.duplicate)",
+        ]
+        // Contact data only masked (152-ФЗ): logs are kept longer and read by more people than leads.
+        if let phone = order.phone { metadata["phone"] = "\(PersonalData.mask(phone: phone))" }
+        if let email = order.email { metadata["email"] = "\(PersonalData.mask(email: email))" }
+        logger.info("lead accepted", metadata: metadata)
         if !accepted.duplicate {
             self.accepted.add(1, ordering: .relaxed)
             wakeWorkers()

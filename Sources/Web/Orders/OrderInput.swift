@@ -4,21 +4,6 @@ import Leads
 
 /// Reading orders from a form body or a JSON body into `LeadInput`.
 enum OrderInput {
-    /// `application/x-www-form-urlencoded` → field → value (the last value of a repeated name).
-    static func formFields(_ body: String) -> [String: String] {
-        var fields: [String: String] = [:]
-        for pair in body.split(separator: "&") {
-            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            func decode(_ part: Substring) -> String {
-                let spaced = part.replacingOccurrences(of: "+", with: " ")
-                return spaced.removingPercentEncoding ?? spaced
-            }
-            guard let name = parts.first.map(decode), !name.isEmpty else { continue }
-            fields[name] = parts.count > 1 ? decode(parts[1]) : ""
-        }
-        return fields
-    }
-
     static func lead(fromForm fields: [String: String], cookies utm: [String: String] = [:]) -> LeadInput {
         func utmValue(_ key: String) -> String? {
             let value = fields[key]?.trimmingCharacters(in: .whitespaces) ?? ""
@@ -70,7 +55,7 @@ enum OrderInput {
             let parts = cookie.trimmingCharacters(in: .whitespaces).split(separator: "=", maxSplits: 1)
             guard parts.count == 2, parts[0] == "utm" else { continue }
             let decoded = String(parts[1]).removingPercentEncoding ?? String(parts[1])
-            return formFields(decoded).filter { UTM.keys.contains($0.key) && !$0.value.isEmpty }
+            return FormURLEncoded.decode(decoded).filter { UTM.keys.contains($0.key) && !$0.value.isEmpty }
         }
         return [:]
     }

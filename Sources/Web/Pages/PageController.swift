@@ -38,12 +38,13 @@ struct PageController<Context: RequestContext>: Sendable {
     }
 
     @Sendable func catalog(_ request: Request, context: Context) async throws -> Response {
-        let query = Self.query(request)
-        let number = Self.pageNumber(request)
+        let fields = request.queryFields
+        let query = Self.query(fields)
+        let number = try Self.pageNumber(fields)
         return try await site.cached(query.isEmpty ? "page:/catalog?page=\(number)" : nil, request: request) {
             let index = try await site.catalog.index()
             let page = Page(all: index.search(query), number: number, perPage: Self.perPage)
-            guard page.number == 1 || !page.items.isEmpty else { throw HTTPError(.notFound) }
+            guard page.exists else { throw HTTPError(.notFound) }
             return .input((index, page))
         } render: { index, page in
             let heading = query.isEmpty ? "Каталог" : "Поиск: «\(query)»"
@@ -66,13 +67,13 @@ struct PageController<Context: RequestContext>: Sendable {
     }
 
     @Sendable func category(_ request: Request, context: Context) async throws -> Response {
-        let slug = try context.parameters.require("slug")
-        let number = Self.pageNumber(request)
+        let slug = try context.parameters.decoded("slug")
+        let number = try Self.pageNumber(request.queryFields)
         return try await site.cached("page:/catalog/\(slug)?page=\(number)", request: request) {
             let index = try await site.catalog.index()
             guard let category = index.category(slug: slug) else { throw HTTPError(.notFound) }
             let page = Page(all: index.products(in: category), number: number, perPage: Self.perPage)
-            guard page.number == 1 || !page.items.isEmpty else { throw HTTPError(.notFound) }
+            guard page.exists else { throw HTTPError(.notFound) }
             return .input((index, category, page))
         } render: { index, category, page in
             try site.renderer.render("catalog", site.categoryModel(category, index: index, page: page))
@@ -80,7 +81,7 @@ struct PageController<Context: RequestContext>: Sendable {
     }
 
     @Sendable func product(_ request: Request, context: Context) async throws -> Response {
-        let key = try context.parameters.require("key")
+        let key = try context.parameters.decoded("key")
         return try await site.cached("page:/product/\(key)@\(site.formWindow())", request: request) {
             guard let product = try await Self.findProduct(key, in: site.catalog) else { throw HTTPError(.notFound) }
             // A product with a slug has one address; an id link (an old e-mail) moves there.
@@ -95,21 +96,22 @@ struct PageController<Context: RequestContext>: Sendable {
 
     /// By slug; a numeric key is an id (a slug that is all digits is tried as well).
     static func findProduct(_ key: String, in catalog: Catalog) async throws -> Product? {
-        if let id = Int(key), id > 0 {
+        if let id = ItemID.parse(key) {
             if let product = try await catalog.product(.id(id)) { return product }
         }
         return try await catalog.product(.slug(key))
     }
 
-    static func query(_ request: Request) -> String {
-        let raw = request.uri.queryParameters.get("q") ?? ""
+    /// The search words as typed (a GET form sends spaces as `+`), white space collapsed.
+    static func query(_ fields: [String: String]) -> String {
+        let raw = fields["q"] ?? ""
         return String(raw.split(whereSeparator: \.isWhitespace).joined(separator: " ").prefix(100))
     }
 
-    static func pageNumber(_ request: Request) -> Int {
-        guard let text = request.uri.queryParameters.get("page"), let number = Int(text), number >= 1, number <= 10_000 else {
-            return 1
-        }
+    /// `?page=`: absent is the first page; anything but a page number is no page at all (404),
+    /// so that every list page has one address.
+    static func pageNumber(_ fields: [String: String]) throws -> Int {
+        guard let number = RequestNumber.page(fields["page"]) else { throw HTTPError(.notFound) }
         return number
     }
 }

@@ -18,7 +18,8 @@ struct PreviewController<Context: RequestContext>: Sendable {
 
     @Sendable func preview(_ request: Request, context: Context) async throws -> Response {
         guard let secret = site.configuration.previewSecret else { throw HTTPError(.notFound) }
-        let presented = request.uri.queryParameters.get("secret") ?? ""
+        let fields = request.queryFields
+        let presented = fields["secret"] ?? ""
         guard Secrets.matches(presented, secret) else {
             return site.messagePage(
                 .forbidden, heading: "Нет доступа к предпросмотру",
@@ -26,8 +27,8 @@ struct PreviewController<Context: RequestContext>: Sendable {
                 backURL: SiteURL.home, backText: "На главную", headers: site.previewHeaders)
         }
         let collection = try context.parameters.require("collection")
-        guard let id = Int(try context.parameters.require("id")), id > 0 else { throw HTTPError(.notFound) }
-        let version = Self.version(request.uri.queryParameters.get("version"))
+        guard let id = ItemID.parse(try context.parameters.decoded("id")) else { throw HTTPError(.notFound) }
+        let version = Self.version(fields["version"])
         let index = try await site.catalog.index()
         let rendered: RenderedResponse
         switch collection {

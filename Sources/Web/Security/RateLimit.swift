@@ -43,6 +43,15 @@ final class RateLimiter: Sendable {
 
     /// nil when allowed; otherwise the seconds until the next request would be.
     func check(_ key: String, now: ContinuousClock.Instant = .now) -> Int? {
+        take(key, now: now, consume: true)
+    }
+
+    /// Like `check`, without using a token up: whether `key` is out of tokens right now.
+    func exhausted(_ key: String, now: ContinuousClock.Instant = .now) -> Int? {
+        take(key, now: now, consume: false)
+    }
+
+    private func take(_ key: String, now: ContinuousClock.Instant, consume: Bool) -> Int? {
         let capacity = Double(limit.count)
         let perSecond = capacity / (Double(limit.period.components.seconds) + Double(limit.period.components.attoseconds) / 1e18)
         return buckets.withLock { buckets in
@@ -58,8 +67,10 @@ final class RateLimiter: Sendable {
                 buckets[key] = bucket
                 return max(1, Int(((1 - bucket.tokens) / perSecond).rounded(.up)))
             }
-            bucket.tokens -= 1
-            buckets[key] = bucket
+            if consume {
+                bucket.tokens -= 1
+                buckets[key] = bucket
+            }
             return nil
         }
     }

@@ -41,7 +41,7 @@ struct DirectusWebhookController<Context: RequestContext>: Sendable {
             dropped = "products " + ids.sorted().map(String.init).joined(separator: ",")
         case "directus_files" where !keys.isEmpty:
             // A replaced or deleted file: its cached sizes go, and pages (sizes, titles) too.
-            let fileIDs = keys.compactMap(\.string).filter(AssetStore.Key.isValid(fileID:))
+            let fileIDs = keys.compactMap(\.string).filter { FileID.isValid($0) }
             for fileID in fileIDs { await site.assets.remove(fileID: fileID) }
             site.catalog.invalidateAll()
             dropped = "files " + fileIDs.joined(separator: ",")
