@@ -20,7 +20,7 @@ swift build -c release --product catalog-bff >/dev/null
 python3 bench/fake_amocrm.py $amo_port &
 amo_pid=$!
 export PORT=$port LOG_LEVEL=warning ORDER_RATE_LIMIT=off DATABASE_URL="sqlite://$work/bench.sqlite" MAIL_DIR="$work/mail"
-export ADMIN_TOKEN=bench-admin-token AMOCRM_SUBDOMAIN=example AMOCRM_BASE_URL="http://127.0.0.1:$amo_port"
+export ADMIN_TOKEN=bench-admin-token-0123456789 AMOCRM_SUBDOMAIN=example AMOCRM_BASE_URL="http://127.0.0.1:$amo_port"
 export AMOCRM_CLIENT_ID=bench-client AMOCRM_CLIENT_SECRET=bench-secret
 .build/release/catalog-bff serve &
 pid=$!

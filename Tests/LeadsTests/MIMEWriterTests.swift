@@ -22,6 +22,26 @@ struct MIMEWriterTests {
         #expect(raw.contains("MIME-Version: 1.0\r\n"))
     }
 
+    @Test("a customer's internationalized address: the domain in its xn-- form, a non-ASCII mailbox left out of Reply-To")
+    func internationalAddresses() {
+        func render(replyTo address: String) -> String {
+            var international = message
+            international.replyTo = MailAddress(address, name: "Иван")
+            return String(decoding: MIMEWriter.render(international), as: UTF8.self)
+        }
+        func headerBlock(_ raw: String) -> String { raw.components(separatedBy: "\r\n\r\n").first ?? raw }
+        let domain = render(replyTo: "ivan@пример.рф")
+        #expect(domain.contains("<ivan@xn--e1afmkfd.xn--p1ai>"))
+        let mailbox = render(replyTo: "иван@пример.рф")
+        #expect(header("Reply-To", in: mailbox) == nil)
+        for raw in [domain, mailbox] {
+            #expect(headerBlock(raw).unicodeScalars.allSatisfy { $0.isASCII }, "headers are 7-bit")
+        }
+        #expect(MailAddress("sales@münchen.de").asciiAddress == "sales@xn--mnchen-3ya.de")
+        #expect(MailAddress("a@bücher.example").asciiAddress == "a@xn--bcher-kva.example")
+        #expect(MailAddress("orders@example.ru").asciiAddress == "orders@example.ru")
+    }
+
     @Test("ASCII subjects stay readable; header injection is impossible")
     func plain() {
         #expect(MIMEWriter.encodedWords("Order 5") == "Order 5")

@@ -80,6 +80,21 @@ struct MailDeliveryTests {
         }
     }
 
+    @Test("a customer's non-ASCII e-mail stays in the body and out of the headers; the copy is delivered")
+    func internationalCustomerAddress() async throws {
+        let server = try SMTPTestServer()
+        defer { server.stop() }
+        try await withStore { (store: LeadStore) async throws in
+            let accepted = try await store.accept(sampleLead(email: "иван@завод.рф"))
+            let lead = try #require(try await store.lead(id: accepted.id))
+            #expect(try await deliverer(smtp(server)).deliver(lead) == .delivered(externalID: "lead-1-\(accepted.id)@example.ru"))
+            let message = try #require(try await server.waitForMessages(1).first)
+            #expect(header("Reply-To", in: message) == nil)
+            #expect((message.components(separatedBy: "\r\n\r\n").first ?? "").unicodeScalars.allSatisfy { $0.isASCII })
+            #expect(bodyParts(message).allSatisfy { $0.contains("иван@завод.рф") })
+        }
+    }
+
     @Test("STARTTLS on the submission port works too")
     func starttls() async throws {
         let server = try SMTPTestServer(mode: .starttls)

@@ -7,14 +7,15 @@ public final class SMTPTestServer: @unchecked Sendable {
     public let maildir: URL
     public let caFile: String
     public let user = "orders@example.ru"
-    public let password = "secret"
+    public let password: String
     private let process: Process
     private let input: Pipe
     private let directory: URL
 
     public enum Mode: String { case ssl, starttls }
 
-    public init(mode: Mode = .ssl, port: Int = 0) throws {
+    public init(mode: Mode = .ssl, port: Int = 0, password: String = "secret") throws {
+        self.password = password
         guard let script = Bundle.module.path(forResource: "smtp_server", ofType: "py") else {
             throw CocoaError(.fileNoSuchFile)
         }
@@ -25,7 +26,7 @@ public final class SMTPTestServer: @unchecked Sendable {
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = [
             "python3", script, "--maildir", maildir.path, "--cert-dir", directory.appendingPathComponent("certs").path,
-            "--mode", mode.rawValue, "--port", String(port),
+            "--mode", mode.rawValue, "--port", String(port), "--password", password,
         ]
         input = Pipe()
         let output = Pipe()

@@ -16,7 +16,7 @@ let operatorHeaders: HTTPFields = [.authorization: "Bearer \(testAdminToken)"]
 /// Builds the real application (as `serve` does) with test settings and drives it.
 func withApp(
     source: (any CatalogSource)? = nil, environment: [String: String] = [:], mode: TestingSetup = .router,
-    _ test: @Sendable (any TestClientProtocol) async throws -> Void
+    logger given: Logger? = nil, _ test: @Sendable (any TestClientProtocol) async throws -> Void
 ) async throws {
     // Every test app gets its own database and mail folder.
     let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("app-\(UUID().uuidString)")
@@ -26,8 +26,8 @@ func withApp(
     ]
     settings.merge(environment) { _, given in given }
     let configuration = try AppConfiguration(environment: settings)
-    var logger = Logger(label: "test")
-    logger.logLevel = .critical
+    var logger = given ?? Logger(label: "test")
+    if given == nil { logger.logLevel = .critical }
     let app = try await buildApplication(configuration: configuration, catalogSource: source ?? DemoCatalogSource(), logger: logger)
     try await app.test(mode, test)
 }

@@ -131,7 +131,7 @@ public struct AppConfiguration: Sendable {
                 guard parts.count == 2, !parts[0].isEmpty, parts[1].count >= Self.minimumSecretLength else {
                     throw ConfigurationError(
                         variable: "INGEST_KEYS",
-                        reason: "expected source:key pairs with keys of \(Self.minimumSecretLength)+ characters, e.g. telegram:k3y-0f-the-b0t-2026")
+                        reason: "expected source:key pairs with keys of \(Self.minimumSecretLength)+ characters, e.g. telegram:6f1c0d9a2b7e4f38a1")
                 }
                 ingestKeys[parts[1]] = parts[0]
             }
