@@ -29,6 +29,9 @@ smoke:
 	@out=$$(PORT=not-a-port $(BIN) serve 2>&1); code=$$?; \
 	  if [ $$code -ne 2 ] || ! echo "$$out" | grep -q "PORT"; then echo "smoke: expected exit 2 naming PORT, got $$code: $$out"; exit 1; fi; \
 	  echo "smoke: invalid PORT stops start-up with exit 2"
+	@out=$$(ADMIN_TOKEN=abc $(BIN) serve 2>&1); code=$$?; \
+	  if [ $$code -ne 2 ] || ! echo "$$out" | grep -q "ADMIN_TOKEN" || echo "$$out" | grep -q "abc"; then echo "smoke: expected exit 2 naming ADMIN_TOKEN without its value, got $$code: $$out"; exit 1; fi; \
+	  echo "smoke: a short ADMIN_TOKEN stops start-up with exit 2"
 
 clean:
 	rm -rf .build

@@ -43,6 +43,18 @@ struct SecurityTests {
         #expect(limiter.check("ip", now: start + .seconds(5)) == nil)
     }
 
+    @Test("a limiter remembers a bounded number of clients, however many addresses come")
+    func limiterBudget() {
+        let limiter = RateLimiter(RateLimit(count: 1, period: .seconds(3600)))
+        let start = ContinuousClock.now
+        for client in 0..<(RateLimiter.maxClients + 10_000) {
+            _ = limiter.check("198.51.\(client >> 8).\(client & 255)", now: start + .milliseconds(client))
+        }
+        #expect(limiter.clientCount <= RateLimiter.maxClients)
+        // The most recent client is still limited.
+        #expect(limiter.check("198.51.\((RateLimiter.maxClients + 9_999) >> 8).\((RateLimiter.maxClients + 9_999) & 255)", now: start + .seconds(70)) != nil)
+    }
+
     @Test("form tokens are valid in their window and the next, then expire")
     func tokens() {
         let tokens = FormTokens(secret: "s3cret", windowSeconds: 3600)

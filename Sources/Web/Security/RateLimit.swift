@@ -27,7 +27,8 @@ public struct RateLimit: Sendable, Equatable {
 }
 
 /// Token buckets per client (IP or ingest key): `count` requests, refilled evenly over
-/// `period`. Memory stays bounded: full buckets are forgotten.
+/// `period`. Memory stays bounded: full buckets are forgotten, and beyond `maxClients` the
+/// least recently seen clients too.
 final class RateLimiter: Sendable {
     private struct Bucket {
         var tokens: Double
@@ -36,10 +37,15 @@ final class RateLimiter: Sendable {
 
     private let limit: RateLimit
     private let buckets = Mutex<[String: Bucket]>([:])
+    /// Clients remembered at most (each costs about a hundred bytes).
+    static let maxClients = 50_000
 
     init(_ limit: RateLimit) {
         self.limit = limit
     }
+
+    /// Clients currently remembered.
+    var clientCount: Int { buckets.withLock { $0.count } }
 
     /// nil when allowed; otherwise the seconds until the next request would be.
     func check(_ key: String, now: ContinuousClock.Instant = .now) -> Int? {
@@ -60,8 +66,14 @@ final class RateLimiter: Sendable {
             let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
             bucket.tokens = min(capacity, bucket.tokens + seconds * perSecond)
             bucket.updated = now
-            if buckets.count > 50_000 {
+            if buckets.count > Self.maxClients {
+                // Full buckets say nothing; if clients still overflow (many addresses at
+                // once), the least recently seen half goes.
                 buckets = buckets.filter { $0.value.tokens < capacity - 0.5 }
+                if buckets.count > Self.maxClients / 2 {
+                    let newest = buckets.sorted { $0.value.updated > $1.value.updated }.prefix(Self.maxClients / 2)
+                    buckets = Dictionary(uniqueKeysWithValues: newest.map { ($0.key, $0.value) })
+                }
             }
             guard bucket.tokens >= 1 else {
                 buckets[key] = bucket
