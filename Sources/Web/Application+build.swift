@@ -10,8 +10,12 @@ import Mustache
 import Storage
 
 /// Builds the whole application; `serve` runs it and tests drive the very same one.
+///
+/// This is the one place where the parts meet: each controller is handed the few
+/// collaborators it uses, and nothing else (no secret it does not check).
 public func buildApplication(
-    configuration: AppConfiguration, catalogSource: (any CatalogSource)? = nil, logger: Logger
+    configuration: AppConfiguration, catalogSource: (any CatalogSource)? = nil, clock: any WallClock = SystemClock(),
+    logger: Logger
 ) async throws -> some ApplicationProtocol {
     let source = try catalogSource ?? makeCatalogSource(configuration: configuration, logger: logger)
     let catalog = Catalog(
@@ -22,14 +26,17 @@ public func buildApplication(
 
     let database = try await openDatabase(configuration.database, logger: logger)
     // One secret per database, so that every instance signs form tokens the same way.
-    let formSecret = try await Settings.value(FormTokens.secretKey, in: database) { FormTokens.randomSecret() }
-    let store = LeadStore(database: database, logger: logger)
+    let formSecret = try await Settings.value(FormTokens.secretKey, in: database) { RandomHex.make(bytes: 32) }
+    let formTokens = FormTokens(secret: formSecret, clock: clock)
+    let leads = LeadStore(database: database, clock: clock, logger: logger)
+
+    // Delivery: the outbox workers of both channels.
     let transport: any MailTransport =
         configuration.smtp.map { SMTPMailTransport(configuration: $0) } ?? FileMailTransport(directory: configuration.mailDirectory)
     let workerConfiguration = OutboxWorker.Configuration(
         lease: configuration.outboxLease, retry: RetryPolicy(maxAttempts: configuration.outboxMaxAttempts))
     let email = OutboxWorker(
-        store: store,
+        store: leads,
         deliverer: EmailDeliverer(
             transport: transport, from: configuration.mailFrom, to: configuration.mailTo,
             templates: try await MustacheLibrary(directory: configuration.templatesDirectory + "/mail")),
@@ -38,7 +45,7 @@ public func buildApplication(
         TokenManager(
             store: TokenStore(database: database, account: amo.subdomain),
             client: OAuthClient(configuration: amo, httpClient: HTTPClient.shared), longLivedToken: amo.longLivedToken,
-            logger: logger)
+            clock: clock, logger: logger)
     }
     var amoDeliverer: AmoCRMDeliverer?
     if let amo = configuration.amoCRM, let amoTokens {
@@ -50,23 +57,74 @@ public func buildApplication(
     var amoWorkerConfiguration = workerConfiguration
     amoWorkerConfiguration.batchSize = 50
     let amoCRM = OutboxWorker(
-        store: store,
+        store: leads,
         deliverer: amoDeliverer.map { $0 as any LeadDeliverer }
-            ?? UnconfiguredChannel(channel: "amocrm", reason: "amoCRM не подключён (AMOCRM_SUBDOMAIN не задан)"),
+            ?? UnconfiguredChannel(channel: .amocrm, reason: "amoCRM не подключён (AMOCRM_SUBDOMAIN не задан)"),
         configuration: amoWorkerConfiguration, logger: logger)
     let workers = [email, amoCRM]
+    let wakeWorkers: @Sendable () -> Void = { for worker in workers { worker.wake() } }
 
+    // The web layer's shared parts.
+    let layout = SiteLayout(baseURL: configuration.publicBaseURL)
+    let headers = PageHeaders(directusURL: configuration.directusURL)
+    // A page's catalog inputs are looked at again at least this often.
+    let pages = PageCache(
+        rendered: RenderedCache(recheckInterval: min(.seconds(1), configuration.catalogFresh)), version: catalog.version,
+        headers: headers)
+    let messages = MessagePages(renderer: renderer, layout: layout, headers: headers, catalog: catalog)
+    let models = CatalogPageModels(layout: layout, formTokens: formTokens)
     let assets = try AssetStore(
         source: source, directory: configuration.assetCacheDirectory, maxBytes: configuration.assetCacheMaxBytes, logger: logger)
-    let site = Site(
-        catalog: catalog, renderer: renderer, configuration: configuration, formTokens: FormTokens(secret: formSecret),
-        assets: assets, logger: logger)
-    let desk = OrderDesk(
-        store: store, catalog: catalog, baseURL: configuration.publicBaseURL, rateLimit: configuration.orderRateLimit,
-        logger: logger, wakeWorkers: { for worker in workers { worker.wake() } })
-    let router = buildRouter(
-        site: site, desk: desk, database: database, workers: workers, amoTokens: amoTokens, amoDeliverer: amoDeliverer)
-    let fastPages = FastPages(cache: site.cache, version: catalog.version, serverName: "catalog-bff")
+    let intake = LeadIntake(
+        store: leads, products: CatalogProductLookup(catalog: catalog, layout: layout), logger: logger, onAccepted: wakeWorkers)
+    let orderLimiter = configuration.orderRateLimit.map(RateLimiter.init)
+    let adminGuard = AdminGuard(
+        token: configuration.adminToken, messages: messages, trustedProxies: configuration.trustedProxies,
+        failures: RateLimiter(AdminGuard.failureLimit))
+    let operators = OperatorAccess(configuration: configuration, failures: adminGuard.failures)
+
+    let router = Router(context: AppRequestContext.self)
+    router.add(middleware: ErrorPageMiddleware(messages: messages, logger: logger))
+    router.add(middleware: CrossSiteMiddleware(siteOrigin: configuration.publicBaseURL, messages: messages))
+    router.add(middleware: StaticFilesMiddleware(directory: configuration.publicDirectory, logger: logger))
+    HealthController(catalog: catalog, leads: leads, amoTokens: amoTokens, access: operators).addRoutes(to: router)
+    MetricsController(
+        catalog: catalog, pages: pages, assets: assets, intake: intake, leads: leads, amoTokens: amoTokens, access: operators
+    ).addRoutes(to: router)
+    AmoCRMController(
+        configuration: configuration.amoCRM, tokens: amoTokens, deliverer: amoDeliverer, onConnected: wakeWorkers,
+        states: OAuthStates(database: database, clock: clock), guardian: adminGuard, messages: messages,
+        trustedProxies: configuration.trustedProxies, logger: logger
+    ).addRoutes(to: router)
+    PageController(catalog: catalog, pages: pages, renderer: renderer, layout: layout, models: models).addRoutes(to: router)
+    OrderController(
+        catalog: catalog, pages: pages, renderer: renderer, layout: layout, models: models, messages: messages, intake: intake,
+        leads: leads, limiter: orderLimiter, trustedProxies: configuration.trustedProxies
+    ).addRoutes(to: router)
+    AdminController(
+        leads: leads, catalog: catalog, pages: pages, renderer: renderer, layout: layout, messages: messages, formTokens: formTokens,
+        guardian: adminGuard,
+        channelStatus: {
+            var status: [DeliveryChannel: String] = [:]
+            for worker in workers { status[worker.deliverer.channel] = await worker.deliverer.unavailableReason() }
+            return status
+        },
+        wakeWorkers: wakeWorkers, logger: logger
+    ).addRoutes(to: router)
+    LeadsAPIController(
+        intake: intake, ipLimiter: orderLimiter, keyLimiter: configuration.orderRateLimit.map(RateLimiter.init),
+        ingestKeys: configuration.ingestKeys, trustedProxies: configuration.trustedProxies
+    ).addRoutes(to: router)
+    CatalogAPIController(catalog: catalog, pages: pages, layout: layout).addRoutes(to: router)
+    AssetController(assets: assets, logger: logger).addRoutes(to: router)
+    DirectusWebhookController(secret: configuration.directusWebhookSecret, catalog: catalog, assets: assets, logger: logger)
+        .addRoutes(to: router)
+    PreviewController(
+        secret: configuration.previewSecret, catalog: catalog, renderer: renderer, models: models, messages: messages, headers: headers
+    ).addRoutes(to: router)
+    FeedController(catalog: catalog, pages: pages, layout: layout, clock: clock).addRoutes(to: router)
+
+    let fastPages = FastPages(cache: pages.rendered, version: catalog.version, serverName: "catalog-bff")
     var app = Application(
         responder: HeadAsGetResponder(base: router.buildResponder()),
         server: .http1(configuration: .init(additionalChannelHandlers: [CachedPageHandler(pages: fastPages)])),
@@ -91,37 +149,4 @@ public func makeCatalogSource(configuration: AppConfiguration, logger: Logger) t
             baseURL: directusURL, token: configuration.directusToken,
             timeout: .seconds(configuration.directusTimeout.components.seconds)),
         httpClient: HTTPClient.shared, logger: logger)
-}
-
-func buildRouter(
-    site: Site, desk: OrderDesk, database: any Database, workers: [OutboxWorker], amoTokens: TokenManager?,
-    amoDeliverer: AmoCRMDeliverer?
-) -> Router<AppRequestContext> {
-    let router = Router(context: AppRequestContext.self)
-    router.add(middleware: ErrorPageMiddleware(site: site))
-    router.add(middleware: CrossSiteMiddleware(siteOrigin: site.configuration.publicBaseURL, site: site))
-    router.add(middleware: StaticFilesMiddleware(directory: site.configuration.publicDirectory, logger: site.logger))
-    let operators = OperatorAccess(configuration: site.configuration)
-    let adminGuard = AdminGuard(
-        token: site.configuration.adminToken, site: site, failures: RateLimiter(AdminGuard.failureLimit))
-    HealthController(site: site, desk: desk, amoTokens: amoTokens, access: operators).addRoutes(to: router)
-    MetricsController(site: site, desk: desk, amoTokens: amoTokens, access: operators).addRoutes(to: router)
-    AmoCRMController(
-        site: site, configuration: site.configuration.amoCRM, tokens: amoTokens, deliverer: amoDeliverer,
-        onConnected: desk.wakeWorkers, states: OAuthStates(database: database), guardian: adminGuard
-    ).addRoutes(to: router)
-    PageController(site: site).addRoutes(to: router)
-    OrderController(site: site, desk: desk).addRoutes(to: router)
-    AdminController(site: site, desk: desk, guardian: adminGuard) {
-        var status: [String: String?] = [:]
-        for worker in workers { status[worker.deliverer.channel] = await worker.deliverer.unavailableReason() }
-        return status
-    }.addRoutes(to: router)
-    LeadsAPIController(site: site, desk: desk).addRoutes(to: router)
-    CatalogAPIController(site: site).addRoutes(to: router)
-    AssetController(site: site).addRoutes(to: router)
-    DirectusWebhookController(site: site).addRoutes(to: router)
-    PreviewController(site: site).addRoutes(to: router)
-    FeedController(site: site).addRoutes(to: router)
-    return router
 }

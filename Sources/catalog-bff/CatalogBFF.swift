@@ -1,3 +1,4 @@
+import AmoCRM
 import ArgumentParser
 import Foundation
 import Hummingbird
@@ -47,11 +48,11 @@ struct AmoCRMConnectURL: AsyncParsableCommand {
         let configuration = try loadConfiguration()
         var logger = Logger(label: "catalog-bff")
         logger.logLevel = .warning
-        guard let url = try await amoCRMConnectURL(configuration: configuration, logger: logger) else {
+        guard let amo = configuration.amoCRM, amo.clientID != nil else {
             FileHandle.standardError.write(Data("catalog-bff: amoCRM is not configured: set AMOCRM_SUBDOMAIN, AMOCRM_CLIENT_ID, AMOCRM_CLIENT_SECRET\n".utf8))
             throw ExitCode(2)
         }
-        print(url)
+        print(try await ConnectLink.make(amo, database: configuration.database, logger: logger))
     }
 }
 

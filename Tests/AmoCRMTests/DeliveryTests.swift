@@ -28,7 +28,7 @@ struct DeliveryRig {
     }
 
     func state(_ number: Int) async throws -> DeliveryStatus? {
-        try await store.deliveries(leadNumber: number).first { $0.channel == "amocrm" }
+        try await store.deliveries(leadNumber: number).first { $0.channel == .amocrm }
     }
 }
 

@@ -6,16 +6,11 @@ import Storage
 import Testing
 import TestSupport
 
-let quietLogger: Logger = {
-    var logger = Logger(label: "test")
-    logger.logLevel = .critical
-    return logger
-}()
 
 /// A token manager on a fresh database, talking to `amo` at `url`.
 func withTokens<T: Sendable>(
     _ url: String, amo: FakeAmoCRM, at location: DatabaseLocation? = nil, secret: String = FakeAmoCRM.clientSecret,
-    _ body: (TokenManager, TokenStore) async throws -> T
+    clock: TestWallClock = TestWallClock(), _ body: (TokenManager, TokenStore) async throws -> T
 ) async throws -> T {
     var resolved = location
     if resolved == nil { resolved = try await DatabaseEngine.sqlite.freshDatabase() }
@@ -24,7 +19,8 @@ func withTokens<T: Sendable>(
         subdomain: "example", baseURL: url, clientID: FakeAmoCRM.clientID, clientSecret: secret, redirectURI: amo.redirectURI)
     let store = TokenStore(database: database, account: "example")
     let manager = TokenManager(
-        store: store, client: OAuthClient(configuration: configuration, httpClient: HTTPClient.shared), logger: quietLogger)
+        store: store, client: OAuthClient(configuration: configuration, httpClient: HTTPClient.shared), clock: clock,
+        logger: quietLogger)
     do {
         let result = try await body(manager, store)
         await database.close()
@@ -75,12 +71,13 @@ struct TokenManagerTests {
         let amo = FakeAmoCRM()
         amo.addCode("code-1")
         amo.setRefreshDelay(.milliseconds(200))
+        let clock = TestWallClock()
         try await amo.run { (url: String) async throws in
-            try await withTokens(url, amo: amo) { (manager: TokenManager, _: TokenStore) async throws in
+            try await withTokens(url, amo: amo, clock: clock) { (manager: TokenManager, _: TokenStore) async throws in
                 try await manager.connect(code: "code-1")
-                let soon = Date().addingTimeInterval(86_000)  // within the refresh margin
+                clock.advance(by: .seconds(86_000))  // within the refresh margin
                 let tokens = try await withThrowingTaskGroup(of: String.self) { group in
-                    for _ in 0..<50 { group.addTask { try await manager.accessToken(now: soon) } }
+                    for _ in 0..<50 { group.addTask { try await manager.accessToken() } }
                     return try await group.reduce(into: Set<String>()) { $0.insert($1) }
                 }
                 #expect(amo.refreshCalls == 1)
@@ -95,13 +92,14 @@ struct TokenManagerTests {
         amo.addCode("code-1")
         amo.setRefreshDelay(.milliseconds(300))
         let path = try await engine.freshDatabase()
+        let clock = TestWallClock()
         try await amo.run { (url: String) async throws in
-            try await withTokens(url, amo: amo, at: path) { (first: TokenManager, _: TokenStore) async throws in
+            try await withTokens(url, amo: amo, at: path, clock: clock) { (first: TokenManager, _: TokenStore) async throws in
                 try await first.connect(code: "code-1")
-                try await withTokens(url, amo: amo, at: path) { (second: TokenManager, _: TokenStore) async throws in
-                    let soon = Date().addingTimeInterval(86_000)
-                    async let a = first.accessToken(now: soon)
-                    async let b = second.accessToken(now: soon)
+                try await withTokens(url, amo: amo, at: path, clock: clock) { (second: TokenManager, _: TokenStore) async throws in
+                    clock.advance(by: .seconds(86_000))
+                    async let a = first.accessToken()
+                    async let b = second.accessToken()
                     let (tokenA, tokenB) = try await (a, b)
                     #expect(tokenA == tokenB)
                     #expect(amo.refreshCalls == 1)
@@ -115,14 +113,17 @@ struct TokenManagerTests {
         let amo = FakeAmoCRM()
         amo.addCode("code-1")
         let path = try await DatabaseEngine.sqlite.freshDatabase()
+        let clock = TestWallClock()
         try await amo.run { (url: String) async throws in
-            try await withTokens(url, amo: amo, at: path) { (manager: TokenManager, _: TokenStore) async throws in
+            try await withTokens(url, amo: amo, at: path, clock: clock) { (manager: TokenManager, _: TokenStore) async throws in
                 try await manager.connect(code: "code-1")
-                _ = try await manager.accessToken(now: Date().addingTimeInterval(86_000))
+                clock.advance(by: .seconds(86_000))
+                _ = try await manager.accessToken()
             }
-            try await withTokens(url, amo: amo, at: path) { (restarted: TokenManager, _: TokenStore) async throws in
+            try await withTokens(url, amo: amo, at: path, clock: clock) { (restarted: TokenManager, _: TokenStore) async throws in
                 #expect(try await restarted.accessToken() == amo.currentAccessToken)
-                _ = try await restarted.accessToken(now: Date().addingTimeInterval(86_000))
+                clock.advance(by: .seconds(86_000))
+                _ = try await restarted.accessToken()
                 #expect(amo.refreshCalls == 2)
                 #expect(await restarted.problem() == nil)
             }
@@ -133,13 +134,16 @@ struct TokenManagerTests {
     func revoked() async throws {
         let amo = FakeAmoCRM()
         amo.addCode("code-1")
+        let clock = TestWallClock()
         try await amo.run { (url: String) async throws in
-            try await withTokens(url, amo: amo) { (manager: TokenManager, store: TokenStore) async throws in
+            try await withTokens(url, amo: amo, clock: clock) { (manager: TokenManager, store: TokenStore) async throws in
                 try await manager.connect(code: "code-1")
                 let stale = try #require(try await store.load())
-                _ = try await manager.accessToken(now: Date().addingTimeInterval(86_000))  // rotates
+                clock.advance(by: .seconds(86_000))
+                _ = try await manager.accessToken()  // rotates
                 // Someone restores the old pair (a backup, a second copy): its refresh token is dead.
-                try await store.save(TokenPair(accessToken: stale.accessToken, refreshToken: stale.refreshToken, expiresIn: 60))
+                try await store.save(
+                    TokenPair(accessToken: stale.accessToken, refreshToken: stale.refreshToken, expiresIn: 60), now: clock.now())
                 await #expect(throws: AmoCRMError.self) { try await manager.accessToken() }
                 #expect(await manager.problem()?.contains("переподключить") == true)
                 let calls = amo.refreshCalls
@@ -154,12 +158,14 @@ struct TokenManagerTests {
         let amo = FakeAmoCRM()
         amo.addCode("code-1")
         let path = try await DatabaseEngine.sqlite.freshDatabase()
+        let clock = TestWallClock()
         try await amo.run { (url: String) async throws in
-            try await withTokens(url, amo: amo, at: path) { (first: TokenManager, _: TokenStore) async throws in
+            try await withTokens(url, amo: amo, at: path, clock: clock) { (first: TokenManager, _: TokenStore) async throws in
                 try await first.connect(code: "code-1")
                 let old = try await first.accessToken()
-                try await withTokens(url, amo: amo, at: path) { (second: TokenManager, _: TokenStore) async throws in
-                    _ = try await second.accessToken(now: Date().addingTimeInterval(86_000))
+                try await withTokens(url, amo: amo, at: path, clock: clock) { (second: TokenManager, _: TokenStore) async throws in
+                    clock.advance(by: .seconds(86_000))
+                    _ = try await second.accessToken()
                 }
                 #expect(amo.refreshCalls == 1)
                 #expect(try await first.tokenRejected(old) == amo.currentAccessToken)

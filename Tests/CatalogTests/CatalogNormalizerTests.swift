@@ -49,7 +49,7 @@ struct CatalogNormalizerTests {
         #expect(product.availability == "Под заказ")
         #expect(product.category == nil)
         #expect(product.slug == nil)
-        #expect(product.path == "/product/6")
+        #expect(product.pathKey == "6")
     }
 
     @Test("a product without a name shows its SKU, without both its number")

@@ -19,7 +19,7 @@ struct LeadStoreTests {
             #expect(lead.consent.ip == "127.0.0.1")
             #expect(lead.title == "Заявка №1: Токарный станок с ЧПУ CK6150")
             let deliveries = try await store.deliveries(leadNumber: 1)
-            #expect(deliveries.map(\.channel) == ["amocrm", "email"])
+            #expect(deliveries.map(\.channel) == [.amocrm, .email])
             #expect(deliveries.allSatisfy { $0.state == .pending && $0.attempts == 0 })
         }
     }
@@ -36,8 +36,8 @@ struct LeadStoreTests {
             #expect(Set(accepted.map(\.number)) == Set(1...200))
             #expect(Set(accepted.map(\.id)).count == 200)
             let counts = try await store.outboxCounts()
-            #expect(counts["email"]?[.pending] == 200)
-            #expect(counts["amocrm"]?[.pending] == 200)
+            #expect(counts[.email]?[.pending] == 200)
+            #expect(counts[.amocrm]?[.pending] == 200)
         }
     }
 
@@ -79,15 +79,15 @@ struct OutboxTests {
         try await withStore(engine) { (store: LeadStore) async throws in
             _ = try await store.accept(sampleLead())
             // A lease long enough for the second claim to come within it on a busy machine.
-            let first = try await store.claim(channel: "email", owner: "a", limit: 10, lease: .seconds(3))
+            let first = try await store.claim(channel: .email, owner: "a", limit: 10, lease: .seconds(3))
             #expect(first.count == 1)
-            #expect(try await store.claim(channel: "email", owner: "b", limit: 10, lease: .seconds(60)).isEmpty)
+            #expect(try await store.claim(channel: .email, owner: "b", limit: 10, lease: .seconds(60)).isEmpty)
             try await Task.sleep(for: .milliseconds(3_200))
-            let reclaimed = try await store.claim(channel: "email", owner: "b", limit: 10, lease: .seconds(60))
+            let reclaimed = try await store.claim(channel: .email, owner: "b", limit: 10, lease: .seconds(60))
             #expect(reclaimed.map(\.id) == first.map(\.id))
             // The first worker's late answer is ignored: the row belongs to b now.
             try await store.record(.delivered(externalID: "x"), for: first[0], owner: "a", policy: policy)
-            #expect(try await store.deliveries(leadNumber: 1).first { $0.channel == "email" }?.state == .pending)
+            #expect(try await store.deliveries(leadNumber: 1).first { $0.channel == .email }?.state == .pending)
         }
     }
 
@@ -98,19 +98,19 @@ struct OutboxTests {
             for attempt in 1...3 {
                 var items: [OutboxItem] = []
                 for _ in 0..<40 where items.isEmpty {
-                    items = try await store.claim(channel: "email", owner: "w", limit: 1, lease: .seconds(60))
+                    items = try await store.claim(channel: .email, owner: "w", limit: 1, lease: .seconds(60))
                     if items.isEmpty { try await Task.sleep(for: .milliseconds(50)) }
                 }
                 let item = try #require(items.first, "attempt \(attempt) was never due")
                 try await store.record(.failed("SMTP 451 try later"), for: item, owner: "w", policy: policy)
-                let status = try #require(try await store.deliveries(leadNumber: 1).first { $0.channel == "email" })
+                let status = try #require(try await store.deliveries(leadNumber: 1).first { $0.channel == .email })
                 #expect(status.attempts == attempt)
                 #expect(status.lastError == "SMTP 451 try later")
                 #expect(status.state == (attempt == 3 ? .dead : .pending))
                 if attempt < 3 { #expect(status.nextAttemptAt > status.updatedAt) }
             }
             #expect(try await store.retryDead(leadNumber: 1) == 1)
-            let revived = try #require(try await store.deliveries(leadNumber: 1).first { $0.channel == "email" })
+            let revived = try #require(try await store.deliveries(leadNumber: 1).first { $0.channel == .email })
             #expect(revived.state == .pending)
             #expect(revived.attempts == 0)
             #expect(try await store.lead(number: 1) != nil)
@@ -121,12 +121,12 @@ struct OutboxTests {
     func wait(_ engine: DatabaseEngine) async throws {
         try await withStore(engine) { (store: LeadStore) async throws in
             _ = try await store.accept(sampleLead())
-            let item = try #require(try await store.claim(channel: "amocrm", owner: "w", limit: 1, lease: .seconds(60)).first)
+            let item = try #require(try await store.claim(channel: .amocrm, owner: "w", limit: 1, lease: .seconds(60)).first)
             try await store.record(.wait("amoCRM is not configured", retryAfter: .seconds(60)), for: item, owner: "w", policy: policy)
-            let status = try #require(try await store.deliveries(leadNumber: 1).first { $0.channel == "amocrm" })
+            let status = try #require(try await store.deliveries(leadNumber: 1).first { $0.channel == .amocrm })
             #expect(status.attempts == 0)
             #expect(status.state == .pending)
-            #expect(try await store.claim(channel: "amocrm", owner: "w", limit: 1, lease: .seconds(60)).isEmpty)
+            #expect(try await store.claim(channel: .amocrm, owner: "w", limit: 1, lease: .seconds(60)).isEmpty)
         }
     }
 
@@ -141,7 +141,7 @@ struct OutboxTests {
                         group.addTask {
                             var ids: [Int] = []
                             while true {
-                                let items = try await store.claim(channel: "email", owner: "w\(number)", limit: 7, lease: .seconds(60))
+                                let items = try await store.claim(channel: .email, owner: "w\(number)", limit: 7, lease: .seconds(60))
                                 if items.isEmpty { return ids }
                                 ids += items.map(\.id)
                             }
@@ -159,9 +159,9 @@ struct OutboxTests {
     func rejected(_ engine: DatabaseEngine) async throws {
         try await withStore(engine) { (store: LeadStore) async throws in
             _ = try await store.accept(sampleLead())
-            let item = try #require(try await store.claim(channel: "amocrm", owner: "w", limit: 1, lease: .seconds(60)).first)
+            let item = try #require(try await store.claim(channel: .amocrm, owner: "w", limit: 1, lease: .seconds(60)).first)
             try await store.record(.rejected("400: bad field"), for: item, owner: "w", policy: policy)
-            #expect(try await store.deliveries(leadNumber: 1).first { $0.channel == "amocrm" }?.state == .dead)
+            #expect(try await store.deliveries(leadNumber: 1).first { $0.channel == .amocrm }?.state == .dead)
         }
     }
 

@@ -6,35 +6,6 @@ import Storage
 import Testing
 import TestSupport
 
-/// Decodes RFC 2047 `=?UTF-8?B?…?=` words (what a mail client shows).
-func decodeHeader(_ value: String) -> String {
-    // White space between adjacent encoded words is not part of the text (RFC 2047 §6.2).
-    value.replacingOccurrences(of: #"\?=\s+=\?"#, with: "?==?", options: .regularExpression)
-        .components(separatedBy: "?=").map { part -> String in
-        guard let start = part.range(of: "=?UTF-8?B?") else { return part }
-        let prefix = part[..<start.lowerBound]
-        let data = Data(base64Encoded: String(part[start.upperBound...])) ?? Data()
-        return prefix + String(decoding: data, as: UTF8.self)
-    }.joined()
-}
-
-/// A header's value from a raw message (folded lines joined).
-func header(_ name: String, in message: String) -> String? {
-    let head = message.components(separatedBy: "\r\n\r\n").first ?? ""
-    let unfolded = head.replacingOccurrences(of: "\r\n ", with: " ")
-    return unfolded.components(separatedBy: "\r\n").first { $0.lowercased().hasPrefix(name.lowercased() + ":") }
-        .map { String($0.dropFirst(name.count + 1)).trimmingCharacters(in: .whitespaces) }
-}
-
-/// The decoded text of each base64 part.
-func bodyParts(_ message: String) -> [String] {
-    message.components(separatedBy: "Content-Transfer-Encoding: base64\r\n\r\n").dropFirst().map { chunk in
-        let encoded = chunk.components(separatedBy: "\r\n--").first ?? ""
-        let data = Data(base64Encoded: encoded.replacingOccurrences(of: "\r\n", with: "")) ?? Data()
-        return String(decoding: data, as: UTF8.self)
-    }
-}
-
 func mailTemplates() async throws -> MustacheLibrary {
     try await MustacheLibrary(directory: "templates/mail")
 }
@@ -123,7 +94,7 @@ struct MailDeliveryTests {
                 configuration: .init(retry: RetryPolicy(maxAttempts: 5, baseDelay: .milliseconds(100), maxDelay: .milliseconds(200))),
                 logger: quietLogger)
             #expect(await worker.runOnce())
-            let failed = try #require(try await store.deliveries(leadNumber: 1).first { $0.channel == "email" })
+            let failed = try #require(try await store.deliveries(leadNumber: 1).first { $0.channel == .email })
             #expect(failed.attempts == 1)
             #expect(failed.state == .pending)
             #expect(failed.lastError?.contains("Couldn't connect") == true || failed.lastError?.contains("connect") == true)
@@ -137,7 +108,7 @@ struct MailDeliveryTests {
                 logger: quietLogger)
             try await Task.sleep(for: .milliseconds(250))
             #expect(await worker2.runOnce())
-            #expect(try await store.deliveries(leadNumber: 1).first { $0.channel == "email" }?.state == .delivered)
+            #expect(try await store.deliveries(leadNumber: 1).first { $0.channel == .email }?.state == .delivered)
             #expect(try await server.waitForMessages(1).count == 1)
         }
     }
@@ -155,7 +126,7 @@ struct MailDeliveryTests {
             #expect(await worker.runOnce())
             try await Task.sleep(for: .milliseconds(120))
             #expect(await worker.runOnce())
-            let dead = try #require(try await store.deliveries(leadNumber: 1).first { $0.channel == "email" })
+            let dead = try #require(try await store.deliveries(leadNumber: 1).first { $0.channel == .email })
             #expect(dead.state == .dead)
             #expect(dead.attempts == 2)
             #expect(dead.lastError?.isEmpty == false)
@@ -184,7 +155,7 @@ struct MailDeliveryTests {
     @Test("a channel that is not ready leaves rows waiting without spending attempts")
     func notReady() async throws {
         struct Unconfigured: LeadDeliverer {
-            let channel = "amocrm"
+            let channel = DeliveryChannel.amocrm
             func unavailableReason() async -> String? { "amoCRM is not configured" }
             func deliver(_ lead: Lead) async -> DeliveryOutcome { .delivered(externalID: nil) }
         }
@@ -192,7 +163,7 @@ struct MailDeliveryTests {
             _ = try await store.accept(sampleLead())
             let worker = OutboxWorker(store: store, deliverer: Unconfigured(), logger: quietLogger)
             #expect(await !worker.runOnce())
-            let status = try #require(try await store.deliveries(leadNumber: 1).first { $0.channel == "amocrm" })
+            let status = try #require(try await store.deliveries(leadNumber: 1).first { $0.channel == .amocrm })
             #expect(status.state == .pending && status.attempts == 0)
         }
     }

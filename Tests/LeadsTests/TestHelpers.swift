@@ -4,10 +4,6 @@ import Logging
 import Storage
 import TestSupport
 
-func openTestDatabase(_ engine: DatabaseEngine = .sqlite) async throws -> any Database {
-    try await openDatabase(try await engine.freshDatabase(), logger: quietLogger)
-}
-
 /// A lead store on a fresh database of `engine`, closed afterwards (SQLiteNIO insists).
 func withStore<T: Sendable>(_ engine: DatabaseEngine = .sqlite, _ body: (LeadStore) async throws -> T) async throws -> T {
     try await withStore(at: try await engine.freshDatabase(), body)
@@ -25,11 +21,6 @@ func withStore<T: Sendable>(at location: DatabaseLocation, _ body: (LeadStore) a
     }
 }
 
-let quietLogger: Logger = {
-    var logger = Logger(label: "test")
-    logger.logLevel = .critical
-    return logger
-}()
 
 func sampleLead(name: String = "Иван Петров", phone: String? = "+79001234567", email: String? = "ivan@example.ru", key: String? = nil, source: String = "сайт") -> NewLead {
     NewLead(

@@ -91,13 +91,15 @@ struct AmoCRMConnectTests {
     func stateLifetime() async throws {
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("states-\(UUID().uuidString)")
         let database = try await openDatabase(.sqlite(path: scratch.appendingPathComponent("db.sqlite").path), logger: Logger(label: "test"))
-        let states = OAuthStates(database: database)
-        let start = Date()
-        let state = try await states.issue(now: start)
-        #expect(try await !states.consume(state, now: start.addingTimeInterval(601)))
-        let second = try await states.issue(now: start)
-        #expect(try await states.consume(second, now: start.addingTimeInterval(599)))
-        #expect(try await !states.consume(second, now: start.addingTimeInterval(599)))
+        let clock = TestWallClock()
+        let states = OAuthStates(database: database, clock: clock)
+        let expired = try await states.issue()
+        clock.advance(by: .seconds(601))
+        #expect(try await !states.consume(expired))
+        let second = try await states.issue()
+        clock.advance(by: .seconds(599))
+        #expect(try await states.consume(second))
+        #expect(try await !states.consume(second))
         #expect(try await !states.consume(nil))
         await database.close()
 
@@ -106,8 +108,9 @@ struct AmoCRMConnectTests {
         try await amo.run { (url: String) async throws in
             var settings = environment(url)
             settings["DATABASE_URL"] = "sqlite://" + scratch.appendingPathComponent("app.sqlite").path
-            let link = try #require(
-                try await amoCRMConnectURL(configuration: try AppConfiguration(environment: settings), logger: Logger(label: "test")))
+            let configuration = try AppConfiguration(environment: settings)
+            let link = try await ConnectLink.make(
+                try #require(configuration.amoCRM), database: configuration.database, logger: Logger(label: "test"))
             try await withApp(environment: settings) { (client: any TestClientProtocol) async throws in
                 let done = try await client.execute(
                     uri: "/webhook/amocrm?code=code-1&referer=example.amocrm.ru&state=\(try self.state(from: link))", method: .get)

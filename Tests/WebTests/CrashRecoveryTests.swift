@@ -73,7 +73,7 @@ struct CrashRecoveryTests {
         var pending = -1
         for _ in 0..<300 {
             let counts = try await store.outboxCounts()
-            pending = counts["email"].map { $0[.pending] ?? 0 } ?? 1
+            pending = counts[.email].map { $0[.pending] ?? 0 } ?? 1
             if pending == 0 { break }
             try await Task.sleep(for: .milliseconds(50))
         }
@@ -87,7 +87,7 @@ struct CrashRecoveryTests {
         for (id, name) in acked {
             #expect(try await store.lead(id: id)?.order.name == name, "acknowledged lead \(id) is missing")
         }
-        #expect(all.allSatisfy { $0.deliveries.first { $0.channel == "email" }?.state == .delivered })
+        #expect(all.allSatisfy { $0.deliveries.first { $0.channel == .email }?.state == .delivered })
         #expect(mailed == all.count)
         await database.close()
     }

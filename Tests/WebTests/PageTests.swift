@@ -6,6 +6,8 @@ import HummingbirdTesting
 import Testing
 import TestSupport
 
+@testable import Web
+
 @Suite("Site pages on the demo catalog")
 struct PageTests {
     static let nbsp = "\u{00A0}"
@@ -67,7 +69,7 @@ struct PageTests {
     @Test("no page shows null, NaN, a zero price or template leftovers")
     func noBlanks() async throws {
         let index = try await Catalog(source: DemoCatalogSource(), logger: .init(label: "t")).index()
-        let paths = ["/", "/catalog"] + index.categories.map(\.path) + index.products.map { "/product/\($0.pathKey)" }
+        let paths = ["/", "/catalog"] + index.categories.map { SiteURL.category($0.slug) } + index.products.map(SiteURL.product)
         try await withApp { client in
             for path in paths {
                 let response = try await client.execute(uri: path, method: .get)

@@ -12,7 +12,7 @@ import Logging
 /// twice. A 400 on a batch is split to find the lead amoCRM refuses; that one goes dead with
 /// amoCRM's errors, the others go through.
 public struct AmoCRMDeliverer: LeadDeliverer {
-    public let channel = "amocrm"
+    public let channel = DeliveryChannel.amocrm
     let api: AmoCRMAPI
     let tokens: TokenManager
     let configuration: AmoCRMConfiguration

@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import Logging
 import NIOCore
+import Storage
 
 /// A new token pair from `POST /oauth2/access_token`.
 public struct TokenPair: Sendable, Equatable {
@@ -52,7 +53,7 @@ public struct OAuthClient: Sendable {
         let status: Int
         let bytes: ByteBuffer
         do {
-            request.body = .bytes(ByteBuffer(bytes: try JSONEncoder().encode(body)))
+            request.body = .bytes(ByteBuffer(bytes: try JSONEncoder.sorted.encode(body)))
             let response = try await httpClient.execute(request, timeout: timeout)
             status = Int(response.status.code)
             bytes = try await response.body.collect(upTo: 1 << 20)

@@ -13,16 +13,17 @@ public struct OAuthStates: Sendable {
     static let maxLive = 100
 
     let database: any Database
+    let clock: any WallClock
 
-    public init(database: any Database) {
+    public init(database: any Database, clock: any WallClock = SystemClock()) {
         self.database = database
+        self.clock = clock
     }
 
     /// A new state, stored before it is handed out.
-    public func issue(now: Date = Date()) async throws -> String {
-        var generator = SystemRandomNumberGenerator()
-        let state = (0..<4).map { _ in String(format: "%016llx", generator.next() as UInt64) }.joined()
-        let nowMS = now.milliseconds
+    public func issue() async throws -> String {
+        let state = RandomHex.make(bytes: 32)
+        let nowMS = clock.now().milliseconds
         try await database.transaction { db in
             try await db.raw("DELETE FROM oauth_states WHERE expires_at <= \(bind: nowMS)").run()
             try await db.raw(
@@ -39,11 +40,11 @@ public struct OAuthStates: Sendable {
     }
 
     /// Whether `state` was issued here and is still live; a live state is used up by this call.
-    public func consume(_ state: String?, now: Date = Date()) async throws -> Bool {
+    public func consume(_ state: String?) async throws -> Bool {
         guard let state, state.utf8.count == 64, state.utf8.allSatisfy({ (48...57).contains($0) || (97...102).contains($0) }) else {
             return false
         }
-        let nowMS = now.milliseconds
+        let nowMS = clock.now().milliseconds
         return try await database.transaction { db in
             let rows = try await db.raw(
                 "DELETE FROM oauth_states WHERE state = \(bind: state) AND expires_at > \(bind: nowMS) RETURNING state"

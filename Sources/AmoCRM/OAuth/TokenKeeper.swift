@@ -24,7 +24,7 @@ public struct TokenKeeper: Service {
                 }
             }
             // Sleeps until the next check or the end of the service.
-            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
+            try? await cancelWhenGracefulShutdown { [tokens, interval] in try await tokens.clock.sleep(for: interval) }
             if Task.isShuttingDownGracefully { return }
         }
     }

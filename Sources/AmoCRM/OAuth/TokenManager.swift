@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Storage
 
 /// Hands out a valid amoCRM access token and keeps the connection alive (DESIGN §6).
 ///
@@ -14,6 +15,8 @@ public actor TokenManager {
     let store: TokenStore
     let client: OAuthClient
     let longLivedToken: String?
+    /// Token expiry, the daily refresh and the refresh lease are judged by this clock.
+    public nonisolated let clock: any WallClock
     let logger: Logger
     let owner = "tokens-\(ProcessInfo.processInfo.processIdentifier)-\(UInt64.random(in: 0...UInt64.max))"
     /// Refresh when less than this is left of the access token's life.
@@ -24,10 +27,11 @@ public actor TokenManager {
     private var refreshCount = 0
 
     public init(
-        store: TokenStore, client: OAuthClient, longLivedToken: String? = nil, logger: Logger,
+        store: TokenStore, client: OAuthClient, longLivedToken: String? = nil, clock: any WallClock = SystemClock(), logger: Logger,
         refreshMargin: TimeInterval = 3600, maxAge: TimeInterval = 86_400
     ) {
         self.store = store
+        self.clock = clock
         self.client = client
         self.longLivedToken = longLivedToken
         self.logger = logger
@@ -39,8 +43,9 @@ public actor TokenManager {
     public var refreshes: Int { refreshCount }
 
     /// A usable access token, refreshing first when it is due.
-    public func accessToken(now: Date = Date()) async throws -> String {
+    public func accessToken() async throws -> String {
         if let longLivedToken { return longLivedToken }
+        let now = clock.now()
         let tokens = try await current()
         let due = tokens.expiresAt.timeIntervalSince(now) < refreshMargin || now.timeIntervalSince(tokens.issuedAt) > maxAge
         guard due else { return tokens.accessToken }
@@ -66,7 +71,7 @@ public actor TokenManager {
     /// Exchanges the authorization code from the OAuth redirect and stores the pair.
     public func connect(code: String) async throws {
         let pair = try await client.exchange(code: code)
-        try await store.save(pair)
+        try await store.save(pair, now: clock.now())
         logger.notice("amoCRM connected")
     }
 
@@ -99,13 +104,14 @@ public actor TokenManager {
     }
 
     private func performRefresh(from expected: String) async throws -> String {
-        let deadline = Date().addingTimeInterval(30)
-        while Date() < deadline {
-            if try await store.acquireRefreshLease(owner: owner, expected: expected, lease: .seconds(30)) {
+        // Waiting for another process's refresh is about that process, not a time rule: real time.
+        let deadline = ContinuousClock.now + .seconds(30)
+        while ContinuousClock.now < deadline {
+            if try await store.acquireRefreshLease(owner: owner, expected: expected, lease: .seconds(30), now: clock.now()) {
                 do {
                     let pair = try await client.refresh(expected)
                     // The old refresh token is dead now: commit the new pair before using it.
-                    try await store.save(pair)
+                    try await store.save(pair, now: clock.now())
                     refreshCount += 1
                     logger.info("amoCRM tokens refreshed")
                     return pair.accessToken

@@ -84,10 +84,6 @@ public struct CatalogIndex: Sendable {
             products.sorted { ($0.updatedAt ?? .distantPast, $0.id) > ($1.updatedAt ?? .distantPast, $1.id) }
                 .prefix(limit))
     }
-
-    public func product(slug: String) -> Product? {
-        products.first { $0.slug == slug }
-    }
 }
 
 /// One page of a list.

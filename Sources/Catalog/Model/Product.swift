@@ -29,7 +29,6 @@ public struct Product: Sendable, Hashable, Identifiable {
 
     /// The path segment of the product page: the slug, or the id when there is none.
     public var pathKey: String { slug ?? String(id) }
-    public var path: String { "/product/\(pathKey)" }
 
     /// Shown instead of an empty specs table.
     public static let noSpecsText = "Характеристики уточняйте у менеджера"
@@ -87,6 +86,4 @@ public struct Category: Sendable, Hashable, Identifiable {
     public var name: String
     public var parentID: Int?
     public var sort: Int
-
-    public var path: String { "/catalog/\(slug)" }
 }

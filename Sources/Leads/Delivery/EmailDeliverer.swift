@@ -4,7 +4,7 @@ import Mustache
 
 /// The `email` channel: every lead, always, to `MAIL_TO` (DESIGN §6).
 public struct EmailDeliverer: LeadDeliverer {
-    public let channel = "email"
+    public let channel = DeliveryChannel.email
     let transport: any MailTransport
     let from: MailAddress
     let to: [MailAddress]
@@ -87,23 +87,5 @@ struct LeadMailModel {
         var consentText = "дано \(MoscowTime.format(lead.consent.at)), версия текста \(lead.consent.version)"
         if let ip = lead.consent.ip { consentText += ", IP \(ip)" }
         consent = consentText
-    }
-}
-
-/// Times as the sales team reads them: Moscow time.
-public enum MoscowTime {
-    public static let timeZone = TimeZone(identifier: "Europe/Moscow") ?? TimeZone(secondsFromGMT: 3 * 3600)!
-
-    public static var calendar: Calendar {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = timeZone
-        return calendar
-    }
-
-    /// `25.11.2026 16:45 МСК`
-    public static func format(_ date: Date) -> String {
-        let parts = calendar.dateComponents([.year, .month, .day, .hour, .minute], from: date)
-        func two(_ value: Int?) -> String { String(format: "%02d", value ?? 0) }
-        return "\(two(parts.day)).\(two(parts.month)).\(parts.year ?? 0) \(two(parts.hour)):\(two(parts.minute)) МСК"
     }
 }

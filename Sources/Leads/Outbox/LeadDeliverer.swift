@@ -1,6 +1,6 @@
-/// Delivers leads on one outbox channel (`email`, `amocrm`).
+/// Delivers leads on one outbox channel.
 public protocol LeadDeliverer: Sendable {
-    var channel: String { get }
+    var channel: DeliveryChannel { get }
     /// Nil when the channel can deliver now; otherwise why not (not configured, needs
     /// re-authorization). Rows then wait without spending attempts.
     func unavailableReason() async -> String?

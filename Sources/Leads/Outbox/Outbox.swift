@@ -14,7 +14,7 @@ public enum OutboxState: String, Sendable, Codable {
 public struct OutboxItem: Sendable, Equatable {
     public var id: Int
     public var leadNumber: Int
-    public var channel: String
+    public var channel: DeliveryChannel
     /// Attempts before this one.
     public var attempts: Int
 }
@@ -56,8 +56,8 @@ public struct RetryPolicy: Sendable {
 extension LeadStore {
     /// Claims up to `limit` due rows of `channel` for `owner` until the lease expires. A row
     /// whose lease ran out (its worker died) is due again: that is crash recovery.
-    public func claim(channel: String, owner: String, limit: Int, lease: Duration) async throws -> [OutboxItem] {
-        let now = Date().milliseconds
+    public func claim(channel: DeliveryChannel, owner: String, limit: Int, lease: Duration) async throws -> [OutboxItem] {
+        let now = clock.now().milliseconds
         let expires = now + lease.milliseconds
         let lock = database.kind == .postgres ? SQLRaw(" FOR UPDATE SKIP LOCKED") : SQLRaw("")
         return try await database.transaction { db in
@@ -66,7 +66,7 @@ extension LeadStore {
                 UPDATE outbox SET lease_owner = \(bind: owner), lease_expires_at = \(bind: expires), updated_at = \(bind: now)
                 WHERE id IN (
                     SELECT id FROM outbox
-                    WHERE channel = \(bind: channel) AND state = 'pending' AND next_attempt_at <= \(bind: now)
+                    WHERE channel = \(bind: channel.rawValue) AND state = 'pending' AND next_attempt_at <= \(bind: now)
                       AND (lease_expires_at IS NULL OR lease_expires_at < \(bind: now))
                     ORDER BY next_attempt_at, id LIMIT \(bind: limit)\(lock)
                 )
@@ -76,14 +76,14 @@ extension LeadStore {
             return try rows.map { row in
                 OutboxItem(
                     id: try row.decode(column: "id", as: Int.self), leadNumber: try row.decode(column: "lead_number", as: Int.self),
-                    channel: try row.decode(column: "channel", as: String.self), attempts: try row.decode(column: "attempts", as: Int.self))
+                    channel: try DeliveryChannel.decode(row), attempts: try row.decode(column: "attempts", as: Int.self))
             }.sorted { $0.id < $1.id }
         }
     }
 
     /// Records how a claimed delivery went; ignored if the lease was lost meanwhile.
     public func record(_ outcome: DeliveryOutcome, for item: OutboxItem, owner: String, policy: RetryPolicy) async throws {
-        let now = Date().milliseconds
+        let now = clock.now().milliseconds
         try await database.transaction { db in
             switch outcome {
             case .delivered(let externalID):
@@ -127,13 +127,13 @@ extension LeadStore {
     }
 
     /// When the next row of `channel` becomes due, if any is pending.
-    public func nextDue(channel: String) async throws -> Date? {
+    public func nextDue(channel: DeliveryChannel) async throws -> Date? {
         try await database.read { db in
             let row = try await db.raw(
                 """
                 SELECT MIN(CASE WHEN lease_expires_at IS NOT NULL AND lease_expires_at > next_attempt_at
                                 THEN lease_expires_at ELSE next_attempt_at END) AS due
-                FROM outbox WHERE channel = \(bind: channel) AND state = 'pending'
+                FROM outbox WHERE channel = \(bind: channel.rawValue) AND state = 'pending'
                 """
             ).first()
             guard let row, !(try row.decodeNil(column: "due")) else { return nil }
@@ -144,7 +144,7 @@ extension LeadStore {
     /// Puts a lead's dead deliveries back in the queue with fresh attempts (admin "retry").
     @discardableResult
     public func retryDead(leadNumber: Int) async throws -> Int {
-        let now = Date().milliseconds
+        let now = clock.now().milliseconds
         return try await database.transaction { db in
             let rows = try await db.raw(
                 """
@@ -188,13 +188,13 @@ extension LeadStore {
     }
 
     /// Rows per state and channel (metrics, readiness).
-    public func outboxCounts() async throws -> [String: [OutboxState: Int]] {
+    public func outboxCounts() async throws -> [DeliveryChannel: [OutboxState: Int]] {
         try await database.read { db in
             let rows = try await db.raw("SELECT channel, state, COUNT(*) AS n FROM outbox GROUP BY channel, state").all()
-            var counts: [String: [OutboxState: Int]] = [:]
+            var counts: [DeliveryChannel: [OutboxState: Int]] = [:]
             for row in rows {
                 guard let state = OutboxState(rawValue: try row.decode(column: "state", as: String.self)) else { continue }
-                counts[try row.decode(column: "channel", as: String.self), default: [:]][state] = try row.decode(column: "n", as: Int.self)
+                counts[try DeliveryChannel.decode(row), default: [:]][state] = try row.decode(column: "n", as: Int.self)
             }
             return counts
         }
@@ -204,7 +204,7 @@ extension LeadStore {
 /// One channel's delivery state of a lead.
 public struct DeliveryStatus: Sendable, Equatable {
     public var leadNumber: Int
-    public var channel: String
+    public var channel: DeliveryChannel
     public var state: OutboxState
     public var attempts: Int
     public var nextAttemptAt: Date
@@ -214,12 +214,26 @@ public struct DeliveryStatus: Sendable, Equatable {
 
     init(row: any SQLRow) throws {
         leadNumber = try row.decode(column: "lead_number", as: Int.self)
-        channel = try row.decode(column: "channel", as: String.self)
+        channel = try DeliveryChannel.decode(row)
         state = OutboxState(rawValue: try row.decode(column: "state", as: String.self)) ?? .pending
         attempts = try row.decode(column: "attempts", as: Int.self)
         nextAttemptAt = Date(milliseconds: try row.decode(column: "next_attempt_at", as: Int64.self))
         lastError = try row.decodeNil(column: "last_error") ? nil : try row.decode(column: "last_error", as: String.self)
         externalID = try row.decodeNil(column: "external_id") ? nil : try row.decode(column: "external_id", as: String.self)
         updatedAt = Date(milliseconds: try row.decode(column: "updated_at", as: Int64.self))
+    }
+}
+
+extension DeliveryChannel {
+    struct Unknown: Error, CustomStringConvertible {
+        var name: String
+        var description: String { "unknown outbox channel '\(name)'" }
+    }
+
+    /// The `channel` column of an outbox row.
+    static func decode(_ row: any SQLRow) throws -> DeliveryChannel {
+        let name = try row.decode(column: "channel", as: String.self)
+        guard let channel = DeliveryChannel(rawValue: name) else { throw Unknown(name: name) }
+        return channel
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import ServiceLifecycle
+import Storage
 import Synchronization
 
 /// Delivers one channel's outbox rows: claims due rows under a lease, delivers them, and
@@ -39,7 +40,7 @@ public final class OutboxWorker: Service, Sendable {
         self.deliverer = deliverer
         self.configuration = configuration
         self.logger = logger
-        owner = "\(ProcessInfo.processInfo.processIdentifier)/\(deliverer.channel)/\(LeadID.make().prefix(12))"
+        owner = "\(ProcessInfo.processInfo.processIdentifier)/\(deliverer.channel)/\(RandomHex.make(bytes: 6))"
         wakeups = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(1))
     }
 
@@ -130,13 +131,14 @@ public final class OutboxWorker: Service, Sendable {
     private func sleep() async {
         var delay = configuration.idlePoll
         if await deliverer.unavailableReason() == nil, let due = try? await store.nextDue(channel: deliverer.channel) {
-            let untilDue = Duration.milliseconds(max(0, Int64(due.timeIntervalSinceNow * 1000)) + 5)
+            let untilDue = Duration.milliseconds(max(0, Int64(due.timeIntervalSince(store.clock.now()) * 1000)) + 5)
             delay = min(delay, untilDue)
         }
         let wakeups = wakeups.stream
         let pause = delay
+        let clock = store.clock
         await withTaskGroup(of: Void.self) { group in
-            group.addTask { try? await Task.sleep(for: pause) }
+            group.addTask { try? await clock.sleep(for: pause) }
             group.addTask {
                 for await _ in wakeups { return }
             }

@@ -10,16 +10,18 @@ import Storage
 /// transaction is being written, new orders queue up and go into the next one together,
 /// so a burst costs a few fsyncs instead of one per order.
 public final class LeadStore: Sendable {
-    public static let channels = ["email", "amocrm"]
 
     let database: any Database
     private let committer: GroupCommitter
+    /// Every time the store writes (created, due, leased) comes from here, never from SQL.
+    public let clock: any WallClock
     let logger: Logger
 
-    public init(database: any Database, logger: Logger, maxBatch: Int = 128) {
+    public init(database: any Database, clock: any WallClock = SystemClock(), logger: Logger, maxBatch: Int = 128) {
         self.database = database
+        self.clock = clock
         self.logger = logger
-        committer = GroupCommitter(database: database, maxBatch: maxBatch)
+        committer = GroupCommitter(database: database, clock: clock, maxBatch: maxBatch)
     }
 
     public func accept(_ lead: NewLead) async throws -> AcceptedLead {
@@ -64,12 +66,14 @@ public final class LeadStore: Sendable {
 /// Collects concurrent `accept` calls into shared transactions.
 actor GroupCommitter {
     private let database: any Database
+    private let clock: any WallClock
     private let maxBatch: Int
     private var pending: [(lead: NewLead, continuation: CheckedContinuation<AcceptedLead, any Error>)] = []
     private var draining = false
 
-    init(database: any Database, maxBatch: Int) {
+    init(database: any Database, clock: any WallClock, maxBatch: Int) {
         self.database = database
+        self.clock = clock
         self.maxBatch = maxBatch
     }
 
@@ -88,13 +92,13 @@ actor GroupCommitter {
             let batch = Array(pending.prefix(maxBatch))
             pending.removeFirst(batch.count)
             do {
-                let results = try await LeadWriter.insert(batch.map(\.lead), into: database)
+                let results = try await LeadWriter.insert(batch.map(\.lead), into: database, now: clock.now())
                 for (entry, result) in zip(batch, results) { entry.continuation.resume(returning: result) }
             } catch {
                 // One bad lead must not fail the others: write them one by one.
                 for entry in batch {
                     do {
-                        let result = try await LeadWriter.insert([entry.lead], into: database)
+                        let result = try await LeadWriter.insert([entry.lead], into: database, now: clock.now())
                         entry.continuation.resume(returning: result[0])
                     } catch {
                         entry.continuation.resume(throwing: error)

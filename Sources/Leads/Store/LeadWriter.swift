@@ -11,9 +11,9 @@ enum LeadWriter {
         "created_at",
     ]
 
-    static func insert(_ leads: [NewLead], into database: any Database) async throws -> [AcceptedLead] {
-        try await database.transaction { db in
-            let now = Date().milliseconds
+    static func insert(_ leads: [NewLead], into database: any Database, now date: Date) async throws -> [AcceptedLead] {
+        let now = date.milliseconds
+        return try await database.transaction { db in
             var results = [AcceptedLead?](repeating: nil, count: leads.count)
             var fresh: [(index: Int, id: String, lead: NewLead)] = []
             var sameKeyAs: [(index: Int, firstIndex: Int)] = []
@@ -37,7 +37,7 @@ enum LeadWriter {
                     }
                     firstIndexForKey[scoped] = index
                 }
-                fresh.append((index, LeadID.make(), lead))
+                fresh.append((index, RandomHex.make(), lead))
             }
 
             if !fresh.isEmpty {
@@ -54,8 +54,8 @@ enum LeadWriter {
                 for entry in fresh {
                     guard let number = numbers[entry.id] else { throw LeadStoreError.insertLost }
                     results[entry.index] = AcceptedLead(id: entry.id, number: number, duplicate: false)
-                    for channel in LeadStore.channels {
-                        outbox = outbox.values(number, channel, OutboxState.pending.rawValue, 0, now, now)
+                    for channel in DeliveryChannel.allCases {
+                        outbox = outbox.values(number, channel.rawValue, OutboxState.pending.rawValue, 0, now, now)
                     }
                 }
                 try await outbox.run()
@@ -94,14 +94,6 @@ struct LeadPayload: Encodable {
 }
 
 
-extension JSONEncoder {
-    /// Stable output: sorted keys, unescaped slashes.
-    public static var sorted: JSONEncoder {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return encoder
-    }
-}
 
 public enum LeadStoreError: Error, CustomStringConvertible {
     case insertLost
@@ -109,14 +101,4 @@ public enum LeadStoreError: Error, CustomStringConvertible {
     public var description: String { "the database did not return the stored lead" }
 }
 
-/// Unguessable lead ids: 128 random bits, lower-case hex.
-enum LeadID {
-    static func make() -> String {
-        var generator = SystemRandomNumberGenerator()
-        return (0..<2).map { _ in
-            let value = generator.next() as UInt64
-            let hex = String(value, radix: 16)
-            return String(repeating: "0", count: 16 - hex.count) + hex
-        }.joined()
-    }
-}
+

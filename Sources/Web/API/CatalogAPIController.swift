@@ -1,29 +1,31 @@
 import Catalog
 import Foundation
 import Hummingbird
+import Storage
 
 /// The normalized catalog as JSON for other front ends (DESIGN §3).
 struct CatalogAPIController<Context: RequestContext>: Sendable {
-    let site: Site
+    let catalog: Catalog
+    let pages: PageCache
+    let layout: SiteLayout
     static var defaultPerPage: Int { 24 }
     static var maxPerPage: Int { 100 }
 
     func addRoutes(to router: Router<Context>) {
-        let api = router.group("api")
-        api.get("categories", use: categories)
-        api.get("products", use: products)
-        api.get("products/:slug", use: product)
+        router.get(SiteURL.Route.apiCategories.pattern, use: categories)
+        router.get(SiteURL.Route.apiProducts.pattern, use: products)
+        router.get(SiteURL.Route.apiProduct.pattern, use: product)
     }
 
     @Sendable func categories(_ request: Request, context: Context) async throws -> Response {
-        try await site.cached("api:categories", request: request) {
-            .input(try await site.catalog.index())
+        try await pages.cached("api:categories", request: request) {
+            .input(try await catalog.index())
         } render: { index in
             let items = index.categories.map { category in
                 CategoryDTO(
                     id: category.id, slug: category.slug, name: category.name,
                     parentSlug: category.parentID.flatMap { index.category(id: $0)?.slug },
-                    url: site.absoluteURL(SiteURL.category(category.slug)), productCount: index.productCount(category))
+                    url: layout.absoluteURL(SiteURL.category(category.slug)), productCount: index.productCount(category))
             }
             return try json(CategoryListDTO(items: items))
         }
@@ -37,8 +39,8 @@ struct CatalogAPIController<Context: RequestContext>: Sendable {
         let query = PageController<Context>.query(parameters)
         let categorySlug = parameters["category"].flatMap { $0.isEmpty ? nil : $0 }
         let key = query.isEmpty ? "api:products?c=\(categorySlug ?? "")&p=\(page)&n=\(perPage)" : nil
-        return try await site.cached(key, request: request) {
-            let index = try await site.catalog.index()
+        return try await pages.cached(key, request: request) {
+            let index = try await catalog.index()
             var scope = index.products
             if let categorySlug {
                 guard let category = index.category(slug: categorySlug) else {
@@ -56,27 +58,25 @@ struct CatalogAPIController<Context: RequestContext>: Sendable {
         } render: { result in
             try json(
                 ProductListDTO(
-                    items: result.items.map { ProductDTO(product: $0, baseURL: site.configuration.publicBaseURL) },
+                    items: result.items.map { ProductDTO(product: $0, baseURL: layout.baseURL) },
                     page: result.number, perPage: result.perPage, total: result.total))
         }
     }
 
     @Sendable func product(_ request: Request, context: Context) async throws -> Response {
         let key = try context.parameters.decoded("slug")
-        return try await site.cached("api:product:\(key)", request: request) {
-            guard let product = try await PageController<Context>.findProduct(key, in: site.catalog) else {
+        return try await pages.cached("api:product:\(key)", request: request) {
+            guard let product = try await PageController<Context>.findProduct(key, in: catalog) else {
                 throw ProblemDetails(.notFound, detail: "Товар «\(key)» не найден.")
             }
             return .input(product)
         } render: { product in
-            try json(ProductDTO(product: product, baseURL: site.configuration.publicBaseURL))
+            try json(ProductDTO(product: product, baseURL: layout.baseURL))
         }
     }
 
     private func json(_ value: some Encodable) throws -> RenderedResponse {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return RenderedResponse(body: ByteBuffer(bytes: try encoder.encode(value)), contentType: "application/json; charset=utf-8")
+        RenderedResponse(body: ByteBuffer(bytes: try JSONEncoder.sorted.encode(value)), contentType: "application/json; charset=utf-8")
     }
 
     static func integer(_ raw: String?, name: String, default value: Int, range: ClosedRange<Int>) throws -> Int {

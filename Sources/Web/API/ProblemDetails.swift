@@ -1,4 +1,5 @@
 import Foundation
+import Storage
 import HTTPTypes
 import Hummingbird
 
@@ -25,9 +26,7 @@ struct ProblemDetails: Error, Encodable {
     }
 
     func response(headers extra: HTTPFields = [:]) -> Response {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        let body = (try? encoder.encode(self)) ?? Data(#"{"status":500,"title":"Internal Server Error"}"#.utf8)
+        let body = (try? JSONEncoder.sorted.encode(self)) ?? Data(#"{"status":500,"title":"Internal Server Error"}"#.utf8)
         var headers = extra
         headers[.contentType] = "application/problem+json"
         if let retryAfter { headers[.retryAfter] = String(retryAfter) }

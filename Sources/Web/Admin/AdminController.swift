@@ -2,18 +2,30 @@ import Crypto
 import Foundation
 import Hummingbird
 import Leads
+import Logging
+import Catalog
 
 /// `/admin`: leads with each channel's delivery state, and retry for dead deliveries.
 struct AdminController: Sendable {
-    let site: Site
-    let desk: OrderDesk
+    let leads: LeadStore
+    /// For the navigation: the last catalog index.
+    let catalog: Catalog
+    let pages: PageCache
+    let renderer: SiteRenderer
+    let layout: SiteLayout
+    let messages: MessagePages
+    let formTokens: FormTokens
     let guardian: AdminGuard
-    let channelStatus: @Sendable () async -> [String: String?]
+    /// Why a channel cannot deliver right now, if it cannot.
+    let channelStatus: @Sendable () async -> [DeliveryChannel: String]
+    /// Dead deliveries put back in the queue can go at once.
+    let wakeWorkers: @Sendable () -> Void
+    let logger: Logger
 
     func addRoutes(to router: Router<AppRequestContext>) {
-        let admin = router.group("admin").add(middleware: guardian)
-        admin.get(use: list)
-        admin.post("leads/:number/retry", use: retry)
+        let admin = router.group().add(middleware: guardian)
+        admin.get(SiteURL.Route.admin.pattern, use: list)
+        admin.post(SiteURL.Route.adminRetry.pattern, use: retry)
     }
 
     struct Row {
@@ -26,6 +38,7 @@ struct AdminController: Sendable {
         var productURL: String?
         var deliveries: [Delivery]
         var retryable: Bool
+        var retryURL: String
     }
 
     struct Delivery {
@@ -60,27 +73,27 @@ struct AdminController: Sendable {
         let fields = request.queryFields
         // Range-checked before the offset is computed: `page=9223372036854775807` used to trap.
         guard let page = RequestNumber.page(fields["page"]) else { throw HTTPError(.notFound) }
-        let leads = try await desk.store.recentLeads(limit: Self.perPage + 1, offset: (page - 1) * Self.perPage)
-        let rows = leads.prefix(Self.perPage).map { entry in
+        let recent = try await leads.recentLeads(limit: Self.perPage + 1, offset: (page - 1) * Self.perPage)
+        let rows = recent.prefix(Self.perPage).map { entry in
             Row(
                 number: entry.lead.number, created: MoscowTime.format(entry.lead.createdAt), source: entry.lead.source,
                 name: entry.lead.order.name,
                 contact: [entry.lead.order.phone, entry.lead.order.email].compactMap { $0 }.joined(separator: ", "),
                 product: entry.lead.product?.name ?? Lead.generalRequest, productURL: entry.lead.product?.url,
-                deliveries: entry.deliveries.map(Self.delivery), retryable: entry.deliveries.contains { $0.state == .dead })
+                deliveries: entry.deliveries.map(Self.delivery), retryable: entry.deliveries.contains { $0.state == .dead },
+                retryURL: SiteURL.adminRetry(leadNumber: entry.lead.number))
         }
-        let notes = await channelStatus().sorted { $0.key < $1.key }.compactMap { channel, reason in
-            reason.map { ChannelNote(channel: channel, note: $0) }
+        let notes = await channelStatus().sorted { $0.key < $1.key }.map { channel, reason in
+            ChannelNote(channel: channel.rawValue, note: reason)
         }
         let model = Model(
-            layout: site.layout(
-                site.catalog.lastIndex, title: "Заявки", description: "Заявки и их доставка", canonicalPath: nil, noindex: true),
+            layout: layout.layout(
+                catalog.lastIndex, title: "Заявки", description: "Заявки и их доставка", canonicalPath: nil, noindex: true),
             rows: Array(rows), channels: notes, csrf: adminToken(request), page: page,
-            previousURL: page > 1 ? "/admin?page=\(page - 1)" : nil,
-            nextURL: leads.count > Self.perPage ? "/admin?page=\(page + 1)" : nil,
+            previousURL: page > 1 ? SiteURL.admin(page: page - 1) : nil,
+            nextURL: recent.count > Self.perPage ? SiteURL.admin(page: page + 1) : nil,
             retried: fields["retried"].flatMap { RequestNumber.integer($0, in: Self.leadNumbers) })
-        let rendered = site.finish(try site.renderer.render("admin", model), cacheControl: "no-store")
-        return Response(status: .ok, headers: rendered.headers, body: .init(byteBuffer: rendered.body))
+        return pages.uncached(try renderer.render("admin", model))
     }
 
     @Sendable func retry(_ request: Request, context: AppRequestContext) async throws -> Response {
@@ -89,15 +102,15 @@ struct AdminController: Sendable {
         }
         let body = try await request.body.collect(upTo: context.maxUploadSize)
         let fields = FormURLEncoded.decode(String(buffer: body))
-        guard site.formTokens.isValid(fields["csrf"], purpose: adminPurpose(request)) else {
-            return site.messagePage(
+        guard formTokens.isValid(fields["csrf"], purpose: adminPurpose(request)) else {
+            return messages.page(
                 .forbidden, heading: "Форма устарела", message: "Обновите страницу заявок и нажмите «Повторить» ещё раз.",
-                backURL: "/admin")
+                backURL: SiteURL.admin)
         }
-        let count = try await desk.store.retryDead(leadNumber: number)
-        desk.wakeWorkers()
-        desk.logger.notice("dead deliveries retried by admin", metadata: ["lead_number": "\(number)", "rows": "\(count)"])
-        return Response(status: .seeOther, headers: [.location: "/admin?retried=\(number)", .cacheControl: "no-store"])
+        let count = try await leads.retryDead(leadNumber: number)
+        wakeWorkers()
+        logger.notice("dead deliveries retried by admin", metadata: ["lead_number": "\(number)", "rows": "\(count)"])
+        return Response(status: .seeOther, headers: [.location: SiteURL.admin(retried: number), .cacheControl: "no-store"])
     }
 
     /// Admin forms carry a token bound to the admin's credential (a per-session token:
@@ -109,7 +122,7 @@ struct AdminController: Sendable {
     }
 
     func adminToken(_ request: Request) -> String {
-        site.formTokens.token(purpose: adminPurpose(request))
+        formTokens.token(purpose: adminPurpose(request))
     }
 
     static func delivery(_ status: DeliveryStatus) -> Delivery {
@@ -122,7 +135,7 @@ struct AdminController: Sendable {
         var detail = status.lastError
         if status.state == .delivered, let external = status.externalID { detail = external }
         return Delivery(
-            channel: status.channel == "email" ? "почта" : status.channel == "amocrm" ? "amoCRM" : status.channel,
+            channel: status.channel.displayName,
             state: state, stateClass: status.state.rawValue, attempts: status.attempts > 0 ? "попыток: \(status.attempts)" : nil,
             detail: detail)
     }

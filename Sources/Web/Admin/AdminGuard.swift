@@ -14,7 +14,8 @@ struct AdminGuard: RouterMiddleware {
     static let failureLimit = RateLimit(count: 10, period: .seconds(60))
 
     let token: String?
-    let site: Site
+    let messages: MessagePages
+    let trustedProxies: [CIDR]
     /// Failed attempts per client address, shared by every admin route.
     let failures: RateLimiter
 
@@ -22,7 +23,7 @@ struct AdminGuard: RouterMiddleware {
         guard let token else {
             return refuse(.forbidden, request: request, message: "Администрирование выключено: ADMIN_TOKEN не задан.")
         }
-        let client = ClientInfo(request, context: context, trusted: site.configuration.trustedProxies).ip
+        let client = ClientAddress.of(request, context: context, trusted: trustedProxies)
         if let retryAfter = failures.exhausted(client) {
             var response = refuse(.tooManyRequests, request: request, message: "Слишком много неверных паролей. Повторите через \(retryAfter) с.")
             response.headers[.retryAfter] = String(retryAfter)
@@ -50,7 +51,7 @@ struct AdminGuard: RouterMiddleware {
     }
 
     func refuse(_ status: HTTPResponse.Status, request: Request, message: String) -> Response {
-        if ErrorPageMiddleware<Context>.isMachinePath(request.uri.path) {
+        if SiteURL.isMachinePath(request.uri.path) {
             return ProblemDetails(status, detail: message).response()
         }
         let heading = switch status {
@@ -58,6 +59,6 @@ struct AdminGuard: RouterMiddleware {
         case .tooManyRequests: "Подождите немного"
         default: "Нужен вход"
         }
-        return site.messagePage(status, heading: heading, message: message)
+        return messages.page(status, heading: heading, message: message)
     }
 }

@@ -2,15 +2,17 @@ import Catalog
 import Foundation
 import HTTPTypes
 import Hummingbird
+import Logging
 
 /// `GET /assets/{fileId}?preset=thumb|card|full`: product images in the named sizes only
 /// (DESIGN §5), WebP for browsers that accept it, from the disk cache or through Directus'
 /// transforms; the placeholder for a file that does not exist.
 struct AssetController<Context: RequestContext>: Sendable {
-    let site: Site
+    let assets: AssetStore
+    let logger: Logger
 
     func addRoutes(to router: Router<Context>) {
-        router.get("/assets/:fileID", use: asset)
+        router.get(SiteURL.Route.asset.pattern, use: asset)
     }
 
     /// Images change only when an editor replaces the file (the webhook drops it then).
@@ -29,16 +31,16 @@ struct AssetController<Context: RequestContext>: Sendable {
         var headers: HTTPFields = [
             .cacheControl: Self.cacheControl, .vary: "Accept", .xContentTypeOptions: "nosniff", .contentSecurityPolicy: Self.policy,
         ]
-        if let match = request.headers[.ifNoneMatch], let etag = site.assets.etag(key), match.contains(etag) {
+        if let match = request.headers[.ifNoneMatch], let etag = assets.etag(key), match.contains(etag) {
             headers[.eTag] = etag
             return Response(status: .notModified, headers: headers)
         }
         let stored: AssetStore.Stored?
         do {
-            stored = try await site.assets.asset(key)
+            stored = try await assets.asset(key)
         } catch {
             // Directus is down and the image was never cached: the placeholder, not kept.
-            site.logger.error("image unavailable", metadata: ["file": "\(fileID)", "error": "\(error)"])
+            logger.error("image unavailable", metadata: ["file": "\(fileID)", "error": "\(error)"])
             return Response(status: .found, headers: [.location: SiteURL.placeholderImage, .cacheControl: "no-store"])
         }
         guard let stored else {

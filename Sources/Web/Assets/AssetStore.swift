@@ -1,8 +1,8 @@
 import Catalog
 import Foundation
 import Logging
-import Mail
 import NIOCore
+import NIOPosix
 import Synchronization
 
 /// Transformed images from the catalog source, kept on disk under a size cap.
@@ -178,7 +178,7 @@ final class AssetStore: Sendable {
         var data = Data("\(asset.contentType)\t\(etag)\n".utf8)
         data.append(contentsOf: asset.bytes)
         let file = data
-        try await BlockingIO.run {
+        try await NIOThreadPool.singleton.runIfActive {
             try file.write(to: temporary)
             if rename(temporary.path, target.path) != 0 {
                 try? FileManager.default.removeItem(at: temporary)
@@ -202,7 +202,7 @@ final class AssetStore: Sendable {
 
     private func read(_ key: Key) async throws -> Stored {
         let url = directory.appendingPathComponent(key.fileName)
-        let data = try await BlockingIO.run { try Data(contentsOf: url) }
+        let data = try await NIOThreadPool.singleton.runIfActive { try Data(contentsOf: url) }
         guard let newline = data.firstIndex(of: 0x0A), let header = String(data: data[..<newline], encoding: .utf8) else {
             throw CocoaError(.fileReadCorruptFile)
         }
@@ -214,7 +214,7 @@ final class AssetStore: Sendable {
     private func delete(_ names: [String]) async {
         guard !names.isEmpty else { return }
         let urls = names.map { directory.appendingPathComponent($0) }
-        _ = try? await BlockingIO.run {
+        _ = try? await NIOThreadPool.singleton.runIfActive {
             for url in urls { try? FileManager.default.removeItem(at: url) }
         }
     }

@@ -2,22 +2,23 @@ import AmoCRM
 import Catalog
 import Foundation
 import Hummingbird
+import Storage
 import Leads
 
 /// `/healthz`: the process answers. `/readyz`: it can serve the catalog and reach the
 /// database – for anyone as a bare status, for operators (`OperatorAccess`) with each check,
 /// the outbox counts and amoCRM's connection.
 struct HealthController: Sendable {
-    let site: Site
-    let desk: OrderDesk
+    let catalog: Catalog
+    let leads: LeadStore
     let amoTokens: TokenManager?
     let access: OperatorAccess
 
     func addRoutes(to router: Router<AppRequestContext>) {
-        router.get("/healthz") { _, _ in
+        router.get(SiteURL.Route.healthz.pattern) { _, _ in
             Response(status: .ok, headers: [.contentType: "text/plain; charset=utf-8", .cacheControl: "no-store"], body: .init(byteBuffer: ByteBuffer(string: "ok\n")))
         }
-        router.get("/readyz", use: ready)
+        router.get(SiteURL.Route.readyz.pattern, use: ready)
     }
 
     struct Readiness: Encodable {
@@ -30,14 +31,14 @@ struct HealthController: Sendable {
         var checks: [String: String] = [:]
         var ready = true
         do {
-            let index = try await site.catalog.index()
+            let index = try await catalog.index()
             checks["catalog"] = "ok: \(index.products.count) products, \(index.categories.count) categories"
         } catch {
             ready = false
             checks["catalog"] = "unavailable: \(error)"
         }
         do {
-            let counts = try await desk.store.outboxCounts()
+            let counts = try await leads.outboxCounts()
             let waiting = counts.values.reduce(0) { $0 + ($1[.pending] ?? 0) }
             let dead = counts.values.reduce(0) { $0 + ($1[.dead] ?? 0) }
             checks["database"] = "ok: \(waiting) deliveries waiting, \(dead) dead"
@@ -62,9 +63,9 @@ struct HealthController: Sendable {
     /// The status alone, from the cheapest checks: the (cached) catalog and one `SELECT 1`.
     /// No counts, no error text: a load balancer needs nothing more.
     func publicReadiness() async throws -> Response {
-        var ready = (try? await site.catalog.index()) != nil
+        var ready = (try? await catalog.index()) != nil
         if ready {
-            do { try await desk.store.ping() } catch { ready = false }
+            do { try await leads.ping() } catch { ready = false }
         }
         return try answer(Readiness(status: ready ? "ready" : "not ready", checks: nil), ready: ready)
     }

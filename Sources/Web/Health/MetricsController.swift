@@ -9,13 +9,16 @@ import Leads
 ///
 /// Operators only (`OperatorAccess`): the counts cost queries, and they are nobody else's business.
 struct MetricsController: Sendable {
-    let site: Site
-    let desk: OrderDesk
+    let catalog: Catalog
+    let pages: PageCache
+    let assets: AssetStore
+    let intake: LeadIntake
+    let leads: LeadStore
     let amoTokens: TokenManager?
     let access: OperatorAccess
 
     func addRoutes(to router: Router<AppRequestContext>) {
-        router.get("/metrics", use: metrics)
+        router.get(SiteURL.Route.metrics.pattern, use: metrics)
     }
 
     @Sendable func metrics(_ request: Request, context: AppRequestContext) async throws -> Response {
@@ -32,18 +35,18 @@ struct MetricsController: Sendable {
         }
         metric(
             "catalog_refresh_failures_total", "counter", "Failed Directus loads (stale data was served when there was any).",
-            [("", site.catalog.refreshFailures)])
+            [("", catalog.refreshFailures)])
         metric(
             "pages_fast_path_total", "counter", "Warm page requests answered from the rendered cache on the event loop.",
-            [("", site.cache.fastAnswerCount)])
-        metric("asset_cache_bytes", "gauge", "Bytes of transformed images in the disk cache.", [("", site.assets.totalBytes)])
-        metric("orders_accepted_total", "counter", "Orders stored since start.", [("", desk.acceptedCount)])
-        metric("orders_honeypot_total", "counter", "Form submissions caught by the honeypot field.", [("", desk.honeypotCount)])
-        let counts = (try? await desk.store.outboxCounts()) ?? [:]
+            [("", pages.rendered.fastAnswerCount)])
+        metric("asset_cache_bytes", "gauge", "Bytes of transformed images in the disk cache.", [("", assets.totalBytes)])
+        metric("orders_accepted_total", "counter", "Orders stored since start.", [("", intake.accepted)])
+        metric("orders_honeypot_total", "counter", "Form submissions caught by the honeypot field.", [("", intake.honeypotHits)])
+        let counts = (try? await leads.outboxCounts()) ?? [:]
         var samples: [(labels: String, value: Int)] = []
-        for channel in LeadStore.channels {
+        for channel in DeliveryChannel.allCases {
             for state in [OutboxState.pending, .delivered, .dead] {
-                samples.append(("{channel=\"\(channel)\",state=\"\(state.rawValue)\"}", counts[channel]?[state] ?? 0))
+                samples.append(("{channel=\"\(channel.rawValue)\",state=\"\(state.rawValue)\"}", counts[channel]?[state] ?? 0))
             }
         }
         metric("outbox_deliveries", "gauge", "Lead deliveries by channel and state.", samples)

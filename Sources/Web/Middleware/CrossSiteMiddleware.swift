@@ -8,27 +8,27 @@ import Hummingbird
 /// `/webhook/`) authenticate with their own secrets instead.
 struct CrossSiteMiddleware<Context: RequestContext>: RouterMiddleware {
     let siteOrigin: String
-    let site: Site
+    let messages: MessagePages
 
-    init(siteOrigin publicBaseURL: String, site: Site) {
+    init(siteOrigin publicBaseURL: String, messages: MessagePages) {
         let url = URL(string: publicBaseURL)
         var origin = "\(url?.scheme ?? "http")://\(url?.host ?? "")"
         if let port = url?.port { origin += ":\(port)" }
         siteOrigin = origin.lowercased()
-        self.site = site
+        self.messages = messages
     }
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         guard [.post, .put, .patch, .delete].contains(request.method),
-            !request.uri.path.hasPrefix("/ingest/"), !request.uri.path.hasPrefix("/webhook/"),
+            !SiteURL.authenticatesItself(request.uri.path),
             !isSameSite(request.headers)
         else {
             return try await next(request, context)
         }
-        if ErrorPageMiddleware<Context>.isMachinePath(request.uri.path) {
+        if SiteURL.isMachinePath(request.uri.path) {
             return ProblemDetails(.forbidden, detail: "Запрос отправлен с другого сайта и отклонён.").response()
         }
-        return site.messagePage(
+        return messages.page(
             .forbidden, heading: "Запрос отклонён",
             message: "Форма была отправлена не с нашего сайта. Откройте страницу заново и отправьте заявку ещё раз.",
             backURL: SiteURL.order)

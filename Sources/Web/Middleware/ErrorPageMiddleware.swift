@@ -7,7 +7,8 @@ import Logging
 /// Turns every error into a page in the site's design (HTML routes) or a problem+json
 /// body (`/api/`, `/ingest/`, `/webhook/`): never a stack trace, never an internal message.
 struct ErrorPageMiddleware<Context: RequestContext>: RouterMiddleware {
-    let site: Site
+    let messages: MessagePages
+    let logger: Logger
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         do {
@@ -22,20 +23,16 @@ struct ErrorPageMiddleware<Context: RequestContext>: RouterMiddleware {
             case is CatalogError:
                 // Directus failed and nothing was cached to fall back on.
                 status = .serviceUnavailable
-                site.logger.error("catalog unavailable", metadata: ["path": "\(request.uri.path)", "error": "\(error)"])
+                logger.error("catalog unavailable", metadata: ["path": "\(request.uri.path)", "error": "\(error)"])
             default:
                 status = .internalServerError
-                site.logger.error("request failed", metadata: ["path": "\(request.uri.path)", "error": "\(error)"])
+                logger.error("request failed", metadata: ["path": "\(request.uri.path)", "error": "\(error)"])
             }
-            if Self.isMachinePath(request.uri.path) {
+            if SiteURL.isMachinePath(request.uri.path) {
                 return ProblemDetails(status, detail: Self.message(status)).response()
             }
             return errorPage(status, request: request)
         }
-    }
-
-    static func isMachinePath(_ path: String) -> Bool {
-        ["/api/", "/ingest/", "/webhook/"].contains { path.hasPrefix($0) }
     }
 
     static func heading(_ status: HTTPResponse.Status) -> String {
@@ -64,29 +61,7 @@ struct ErrorPageMiddleware<Context: RequestContext>: RouterMiddleware {
 
     func errorPage(_ status: HTTPResponse.Status, request: Request) -> Response {
         // An editor's preview shows its errors inside Directus' iframe, too.
-        let headers = request.uri.path.hasPrefix("/preview/") ? site.previewHeaders : [:]
-        return site.messagePage(status, heading: Self.heading(status), message: Self.message(status), headers: headers)
-    }
-}
-
-extension Site {
-    /// A short message in the site's design (an error, a refusal, a confirmation); never
-    /// cached, never indexed.
-    func messagePage(
-        _ status: HTTPResponse.Status, heading: String, message: String, backURL: String? = nil,
-        backText: String = "Вернуться к форме", headers extra: HTTPFields = [:]
-    ) -> Response {
-        let page = ErrorPageModel(
-            layout: layout(catalog.lastIndex, title: heading, description: message, canonicalPath: nil, noindex: true),
-            heading: heading, message: message, backURL: backURL, backText: backText)
-        var headers = pageHeaders
-        headers[.contentType] = "text/html; charset=utf-8"
-        headers[.cacheControl] = "no-store"
-        if status == .serviceUnavailable { headers[.retryAfter] = "30" }
-        for field in extra { headers[field.name] = field.value }
-        guard let rendered = try? renderer.render("error", page) else {
-            return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: heading)))
-        }
-        return Response(status: status, headers: headers, body: .init(byteBuffer: rendered.body))
+        let headers = request.uri.path.hasPrefix(SiteURL.previewPrefix) ? messages.headers.preview : [:]
+        return messages.page(status, heading: Self.heading(status), message: Self.message(status), headers: headers)
     }
 }

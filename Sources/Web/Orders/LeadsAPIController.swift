@@ -2,16 +2,23 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import Leads
+import Storage
 
 /// Orders as JSON: `POST /api/leads` for the site's own front ends and
 /// `POST /ingest/leads` for other sources (the Telegram bot) with an ingest key.
 struct LeadsAPIController: Sendable {
-    let site: Site
-    let desk: OrderDesk
+    let intake: LeadIntake
+    /// Orders per client address, shared with the form; nil when switched off.
+    let ipLimiter: RateLimiter?
+    /// Orders per ingest key.
+    let keyLimiter: RateLimiter?
+    /// Ingest key → source name (`telegram`).
+    let ingestKeys: [String: String]
+    let trustedProxies: [CIDR]
 
     func addRoutes(to router: Router<AppRequestContext>) {
-        router.post("/api/leads", use: apiLead)
-        router.post("/ingest/leads", use: ingestLead)
+        router.post(SiteURL.Route.apiLeads.pattern, use: apiLead)
+        router.post(SiteURL.Route.ingestLeads.pattern, use: ingestLead)
     }
 
     struct Accepted: Encodable {
@@ -21,9 +28,9 @@ struct LeadsAPIController: Sendable {
     }
 
     @Sendable func apiLead(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let client = ClientInfo(request, context: context, trusted: site.configuration.trustedProxies)
+        let client = OrderClient(request, context: context, trusted: trustedProxies)
         let input = try await readJSON(request, context: context)
-        if let limiter = desk.ipLimiter, let retryAfter = limiter.check(client.ip) {
+        if let limiter = ipLimiter, let retryAfter = limiter.check(client.ip) {
             throw tooMany(retryAfter)
         }
         return try await submit(input, source: "сайт", idempotencyKey: nil, client: client)
@@ -38,7 +45,7 @@ struct LeadsAPIController: Sendable {
             return response
         }
         let input = try await readJSON(request, context: context)
-        if let limiter = desk.keyLimiter, let retryAfter = limiter.check("key:" + source) {
+        if let limiter = keyLimiter, let retryAfter = limiter.check("key:" + source) {
             throw tooMany(retryAfter)
         }
         var key = request.headers[HTTPField.Name("Idempotency-Key")!]?.trimmingCharacters(in: .whitespaces)
@@ -46,14 +53,14 @@ struct LeadsAPIController: Sendable {
         if let key, key.count > 200 {
             throw ProblemDetails(.badRequest, detail: "Idempotency-Key длиннее 200 символов.")
         }
-        let client = ClientInfo(request, context: context, trusted: site.configuration.trustedProxies)
+        let client = OrderClient(request, context: context, trusted: trustedProxies)
         return try await submit(input, source: source, idempotencyKey: key, client: client)
     }
 
     /// The source name of an ingest key, compared in constant time.
     func matchKey(_ presented: String) -> String? {
         var match: String?
-        for (key, source) in site.configuration.ingestKeys where Secrets.matches(presented, key) {
+        for (key, source) in ingestKeys where Secrets.matches(presented, key) {
             match = source
         }
         return match
@@ -73,8 +80,8 @@ struct LeadsAPIController: Sendable {
         }
     }
 
-    func submit(_ input: LeadInput, source: String, idempotencyKey: String?, client: ClientInfo) async throws -> Response {
-        switch try await desk.submit(input, source: source, idempotencyKey: idempotencyKey, client: client) {
+    func submit(_ input: LeadInput, source: String, idempotencyKey: String?, client: OrderClient) async throws -> Response {
+        switch try await intake.submit(input, source: source, idempotencyKey: idempotencyKey, client: client) {
         case .invalid(let errors):
             throw ProblemDetails(.unprocessableContent, detail: "Проверьте поля заявки.", errors: errors)
         case .accepted(let lead):

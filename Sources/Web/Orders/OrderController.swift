@@ -3,60 +3,73 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import Leads
+import Storage
 
 /// The order form: `POST /order`, the thanks page, the stand-alone form and the privacy page.
+/// Parsing, cross-request checks (form token, honeypot, rate limit) and answers; the order
+/// itself is the intake's business.
 struct OrderController: Sendable {
-    let site: Site
-    let desk: OrderDesk
+    let catalog: Catalog
+    let pages: PageCache
+    let renderer: SiteRenderer
+    let layout: SiteLayout
+    let models: CatalogPageModels
+    let messages: MessagePages
+    let intake: LeadIntake
+    /// The thanks page's lookup of the lead's number.
+    let leads: LeadStore
+    /// Orders per client address, shared with the JSON API; nil when switched off.
+    let limiter: RateLimiter?
+    let trustedProxies: [CIDR]
 
     func addRoutes(to router: Router<AppRequestContext>) {
-        router.get("/order", use: orderPage)
-        router.post("/order", use: submit)
-        router.get("/order/thanks/:id", use: thanks)
-        router.get("/privacy", use: privacy)
+        router.get(SiteURL.Route.order.pattern, use: orderPage)
+        router.post(SiteURL.Route.order.pattern, use: submit)
+        router.get(SiteURL.Route.orderThanks.pattern, use: thanks)
+        router.get(SiteURL.Route.privacy.pattern, use: privacy)
     }
 
     /// A general request ("Общий запрос"): the form without a product.
     @Sendable func orderPage(_ request: Request, context: AppRequestContext) async throws -> Response {
-        try await site.cached("page:/order@\(site.formWindow())", request: request) {
-            .input(try await site.catalog.index())
+        try await pages.cached("page:/order@\(models.formTokens.currentWindow())", request: request) {
+            .input(try await catalog.index())
         } render: { index in
-            try site.renderer.render("order", generalOrderPage(index: index, form: Self.generalForm(csrf: site.formToken())))
+            try renderer.render("order", generalOrderPage(index: index, form: Self.generalForm(csrf: models.formTokens.token())))
         }
     }
 
     @Sendable func submit(_ request: Request, context: AppRequestContext) async throws -> Response {
         guard request.headers[.contentType]?.lowercased().hasPrefix("application/x-www-form-urlencoded") == true else {
-            return site.messagePage(
+            return messages.page(
                 .unsupportedMediaType, heading: "Форма не распознана",
                 message: "Отправьте заявку через форму на странице товара.", backURL: SiteURL.order)
         }
         let body = try await request.body.collect(upTo: context.maxUploadSize)
         let fields = FormURLEncoded.decode(String(buffer: body))
-        let backURL = fields["product_id"].flatMap(ItemID.parse).map { "/product/\($0)#order" } ?? SiteURL.order
+        let backURL = fields["product_id"].flatMap(ItemID.parse).map(SiteURL.orderForm(productID:)) ?? SiteURL.order
 
         // A filled honeypot is a bot: it sees the usual redirect, nothing is stored or sent.
         if let trap = fields["website"], !trap.trimmingCharacters(in: .whitespaces).isEmpty {
-            desk.countHoneypot()
-            return Self.redirect(to: "/order/thanks/\(LeadIDForBots.make())")
+            intake.recordHoneypot()
+            return Self.redirect(to: SiteURL.thanks(leadID: RandomHex.make()))
         }
-        guard site.formTokens.isValid(fields["csrf"]) else {
-            return site.messagePage(
+        guard models.formTokens.isValid(fields["csrf"]) else {
+            return messages.page(
                 .forbidden, heading: "Форма устарела",
                 message: "Страница с формой была открыта слишком давно. Вернитесь к форме, обновите страницу и отправьте заявку ещё раз — введённое придётся повторить.",
                 backURL: backURL)
         }
-        let client = ClientInfo(request, context: context, trusted: site.configuration.trustedProxies)
-        if let limiter = desk.ipLimiter, let retryAfter = limiter.check(client.ip) {
-            return site.messagePage(
+        let client = OrderClient(request, context: context, trusted: trustedProxies)
+        if let limiter, let retryAfter = limiter.check(client.ip) {
+            return messages.page(
                 .tooManyRequests, heading: "Слишком много заявок",
                 message: "С вашего адреса пришло много заявок подряд. Подождите немного или позвоните нам: 8 800 123-45-67.",
                 backURL: backURL, headers: [.retryAfter: String(retryAfter)])
         }
         let input = OrderInput.lead(fromForm: fields, cookies: OrderInput.utmCookie(request.headers[.cookie]))
-        switch try await desk.submit(input, source: "сайт", client: client) {
+        switch try await intake.submit(input, source: "сайт", client: client) {
         case .accepted(let lead):
-            return Self.redirect(to: "/order/thanks/\(lead.id)")
+            return Self.redirect(to: SiteURL.thanks(leadID: lead.id))
         case .invalid(let errors):
             return try await formWithErrors(fields: fields, errors: errors)
         }
@@ -64,45 +77,41 @@ struct OrderController: Sendable {
 
     /// 422: the same form again, with the visitor's values and a message per field.
     func formWithErrors(fields: [String: String], errors: [String: String]) async throws -> Response {
-        let index = try? await site.catalog.index()
-        let csrf = site.formToken()
-        var rendered: RenderedResponse
-        if let id = fields["product_id"].flatMap(ItemID.parse), let product = try? await site.catalog.product(.id(id)),
-            let index
-        {
-            var form = Site.orderForm(for: product, csrf: csrf)
+        let index = try? await catalog.index()
+        let csrf = models.formTokens.token()
+        let rendered: RenderedResponse
+        if let id = fields["product_id"].flatMap(ItemID.parse), let product = try? await catalog.product(.id(id)), let index {
+            var form = CatalogPageModels.orderForm(for: product, csrf: csrf)
             form.fill(fields, errors: errors)
-            rendered = try site.renderer.render("product", site.productModel(product, index: index, form: form))
+            rendered = try renderer.render("product", models.product(product, index: index, form: form))
         } else {
             var form = Self.generalForm(csrf: csrf)
             form.fill(fields, errors: errors)
-            rendered = try site.renderer.render("order", generalOrderPage(index: index, form: form))
+            rendered = try renderer.render("order", generalOrderPage(index: index, form: form))
         }
-        rendered = site.finish(rendered, cacheControl: "no-store")
-        return Response(status: .unprocessableContent, headers: rendered.headers, body: .init(byteBuffer: rendered.body))
+        return pages.uncached(rendered, status: .unprocessableContent)
     }
 
     @Sendable func thanks(_ request: Request, context: AppRequestContext) async throws -> Response {
         let id = try context.parameters.decoded("id")
         // An unknown id (a bot's, or a mistyped link) gets the generic thanks and no data.
-        let lead = id.count == 32 ? try await desk.store.lead(id: id) : nil
+        let lead = id.count == 32 ? try await leads.lead(id: id) : nil
         let model = ThanksPageModel(
-            layout: site.layout(
-                site.catalog.lastIndex, title: "Спасибо за заявку", description: "Заявка принята", canonicalPath: nil, noindex: true),
+            layout: layout.layout(
+                catalog.lastIndex, title: "Спасибо за заявку", description: "Заявка принята", canonicalPath: nil, noindex: true),
             heading: lead.map { "Заявка №\($0.number) принята" } ?? "Спасибо, заявка принята",
             number: lead.map { String($0.number) })
-        let rendered = site.finish(try site.renderer.render("thanks", model), cacheControl: "no-store")
-        return Response(status: .ok, headers: rendered.headers, body: .init(byteBuffer: rendered.body))
+        return pages.uncached(try renderer.render("thanks", model))
     }
 
     @Sendable func privacy(_ request: Request, context: AppRequestContext) async throws -> Response {
-        try await site.cached("page:/privacy", request: request) {
-            .input(site.catalog.lastIndex)
+        try await pages.cached("page:/privacy", request: request) {
+            .input(catalog.lastIndex)
         } render: { index in
-            try site.renderer.render(
+            try renderer.render(
                 "privacy",
                 PlainPageModel(
-                    layout: site.layout(
+                    layout: layout.layout(
                         index, title: "Политика обработки персональных данных",
                         description: "Как мы обрабатываем персональные данные из заявок (152-ФЗ).", canonicalPath: SiteURL.privacy)))
         }
@@ -114,7 +123,7 @@ struct OrderController: Sendable {
 
     func generalOrderPage(index: CatalogIndex?, form: OrderFormModel) -> OrderPageModel {
         OrderPageModel(
-            layout: site.layout(
+            layout: layout.layout(
                 index, title: "Заявка на подбор оборудования",
                 description: "Оставьте заявку: подберём станок под вашу задачу и пришлём предложение.",
                 canonicalPath: SiteURL.order,
@@ -124,13 +133,5 @@ struct OrderController: Sendable {
 
     static func redirect(to location: String) -> Response {
         Response(status: .seeOther, headers: [.location: location, .cacheControl: "no-store"])
-    }
-}
-
-/// Ids that look like real lead ids, for bots caught by the honeypot.
-enum LeadIDForBots {
-    static func make() -> String {
-        var generator = SystemRandomNumberGenerator()
-        return (0..<2).map { _ in String(format: "%016llx", generator.next() as UInt64) }.joined()
     }
 }

@@ -4,6 +4,12 @@ import Leads
 
 /// Reading orders from a form body or a JSON body into `LeadInput`.
 enum OrderInput {
+    /// Whether a form or JSON value ticks the consent box: the form's `on`, or a
+    /// client's `true`, `1`, `yes`. Decided here only, for validation and the re-rendered form.
+    static func consentGiven(_ value: String?) -> Bool {
+        ["on", "true", "1", "yes"].contains(value?.trimmingCharacters(in: .whitespaces).lowercased() ?? "")
+    }
+
     static func lead(fromForm fields: [String: String], cookies utm: [String: String] = [:]) -> LeadInput {
         func utmValue(_ key: String) -> String? {
             let value = fields[key]?.trimmingCharacters(in: .whitespaces) ?? ""
@@ -12,7 +18,7 @@ enum OrderInput {
         return LeadInput(
             productID: fields["product_id"], name: fields["name"], phone: fields["phone"], email: fields["email"],
             company: fields["company"], quantity: fields["quantity"], comment: fields["comment"],
-            consent: ["on", "true", "1", "yes"].contains(fields["consent"]?.lowercased() ?? ""), utm: UTM(utmValue))
+            consent: consentGiven(fields["consent"]), utm: UTM(utmValue))
     }
 
     enum JSONProblem: Error {
@@ -39,7 +45,7 @@ enum OrderInput {
         let consent: Bool
         switch json["consent"] {
         case .bool(let value): consent = value
-        case .string(let value): consent = ["on", "true", "1", "yes"].contains(value.lowercased())
+        case .string(let value): consent = consentGiven(value)
         case .number(let value): consent = value == 1
         default: consent = false
         }

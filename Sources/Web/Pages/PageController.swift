@@ -4,19 +4,23 @@ import Hummingbird
 
 /// The public HTML pages: home, catalog and search, categories, products.
 struct PageController<Context: RequestContext>: Sendable {
-    let site: Site
+    let catalog: Catalog
+    let pages: PageCache
+    let renderer: SiteRenderer
+    let layout: SiteLayout
+    let models: CatalogPageModels
     static var perPage: Int { 24 }
 
     func addRoutes(to router: Router<Context>) {
-        router.get("/", use: home)
-        router.get("/catalog", use: catalog)
-        router.get("/catalog/:slug", use: category)
-        router.get("/product/:key", use: product)
+        router.get(SiteURL.Route.home.pattern, use: home)
+        router.get(SiteURL.Route.catalog.pattern, use: catalogPage)
+        router.get(SiteURL.Route.category.pattern, use: category)
+        router.get(SiteURL.Route.product.pattern, use: product)
     }
 
     @Sendable func home(_ request: Request, context: Context) async throws -> Response {
-        try await site.cached("page:/", request: request) {
-            .input(try await site.catalog.index())
+        try await pages.cached("page:/", request: request) {
+            .input(try await catalog.index())
         } render: { index in
             let tiles = index.rootCategories.map { category in
                 CategoryTileModel(
@@ -27,29 +31,29 @@ struct PageController<Context: RequestContext>: Sendable {
                     })
             }
             let model = HomePageModel(
-                layout: site.layout(
+                layout: layout.layout(
                     index, title: LayoutModel.siteName,
                     description: "Металлообрабатывающие станки и прессы: токарные, фрезерные, сверлильные. Цены, характеристики, заказ.",
                     canonicalPath: SiteURL.home),
                 categories: tiles,
                 newest: index.newest(limit: 8).map(ProductCardModel.init))
-            return try site.renderer.render("home", model)
+            return try renderer.render("home", model)
         }
     }
 
-    @Sendable func catalog(_ request: Request, context: Context) async throws -> Response {
+    @Sendable func catalogPage(_ request: Request, context: Context) async throws -> Response {
         let fields = request.queryFields
         let query = Self.query(fields)
         let number = try Self.pageNumber(fields)
-        return try await site.cached(query.isEmpty ? "page:/catalog?page=\(number)" : nil, request: request) {
-            let index = try await site.catalog.index()
+        return try await pages.cached(query.isEmpty ? "page:/catalog?page=\(number)" : nil, request: request) {
+            let index = try await catalog.index()
             let page = Page(all: index.search(query), number: number, perPage: Self.perPage)
             guard page.exists else { throw HTTPError(.notFound) }
             return .input((index, page))
         } render: { index, page in
             let heading = query.isEmpty ? "Каталог" : "Поиск: «\(query)»"
             let model = CatalogPageModel(
-                layout: site.layout(
+                layout: layout.layout(
                     index, title: query.isEmpty ? "Каталог оборудования" : heading,
                     description: "Каталог металлообрабатывающего оборудования: \(RussianPlural.products(index.products.count)).",
                     canonicalPath: query.isEmpty ? SiteURL.list(SiteURL.catalog, page: page.number) : nil,
@@ -62,35 +66,35 @@ struct PageController<Context: RequestContext>: Sendable {
                     ? "Каталог пока пуст." : "По запросу «\(query)» ничего не найдено. Проверьте написание или позвоните нам — подберём оборудование.",
                 pagination: PaginationModel(path: SiteURL.catalog, query: query, page: page),
                 query: query, formAction: SiteURL.catalog)
-            return try site.renderer.render("catalog", model)
+            return try renderer.render("catalog", model)
         }
     }
 
     @Sendable func category(_ request: Request, context: Context) async throws -> Response {
         let slug = try context.parameters.decoded("slug")
         let number = try Self.pageNumber(request.queryFields)
-        return try await site.cached("page:/catalog/\(slug)?page=\(number)", request: request) {
-            let index = try await site.catalog.index()
+        return try await pages.cached("page:/catalog/\(slug)?page=\(number)", request: request) {
+            let index = try await catalog.index()
             guard let category = index.category(slug: slug) else { throw HTTPError(.notFound) }
             let page = Page(all: index.products(in: category), number: number, perPage: Self.perPage)
             guard page.exists else { throw HTTPError(.notFound) }
             return .input((index, category, page))
         } render: { index, category, page in
-            try site.renderer.render("catalog", site.categoryModel(category, index: index, page: page))
+            try renderer.render("catalog", models.category(category, index: index, page: page))
         }
     }
 
     @Sendable func product(_ request: Request, context: Context) async throws -> Response {
         let key = try context.parameters.decoded("key")
-        return try await site.cached("page:/product/\(key)@\(site.formWindow())", request: request) {
-            guard let product = try await Self.findProduct(key, in: site.catalog) else { throw HTTPError(.notFound) }
+        return try await pages.cached("page:/product/\(key)@\(models.formTokens.currentWindow())", request: request) {
+            guard let product = try await Self.findProduct(key, in: catalog) else { throw HTTPError(.notFound) }
             // A product with a slug has one address; an id link (an old e-mail) moves there.
             if product.pathKey != key {
                 return .response(Response(status: .movedPermanently, headers: [.location: SiteURL.product(product)]))
             }
-            return .input((product, try await site.catalog.index()))
+            return .input((product, try await catalog.index()))
         } render: { product, index in
-            try site.renderer.render("product", site.productModel(product, index: index))
+            try renderer.render("product", models.product(product, index: index))
         }
     }
 

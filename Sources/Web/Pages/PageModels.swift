@@ -23,6 +23,8 @@ struct LayoutModel {
     var structuredData: String?
     /// Set on editor previews: the banner, and no indexing.
     var preview: PreviewBanner?
+    /// The site's fixed links, for the templates (from `SiteURL`).
+    var links = SiteLinks()
     var year = Calendar(identifier: .gregorian).component(.year, from: Date())
 
     static let siteName = "ПромСтанок"
@@ -221,7 +223,7 @@ struct OrderFormModel {
         quantity = field("quantity", default: "1")
         comment = field("comment")
         consent = Field(value: "", error: errors["consent"])
-        consentChecked = ["on", "true", "1"].contains(fields["consent"] ?? "")
+        consentChecked = OrderInput.consentGiven(fields["consent"])
         // Hidden UTM fields keep what the page had (NavItem: name = field, url = value).
         utm = UTM.keys.compactMap { key in
             fields[key].flatMap { $0.isEmpty ? nil : NavItem(name: key, url: $0, active: false) }

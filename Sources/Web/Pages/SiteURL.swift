@@ -1,24 +1,110 @@
 import Catalog
 import Foundation
+import Hummingbird
 
-/// The site's paths in one place, so that templates and redirects never build them by hand.
+/// Every route of the site, written once: the router registers `Route.pattern`, and every
+/// link, redirect and template URL is built from the same pattern, so the two cannot drift.
 enum SiteURL {
-    static let home = "/"
-    static let catalog = "/catalog"
-    static let order = "/order"
-    static let privacy = "/privacy"
+    enum Route: String, CaseIterable, Sendable {
+        // Pages.
+        case home = "/"
+        case catalog = "/catalog"
+        case category = "/catalog/:slug"
+        case product = "/product/:key"
+        case order = "/order"
+        case orderThanks = "/order/thanks/:id"
+        case privacy = "/privacy"
+        case preview = "/preview/:collection/:id"
+        // Admin.
+        case admin = "/admin"
+        case adminRetry = "/admin/leads/:number/retry"
+        case amoCRMConnect = "/admin/amocrm/connect"
+        case amoCRMTestLead = "/ingest/test-crm"
+        // Machines.
+        case apiCategories = "/api/categories"
+        case apiProducts = "/api/products"
+        case apiProduct = "/api/products/:slug"
+        case apiLeads = "/api/leads"
+        case ingestLeads = "/ingest/leads"
+        case amoCRMCallback = "/webhook/amocrm"
+        case directusWebhook = "/webhook/directus"
+        case asset = "/assets/:fileID"
+        case robots = "/robots.txt"
+        case sitemap = "/sitemap.xml"
+        case yml = "/yml.xml"
+        case healthz = "/healthz"
+        case readyz = "/readyz"
+        case metrics = "/metrics"
+
+        /// What the router matches (`/product/:key`).
+        var pattern: RouterPath { RouterPath(rawValue) }
+
+        /// The path with its parameters filled in order, each percent-encoded as one segment.
+        func path(_ values: String...) -> String {
+            var remaining = values[...]
+            let segments = rawValue.split(separator: "/", omittingEmptySubsequences: false).map { segment in
+                guard segment.hasPrefix(":"), let value = remaining.popFirst() else { return String(segment) }
+                return SiteURL.segment(value)
+            }
+            precondition(remaining.isEmpty, "\(rawValue) takes fewer parameters")
+            return segments.joined(separator: "/")
+        }
+    }
+
+    /// The prefixes of the machine endpoints: errors there are problem+json, and they
+    /// authenticate with their own secrets instead of the browser's origin.
+    static let machinePrefixes = ["/api/", "/ingest/", "/webhook/"]
+    static let previewPrefix = "/preview/"
+
+    static func isMachinePath(_ path: String) -> Bool {
+        machinePrefixes.contains { path.hasPrefix($0) }
+    }
+
+    /// Server-to-server endpoints (`/ingest/`, `/webhook/`) carry their own secrets; the
+    /// browser's origin does not apply to them.
+    static func authenticatesItself(_ path: String) -> Bool {
+        path.hasPrefix("/ingest/") || path.hasPrefix("/webhook/")
+    }
+
+    static let home = Route.home.rawValue
+    static let catalog = Route.catalog.rawValue
+    static let order = Route.order.rawValue
+    static let privacy = Route.privacy.rawValue
+    static let admin = Route.admin.rawValue
+    static let amoCRMConnect = Route.amoCRMConnect.rawValue
     static let placeholderImage = "/img/placeholder.svg"
 
     static func product(_ product: Product) -> String {
-        "/product/\(segment(product.pathKey))"
+        Route.product.path(product.pathKey)
+    }
+
+    /// A product by its id (it redirects to the slug), at its order form.
+    static func orderForm(productID: Int) -> String {
+        Route.product.path(String(productID)) + "#order"
     }
 
     static func category(_ slug: String) -> String {
-        "/catalog/\(segment(slug))"
+        Route.category.path(slug)
     }
 
     static func asset(_ fileID: String, preset: ImagePreset) -> String {
-        "/assets/\(segment(fileID))?preset=\(preset.rawValue)"
+        Route.asset.path(fileID) + "?preset=\(preset.rawValue)"
+    }
+
+    static func thanks(leadID: String) -> String {
+        Route.orderThanks.path(leadID)
+    }
+
+    static func adminRetry(leadNumber: Int) -> String {
+        Route.adminRetry.path(String(leadNumber))
+    }
+
+    /// `/admin`, `/admin?page=3`, `/admin?retried=12`.
+    static func admin(page: Int = 1, retried: Int? = nil) -> String {
+        var items: [String] = []
+        if page > 1 { items.append("page=\(page)") }
+        if let retried { items.append("retried=\(retried)") }
+        return items.isEmpty ? admin : admin + "?" + items.joined(separator: "&")
     }
 
     /// A list URL with `q` and `page` (page 1 is left out so each page has one URL).
@@ -38,5 +124,14 @@ enum SiteURL {
     }
 
     private static let pathSegmentAllowed = CharacterSet.urlPathAllowed.subtracting(CharacterSet(charactersIn: "/?#"))
-    private static let queryValueAllowed = CharacterSet.alphanumerics.union(CharacterSet(charactersIn: "-._~"))
+    /// Unreserved ASCII only (`CharacterSet.alphanumerics` would let Cyrillic through unencoded).
+    private static let queryValueAllowed = CharacterSet(charactersIn: "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~")
+}
+
+/// The links every page's layout and templates use, from `SiteURL`.
+struct SiteLinks {
+    var home = SiteURL.home
+    var catalog = SiteURL.catalog
+    var order = SiteURL.order
+    var privacy = SiteURL.privacy
 }

@@ -10,36 +10,43 @@ import Hummingbird
 /// token past every cache, under a «Предпросмотр» banner. The page is never cached or
 /// indexed, and only this site and the Directus origin may frame it.
 struct PreviewController<Context: RequestContext>: Sendable {
-    let site: Site
+    /// `PREVIEW_SECRET`; nil: previews do not exist.
+    let secret: String?
+    let catalog: Catalog
+    let renderer: SiteRenderer
+    let models: CatalogPageModels
+    let messages: MessagePages
+    let headers: PageHeaders
 
     func addRoutes(to router: Router<Context>) {
-        router.get("/preview/:collection/:id", use: preview)
+        router.get(SiteURL.Route.preview.pattern, use: preview)
     }
 
     @Sendable func preview(_ request: Request, context: Context) async throws -> Response {
-        guard let secret = site.configuration.previewSecret else { throw HTTPError(.notFound) }
+        guard let secret else { throw HTTPError(.notFound) }
         let fields = request.queryFields
-        let presented = fields["secret"] ?? ""
-        guard Secrets.matches(presented, secret) else {
-            return site.messagePage(
+        // A secret with `+` (base64) arrives as typed: compare it also without form decoding.
+        let presented = [fields["secret"], request.uri.queryParameters.get("secret")].compactMap { $0 }
+        guard presented.contains(where: { Secrets.matches($0, secret) }) else {
+            return messages.page(
                 .forbidden, heading: "Нет доступа к предпросмотру",
                 message: "Ссылка предпросмотра неверна или устарела. Откройте предпросмотр из Directus ещё раз.",
-                backURL: SiteURL.home, backText: "На главную", headers: site.previewHeaders)
+                backURL: SiteURL.home, backText: "На главную", headers: headers.preview)
         }
         let collection = try context.parameters.require("collection")
         guard let id = ItemID.parse(try context.parameters.decoded("id")) else { throw HTTPError(.notFound) }
         let version = Self.version(fields["version"])
-        let index = try await site.catalog.index()
+        let index = try await catalog.index()
         let rendered: RenderedResponse
         switch collection {
         case "products":
-            guard let preview = try await site.catalog.previewProduct(id: id, version: version) else {
+            guard let preview = try await catalog.previewProduct(id: id, version: version) else {
                 return notFound(version: version)
             }
             let banner = Self.banner(status: preview.status, version: version)
-            rendered = try site.renderer.render("product", site.productModel(preview.item, index: index, preview: banner))
+            rendered = try renderer.render("product", models.product(preview.item, index: index, preview: banner))
         case "categories":
-            guard let preview = try await site.catalog.previewCategory(id: id, version: version) else {
+            guard let preview = try await catalog.previewCategory(id: id, version: version) else {
                 return notFound(version: version)
             }
             // A published category lists its subcategories' products too; a draft one is not
@@ -48,20 +55,20 @@ struct PreviewController<Context: RequestContext>: Sendable {
                 index.category(id: id) != nil ? index.products(in: preview.item) : index.products.filter { $0.categoryID == id }
             let page = Page(all: products, number: 1, perPage: PageController<Context>.perPage)
             let banner = Self.banner(status: preview.status, version: version)
-            rendered = try site.renderer.render("catalog", site.categoryModel(preview.item, index: index, page: page, preview: banner))
+            rendered = try renderer.render("catalog", models.category(preview.item, index: index, page: page, preview: banner))
         default:
             throw HTTPError(.notFound)
         }
-        var headers = site.previewHeaders
-        headers[.contentType] = rendered.contentType
-        return Response(status: .ok, headers: headers, body: .init(byteBuffer: rendered.body))
+        var answer = headers.preview
+        answer[.contentType] = rendered.contentType
+        return Response(status: .ok, headers: answer, body: .init(byteBuffer: rendered.body))
     }
 
     func notFound(version: String?) -> Response {
-        site.messagePage(
+        messages.page(
             .notFound, heading: "Нечего показать",
             message: version.map { "Запись или её версия «\($0)» не найдена в Directus." } ?? "Запись не найдена в Directus.",
-            backURL: SiteURL.home, backText: "На главную", headers: site.previewHeaders)
+            backURL: SiteURL.home, backText: "На главную", headers: headers.preview)
     }
 
     /// Directus sends `{{$version}}` as `main` (or nothing) for the item itself.

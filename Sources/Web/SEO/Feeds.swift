@@ -5,13 +5,13 @@ import Leads
 /// The XML documents of `FeedController`.
 enum Feeds {
     /// sitemaps.org 0.9: home, the catalog, every category and product page.
-    static func sitemap(_ index: CatalogIndex, site: Site) throws -> [UInt8] {
+    static func sitemap(_ index: CatalogIndex, layout: SiteLayout) throws -> [UInt8] {
         let xml = try XMLWriter()
         try xml.element("urlset", ["xmlns": "http://www.sitemaps.org/schemas/sitemap/0.9"]) {
             let newest = index.products.compactMap(\.updatedAt).max()
             func url(_ path: String, _ modified: Date?) throws {
                 try xml.element("url") {
-                    try xml.element("loc", text: site.absoluteURL(path))
+                    try xml.element("loc", text: layout.absoluteURL(path))
                     if let modified { try xml.element("lastmod", text: w3cDate(modified)) }
                 }
             }
@@ -30,7 +30,7 @@ enum Feeds {
     /// Yandex YML (`yml_catalog`): the shop, currencies, the category tree and one offer per
     /// product with a price – Yandex refuses offers without one, so «Цена по запросу»
     /// products are left out of the feed (they stay on the site and in the sitemap).
-    static func yml(_ index: CatalogIndex, site: Site, date: Date) throws -> [UInt8] {
+    static func yml(_ index: CatalogIndex, layout: SiteLayout, date: Date) throws -> [UInt8] {
         let offers = index.products.filter { $0.price.amountText != nil }
         // YML wants a category on every offer: products without one go to a category of
         // their own, with an id Directus is unlikely to have.
@@ -42,7 +42,7 @@ enum Feeds {
             try xml.element("shop") {
                 try xml.element("name", text: LayoutModel.siteName)
                 try xml.element("company", text: LayoutModel.siteName)
-                try xml.element("url", text: site.absoluteURL(SiteURL.home))
+                try xml.element("url", text: layout.absoluteURL(SiteURL.home))
                 try xml.element("currencies") {
                     try xml.element("currency", ["id": "RUR", "rate": "1"], text: nil)
                     for currency in currencies.sorted() where currency != "RUR" {
@@ -63,7 +63,7 @@ enum Feeds {
                 }
                 try xml.element("offers") {
                     for product in offers {
-                        try offer(product, categoryID: product.category?.id ?? uncategorized ?? 0, xml: xml, site: site)
+                        try offer(product, categoryID: product.category?.id ?? uncategorized ?? 0, xml: xml, layout: layout)
                     }
                 }
             }
@@ -71,17 +71,17 @@ enum Feeds {
         return try xml.finish()
     }
 
-    private static func offer(_ product: Product, categoryID: Int, xml: XMLWriter, site: Site) throws {
+    private static func offer(_ product: Product, categoryID: Int, xml: XMLWriter, layout: SiteLayout) throws {
         let inStock = StockStatus(product.availability) == .inStock
         try xml.element("offer", ["id": String(product.id), "available": inStock ? "true" : "false"]) {
             try xml.element("name", text: product.name)
             if let sku = product.sku { try xml.element("vendorCode", text: sku) }
-            try xml.element("url", text: site.absoluteURL(SiteURL.product(product)))
+            try xml.element("url", text: layout.absoluteURL(SiteURL.product(product)))
             try xml.element("price", text: product.price.amountText)
             try xml.element("currencyId", text: ymlCurrency(product.price.currency))
             try xml.element("categoryId", text: String(categoryID))
             for image in product.images.prefix(10) {
-                try xml.element("picture", text: site.absoluteURL(SiteURL.asset(image.fileID, preset: .full)))
+                try xml.element("picture", text: layout.absoluteURL(SiteURL.asset(image.fileID, preset: .full)))
             }
             // Plain text, which YML takes up to 3,000 characters of.
             if !product.descriptionText.isEmpty { try xml.element("description", text: product.descriptionText) }

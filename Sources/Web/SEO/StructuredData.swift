@@ -1,5 +1,6 @@
 import Catalog
 import Foundation
+import Storage
 
 /// What the editors' free-text availability says, when it says something clear; the raw
 /// value is the schema.org term (JSON-LD), and YML's `available` is true for `inStock`.
@@ -56,12 +57,12 @@ enum StructuredData {
         }
     }
 
-    static func product(_ product: Product, site: Site) -> String? {
-        let url = site.absoluteURL(SiteURL.product(product))
-        let images = product.images.map { site.absoluteURL(SiteURL.asset($0.fileID, preset: .full)) }
+    static func product(_ product: Product, layout: SiteLayout) -> String? {
+        let url = layout.absoluteURL(SiteURL.product(product))
+        let images = product.images.map { layout.absoluteURL(SiteURL.asset($0.fileID, preset: .full)) }
         let value = ProductLD(
             name: product.name, sku: product.sku, url: url,
-            image: images.isEmpty ? [site.absoluteURL(SiteURL.placeholderImage)] : images,
+            image: images.isEmpty ? [layout.absoluteURL(SiteURL.placeholderImage)] : images,
             description: product.summary.isEmpty ? nil : product.summary,
             category: product.category?.name,
             offers: product.price.amountText.map { amount in
@@ -75,9 +76,7 @@ enum StructuredData {
 
     /// JSON that can sit inside `<script>`: no `<`, `>` or `&` that could end the element.
     static func scriptSafe(_ value: some Encodable) -> String? {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        guard let data = try? encoder.encode(value), let json = String(data: data, encoding: .utf8) else { return nil }
+        guard let data = try? JSONEncoder.sorted.encode(value), let json = String(data: data, encoding: .utf8) else { return nil }
         return json.replacingOccurrences(of: "<", with: "\\u003c").replacingOccurrences(of: ">", with: "\\u003e")
             .replacingOccurrences(of: "&", with: "\\u0026")
     }

@@ -1,4 +1,6 @@
 import Foundation
+import HTTPTypes
+import Hummingbird
 import NIOCore
 
 /// An IPv4 or IPv6 network: `10.0.0.0/8`, `::1/128`, or a single address.
@@ -44,6 +46,11 @@ public struct CIDR: Sendable, Equatable {
 /// The client's address: the socket peer, or – when the peer is a trusted proxy – the
 /// last untrusted address of `X-Forwarded-For` (the one the proxy saw).
 enum ClientAddress {
+    /// The client address of a request.
+    static func of(_ request: Request, context: AppRequestContext, trusted: [CIDR]) -> String {
+        resolve(peer: context.peerAddress, forwardedFor: request.headers[HTTPField.Name("X-Forwarded-For")!], trusted: trusted)
+    }
+
     static func resolve(peer: String?, forwardedFor: String?, trusted: [CIDR]) -> String {
         guard let peer else { return "unknown" }
         guard let forwardedFor, trusted.contains(where: { $0.contains(peer) }) else { return peer }

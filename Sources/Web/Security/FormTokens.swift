@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import Storage
 
 /// The order form's CSRF token (DESIGN §4): signed and time-limited, and the same for every
 /// visitor within a window, so that pages with the form can be cached and shared.
@@ -12,17 +13,20 @@ struct FormTokens: Sendable {
 
     let secret: [UInt8]
     let window: Int64
+    /// Token windows turn by this clock.
+    let clock: any WallClock
 
-    init(secret: String, windowSeconds: Int64 = 3600) {
+    init(secret: String, windowSeconds: Int64 = 3600, clock: any WallClock = SystemClock()) {
         self.secret = Array(secret.utf8)
         window = windowSeconds
+        self.clock = clock
     }
 
-    func currentWindow(now: Date = Date()) -> Int64 {
-        Int64(now.timeIntervalSince1970) / window
+    func currentWindow(now: Date? = nil) -> Int64 {
+        Int64((now ?? clock.now()).timeIntervalSince1970) / window
     }
 
-    func token(purpose: String = "order-form", now: Date = Date()) -> String {
+    func token(purpose: String = "order-form", now: Date? = nil) -> String {
         token(purpose: purpose, window: currentWindow(now: now))
     }
 
@@ -31,7 +35,7 @@ struct FormTokens: Sendable {
         return "\(window).\(mac.prefix(16).map { String(format: "%02x", $0) }.joined())"
     }
 
-    func isValid(_ token: String?, purpose: String = "order-form", now: Date = Date()) -> Bool {
+    func isValid(_ token: String?, purpose: String = "order-form", now: Date? = nil) -> Bool {
         guard let token, let dot = token.firstIndex(of: "."), let window = Int64(token[..<dot]) else { return false }
         let current = currentWindow(now: now)
         guard window == current || window == current - 1 else { return false }
@@ -45,10 +49,5 @@ struct FormTokens: Sendable {
         var difference: UInt8 = 0
         for (x, y) in zip(a, b) { difference |= x ^ y }
         return difference == 0
-    }
-
-    static func randomSecret() -> String {
-        var generator = SystemRandomNumberGenerator()
-        return (0..<4).map { _ in String(format: "%016llx", generator.next() as UInt64) }.joined()
     }
 }

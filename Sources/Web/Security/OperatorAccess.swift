@@ -4,24 +4,28 @@ import Hummingbird
 /// Who may read operational detail (`/metrics`, the detailed `/readyz`): clients whose
 /// address is in `METRICS_ALLOW` (loopback and the trusted proxies by default), or anyone
 /// presenting the admin token. The address is the resolved client address, so a visitor
-/// coming through a trusted proxy is judged by their own address, not the proxy's.
+/// coming through a trusted proxy is judged by their own address, not the proxy's. Wrong
+/// tokens count against the same per-client budget as the admin's login, so these routes
+/// are no way around its slow-down.
 struct OperatorAccess: Sendable {
     let allow: [CIDR]
     let trustedProxies: [CIDR]
     let adminToken: String?
+    let failures: RateLimiter
 
-    init(configuration: AppConfiguration) {
+    init(configuration: AppConfiguration, failures: RateLimiter) {
         allow = configuration.metricsAllow
         trustedProxies = configuration.trustedProxies
         adminToken = configuration.adminToken
+        self.failures = failures
     }
 
     func isAllowed(_ request: Request, context: AppRequestContext) -> Bool {
-        let client = ClientInfo(request, context: context, trusted: trustedProxies)
-        if allow.contains(where: { $0.contains(client.ip) }) { return true }
-        guard let adminToken, let presented = AdminGuard.credential(request.headers[.authorization]) else {
-            return false
-        }
-        return Secrets.matches(presented, adminToken)
+        let client = ClientAddress.of(request, context: context, trusted: trustedProxies)
+        if allow.contains(where: { $0.contains(client) }) { return true }
+        guard let header = request.headers[.authorization], let adminToken, failures.exhausted(client) == nil else { return false }
+        if let presented = AdminGuard.credential(header), Secrets.matches(presented, adminToken) { return true }
+        _ = failures.check(client)
+        return false
     }
 }

@@ -2,6 +2,8 @@ import Catalog
 import Foundation
 import HTTPTypes
 import Hummingbird
+import Storage
+import Logging
 
 /// `POST /webhook/directus`: Directus tells us what changed, and the cached copies go.
 ///
@@ -10,10 +12,14 @@ import Hummingbird
 /// of an update holds only the changed fields, so it is never used as data: the affected
 /// items are dropped and loaded again on the next request.
 struct DirectusWebhookController<Context: RequestContext>: Sendable {
-    let site: Site
+    /// `DIRECTUS_WEBHOOK_SECRET`; nil: the webhook does not exist.
+    let secret: String?
+    let catalog: Catalog
+    let assets: AssetStore
+    let logger: Logger
 
     func addRoutes(to router: Router<Context>) {
-        router.post("/webhook/directus", use: receive)
+        router.post(SiteURL.Route.directusWebhook.pattern, use: receive)
     }
 
     struct Answer: Encodable {
@@ -22,7 +28,7 @@ struct DirectusWebhookController<Context: RequestContext>: Sendable {
     }
 
     @Sendable func receive(_ request: Request, context: Context) async throws -> Response {
-        guard let secret = site.configuration.directusWebhookSecret else { throw HTTPError(.notFound) }
+        guard let secret else { throw HTTPError(.notFound) }
         guard let presented = request.headers[HTTPField.Name("X-Webhook-Secret")!], Secrets.matches(presented, secret) else {
             throw ProblemDetails(.unauthorized, detail: "Неверный или отсутствующий X-Webhook-Secret.")
         }
@@ -37,21 +43,21 @@ struct DirectusWebhookController<Context: RequestContext>: Sendable {
         let dropped: String
         switch collection {
         case "products" where !ids.isEmpty:
-            site.catalog.invalidateProducts(ids: ids)
+            catalog.invalidateProducts(ids: ids)
             dropped = "products " + ids.sorted().map(String.init).joined(separator: ",")
         case "directus_files" where !keys.isEmpty:
             // A replaced or deleted file: its cached sizes go, and pages (sizes, titles) too.
             let fileIDs = keys.compactMap(\.string).filter { FileID.isValid($0) }
-            for fileID in fileIDs { await site.assets.remove(fileID: fileID) }
-            site.catalog.invalidateAll()
+            for fileID in fileIDs { await assets.remove(fileID: fileID) }
+            catalog.invalidateAll()
             dropped = "files " + fileIDs.joined(separator: ",")
         default:
             // Categories (names and paths are on every page), files, or an event we cannot
             // narrow down: drop everything rather than show stale data.
-            site.catalog.invalidateAll()
+            catalog.invalidateAll()
             dropped = "all"
         }
-        site.logger.info("directus webhook", metadata: ["event": "\(event["event"]?.string ?? "")", "dropped": "\(dropped)"])
+        logger.info("directus webhook", metadata: ["event": "\(event["event"]?.string ?? "")", "dropped": "\(dropped)"])
         return Response(
             status: .ok, headers: [.contentType: "application/json", .cacheControl: "no-store"],
             body: .init(byteBuffer: ByteBuffer(bytes: try JSONEncoder.sorted.encode(Answer(collection: collection, dropped: dropped)))))

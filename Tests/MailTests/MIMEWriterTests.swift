@@ -1,6 +1,7 @@
 import Foundation
 import Mail
 import Testing
+import TestSupport
 
 @Suite("MIME messages")
 struct MIMEWriterTests {

@@ -3,8 +3,12 @@ import Foundation
 
 /// The page models of products and catalog lists, built in one place for the public
 /// pages, the re-rendered order form and the editor preview.
-extension Site {
-    func productModel(
+struct CatalogPageModels: Sendable {
+    let layout: SiteLayout
+    /// The order form's token of the current window.
+    let formTokens: FormTokens
+
+    func product(
         _ product: Product, index: CatalogIndex, form filled: OrderFormModel? = nil, preview: PreviewBanner? = nil
     ) -> ProductPageModel {
         var crumbs = [Crumb(name: "Главная", url: SiteURL.home), Crumb(name: "Каталог", url: SiteURL.catalog)]
@@ -23,18 +27,18 @@ extension Site {
             width: 800, height: 600, first: true)
         var description = "\(product.name): \(product.price.text)."
         if !product.summary.isEmpty { description += " " + product.summary }
-        var layout = layout(
+        var frame = layout.layout(
             index, title: product.name, description: description, canonicalPath: SiteURL.product(product),
             activeCategoryID: product.category?.id, breadcrumbs: crumbs, noindex: preview != nil)
-        layout.preview = preview
-        layout.openGraph = OpenGraphModel(
-            type: "product", title: product.name, description: description, url: absoluteURL(SiteURL.product(product)),
-            image: absoluteURL(product.images.first.map { SiteURL.asset($0.fileID, preset: .full) } ?? SiteURL.placeholderImage))
-        layout.structuredData = StructuredData.product(product, site: self)
-        var form = filled ?? Self.orderForm(for: product, csrf: formToken())
+        frame.preview = preview
+        frame.openGraph = OpenGraphModel(
+            type: "product", title: product.name, description: description, url: layout.absoluteURL(SiteURL.product(product)),
+            image: layout.absoluteURL(product.images.first.map { SiteURL.asset($0.fileID, preset: .full) } ?? SiteURL.placeholderImage))
+        frame.structuredData = StructuredData.product(product, layout: layout)
+        var form = filled ?? Self.orderForm(for: product, csrf: formTokens.token())
         form.disabled = preview != nil
         return ProductPageModel(
-            layout: layout,
+            layout: frame,
             name: product.name, sku: product.sku,
             categoryName: product.category?.name ?? CatalogNormalizer.noCategoryText,
             categoryURL: product.category.map { SiteURL.category($0.slug) },
@@ -52,21 +56,22 @@ extension Site {
     }
 
     /// A category page: its products and those of its subcategories.
-    func categoryModel(_ category: Category, index: CatalogIndex, page: Page<Product>, preview: PreviewBanner? = nil) -> CatalogPageModel {
+    func category(_ category: Category, index: CatalogIndex, page: Page<Product>, preview: PreviewBanner? = nil) -> CatalogPageModel {
         let path = SiteURL.category(category.slug)
         var crumbs = [Crumb(name: "Главная", url: SiteURL.home), Crumb(name: "Каталог", url: SiteURL.catalog)]
         crumbs += index.path(to: category).map { Crumb(name: $0.name, url: $0.id == category.id ? nil : SiteURL.category($0.slug)) }
         let description = "\(category.name): \(RussianPlural.products(page.total)) с ценами и характеристиками."
-        var layout = layout(
+        var frame = layout.layout(
             index, title: category.name, description: description,
             canonicalPath: SiteURL.list(path, page: page.number), activeCategoryID: category.id, breadcrumbs: crumbs,
             noindex: preview != nil)
-        layout.preview = preview
-        layout.openGraph = OpenGraphModel(
-            type: "website", title: category.name, description: description, url: absoluteURL(SiteURL.list(path, page: page.number)),
-            image: page.items.first?.images.first.map { absoluteURL(SiteURL.asset($0.fileID, preset: .card)) })
+        frame.preview = preview
+        frame.openGraph = OpenGraphModel(
+            type: "website", title: category.name, description: description,
+            url: layout.absoluteURL(SiteURL.list(path, page: page.number)),
+            image: page.items.first?.images.first.map { layout.absoluteURL(SiteURL.asset($0.fileID, preset: .card)) })
         return CatalogPageModel(
-            layout: layout,
+            layout: frame,
             heading: category.name, intro: nil,
             countText: RussianPlural.products(page.total),
             subcategories: index.children(of: category).map {

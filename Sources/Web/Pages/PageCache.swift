@@ -1,0 +1,87 @@
+import Catalog
+import Foundation
+import HTTPTypes
+import Hummingbird
+
+/// Pages and JSON documents rendered once per catalog version and served as bytes
+/// (DESIGN §8), with their complete headers and an ETag.
+struct PageCache: Sendable {
+    let rendered: RenderedCache
+    let version: CatalogVersion
+    let headers: PageHeaders
+
+    /// What a page handler found: data to render, or a response that is not cached (a redirect).
+    enum Prepared<Input> {
+        case input(Input)
+        case response(Response)
+    }
+
+    /// Serves `key` from the rendered cache, or reads the page's data through the catalog
+    /// (`prepare`) and renders it once for this catalog version. A nil key is never cached
+    /// (search results: every query would be a new key).
+    func cached<Input>(
+        _ key: String?, request: Request, prepare: () async throws -> Prepared<Input>,
+        render: (Input) throws -> RenderedResponse
+    ) async throws -> Response {
+        // The version is read before the data, so a change during the read is never
+        // stored under the old version.
+        let version = version.current
+        let now = ContinuousClock.now
+        var previous: RenderedResponse?
+        if let key {
+            switch rendered.get(key, version: version, now: now) {
+            case .fresh(let hit): return response(hit, for: request)
+            case .recheck(let hit): previous = hit
+            case .miss: break
+            }
+        }
+        let input: Input
+        switch try await prepare() {
+        case .response(let response): return response
+        case .input(let value): input = value
+        }
+        if let key, let previous, self.version.current == version {
+            rendered.touch(key, version: version, now: now)
+            rememberTarget(request, key: key)
+            return response(previous, for: request)
+        }
+        let page = finish(try render(input))
+        if let key {
+            rendered.put(key, version: version, now: now, page)
+            rememberTarget(request, key: key)
+        }
+        return response(page, for: request)
+    }
+
+    /// A plain GET of this exact target may be answered from the cache on the event loop
+    /// from now on (`CachedPageHandler`).
+    private func rememberTarget(_ request: Request, key: String) {
+        guard request.method == .get, let target = request.head.path else { return }
+        rendered.remember(target: target, key: key)
+    }
+
+    /// Builds the full header set of a rendered response once.
+    func finish(_ page: RenderedResponse, cacheControl: String = "no-cache") -> RenderedResponse {
+        var finished = page
+        var fields = page.contentType.hasPrefix("text/html") ? headers.page : [:]
+        fields[.contentType] = page.contentType
+        fields[.cacheControl] = cacheControl
+        fields[.eTag] = page.etag
+        finished.headers = fields
+        return finished
+    }
+
+    /// A 200 from finished bytes, or 304 when the browser already has them.
+    func response(_ page: RenderedResponse, for request: Request) -> Response {
+        if let match = request.headers[.ifNoneMatch], match.contains(page.etag) {
+            return Response(status: .notModified, headers: page.headers)
+        }
+        return Response(status: .ok, headers: page.headers, body: .init(byteBuffer: page.body))
+    }
+
+    /// A page rendered for this request alone (a form with the visitor's errors, the admin).
+    func uncached(_ page: RenderedResponse, status: HTTPResponse.Status = .ok) -> Response {
+        let finished = finish(page, cacheControl: "no-store")
+        return Response(status: status, headers: finished.headers, body: .init(byteBuffer: finished.body))
+    }
+}
