@@ -3,7 +3,7 @@
 /// Times are Unix milliseconds (`BIGINT`), identical on both engines; the statements are
 /// written once, with the auto-increment key type filled in per engine.
 enum Migrations {
-    static let all: [Migration] = [leadsAndOutbox, amoCRMTokens, amoCRMContacts, productAmount, oauthStates]
+    static let all: [Migration] = [leadsAndOutbox, amoCRMTokens, amoCRMContacts, productAmount, oauthStates, verifiedContacts]
 
     static let leadsAndOutbox = Migration(version: 1, name: "leads, outbox, settings") { serial in
         [
@@ -89,5 +89,13 @@ extension Migrations {
     /// The `state` values of amoCRM authorization redirects: random, kept 10 minutes, used once.
     static let oauthStates = Migration(version: 5, name: "OAuth states") { _ in
         ["CREATE TABLE oauth_states (state TEXT PRIMARY KEY, expires_at BIGINT NOT NULL)"]
+    }
+}
+
+extension Migrations {
+    /// Contacts remembered before a search hit had to hold the order's own phone or e-mail
+    /// may be someone else's: forget them; each customer is looked up (and checked) again.
+    static let verifiedContacts = Migration(version: 6, name: "forget unverified amoCRM contacts") { _ in
+        ["DELETE FROM amocrm_contacts"]
     }
 }

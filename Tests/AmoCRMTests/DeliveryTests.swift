@@ -148,6 +148,14 @@ struct DeliveryTests {
             // No exact match for the e-mail: a new contact is created with the lead.
             #expect(contacts.last??["id"] == nil)
             #expect(contacts.last??["first_name"] as? String == "Анна")
+
+            // Found by the phone, but the e-mail is a stranger's: it is not tied to this customer.
+            _ = try await rig.order("Пётр", phone: "+79123456789", email: "stranger@example.ru")
+            #expect(await rig.worker.runOnce())
+            _ = try await rig.order("Кто-то", email: "stranger@example.ru")
+            #expect(await rig.worker.runOnce())
+            let later = amo.leads.suffix(2).map { (($0["_embedded"] as? [String: Any])?["contacts"] as? [[String: Any]])?.first?["id"] as? Int }
+            #expect(later == [40_000_009, nil])
         }
     }
 

@@ -41,6 +41,8 @@ struct HTMLSanitizerTests {
         #expect(clean(#"<a href="tel:+78001234567">t</a>"#) == #"<a href="tel:+78001234567">t</a>"#)
         #expect(clean(#"<a href="/catalog?a=1&b=2">k</a>"#) == #"<a href="/catalog?a=1&amp;b=2">k</a>"#)
         #expect(clean(##"<a href="#specs">s</a>"##) == ##"<a href="#specs">s</a>"##)
+        // Another site, even without the slashes, is marked as such.
+        #expect(clean(#"<a href="https:evil.example/x">e</a>"#) == #"<a href="https:evil.example/x" rel="nofollow noopener">e</a>"#)
     }
 
     @Test("relative, protocol-relative and other-scheme links lose the link but keep the text", arguments: [

@@ -17,12 +17,21 @@ public final class FakeDirectus: Sendable {
         public var body: String
         public var headers: [(String, String)]
         public var delay: Duration
+        /// Sends the head and the first half of the body at once, the rest after this.
+        public var bodyStall: Duration
 
-        public init(status: Int, body: String, headers: [(String, String)] = [], delay: Duration = .zero) {
+        public init(status: Int, body: String, headers: [(String, String)] = [], delay: Duration = .zero, bodyStall: Duration = .zero) {
             self.status = status
             self.body = body
             self.headers = headers
             self.delay = delay
+            self.bodyStall = bodyStall
+        }
+
+        /// A 200 whose body stops half-way for `stall` (a proxy or a database that hangs
+        /// after the headers went out).
+        public static func trickle(_ stall: Duration) -> Fault {
+            Fault(status: 200, body: #"{"data":[]}"#, bodyStall: stall)
         }
 
         public static let unavailable = Fault(
@@ -142,6 +151,18 @@ public final class FakeDirectus: Sendable {
             if fault.status > 0 {
                 var headers: HTTPFields = [.contentType: "application/json; charset=utf-8"]
                 for (name, value) in fault.headers { headers[HTTPField.Name(name)!] = value }
+                if fault.bodyStall > .zero {
+                    let bytes = Array(fault.body.utf8)
+                    let half = bytes.count / 2
+                    return Response(
+                        status: .init(code: fault.status), headers: headers,
+                        body: ResponseBody(contentLength: bytes.count) { writer in
+                            try await writer.write(ByteBuffer(bytes: bytes[..<half]))
+                            try await Task.sleep(for: fault.bodyStall)
+                            try await writer.write(ByteBuffer(bytes: bytes[half...]))
+                            try await writer.finish(nil)
+                        })
+                }
                 return Response(
                     status: .init(code: fault.status), headers: headers, body: .init(byteBuffer: ByteBuffer(string: fault.body)))
             }

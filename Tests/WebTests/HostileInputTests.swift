@@ -130,6 +130,14 @@ struct HostileInputTests {
             #expect(uncached?.text.contains("Каталог временно недоступен") == true)
             #expect(uncachedTime < .milliseconds(2500))
         }
+        // Headers at once, then a body that stalls: the timeout covers the whole answer.
+        try await withDirectusApp(environment: ["DIRECTUS_TIMEOUT": "1"]) { (client: any TestClientProtocol, directus: FakeDirectus, _: String) async throws in
+            directus.fail(.trickle(.seconds(3)), .trickle(.seconds(3)))
+            var answer: TestResponse?
+            let elapsed = try await ContinuousClock().measure { answer = try await client.execute(uri: "/", method: .get) }
+            #expect(answer?.status == .serviceUnavailable)
+            #expect(elapsed < .milliseconds(2500))
+        }
         #expect(throws: ConfigurationError.self) { try AppConfiguration(environment: ["DIRECTUS_TIMEOUT": "0"]) }
         #expect(try AppConfiguration(environment: [:]).directusTimeout == .seconds(5))
     }
@@ -199,6 +207,39 @@ struct HostileInputTests {
             let right = try await client.execute(uri: "/admin", method: .get, headers: operatorHeaders)
             #expect(right.status == .tooManyRequests)
             #expect(Int(right.headers[.retryAfter] ?? "") ?? 0 >= 1)
+        }
+    }
+
+    @Test("wrong tokens on /metrics count as admin guesses too")
+    func metricsGuessing() async throws {
+        try await withApp { (client: any TestClientProtocol) async throws in
+            for attempt in 0..<10 {
+                let guess: HTTPFields = [.authorization: "Bearer metrics-guess-\(attempt)-xxxxxxxx"]
+                #expect(try await client.execute(uri: "/metrics", method: .get, headers: guess).status == .forbidden)
+            }
+            // The budget is spent: not even the right token is looked at, here or on /admin.
+            #expect(try await client.execute(uri: "/metrics", method: .get, headers: operatorHeaders).status == .forbidden)
+            #expect(try await client.execute(uri: "/admin", method: .get, headers: operatorHeaders).status == .tooManyRequests)
+        }
+    }
+
+    @Test("the OAuth callback shows amoCRM's error code, never free text from the URL")
+    func callbackErrorText() async throws {
+        let amo = FakeAmoCRM(redirectURI: "http://127.0.0.1:8080/webhook/amocrm")
+        try await amo.run { (url: String) async throws in
+            let environment = [
+                "AMOCRM_SUBDOMAIN": "example", "AMOCRM_BASE_URL": url, "AMOCRM_CLIENT_ID": FakeAmoCRM.clientID,
+                "AMOCRM_CLIENT_SECRET": FakeAmoCRM.clientSecret,
+            ]
+            try await withApp(environment: environment) { (client: any TestClientProtocol) async throws in
+                let denied = try await client.execute(uri: "/webhook/amocrm?error=access_denied", method: .get)
+                #expect(denied.text.contains("amoCRM ответил: access_denied."))
+                let spoof = try await client.execute(
+                    uri: "/webhook/amocrm?error=%D0%9F%D0%BE%D0%B7%D0%B2%D0%BE%D0%BD%D0%B8%D1%82%D0%B5+8-900-000-00-00", method: .get)
+                #expect(spoof.status == .badRequest)
+                #expect(!spoof.text.contains("8-900-000-00-00"))
+                #expect(!spoof.text.contains("Позвоните 8-900"))
+            }
         }
     }
 

@@ -27,6 +27,27 @@ struct SecurityTests {
         #expect(ClientAddress.resolve(peer: nil, forwardedFor: "1.2.3.4", trusted: trusted) == "unknown")
     }
 
+    @Test("an X-Forwarded-For entry that is no address never resolves to the trusted proxy; ports are dropped")
+    func forwardedOddities() throws {
+        let trusted = [try #require(CIDR("10.0.0.0/8"))]
+        for hop in ["unknown", "unix:", "_hidden"] {
+            #expect(ClientAddress.resolve(peer: "10.0.0.2", forwardedFor: "1.2.3.4, \(hop)", trusted: trusted) == ClientAddress.unparsable)
+        }
+        #expect(ClientAddress.resolve(peer: "10.0.0.2", forwardedFor: "1.2.3.4:5678", trusted: trusted) == "1.2.3.4")
+        #expect(ClientAddress.resolve(peer: "10.0.0.2", forwardedFor: "[2001:db8::1]:443", trusted: trusted) == "2001:db8::1")
+        // A dual-stack listener sees IPv4 loopback as ::ffff:127.0.0.1.
+        #expect(try #require(CIDR("127.0.0.0/8")).contains("::ffff:127.0.0.1"))
+        // Failures of one IPv6 subscriber count together, whatever address of its /64 it uses.
+        #expect(ClientAddress.rateKey("2001:db8:1:2::1") == ClientAddress.rateKey("2001:db8:1:2:ffff:ffff:ffff:fffe"))
+        #expect(ClientAddress.rateKey("2001:db8:1:3::1") != ClientAddress.rateKey("2001:db8:1:2::1"))
+        #expect(ClientAddress.rateKey("203.0.113.9") == "203.0.113.9")
+    }
+
+    @Test("numbers in URLs have one spelling", arguments: ["01", "+2", " 2", "2 ", "0x10", "1e3", "١٢", ""])
+    func numberSpelling(text: String) {
+        #expect(RequestNumber.integer(text, in: 0...100_000) == nil)
+    }
+
     @Test("ORDER_RATE_LIMIT syntax", arguments: [("20/min", 20, 60), ("5/s", 5, 1), ("100/h", 100, 3600)])
     func rateLimitSyntax(text: String, count: Int, seconds: Int64) {
         #expect(RateLimit.parse(text) == RateLimit(count: count, period: .seconds(seconds)))

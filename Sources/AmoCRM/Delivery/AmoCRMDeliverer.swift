@@ -149,11 +149,16 @@ public struct AmoCRMDeliverer: LeadDeliverer {
         for query in [phone, email].compactMap({ $0 }) {
             let reply = try await api.get("/api/v4/contacts", query: ["query": query])
             guard reply.status == 200, let json = reply.json as? [String: Any],
-                let found = (json["_embedded"] as? [String: Any])?["contacts"] as? [[String: Any]],
-                let id = found.first(where: { Self.isSameCustomer($0, phone: phone, email: email) })?["id"] as? Int
+                let found = (json["_embedded"] as? [String: Any])?["contacts"] as? [[String: Any]]
             else { continue }
-            try? await contacts.remember(id, phone: phone, email: email)
-            return id
+            for contact in found {
+                let same = Self.sameCustomer(contact, phone: phone, email: email)
+                guard same.phone != nil || same.email != nil, let id = contact["id"] as? Int else { continue }
+                // Only what the contact really holds is remembered: an order with a known
+                // phone and a stranger's e-mail must not tie that e-mail to this customer.
+                try? await contacts.remember(id, phone: same.phone, email: same.email)
+                return id
+            }
         }
         return nil
     }
@@ -162,17 +167,18 @@ public struct AmoCRMDeliverer: LeadDeliverer {
     /// contact whose note or other number merely contains those digits, or a name like the
     /// e-mail's. Only a contact whose own PHONE (normalized) or EMAIL equals the order's is
     /// this customer; otherwise a new contact is created with the lead.
-    static func isSameCustomer(_ contact: [String: Any], phone: String?, email: String?) -> Bool {
+    /// - Returns: the order's phone and e-mail, each only if the contact holds it.
+    static func sameCustomer(_ contact: [String: Any], phone: String?, email: String?) -> (phone: String?, email: String?) {
         let fields = contact["custom_fields_values"] as? [[String: Any]] ?? []
         func values(_ code: String) -> [String] {
             fields.filter { $0["field_code"] as? String == code }
                 .flatMap { ($0["values"] as? [[String: Any]] ?? []).compactMap { $0["value"] as? String } }
         }
-        if let phone, values("PHONE").contains(where: { PhoneNumber.normalize($0) == phone }) { return true }
-        if let email, values("EMAIL").contains(where: { $0.trimmingCharacters(in: .whitespaces).lowercased() == email.lowercased() }) {
-            return true
+        let samePhone = phone.flatMap { phone in values("PHONE").contains { PhoneNumber.normalize($0) == phone } ? phone : nil }
+        let sameEmail = email.flatMap { email in
+            values("EMAIL").contains { $0.trimmingCharacters(in: .whitespaces).lowercased() == email.lowercased() } ? email : nil
         }
-        return false
+        return (samePhone, sameEmail)
     }
 
     /// One element of the leads/complex array. No `_embedded.metadata`: that would put the

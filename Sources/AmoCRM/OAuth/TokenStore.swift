@@ -36,7 +36,8 @@ public struct TokenStore: Sendable {
     /// Commits a new pair (from a code exchange or a refresh) and clears any lease and
     /// re-authorization mark. Called before the new access token is used.
     public func save(_ pair: TokenPair, now: Date = Date()) async throws {
-        let expires = now.addingTimeInterval(TimeInterval(pair.expiresIn)).milliseconds
+        // amoCRM says a day; whatever it says, a year at most (and no date arithmetic that traps).
+        let expires = now.addingTimeInterval(TimeInterval(min(max(pair.expiresIn, 0), 365 * 86_400))).milliseconds
         try await database.transaction { db in
             try await db.raw(
                 """

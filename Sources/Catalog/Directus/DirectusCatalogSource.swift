@@ -144,11 +144,27 @@ public struct DirectusCatalogSource: CatalogSource {
         if let token = configuration.token {
             request.headers.add(name: "Authorization", value: "Bearer \(token)")
         }
+        let timeout = configuration.timeout
+        let (httpClient, logger, prepared) = (httpClient, logger, request)
         do {
-            let response = try await httpClient.execute(request, timeout: configuration.timeout, logger: logger)
-            return (response, try await response.body.collect(upTo: limit))
+            // One deadline over the answer and its whole body: AsyncHTTPClient's own timeout
+            // ends with the response head, and a Directus that sends headers and then
+            // trickles the body would otherwise hold the page for minutes.
+            return try await withThrowingTaskGroup(of: (HTTPClientResponse, ByteBuffer).self) { group in
+                group.addTask {
+                    let response = try await httpClient.execute(prepared, timeout: timeout, logger: logger)
+                    return (response, try await response.body.collect(upTo: limit))
+                }
+                group.addTask {
+                    try await Task.sleep(nanoseconds: UInt64(timeout.nanoseconds))
+                    throw HTTPClientError.deadlineExceeded
+                }
+                defer { group.cancelAll() }
+                guard let first = try await group.next() else { throw HTTPClientError.deadlineExceeded }
+                return first
+            }
         } catch let error as HTTPClientError where error == .deadlineExceeded || error == .readTimeout {
-            throw .unavailable("timeout after \(configuration.timeout.nanoseconds / 1_000_000) ms on \(path)")
+            throw .unavailable("timeout after \(timeout.nanoseconds / 1_000_000) ms on \(path)")
         } catch {
             throw .unavailable("\(path): \(Self.describe(error))")
         }

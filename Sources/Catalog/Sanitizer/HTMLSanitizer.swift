@@ -156,7 +156,8 @@ public enum HTMLSanitizer {
                     children(of: node)  // a link without a safe target is just text
                     return
                 }
-                if let href = attributes.first(where: { $0.0 == "href" })?.1, href.contains("//") {
+                // Another site (an absolute http(s) link; browsers also read `https:example.ru`).
+                if let href = attributes.first(where: { $0.0 == "href" })?.1.lowercased(), href.hasPrefix("http:") || href.hasPrefix("https:") {
                     attributes.append(("rel", "nofollow noopener"))
                 }
             }

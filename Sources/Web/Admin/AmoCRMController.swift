@@ -81,7 +81,9 @@ struct AmoCRMController: Sendable {
         }
         let query = request.queryFields
         guard let code = query["code"], !code.isEmpty else {
-            let error = query["error"].map { " amoCRM ответил: \(String($0.prefix(200)))." } ?? ""
+            // Only an OAuth error code (`access_denied`) is shown: anyone can open this URL,
+            // and free text here would be a message of theirs on our page.
+            let error = query["error"].flatMap(Self.errorCode).map { " amoCRM ответил: \($0)." } ?? ""
             return messages.page(
                 .badRequest, heading: "Подключение не выполнено", message: "В ответе amoCRM нет кода авторизации.\(error)",
                 backURL: SiteURL.amoCRMConnect, backText: "Подключить заново")
@@ -98,7 +100,7 @@ struct AmoCRMController: Sendable {
         if let referer = query["referer"], !configuration.isThisAccount(referer: referer) {
             return messages.page(
                 .forbidden, heading: "Подключение отклонено",
-                message: "Код выдан для другого аккаунта amoCRM (\(String(referer.prefix(100)))), а настроен \(configuration.accountHost).",
+                message: "Код выдан для другого аккаунта amoCRM (\(Self.hostName(referer) ?? "неизвестного")), а настроен \(configuration.accountHost).",
                 backURL: SiteURL.amoCRMConnect, backText: "Подключить заново")
         }
         do {
@@ -112,6 +114,18 @@ struct AmoCRMController: Sendable {
         return messages.page(
             .ok, heading: "amoCRM подключён",
             message: "Токены сохранены; сервер будет обновлять их сам.", backURL: SiteURL.admin, backText: "К заявкам")
+    }
+
+    /// An RFC 6749 error code (`access_denied`, `invalid_request`), or nil.
+    static func errorCode(_ text: String) -> String? {
+        (1...40).contains(text.count) && text.allSatisfy({ $0.isASCII && ($0.isLowercase || $0 == "_") }) ? text : nil
+    }
+
+    /// A plain host name (`other.amocrm.ru`), or nil.
+    static func hostName(_ text: String) -> String? {
+        let host = text.lowercased()
+        return (1...100).contains(host.count) && host.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "." || $0 == "-") })
+            ? host : nil
     }
 
     static func advice(_ error: AmoCRMError) -> String {

@@ -51,9 +51,13 @@ enum RequestNumber {
         return integer(raw, in: pages)
     }
 
-    /// A decimal integer within `range`; nil for anything else, however long.
+    /// Plain decimal digits (no sign, no leading zero, at most 19 of them) within `range`;
+    /// nil for anything else, so each number has one spelling in a URL.
     static func integer(_ raw: String, in range: ClosedRange<Int>) -> Int? {
-        guard raw.utf8.count <= 19, let number = Int(raw), range.contains(number) else { return nil }
+        let digits = raw.utf8
+        guard (1...19).contains(digits.count), digits.allSatisfy({ (48...57).contains($0) }), digits.first != 48 || digits.count == 1,
+            let number = Int(raw), range.contains(number)
+        else { return nil }
         return number
     }
 }

@@ -3,6 +3,7 @@ import Catalog
 import Foundation
 import Hummingbird
 import Storage
+import Synchronization
 import Leads
 
 /// `/healthz`: the process answers. `/readyz`: it can serve the catalog and reach the
@@ -13,6 +14,8 @@ struct HealthController: Sendable {
     let leads: LeadStore
     let amoTokens: TokenManager?
     let access: OperatorAccess
+    /// The public answer is worked out at most once a second, however often it is asked.
+    let publicAnswer = Memo<Bool>(for: .seconds(1))
 
     func addRoutes(to router: Router<AppRequestContext>) {
         router.get(SiteURL.Route.healthz.pattern) { _, _ in
@@ -63,9 +66,10 @@ struct HealthController: Sendable {
     /// The status alone, from the cheapest checks: the (cached) catalog and one `SELECT 1`.
     /// No counts, no error text: a load balancer needs nothing more.
     func publicReadiness() async throws -> Response {
-        var ready = (try? await catalog.index()) != nil
-        if ready {
-            do { try await leads.ping() } catch { ready = false }
+        let (catalog, leads) = (catalog, leads)
+        let ready = await publicAnswer.value {
+            guard (try? await catalog.index()) != nil else { return false }
+            return (try? await leads.ping()) != nil
         }
         return try answer(Readiness(status: ready ? "ready" : "not ready", checks: nil), ready: ready)
     }
@@ -75,5 +79,23 @@ struct HealthController: Sendable {
             status: ready ? .ok : .serviceUnavailable,
             headers: [.contentType: "application/json", .cacheControl: "no-store"],
             body: .init(byteBuffer: ByteBuffer(bytes: try JSONEncoder.sorted.encode(readiness))))
+    }
+}
+
+/// A value worked out at most once per `interval`; callers in between get the last one.
+final class Memo<Value: Sendable>: Sendable {
+    private let interval: Duration
+    private let last = Mutex<(at: ContinuousClock.Instant, value: Value)?>(nil)
+
+    init(for interval: Duration) {
+        self.interval = interval
+    }
+
+    func value(_ make: @Sendable () async -> Value) async -> Value {
+        let now = ContinuousClock.now
+        if let last = last.withLock({ $0 }), last.at.duration(to: now) < interval { return last.value }
+        let value = await make()
+        last.withLock { $0 = (now, value) }
+        return value
     }
 }

@@ -36,7 +36,10 @@ public struct CIDR: Sendable, Equatable {
         case .v4(let v4):
             return withUnsafeBytes(of: v4.address.sin_addr.s_addr) { Array($0) }
         case .v6(let v6):
-            return withUnsafeBytes(of: v6.address.sin6_addr) { Array($0) }
+            let bytes = withUnsafeBytes(of: v6.address.sin6_addr) { Array($0) }
+            // An IPv4 client of a dual-stack listener (`::ffff:127.0.0.1`) is that IPv4 address.
+            if bytes.prefix(12) == [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xFF, 0xFF] { return Array(bytes.suffix(4)) }
+            return bytes
         default:
             return nil
         }
@@ -56,8 +59,33 @@ enum ClientAddress {
         guard let forwardedFor, trusted.contains(where: { $0.contains(peer) }) else { return peer }
         let chain = forwardedFor.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         for hop in chain.reversed() where !trusted.contains(where: { $0.contains(hop) }) {
-            return CIDR.bytes(hop) != nil ? hop : peer
+            // Not an address (`unknown`, `unix:`): someone we cannot name, never the proxy
+            // itself – the proxy's address may be allowed more (METRICS_ALLOW).
+            return address(hop) ?? unparsable
         }
         return chain.first ?? peer
+    }
+
+    /// What an `X-Forwarded-For` entry that names no address resolves to: it matches no
+    /// network, and all such clients share one rate-limit bucket.
+    static let unparsable = "unparsable"
+
+    /// `1.2.3.4`, `1.2.3.4:5678`, `::1`, `[::1]:80` → the address; anything else nil.
+    static func address(_ hop: String) -> String? {
+        if CIDR.bytes(hop) != nil { return hop }
+        var host = hop
+        if host.hasPrefix("["), let end = host.firstIndex(of: "]") {
+            host = String(host[host.index(after: host.startIndex)..<end])
+        } else if host.filter({ $0 == ":" }).count == 1, let colon = host.firstIndex(of: ":") {
+            host = String(host[..<colon])
+        }
+        return CIDR.bytes(host) != nil ? host : nil
+    }
+
+    /// The key a client's failures are counted under: the address, or for IPv6 its /64 –
+    /// one subscriber usually holds a whole /64, and could otherwise change address per guess.
+    static func rateKey(_ address: String) -> String {
+        guard let bytes = CIDR.bytes(address), bytes.count == 16 else { return address }
+        return bytes.prefix(8).map { String($0, radix: 16) }.joined(separator: ":") + "::/64"
     }
 }

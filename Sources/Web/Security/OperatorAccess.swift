@@ -23,9 +23,10 @@ struct OperatorAccess: Sendable {
     func isAllowed(_ request: Request, context: AppRequestContext) -> Bool {
         let client = ClientAddress.of(request, context: context, trusted: trustedProxies)
         if allow.contains(where: { $0.contains(client) }) { return true }
-        guard let header = request.headers[.authorization], let adminToken, failures.exhausted(client) == nil else { return false }
+        let key = ClientAddress.rateKey(client)
+        guard let header = request.headers[.authorization], let adminToken, failures.exhausted(key) == nil else { return false }
         if let presented = AdminGuard.credential(header), Secrets.matches(presented, adminToken) { return true }
-        _ = failures.check(client)
+        _ = failures.check(key)
         return false
     }
 }
