@@ -8,12 +8,13 @@ BIN := .build/debug/catalog-bff
 run: build
 	$(BIN) serve
 
-## Install what is missing, build, run every test.
+## Install what is missing, build, run every test (RECORD_SNAPSHOTS=1 rewrites the HTML references).
 test:
 	@scripts/install-deps.sh --test
 	$(SWIFT) build --build-tests
 	$(SWIFT) test
 	@$(MAKE) --no-print-directory smoke
+	scripts/browser-test.sh $(BIN)
 
 deps:
 	@scripts/install-deps.sh

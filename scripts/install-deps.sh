@@ -4,8 +4,9 @@
 set -euo pipefail
 
 packages=(pkg-config libxml2-dev libcurl4-openssl-dev libsqlite3-dev)
-# Tests start their own PostgreSQL server (initdb, postgres, pg_isready, psql).
-[ "${1:-}" = "--test" ] && packages+=(postgresql postgresql-client)
+# Tests start their own PostgreSQL server (initdb, postgres, pg_isready, psql), and drive
+# the site in a real browser (headless Chromium and its WebDriver).
+[ "${1:-}" = "--test" ] && packages+=(postgresql postgresql-client chromium chromium-driver)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
@@ -21,9 +22,10 @@ if [ ${#missing[@]} -gt 0 ]; then
   $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
-# Test helpers: a real SMTP server (aiosmtpd) with a CA made at test time (cryptography).
-if [ "${1:-}" = "--test" ] && ! python3 -c "import aiosmtpd, cryptography" 2>/dev/null; then
-  echo "Installing Python test helpers: aiosmtpd cryptography"
-  python3 -m pip install --quiet --disable-pip-version-check aiosmtpd cryptography 2>/dev/null \
-    || python3 -m pip install --quiet --disable-pip-version-check --break-system-packages aiosmtpd cryptography
+# Test helpers: a real SMTP server (aiosmtpd) with a CA made at test time (cryptography), and
+# Selenium for the browser test (pointed at Debian's chromedriver, so it downloads nothing).
+if [ "${1:-}" = "--test" ] && ! python3 -c "import aiosmtpd, cryptography, selenium" 2>/dev/null; then
+  echo "Installing Python test helpers: aiosmtpd cryptography selenium"
+  python3 -m pip install --quiet --disable-pip-version-check aiosmtpd cryptography selenium 2>/dev/null \
+    || python3 -m pip install --quiet --disable-pip-version-check --break-system-packages aiosmtpd cryptography selenium
 fi

@@ -13,6 +13,8 @@ struct DeliveryRig {
     let deliverer: AmoCRMDeliverer
     let worker: OutboxWorker
     let api: AmoCRMAPI
+    /// The time of the store and the tokens: backoff and waits pass when the test moves it.
+    let clock: TestWallClock
 
     func order(_ name: String, phone: String? = nil, email: String? = nil, comment: String? = nil, source: String = "сайт") async throws -> AcceptedLead {
         try await store.accept(
@@ -57,20 +59,22 @@ private func withDelivery<T: Sendable>(
     configuration.statusID = 70000011
     configuration.responsibleUserID = 9000002
     configuration.fields = fields
+    let clock = TestWallClock()
     let tokens = TokenManager(
         store: TokenStore(database: database, account: "example"),
-        client: OAuthClient(configuration: configuration, httpClient: HTTPClient.shared), logger: quietLogger)
+        client: OAuthClient(configuration: configuration, httpClient: HTTPClient.shared), clock: clock, logger: quietLogger)
     amo.addCode("code-rig")
     try await tokens.connect(code: "code-rig")
     let api = AmoCRMAPI(configuration: configuration, httpClient: HTTPClient.shared, tokens: tokens, timeout: .seconds(timeout))
-    let store = LeadStore(database: database, logger: quietLogger)
+    let store = LeadStore(database: database, clock: clock, logger: quietLogger)
     let deliverer = AmoCRMDeliverer(
         api: api, tokens: tokens, configuration: configuration, contacts: ContactDirectory(database: database), logger: quietLogger)
     let worker = OutboxWorker(
         store: store, deliverer: deliverer, configuration: .init(batchSize: 50, lease: .seconds(30), retry: retry), logger: quietLogger)
     do {
         let result = try await body(
-            DeliveryRig(store: store, contacts: ContactDirectory(database: database), deliverer: deliverer, worker: worker, api: api))
+            DeliveryRig(
+                store: store, contacts: ContactDirectory(database: database), deliverer: deliverer, worker: worker, api: api, clock: clock))
         await database.close()
         return result
     } catch {
@@ -168,7 +172,8 @@ struct DeliveryTests {
             #expect(await rig.worker.runOnce())
             let waiting = try #require(try await rig.state(1))
             #expect(waiting.state == .pending && waiting.attempts == 0)
-            try await Task.sleep(for: .milliseconds(1100))
+            #expect(await !rig.worker.runOnce())  // waits its second first
+            rig.clock.advance(by: .seconds(1))
             #expect(await rig.worker.runOnce())
             #expect(try await rig.state(1)?.state == .delivered)
         }
@@ -183,7 +188,7 @@ struct DeliveryTests {
             #expect(await rig.worker.runOnce())
             let failed = try #require(try await rig.state(1))
             #expect(failed.state == .pending && failed.attempts == 1)
-            try await Task.sleep(for: .milliseconds(150))
+            rig.clock.advance(by: .milliseconds(100))
             #expect(await rig.worker.runOnce())
             #expect(try await rig.state(1)?.state == .delivered)
             #expect(amo.leads.count == 1)
@@ -258,7 +263,7 @@ struct DeliveryTests {
             let failed = try #require(try await rig.state(1))
             #expect(failed.state == .pending && failed.attempts == 1)
             #expect(failed.lastError?.contains("500") == true)
-            try await Task.sleep(for: .milliseconds(150))
+            rig.clock.advance(by: .milliseconds(100))
             #expect(await rig.worker.runOnce())
             #expect(try await rig.state(1)?.state == .delivered)
             #expect(amo.leads.count == 1)

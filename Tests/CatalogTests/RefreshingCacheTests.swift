@@ -30,18 +30,21 @@ struct RefreshingCacheTests {
     func singleFlight() async throws {
         let cache = makeCache()
         let calls = CallCounter()
+        let started = CallCounter()
         let gate = AsyncStream<Void>.makeStream()
         try await withThrowingTaskGroup(of: String.self) { group in
             for _ in 0..<50 {
                 group.addTask {
-                    try await cache.value(for: "k") {
+                    started.increment()
+                    return try await cache.value(for: "k") {
                         calls.increment()
                         for await _ in gate.stream {}  // hold the load open until all callers wait
                         return "v"
                     }
                 }
             }
-            try await Task.sleep(for: .milliseconds(100))
+            // The load is held open until every caller has asked.
+            #expect(try await eventually { started.value == 50 })
             gate.continuation.finish()
             for try await value in group { #expect(value == "v") }
         }
@@ -62,7 +65,7 @@ struct RefreshingCacheTests {
         }
         #expect(served == "old")
         for await _ in refreshed.stream { break }
-        try await Task.sleep(for: .milliseconds(20))
+        #expect(try await eventually { cache.peek("k") == "new" })
         #expect(try await cache.value(for: "k") { "unused" } == "new")
         #expect(calls.value == 1)
     }
@@ -104,11 +107,12 @@ struct RefreshingCacheTests {
         let start = version.current
         _ = try await cache.value(for: "k") { "a" }
         #expect(version.current == start)
+        // Past the stale limit each request waits for its refresh, so it is done when we look.
+        clock.advance(by: .seconds(601))
         _ = try await cache.value(for: "k") { "a" }  // refresh to the same value
-        try await Task.sleep(for: .milliseconds(20))
         #expect(version.current == start)
-        _ = try await cache.value(for: "k") { "b" }
-        try await Task.sleep(for: .milliseconds(20))
+        clock.advance(by: .seconds(601))
+        #expect(try await cache.value(for: "k") { "b" } == "b")
         #expect(version.current == start + 1)
         cache.remove("k")
         #expect(version.current == start + 2)

@@ -76,13 +76,15 @@ struct OutboxTests {
 
     @Test("a claimed row is leased to one worker; an expired lease is claimed again", arguments: DatabaseEngine.allCases)
     func leases(_ engine: DatabaseEngine) async throws {
-        try await withStore(engine) { (store: LeadStore) async throws in
+        let clock = TestWallClock()
+        try await withStore(engine, clock: clock) { (store: LeadStore) async throws in
             _ = try await store.accept(sampleLead())
-            // A lease long enough for the second claim to come within it on a busy machine.
             let first = try await store.claim(channel: .email, owner: "a", limit: 10, lease: .seconds(3))
             #expect(first.count == 1)
+            // The lease holds through its last millisecond, and not one after.
+            clock.advance(by: .seconds(3))
             #expect(try await store.claim(channel: .email, owner: "b", limit: 10, lease: .seconds(60)).isEmpty)
-            try await Task.sleep(for: .milliseconds(3_200))
+            clock.advance(by: .milliseconds(1))
             let reclaimed = try await store.claim(channel: .email, owner: "b", limit: 10, lease: .seconds(60))
             #expect(reclaimed.map(\.id) == first.map(\.id))
             // The first worker's late answer is ignored: the row belongs to b now.
@@ -93,21 +95,24 @@ struct OutboxTests {
 
     @Test("failures back off and count; the last one makes the row dead; retry revives it", arguments: DatabaseEngine.allCases)
     func backoffAndDead(_ engine: DatabaseEngine) async throws {
-        try await withStore(engine) { (store: LeadStore) async throws in
+        let clock = TestWallClock()
+        try await withStore(engine, clock: clock) { (store: LeadStore) async throws in
             _ = try await store.accept(sampleLead())
             for attempt in 1...3 {
-                var items: [OutboxItem] = []
-                for _ in 0..<40 where items.isEmpty {
-                    items = try await store.claim(channel: .email, owner: "w", limit: 1, lease: .seconds(60))
-                    if items.isEmpty { try await Task.sleep(for: .milliseconds(50)) }
-                }
-                let item = try #require(items.first, "attempt \(attempt) was never due")
+                let item = try #require(
+                    try await store.claim(channel: .email, owner: "w", limit: 1, lease: .seconds(60)).first, "attempt \(attempt) was not due")
                 try await store.record(.failed("SMTP 451 try later"), for: item, owner: "w", policy: policy)
                 let status = try #require(try await store.deliveries(leadNumber: 1).first { $0.channel == .email })
                 #expect(status.attempts == attempt)
                 #expect(status.lastError == "SMTP 451 try later")
                 #expect(status.state == (attempt == 3 ? .dead : .pending))
-                if attempt < 3 { #expect(status.nextAttemptAt > status.updatedAt) }
+                if attempt < 3 {
+                    // Backed off: not due before its time, due once it has come.
+                    #expect(status.nextAttemptAt > status.updatedAt)
+                    clock.advance(by: .milliseconds(Int64((status.nextAttemptAt.timeIntervalSince(clock.now()) * 1000).rounded()) - 1))
+                    #expect(try await store.claim(channel: .email, owner: "w", limit: 1, lease: .seconds(60)).isEmpty)
+                    clock.advance(by: .milliseconds(1))
+                }
             }
             #expect(try await store.retryDead(leadNumber: 1) == 1)
             let revived = try #require(try await store.deliveries(leadNumber: 1).first { $0.channel == .email })

@@ -81,7 +81,8 @@ struct MailDeliveryTests {
     func downThenUp() async throws {
         // Reserve a port, leave it closed, start the server there later.
         let port = try freePort()
-        try await withStore { (store: LeadStore) async throws in
+        let clock = TestWallClock()
+        try await withStore(clock: clock) { (store: LeadStore) async throws in
             _ = try await store.accept(sampleLead())
             let placeholder = try SMTPTestServer()
             let transport = SMTPMailTransport(
@@ -106,7 +107,9 @@ struct MailDeliveryTests {
                 store: store, deliverer: try await deliverer(smtp(server)),
                 configuration: .init(retry: RetryPolicy(maxAttempts: 5, baseDelay: .milliseconds(100), maxDelay: .milliseconds(200))),
                 logger: quietLogger)
-            try await Task.sleep(for: .milliseconds(250))
+            // Not due before its backoff has passed.
+            #expect(await !worker2.runOnce())
+            clock.advance(by: .milliseconds(200))
             #expect(await worker2.runOnce())
             #expect(try await store.deliveries(leadNumber: 1).first { $0.channel == .email }?.state == .delivered)
             #expect(try await server.waitForMessages(1).count == 1)
@@ -117,14 +120,16 @@ struct MailDeliveryTests {
     func wrongPassword() async throws {
         let server = try SMTPTestServer()
         defer { server.stop() }
-        try await withStore { (store: LeadStore) async throws in
+        let clock = TestWallClock()
+        let log = LogCapture()
+        try await withStore(clock: clock) { (store: LeadStore) async throws in
             _ = try await store.accept(sampleLead())
             let worker = OutboxWorker(
                 store: store, deliverer: try await deliverer(smtp(server, password: "not-the-password")),
                 configuration: .init(retry: RetryPolicy(maxAttempts: 2, baseDelay: .milliseconds(50), maxDelay: .milliseconds(50))),
-                logger: quietLogger)
+                logger: log.logger(level: .trace))
             #expect(await worker.runOnce())
-            try await Task.sleep(for: .milliseconds(120))
+            clock.advance(by: .milliseconds(50))
             #expect(await worker.runOnce())
             let dead = try #require(try await store.deliveries(leadNumber: 1).first { $0.channel == .email })
             #expect(dead.state == .dead)
@@ -133,6 +138,9 @@ struct MailDeliveryTests {
             #expect(dead.lastError?.contains("not-the-password") == false)
             #expect(try await store.lead(number: 1)?.order.name == "Иван Петров")
             #expect(server.messages().isEmpty)
+            // Both failures were logged, at trace too, without the password.
+            #expect(log.text.contains("lead delivery failed for good"))
+            #expect(!log.text.contains("not-the-password"))
         }
     }
 

@@ -4,15 +4,20 @@ import Logging
 import Storage
 import TestSupport
 
-/// A lead store on a fresh database of `engine`, closed afterwards (SQLiteNIO insists).
-func withStore<T: Sendable>(_ engine: DatabaseEngine = .sqlite, _ body: (LeadStore) async throws -> T) async throws -> T {
-    try await withStore(at: try await engine.freshDatabase(), body)
+/// A lead store on a fresh database of `engine`, closed afterwards (SQLiteNIO insists); its
+/// time is `clock`'s (a test clock moves only when the test says).
+func withStore<T: Sendable>(
+    _ engine: DatabaseEngine = .sqlite, clock: any WallClock = SystemClock(), _ body: (LeadStore) async throws -> T
+) async throws -> T {
+    try await withStore(at: try await engine.freshDatabase(), clock: clock, body)
 }
 
-func withStore<T: Sendable>(at location: DatabaseLocation, _ body: (LeadStore) async throws -> T) async throws -> T {
+func withStore<T: Sendable>(
+    at location: DatabaseLocation, clock: any WallClock = SystemClock(), _ body: (LeadStore) async throws -> T
+) async throws -> T {
     let database = try await openDatabase(location, logger: quietLogger)
     do {
-        let result = try await body(LeadStore(database: database, logger: quietLogger))
+        let result = try await body(LeadStore(database: database, clock: clock, logger: quietLogger))
         await database.close()
         return result
     } catch {

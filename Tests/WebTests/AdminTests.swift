@@ -35,12 +35,9 @@ struct AdminTests {
         try await withApp(environment: environment) { (client: any TestClientProtocol) async throws in
             let browser = Browser(client: client)
             _ = try await browser.post(validOrder(csrf: try await browser.csrf()))
-            var html = ""
-            for _ in 0..<100 {
-                html = try await client.execute(uri: "/admin", method: .get, headers: [.authorization: Self.basic]).text
-                if html.contains("доставлена") { break }
-                try await Task.sleep(for: .milliseconds(20))
-            }
+            let page: @Sendable () async throws -> String = { try await client.execute(uri: "/admin", method: .get, headers: [.authorization: Self.basic]).text }
+            #expect(try await eventually { try await page().contains("<strong>почта</strong>: доставлена") })
+            let html = try await page()
             #expect(html.contains("Иван Петров"))
             #expect(html.contains("+79001234567"))
             #expect(html.contains("<strong>почта</strong>: доставлена"))
@@ -50,45 +47,65 @@ struct AdminTests {
         }
     }
 
-    @Test("retry needs the admin's form token and puts dead deliveries back in the queue")
-    func retry() async throws {
-        try await withApp(environment: ["ADMIN_TOKEN": "adm1n-t0ken-for-tests"]) { (client: any TestClientProtocol) async throws in
-            let auth: HTTPFields = [.authorization: Self.basic, .contentType: "application/x-www-form-urlencoded"]
-            let forged = try await client.execute(uri: "/admin/leads/1/retry", method: .post, headers: auth, body: ByteBuffer(string: "csrf=x"))
-            #expect(forged.status == .forbidden)
-            let noAuth = try await client.execute(uri: "/admin/leads/1/retry", method: .post, body: ByteBuffer(string: "csrf=x"))
-            #expect(noAuth.status == .unauthorized)
-        }
-    }
-
-    @Test("a dead delivery shows its error and a retry button that queues it again")
-    func retryDead() async throws {
-        let environment = [
-            "ADMIN_TOKEN": "adm1n-t0ken-for-tests", "OUTBOX_MAX_ATTEMPTS": "1", "SMTP_HOST": "127.0.0.1", "SMTP_PORT": "9",
-            "SMTP_SECURITY": "none", "MAIL_FROM": "orders@example.ru", "MAIL_TO": "sales@example.ru",
-        ]
+    /// An app whose e-mail cannot be written (a file stands where the mail folder should be)
+    /// and that gives up after one attempt: lead 1 goes dead at once. Removing the file lets
+    /// e-mail through again.
+    func withDeadDelivery(_ test: @Sendable (any TestClientProtocol, _ unblockMail: @Sendable () throws -> Void) async throws -> Void) async throws {
+        let blocked = FileManager.default.temporaryDirectory.appendingPathComponent("mail-blocked-\(UUID().uuidString)")
+        FileManager.default.createFile(atPath: blocked.path, contents: Data("not a folder".utf8))
+        let environment = ["OUTBOX_MAX_ATTEMPTS": "1", "MAIL_DIR": blocked.path]
         try await withApp(environment: environment) { (client: any TestClientProtocol) async throws in
             let browser = Browser(client: client)
             _ = try await browser.post(validOrder(csrf: try await browser.csrf()))
-            var html = ""
-            for _ in 0..<200 {
-                html = try await client.execute(uri: "/admin", method: .get, headers: [.authorization: Self.basic]).text
-                if html.contains("не доставлена") { break }
-                try await Task.sleep(for: .milliseconds(25))
-            }
-            #expect(html.contains("<strong>почта</strong>: не доставлена (попыток: 1)"))
-            #expect(html.contains("connect"))
-            let marker = #"name="csrf" value=""#
-            let start = try #require(html.range(of: marker)).upperBound
-            let token = String(html[start...].prefix { $0 != "\"" })
+            #expect(try await eventually { try await Self.adminPage(client).contains("<strong>почта</strong>: не доставлена (попыток: 1)") })
+            try await test(client) { try FileManager.default.removeItem(at: blocked) }
+        }
+    }
+
+    static func adminPage(_ client: any TestClientProtocol) async throws -> String {
+        try await client.execute(uri: "/admin", method: .get, headers: [.authorization: basic]).text
+    }
+
+    static func retryToken(_ html: String) throws -> String {
+        let marker = #"name="csrf" value=""#
+        let start = try #require(html.range(of: marker)).upperBound
+        return String(html[start...].prefix { $0 != "\"" })
+    }
+
+    @Test("retry needs the admin's form token and the admin: without them nothing goes back in the queue")
+    func retryRefused() async throws {
+        try await withDeadDelivery { (client: any TestClientProtocol, unblockMail: @Sendable () throws -> Void) async throws in
+            try unblockMail()
+            let form: HTTPFields = [.contentType: "application/x-www-form-urlencoded", .origin: Browser.origin]
+            var withAuth = form
+            withAuth[.authorization] = Self.basic
+            let forged = try await client.execute(uri: "/admin/leads/1/retry", method: .post, headers: withAuth, body: ByteBuffer(string: "csrf=x"))
+            #expect(forged.status == .forbidden)
+            // A real token of the admin's, sent without the admin's credential.
+            let token = try Self.retryToken(try await Self.adminPage(client))
+            let noAuth = try await client.execute(uri: "/admin/leads/1/retry", method: .post, headers: form, body: ByteBuffer(string: "csrf=\(token)"))
+            #expect(noAuth.status == .unauthorized)
+            // Still dead: neither request queued it (the mail would go through now if it were).
+            #expect(try await Self.adminPage(client).contains("<strong>почта</strong>: не доставлена (попыток: 1)"))
+        }
+    }
+
+    @Test("a dead delivery shows its error and a retry button that queues it again, and it is then delivered")
+    func retryDead() async throws {
+        try await withDeadDelivery { (client: any TestClientProtocol, unblockMail: @Sendable () throws -> Void) async throws in
+            let html = try await Self.adminPage(client)
+            #expect(html.contains("cannot write"))
+            #expect(html.contains(#"action="/admin/leads/1/retry""#))
+            try unblockMail()
             let retried = try await client.execute(
                 uri: "/admin/leads/1/retry", method: .post,
                 headers: [.authorization: Self.basic, .contentType: "application/x-www-form-urlencoded", .origin: Browser.origin],
-                body: ByteBuffer(string: "csrf=\(token)"))
+                body: ByteBuffer(string: "csrf=\(try Self.retryToken(html))"))
             #expect(retried.status == .seeOther)
             #expect(retried.headers[.location] == "/admin?retried=1")
             let page = try await client.execute(uri: "/admin?retried=1", method: .get, headers: [.authorization: Self.basic]).text
             #expect(page.contains("Доставка заявки №1 поставлена в очередь заново"))
+            #expect(try await eventually { try await Self.adminPage(client).contains("<strong>почта</strong>: доставлена") })
         }
     }
 }

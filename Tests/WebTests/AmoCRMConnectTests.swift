@@ -179,13 +179,7 @@ struct AmoCRMConnectTests {
                 let order = try await Browser(client: client).json(
                     "/api/leads", #"{"product_id":1,"name":"Пётр","phone":"+79001234567","consent":true}"#)
                 #expect(order.status == .accepted)
-                var names: [String] = []
-                for _ in 0..<200 {
-                    names = amo.leads.compactMap { $0["name"] as? String }
-                    if names.contains(where: { $0.hasPrefix("Заявка №1:") }) { break }
-                    try await Task.sleep(for: .milliseconds(25))
-                }
-                #expect(names.contains("Заявка №1: Токарный станок с ЧПУ CK6150"))
+                #expect(try await eventually { amo.leads.contains { $0["name"] as? String == "Заявка №1: Токарный станок с ЧПУ CK6150" } })
             }
         }
     }

@@ -61,12 +61,9 @@ struct OrderTests {
             let thanks = try await client.execute(uri: location, method: .get)
             #expect(thanks.text.contains("Заявка №1 принята"))
             #expect(thanks.headers[.cacheControl] == "no-store")
-            var files: [String] = []
-            for _ in 0..<100 where files.isEmpty {
-                files = (try? FileManager.default.contentsOfDirectory(atPath: mail.path).filter { $0.hasSuffix(".eml") }) ?? []
-                if files.isEmpty { try await Task.sleep(for: .milliseconds(20)) }
-            }
-            #expect(files.count == 1)
+            let emails: @Sendable () -> [String] = { (try? FileManager.default.contentsOfDirectory(atPath: mail.path).filter { $0.hasSuffix(".eml") }) ?? [] }
+            #expect(try await eventually { !emails().isEmpty })
+            #expect(emails().count == 1)
         }
     }
 
@@ -249,6 +246,12 @@ struct OrderTests {
             // Server-to-server: no Origin check on ingest.
             let withOrigin = try await browser.json("/ingest/leads", order, headers: [.authorization: "Bearer partner-key-for-tests-22", .origin: "https://bot.example"])
             #expect(withOrigin.status == .accepted)
+            // Each lead records the source its key names, as the admin's list shows it.
+            let admin = try await client.execute(uri: "/admin", method: .get, headers: operatorHeaders).text
+            for (number, source) in [(1, "telegram"), (2, "telegram"), (3, "partner")] {
+                let row = #"<td>\#(number)</td>\s*<td>[^<]*</td>\s*<td>\#(source)</td>"#
+                #expect(admin.range(of: row, options: .regularExpression) != nil, "lead \(number) from \(source)")
+            }
         }
     }
 

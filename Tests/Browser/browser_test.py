@@ -1,0 +1,214 @@
+#!/usr/bin/env python3
+"""Real-browser end-to-end test: home -> category -> product -> order (422, then success).
+
+Starts the built server on a free loopback port with a throwaway data dir, drives headless
+Chromium through Selenium, fails on SEVERE console errors and saves 1280/375 px screenshots.
+"""
+import argparse
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions as EC
+from selenium.webdriver.support.ui import WebDriverWait
+
+REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+WAIT = 10  # seconds for any browser condition
+
+
+class Failure(Exception):
+    """A failed check; main() turns it into a FAIL line and exit code 1."""
+
+
+def check(condition, message):
+    if not condition:
+        raise Failure(message)
+
+
+def step(text):
+    print(f"  - {text}", flush=True)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_server(binary, data_dir, port, log):
+    base = f"http://127.0.0.1:{port}"
+    env = dict(os.environ, PORT=str(port), HOST="127.0.0.1", PUBLIC_BASE_URL=base,
+               DATABASE_URL=f"sqlite://{data_dir}/db.sqlite", MAIL_DIR=f"{data_dir}/mail",
+               ASSET_CACHE_DIR=f"{data_dir}/assets", ORDER_RATE_LIMIT="off",
+               TEMPLATES_DIR=os.path.join(REPO, "templates"), PUBLIC_DIR=os.path.join(REPO, "public"))
+    env.pop("DIRECTUS_URL", None)  # use the built-in demo catalog
+    proc = subprocess.Popen([binary, "serve"], cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        check(proc.poll() is None, f"server exited early with code {proc.returncode} (see {log.name})")
+        try:
+            with urllib.request.urlopen(base + "/healthz", timeout=1) as r:
+                if r.status == 200 and r.read().strip() == b"ok":
+                    return proc, base
+        except OSError:
+            pass
+        time.sleep(0.2)  # health poll interval
+    proc.terminate()
+    raise Failure(f"server did not answer /healthz within 20 s (see {log.name})")
+
+
+def start_browser():
+    options = webdriver.ChromeOptions()
+    options.binary_location = "/usr/bin/chromium"
+    options.add_argument("--headless=new")
+    if os.geteuid() == 0:
+        options.add_argument("--no-sandbox")
+    options.add_argument("--disable-dev-shm-usage")
+    options.add_argument("--window-size=1280,900")
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+    driver.set_page_load_timeout(30)
+    return driver
+
+
+def assert_console_clean(driver, page, allowed=None):
+    """Fails on SEVERE console entries logged since the last call (get_log drains the buffer)."""
+    severe = [e["message"] for e in driver.get_log("browser")
+              if e["level"] == "SEVERE" and not (allowed and allowed in e["message"])]
+    check(not severe, f"console errors on {page}:\n    " + "\n    ".join(severe))
+
+
+def screenshots(driver, out, name):
+    """Saves full-page-height screenshots at 1280 and 375 px, then restores the desktop width."""
+    for width in (1280, 375):
+        driver.set_window_size(width, 900)
+        WebDriverWait(driver, WAIT).until(lambda d: d.execute_script("return window.innerWidth") == width)
+        # The window size includes browser chrome; grow it so the whole page fits the viewport.
+        height, chrome = driver.execute_script(
+            "return [document.documentElement.scrollHeight, window.outerHeight - window.innerHeight]")
+        driver.set_window_size(width, min(height + chrome, 8000))
+        path = os.path.join(out, f"{name}-{width}.png")
+        check(driver.save_screenshot(path), f"could not save {path}")
+    driver.set_window_size(1280, 900)
+
+
+def wait_for(driver, css):
+    return WebDriverWait(driver, WAIT).until(EC.presence_of_element_located((By.CSS_SELECTOR, css)))
+
+
+def click_and_wait(driver, element):
+    """Clicks a link or button and waits until the old page is gone and the new one is loaded."""
+    driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", element)
+    element.click()
+    WebDriverWait(driver, WAIT).until(EC.staleness_of(element))
+    WebDriverWait(driver, WAIT).until(lambda d: d.execute_script("return document.readyState") == "complete")
+
+
+def fill(form, name, value):
+    field = form.find_element(By.NAME, name)
+    field.clear()
+    field.send_keys(value)
+
+
+def submit_order(driver, **fields):
+    """Fills the given order form fields, ticks consent and submits."""
+    form = driver.find_element(By.CSS_SELECTOR, "form.order-form")
+    for name, value in fields.items():
+        fill(form, name, value)
+    consent = form.find_element(By.NAME, "consent")
+    if not consent.is_selected():
+        consent.click()
+    click_and_wait(driver, form.find_element(By.CSS_SELECTOR, "button[type=submit]"))
+
+
+def walk(driver, base, out):
+    driver.get(base + "/")
+    wait_for(driver, ".category-grid a.category-name")
+    step(f"home page: {driver.title}")
+    assert_console_clean(driver, "home")
+    screenshots(driver, out, "home")
+
+    tile = driver.find_element(By.CSS_SELECTOR, ".category-grid a.category-name")
+    category = tile.text
+    click_and_wait(driver, tile)
+    check("/catalog/" in driver.current_url, f"category link led to {driver.current_url}")
+    wait_for(driver, ".card-grid a.card-link")
+    step(f"category «{category}»: {driver.current_url}")
+    assert_console_clean(driver, "category")
+
+    card = driver.find_element(By.CSS_SELECTOR, ".card-grid a.card-link")
+    click_and_wait(driver, card)
+    check("/product/" in driver.current_url, f"product card led to {driver.current_url}")
+    wait_for(driver, "form.order-form")
+    step(f"product «{driver.find_element(By.TAG_NAME, 'h1').text}»: {driver.current_url}")
+    assert_console_clean(driver, "product")
+    screenshots(driver, out, "product")
+
+    # Bad phone: the form has `novalidate`, so the browser lets it through and the server answers 422.
+    submit_order(driver, name="Иван Тестов", phone="12", comment="Браузерный тест")
+    error = wait_for(driver, "#order-phone ~ .error")  # the message right next to the phone input
+    check("телефон" in error.text.lower(), f"unexpected phone error text: {error.text!r}")
+    check(driver.find_element(By.ID, "order-phone").get_attribute("aria-invalid") == "true",
+          "phone field is not marked aria-invalid")
+    kept = driver.find_element(By.ID, "order-name").get_attribute("value")
+    check(kept == "Иван Тестов", f"typed name not kept after 422, got {kept!r}")
+    check(driver.find_elements(By.CSS_SELECTOR, ".form-error"), "no form-level error banner after 422")
+    step(f"bad phone rejected: «{error.text}»")
+    # Chromium logs the 422 document response itself as a SEVERE network entry; anything else is a bug.
+    assert_console_clean(driver, "the 422 page", allowed="status of 422")
+
+    # Fixed phone: the re-rendered form must go through to the thanks page.
+    submit_order(driver, phone="+7 900 123-45-67")
+    check("/order/thanks/" in driver.current_url, f"order submit ended on {driver.current_url}")
+    heading = wait_for(driver, "h1").text
+    check("принята" in heading, f"thanks page heading is {heading!r}")
+    step(f"order accepted: «{heading}» at {driver.current_url}")
+    assert_console_clean(driver, "thanks")
+    screenshots(driver, out, "thanks")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--binary", default=os.path.join(REPO, ".build/debug/catalog-bff"))
+    parser.add_argument("--out", default=os.path.join(REPO, ".build/browser-test"))
+    args = parser.parse_args()
+    binary, out = os.path.abspath(args.binary), os.path.abspath(args.out)
+    os.makedirs(out, exist_ok=True)
+    if not os.access(binary, os.X_OK):
+        sys.exit(f"FAIL: server binary not found or not executable: {binary}")
+
+    started = time.monotonic()
+    server = driver = None
+    with tempfile.TemporaryDirectory(prefix="browser-test-") as data_dir, \
+            open(os.path.join(out, "server.log"), "w") as log:
+        try:
+            server, base = start_server(binary, data_dir, free_port(), log)
+            step(f"server up at {base}")
+            driver = start_browser()
+            step(f"browser: Chromium {driver.capabilities.get('browserVersion')}")
+            walk(driver, base, out)
+        except Failure as failure:
+            sys.exit(f"FAIL: {failure}")
+        except Exception as error:  # Selenium timeouts, missing elements and the like
+            sys.exit(f"FAIL: {type(error).__name__}: {error}".rstrip())
+        finally:
+            if driver:
+                driver.quit()
+            if server:
+                server.terminate()
+                try:
+                    server.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    server.kill()
+    print(f"PASS in {time.monotonic() - started:.1f} s; screenshots in {out}")
+
+
+if __name__ == "__main__":
+    main()
