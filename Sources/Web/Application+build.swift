@@ -81,7 +81,9 @@ public func buildApplication(
     let adminGuard = AdminGuard(
         token: configuration.adminToken, messages: messages, trustedProxies: configuration.trustedProxies,
         failures: RateLimiter(AdminGuard.failureLimit))
-    let operators = OperatorAccess(configuration: configuration, failures: adminGuard.failures)
+    let operators = OperatorAccess(
+        allow: configuration.metricsAllow, trustedProxies: configuration.trustedProxies, adminToken: configuration.adminToken,
+        failures: adminGuard.failures)
 
     let router = Router(context: AppRequestContext.self)
     router.add(middleware: ErrorPageMiddleware(messages: messages, logger: logger))
@@ -92,13 +94,15 @@ public func buildApplication(
         catalog: catalog, pages: pages, assets: assets, intake: intake, leads: leads, amoTokens: amoTokens, access: operators
     ).addRoutes(to: router)
     AmoCRMController(
-        configuration: configuration.amoCRM, tokens: amoTokens, deliverer: amoDeliverer, onConnected: wakeWorkers,
+        account: configuration.amoCRM?.account, tokens: amoTokens, deliverer: amoDeliverer, onConnected: wakeWorkers,
         states: OAuthStates(database: database, clock: clock), guardian: adminGuard, messages: messages,
         trustedProxies: configuration.trustedProxies, logger: logger
     ).addRoutes(to: router)
-    PageController(catalog: catalog, pages: pages, renderer: renderer, layout: layout, models: models).addRoutes(to: router)
+    PageController(catalog: catalog, pages: pages, renderer: renderer, layout: layout, models: models, formTokens: formTokens)
+        .addRoutes(to: router)
     OrderController(
-        catalog: catalog, pages: pages, renderer: renderer, layout: layout, models: models, messages: messages, intake: intake,
+        catalog: catalog, pages: pages, renderer: renderer, layout: layout, models: models, formTokens: formTokens,
+        messages: messages, intake: intake,
         leads: leads, limiter: orderLimiter, trustedProxies: configuration.trustedProxies
     ).addRoutes(to: router)
     AdminController(

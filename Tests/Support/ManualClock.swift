@@ -1,7 +1,8 @@
 import Catalog
 import Synchronization
 
-/// A cache clock that moves only when a test says so.
+/// The catalog cache's monotonic clock, moved only when a test says so. (Rules on wall
+/// time – leases, backoff, expiry – use `TestWallClock`.)
 public final class ManualClock: Sendable {
     private let start = ContinuousClock.now
     private let offset = Mutex<Duration>(.zero)
@@ -15,36 +16,4 @@ public final class ManualClock: Sendable {
     public var cacheClock: CacheClock {
         CacheClock { self.start + self.offset.withLock { $0 } }
     }
-}
-
-/// Counts calls; a test-side stand-in for "how often did we go upstream".
-public final class CallCounter: Sendable {
-    private let count = Mutex(0)
-
-    public init() {}
-
-    @discardableResult
-    public func increment() -> Int {
-        count.withLock {
-            $0 += 1
-            return $0
-        }
-    }
-
-    public var value: Int { count.withLock { $0 } }
-}
-
-/// A value shared between test tasks.
-public final class Locked<Value: Sendable>: Sendable {
-    private let mutex: Mutex<Value>
-
-    public init(_ value: Value) {
-        mutex = Mutex(value)
-    }
-
-    public func withLock<T: Sendable>(_ body: (inout Value) -> T) -> T {
-        mutex.withLock { body(&$0) }
-    }
-
-    public var value: Value { mutex.withLock { $0 } }
 }

@@ -69,7 +69,7 @@ struct CrashRecoveryTests {
         try await restarted.waitUntilReady()
         // The same database, read beside the running server.
         let database = try await openDatabase(location, logger: Logger(label: "test"))
-        let store = LeadStore(database: database, logger: Logger(label: "test"))
+        let store = LeadStore(database: database, clock: SystemClock(), logger: Logger(label: "test"))
         // Every stored lead gets its e-mail, including those whose delivery the kill
         // interrupted (their lease runs out, then they are sent again: at least once).
         #expect(try await eventually(timeout: .seconds(15)) {

@@ -121,7 +121,7 @@ struct HostileInputTests {
             var cached: TestResponse?
             let cachedTime = try await clock.measure { cached = try await client.execute(uri: "/", method: .get) }
             #expect(cached?.status == .ok)
-            #expect(cachedTime < .milliseconds(900))
+            #expect(cachedTime < .seconds(2))  // Directus answers after 3 s
             var uncached: TestResponse?
             let uncachedTime = try await clock.measure {
                 uncached = try await client.execute(uri: "/product/net-takogo-stanka", method: .get)

@@ -4,6 +4,7 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import Logging
+import Storage
 import TestSupport
 import Web
 
@@ -16,7 +17,7 @@ let operatorHeaders: HTTPFields = [.authorization: "Bearer \(testAdminToken)"]
 /// Builds the real application (as `serve` does) with test settings and drives it.
 func withApp(
     source: (any CatalogSource)? = nil, environment: [String: String] = [:], mode: TestingSetup = .router,
-    logger given: Logger? = nil, _ test: @Sendable (any TestClientProtocol) async throws -> Void
+    clock: any WallClock = SystemClock(), logger given: Logger? = nil, _ test: @Sendable (any TestClientProtocol) async throws -> Void
 ) async throws {
     // Every test app gets its own database and mail folder.
     let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("app-\(UUID().uuidString)")
@@ -28,7 +29,8 @@ func withApp(
     let configuration = try AppConfiguration(environment: settings)
     var logger = given ?? Logger(label: "test")
     if given == nil { logger.logLevel = .critical }
-    let app = try await buildApplication(configuration: configuration, catalogSource: source ?? DemoCatalogSource(), logger: logger)
+    let app = try await buildApplication(
+        configuration: configuration, catalogSource: source ?? DemoCatalogSource(), clock: clock, logger: logger)
     try await app.test(mode, test)
 }
 

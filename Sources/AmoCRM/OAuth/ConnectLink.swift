@@ -2,7 +2,24 @@ import Foundation
 import Logging
 import Storage
 
+/// What connecting the account needs to know – where to send the admin and which account
+/// the redirect must name – without the client secret or tokens.
+public struct AmoCRMAccount: Sendable {
+    public let subdomain: String
+    public let baseURL: String
+    public let authURL: String
+    public let clientID: String?
+
+    public var accountHost: String { "\(subdomain).amocrm.ru" }
+}
+
 extension AmoCRMConfiguration {
+    public var account: AmoCRMAccount {
+        AmoCRMAccount(subdomain: subdomain, baseURL: baseURL, authURL: authURL, clientID: clientID)
+    }
+}
+
+extension AmoCRMAccount {
     /// amoCRM's authorization page with this integration's client id, a `state` and
     /// `mode=post_message` (DESIGN §3).
     public func authorizationURL(state: String) -> String {
@@ -31,12 +48,12 @@ public enum ConnectLink {
         let database = try await openDatabase(location, logger: logger)
         let state: String
         do {
-            state = try await OAuthStates(database: database).issue()
+            state = try await OAuthStates(database: database, clock: SystemClock()).issue()
         } catch {
             await database.close()
             throw error
         }
         await database.close()
-        return amo.authorizationURL(state: state)
+        return amo.account.authorizationURL(state: state)
     }
 }

@@ -15,7 +15,7 @@ public struct OAuthStates: Sendable {
     let database: any Database
     let clock: any WallClock
 
-    public init(database: any Database, clock: any WallClock = SystemClock()) {
+    public init(database: any Database, clock: any WallClock) {
         self.database = database
         self.clock = clock
     }

@@ -27,7 +27,7 @@ public actor TokenManager {
     private var refreshCount = 0
 
     public init(
-        store: TokenStore, client: OAuthClient, longLivedToken: String? = nil, clock: any WallClock = SystemClock(), logger: Logger,
+        store: TokenStore, client: OAuthClient, longLivedToken: String? = nil, clock: any WallClock, logger: Logger,
         refreshMargin: TimeInterval = 3600, maxAge: TimeInterval = 86_400
     ) {
         self.store = store

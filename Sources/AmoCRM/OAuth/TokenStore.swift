@@ -35,7 +35,7 @@ public struct TokenStore: Sendable {
 
     /// Commits a new pair (from a code exchange or a refresh) and clears any lease and
     /// re-authorization mark. Called before the new access token is used.
-    public func save(_ pair: TokenPair, now: Date = Date()) async throws {
+    public func save(_ pair: TokenPair, now: Date) async throws {
         // amoCRM says a day; whatever it says, a year at most (and no date arithmetic that traps).
         let expires = now.addingTimeInterval(TimeInterval(min(max(pair.expiresIn, 0), 365 * 86_400))).milliseconds
         try await database.transaction { db in
@@ -53,7 +53,7 @@ public struct TokenStore: Sendable {
 
     /// Takes the refresh lease if nobody holds it and the stored refresh token is still
     /// `expected`; returns false otherwise (someone else refreshed or is refreshing).
-    public func acquireRefreshLease(owner: String, expected refreshToken: String, lease: Duration, now: Date = Date()) async throws -> Bool {
+    public func acquireRefreshLease(owner: String, expected refreshToken: String, lease: Duration, now: Date) async throws -> Bool {
         let nowMS = now.milliseconds
         let until = nowMS + lease.milliseconds
         return try await database.transaction { db in

@@ -17,7 +17,7 @@ public final class LeadStore: Sendable {
     public let clock: any WallClock
     let logger: Logger
 
-    public init(database: any Database, clock: any WallClock = SystemClock(), logger: Logger, maxBatch: Int = 128) {
+    public init(database: any Database, clock: any WallClock, logger: Logger, maxBatch: Int = 128) {
         self.database = database
         self.clock = clock
         self.logger = logger

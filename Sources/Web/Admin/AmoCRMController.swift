@@ -7,7 +7,8 @@ import Storage
 /// Connecting amoCRM (DESIGN §3): the admin is sent to amoCRM's authorization page, and
 /// amoCRM sends the browser back to `GET /webhook/amocrm` with a code to exchange.
 struct AmoCRMController: Sendable {
-    let configuration: AmoCRMConfiguration?
+    /// Where to send the admin and which account to expect; nil when amoCRM is off.
+    let account: AmoCRMAccount?
     let tokens: TokenManager?
     let deliverer: AmoCRMDeliverer?
     /// Wakes the outbox workers: leads waiting for amoCRM can go now.
@@ -57,7 +58,7 @@ struct AmoCRMController: Sendable {
     }
 
     @Sendable func connect(_ request: Request, context: AppRequestContext) async throws -> Response {
-        guard let configuration, configuration.clientID != nil else {
+        guard let account, account.clientID != nil else {
             return messages.page(
                 .notFound, heading: "amoCRM не настроен",
                 message: "Задайте AMOCRM_SUBDOMAIN, AMOCRM_CLIENT_ID и AMOCRM_CLIENT_SECRET и перезапустите сервер.", backURL: SiteURL.admin,
@@ -65,11 +66,11 @@ struct AmoCRMController: Sendable {
         }
         let state = try await states.issue()
         return Response(
-            status: .found, headers: [.location: configuration.authorizationURL(state: state), .cacheControl: "no-store"])
+            status: .found, headers: [.location: account.authorizationURL(state: state), .cacheControl: "no-store"])
     }
 
     @Sendable func redirect(_ request: Request, context: AppRequestContext) async throws -> Response {
-        guard let configuration, let tokens else {
+        guard let account, let tokens else {
             return messages.page(.notFound, heading: "amoCRM не настроен", message: "Интеграция с amoCRM выключена.")
         }
         let client = ClientAddress.of(request, context: context, trusted: trustedProxies)
@@ -97,10 +98,10 @@ struct AmoCRMController: Sendable {
                 message: "Ссылка подключения устарела или открыта не из админки. Начните подключение заново.",
                 backURL: SiteURL.amoCRMConnect, backText: "Подключить заново")
         }
-        if let referer = query["referer"], !configuration.isThisAccount(referer: referer) {
+        if let referer = query["referer"], !account.isThisAccount(referer: referer) {
             return messages.page(
                 .forbidden, heading: "Подключение отклонено",
-                message: "Код выдан для другого аккаунта amoCRM (\(Self.hostName(referer) ?? "неизвестного")), а настроен \(configuration.accountHost).",
+                message: "Код выдан для другого аккаунта amoCRM (\(Self.hostName(referer) ?? "неизвестного")), а настроен \(account.accountHost).",
                 backURL: SiteURL.amoCRMConnect, backText: "Подключить заново")
         }
         do {

@@ -142,7 +142,7 @@ public struct AppConfiguration: Sendable {
             }
             let base = try value("AMOCRM_BASE_URL").map { url throws(ConfigurationError) in try Self.httpURL(url, variable: "AMOCRM_BASE_URL") }
             let auth = try Self.httpURL(value("AMOCRM_AUTH_URL") ?? "https://www.amocrm.ru/oauth", variable: "AMOCRM_AUTH_URL")
-            let redirect = try Self.httpURL(value("AMOCRM_REDIRECT_URI") ?? publicBaseURL + "/webhook/amocrm", variable: "AMOCRM_REDIRECT_URI")
+            let redirect = try Self.httpURL(value("AMOCRM_REDIRECT_URI") ?? publicBaseURL + SiteURL.Route.amoCRMCallback.rawValue, variable: "AMOCRM_REDIRECT_URI")
             let longLived = value("AMOCRM_LONG_LIVED_TOKEN")
             let clientID = value("AMOCRM_CLIENT_ID")
             let clientSecret = value("AMOCRM_CLIENT_SECRET")

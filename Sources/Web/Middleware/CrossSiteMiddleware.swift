@@ -11,10 +11,7 @@ struct CrossSiteMiddleware<Context: RequestContext>: RouterMiddleware {
     let messages: MessagePages
 
     init(siteOrigin publicBaseURL: String, messages: MessagePages) {
-        let url = URL(string: publicBaseURL)
-        var origin = "\(url?.scheme ?? "http")://\(url?.host ?? "")"
-        if let port = url?.port { origin += ":\(port)" }
-        siteOrigin = origin.lowercased()
+        siteOrigin = (PageHeaders.origin(publicBaseURL) ?? publicBaseURL).lowercased()
         self.messages = messages
     }
 

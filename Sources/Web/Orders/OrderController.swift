@@ -5,7 +5,7 @@ import Hummingbird
 import Leads
 import Storage
 
-/// The order form: `POST /order`, the thanks page, the stand-alone form and the privacy page.
+/// The order form: `POST /order`, the thanks page and the stand-alone form.
 /// Parsing, cross-request checks (form token, honeypot, rate limit) and answers; the order
 /// itself is the intake's business.
 struct OrderController: Sendable {
@@ -14,6 +14,7 @@ struct OrderController: Sendable {
     let renderer: SiteRenderer
     let layout: SiteLayout
     let models: CatalogPageModels
+    let formTokens: FormTokens
     let messages: MessagePages
     let intake: LeadIntake
     /// The thanks page's lookup of the lead's number.
@@ -26,15 +27,14 @@ struct OrderController: Sendable {
         router.get(SiteURL.Route.order.pattern, use: orderPage)
         router.post(SiteURL.Route.order.pattern, use: submit)
         router.get(SiteURL.Route.orderThanks.pattern, use: thanks)
-        router.get(SiteURL.Route.privacy.pattern, use: privacy)
     }
 
     /// A general request ("Общий запрос"): the form without a product.
     @Sendable func orderPage(_ request: Request, context: AppRequestContext) async throws -> Response {
-        try await pages.cached("page:/order@\(models.formTokens.currentWindow())", request: request) {
+        try await pages.cached("page:/order@\(formTokens.currentWindow())", request: request) {
             .input(try await catalog.index())
         } render: { index in
-            try renderer.render("order", generalOrderPage(index: index, form: Self.generalForm(csrf: models.formTokens.token())))
+            try renderer.render("order", generalOrderPage(index: index, form: Self.generalForm(csrf: formTokens.token())))
         }
     }
 
@@ -53,7 +53,7 @@ struct OrderController: Sendable {
             intake.recordHoneypot()
             return Self.redirect(to: SiteURL.thanks(leadID: RandomHex.make()))
         }
-        guard models.formTokens.isValid(fields["csrf"]) else {
+        guard formTokens.isValid(fields["csrf"]) else {
             return messages.page(
                 .forbidden, heading: "Форма устарела",
                 message: "Страница с формой была открыта слишком давно. Вернитесь к форме, обновите страницу и отправьте заявку ещё раз — введённое придётся повторить.",
@@ -78,7 +78,7 @@ struct OrderController: Sendable {
     /// 422: the same form again, with the visitor's values and a message per field.
     func formWithErrors(fields: [String: String], errors: [String: String]) async throws -> Response {
         let index = try? await catalog.index()
-        let csrf = models.formTokens.token()
+        let csrf = formTokens.token()
         let rendered: RenderedResponse
         if let id = fields["product_id"].flatMap(ItemID.parse), let product = try? await catalog.product(.id(id)), let index {
             var form = CatalogPageModels.orderForm(for: product, csrf: csrf)
@@ -102,19 +102,6 @@ struct OrderController: Sendable {
             heading: lead.map { "Заявка №\($0.number) принята" } ?? "Спасибо, заявка принята",
             number: lead.map { String($0.number) })
         return pages.uncached(try renderer.render("thanks", model))
-    }
-
-    @Sendable func privacy(_ request: Request, context: AppRequestContext) async throws -> Response {
-        try await pages.cached("page:/privacy", request: request) {
-            .input(catalog.lastIndex)
-        } render: { index in
-            try renderer.render(
-                "privacy",
-                PlainPageModel(
-                    layout: layout.layout(
-                        index, title: "Политика обработки персональных данных",
-                        description: "Как мы обрабатываем персональные данные из заявок (152-ФЗ).", canonicalPath: SiteURL.privacy)))
-        }
     }
 
     static func generalForm(csrf: String) -> OrderFormModel {

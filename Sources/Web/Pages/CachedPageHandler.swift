@@ -7,7 +7,7 @@ import Synchronization
 
 /// Answers warm page requests on the event loop (DESIGN §8).
 ///
-/// A page that `Site.cached` rendered and checked within the last second is already final
+/// A page that `PageCache.cached` rendered and checked within the last second is already final
 /// bytes; serving it needs no routing, no middleware and no hop into Swift concurrency.
 /// This handler sits in the HTTP pipeline in front of Hummingbird's request loop: a `GET`
 /// whose exact target (`/product/x`, `/catalog?page=2`) maps to such a fresh page is

@@ -2,13 +2,15 @@ import Catalog
 import Foundation
 import Hummingbird
 
-/// The public HTML pages: home, catalog and search, categories, products.
+/// The public HTML pages: home, catalog and search, categories, products, the privacy policy.
 struct PageController<Context: RequestContext>: Sendable {
     let catalog: Catalog
     let pages: PageCache
     let renderer: SiteRenderer
     let layout: SiteLayout
     let models: CatalogPageModels
+    /// Product pages carry the order form: they are cached per token window.
+    let formTokens: FormTokens
     static var perPage: Int { 24 }
 
     func addRoutes(to router: Router<Context>) {
@@ -16,6 +18,7 @@ struct PageController<Context: RequestContext>: Sendable {
         router.get(SiteURL.Route.catalog.pattern, use: catalogPage)
         router.get(SiteURL.Route.category.pattern, use: category)
         router.get(SiteURL.Route.product.pattern, use: product)
+        router.get(SiteURL.Route.privacy.pattern, use: privacy)
     }
 
     @Sendable func home(_ request: Request, context: Context) async throws -> Response {
@@ -86,7 +89,7 @@ struct PageController<Context: RequestContext>: Sendable {
 
     @Sendable func product(_ request: Request, context: Context) async throws -> Response {
         let key = try context.parameters.decoded("key")
-        return try await pages.cached("page:/product/\(key)@\(models.formTokens.currentWindow())", request: request) {
+        return try await pages.cached("page:/product/\(key)@\(formTokens.currentWindow())", request: request) {
             guard let product = try await Self.findProduct(key, in: catalog) else { throw HTTPError(.notFound) }
             // A product with a slug has one address; an id link (an old e-mail) moves there.
             if product.pathKey != key {
@@ -95,6 +98,19 @@ struct PageController<Context: RequestContext>: Sendable {
             return .input((product, try await catalog.index()))
         } render: { product, index in
             try renderer.render("product", models.product(product, index: index))
+        }
+    }
+
+    @Sendable func privacy(_ request: Request, context: Context) async throws -> Response {
+        try await pages.cached("page:/privacy", request: request) {
+            .input(catalog.lastIndex)
+        } render: { index in
+            try renderer.render(
+                "privacy",
+                PlainPageModel(
+                    layout: layout.layout(
+                        index, title: "Политика обработки персональных данных",
+                        description: "Как мы обрабатываем персональные данные из заявок (152-ФЗ).", canonicalPath: SiteURL.privacy)))
         }
     }
 

@@ -8,7 +8,7 @@ struct RenderedResponse: Sendable {
     var contentType: String
     /// A strong validator of the bytes (If-None-Match → 304).
     var etag: String
-    /// The complete response headers, built once (see `Site.finish`).
+    /// The complete response headers, built once (see `PageCache.finish`).
     var headers: HTTPFields = [:]
 
     init(body: ByteBuffer, contentType: String) {

@@ -19,15 +19,10 @@ struct FeedController<Context: RequestContext>: Sendable {
         self.pages = pages
         self.layout = layout
         self.clock = clock
+        let closed = [SiteURL.admin, SiteURL.previewPrefix, SiteURL.thanksPrefix] + SiteURL.machinePrefixes + [SiteURL.catalog + "?q="]
         let body = """
             User-agent: *
-            Disallow: /admin
-            Disallow: /preview/
-            Disallow: /order/thanks/
-            Disallow: /api/
-            Disallow: /ingest/
-            Disallow: /webhook/
-            Disallow: /catalog?q=
+            \(closed.map { "Disallow: " + $0 }.joined(separator: "\n"))
             Clean-param: \(UTM.keys.joined(separator: "&"))
 
             Sitemap: \(layout.absoluteURL(SiteURL.Route.sitemap.rawValue))

@@ -16,18 +16,18 @@ struct FormTokens: Sendable {
     /// Token windows turn by this clock.
     let clock: any WallClock
 
-    init(secret: String, windowSeconds: Int64 = 3600, clock: any WallClock = SystemClock()) {
+    init(secret: String, windowSeconds: Int64 = 3600, clock: any WallClock) {
         self.secret = Array(secret.utf8)
         window = windowSeconds
         self.clock = clock
     }
 
-    func currentWindow(now: Date? = nil) -> Int64 {
-        Int64((now ?? clock.now()).timeIntervalSince1970) / window
+    func currentWindow() -> Int64 {
+        Int64(clock.now().timeIntervalSince1970) / window
     }
 
-    func token(purpose: String = "order-form", now: Date? = nil) -> String {
-        token(purpose: purpose, window: currentWindow(now: now))
+    func token(purpose: String = "order-form") -> String {
+        token(purpose: purpose, window: currentWindow())
     }
 
     func token(purpose: String, window: Int64) -> String {
@@ -35,19 +35,13 @@ struct FormTokens: Sendable {
         return "\(window).\(mac.prefix(16).map { String(format: "%02x", $0) }.joined())"
     }
 
-    func isValid(_ token: String?, purpose: String = "order-form", now: Date? = nil) -> Bool {
+    func isValid(_ token: String?, purpose: String = "order-form") -> Bool {
         guard let token, let dot = token.firstIndex(of: "."), let window = Int64(token[..<dot]) else { return false }
-        let current = currentWindow(now: now)
+        let current = currentWindow()
         guard window == current || window == current - 1 else { return false }
         let expected = self.token(purpose: purpose, window: window)
         // Compare in constant time: the MAC must not be guessable byte by byte.
-        return Self.constantTimeEqual(Array(expected.utf8), Array(token.utf8))
+        return Secrets.constantTimeEqual(Array(expected.utf8), Array(token.utf8))
     }
 
-    static func constantTimeEqual(_ a: [UInt8], _ b: [UInt8]) -> Bool {
-        guard a.count == b.count else { return false }
-        var difference: UInt8 = 0
-        for (x, y) in zip(a, b) { difference |= x ^ y }
-        return difference == 0
-    }
 }

@@ -13,12 +13,6 @@ struct OperatorAccess: Sendable {
     let adminToken: String?
     let failures: RateLimiter
 
-    init(configuration: AppConfiguration, failures: RateLimiter) {
-        allow = configuration.metricsAllow
-        trustedProxies = configuration.trustedProxies
-        adminToken = configuration.adminToken
-        self.failures = failures
-    }
 
     func isAllowed(_ request: Request, context: AppRequestContext) -> Bool {
         let client = ClientAddress.of(request, context: context, trusted: trustedProxies)

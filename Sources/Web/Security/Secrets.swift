@@ -6,6 +6,14 @@ enum Secrets {
     /// configured one. Both sides are hashed first, so the comparison takes the same time
     /// whatever the lengths and wherever they differ.
     static func matches(_ presented: String, _ secret: String) -> Bool {
-        FormTokens.constantTimeEqual(Array(SHA256.hash(data: Data(presented.utf8))), Array(SHA256.hash(data: Data(secret.utf8))))
+        constantTimeEqual(Array(SHA256.hash(data: Data(presented.utf8))), Array(SHA256.hash(data: Data(secret.utf8))))
+    }
+
+    /// Whether two byte strings are equal, in a time that does not depend on where they differ.
+    static func constantTimeEqual(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+        guard a.count == b.count else { return false }
+        var difference: UInt8 = 0
+        for (x, y) in zip(a, b) { difference |= x ^ y }
+        return difference == 0
     }
 }
