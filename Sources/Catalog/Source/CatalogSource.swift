@@ -68,7 +68,13 @@ public struct AssetLinks: Sendable, Equatable {
         // `{id}`, `{id}/{file name}`, `{id}?{transform}`: the id is all that is kept.
         if let end = rest.firstIndex(where: { $0 == "/" || $0 == "?" || $0 == "#" }) { rest = rest[..<end] }
         guard FileID.isValid(rest) else { return nil }
-        return "/assets/\(rest)?preset=\(ImagePreset.full.rawValue)"
+        return Self.path(fileID: String(rest), preset: .full)
+    }
+
+    /// The site's address of a catalog image in a named size: the image proxy's
+    /// `/assets/{id}?preset=` (its route is `SiteURL.Route.asset`).
+    public static func path(fileID: String, preset: ImagePreset) -> String {
+        "/assets/\(fileID)?preset=\(preset.rawValue)"
     }
 }
 

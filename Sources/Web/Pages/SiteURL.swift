@@ -89,8 +89,9 @@ enum SiteURL {
         Route.category.path(slug)
     }
 
+    /// Catalog images: written once in Catalog, where descriptions' images are rewritten too.
     static func asset(_ fileID: String, preset: ImagePreset) -> String {
-        Route.asset.path(fileID) + "?preset=\(preset.rawValue)"
+        AssetLinks.path(fileID: segment(fileID), preset: preset)
     }
 
     static func thanks(leadID: String) -> String {
