@@ -5,16 +5,17 @@ import Glibc
 
 /// Why a message was not sent. Messages never contain the SMTP password.
 public enum MailError: Error, Sendable, Equatable, CustomStringConvertible {
-    /// Worth retrying: the server is down, timed out, or answered 4xx.
-    case temporary(String)
-    /// Retrying as is will not help (authentication failed, recipient refused) – but the
-    /// configuration may be fixed, so the outbox still retries with backoff.
-    case permanent(String)
+    /// No message can go now, whichever it is: the server is unreachable, TLS or login fails,
+    /// it answers 4xx, or it refuses the sender or the recipients (every lead goes to the
+    /// same `MAIL_TO`), or the mail folder cannot be written.
+    case unavailable(String)
+    /// This message was refused after its content was sent (552, 554): the next may go.
+    case refused(String)
 
     public var description: String {
         switch self {
-        case .temporary(let reason): "temporary mail failure: \(reason)"
-        case .permanent(let reason): "mail refused: \(reason)"
+        case .unavailable(let reason): "mail service unavailable: \(reason)"
+        case .refused(let reason): "message refused: \(reason)"
         }
     }
 }
@@ -52,7 +53,7 @@ public struct FileMailTransport: MailTransport {
             }
         } catch {
             try? FileManager.default.removeItem(at: temporary)
-            throw .temporary("cannot write \(target.path): \(error.localizedDescription)")
+            throw .unavailable("cannot write \(target.path): \(error.localizedDescription)")
         }
     }
 }

@@ -60,7 +60,7 @@ public struct SMTPMailTransport: MailTransport {
         do {
             result = try await BlockingIO.run { Self.perform(configuration, from: message.from.address, to: message.to.map(\.address), payload: payload) }
         } catch {
-            throw .temporary("the mail thread pool is not running")
+            throw .unavailable("the mail thread pool is not running")
         }
         try result.get()
     }
@@ -76,7 +76,7 @@ public struct SMTPMailTransport: MailTransport {
     }
 
     private static func perform(_ configuration: Configuration, from: String, to: [String], payload: [UInt8]) -> Result<Void, MailError> {
-        guard let handle = curl_easy_init() else { return .failure(.temporary("libcurl could not start")) }
+        guard let handle = curl_easy_init() else { return .failure(.unavailable("libcurl could not start")) }
         defer { curl_easy_cleanup(handle) }
 
         let scheme = configuration.security == .ssl ? "smtps" : "smtp"
@@ -140,11 +140,11 @@ public struct SMTPMailTransport: MailTransport {
         if let password = configuration.password, !password.isEmpty {
             detail = detail.replacingOccurrences(of: password, with: "***")
         }
-        switch code {
-        case CURLE_LOGIN_DENIED, CURLE_SSL_CACERT_BADFILE, CURLE_PEER_FAILED_VERIFICATION, CURLE_USE_SSL_FAILED:
-            return .failure(.permanent(detail))
-        default:
-            return .failure(reply >= 500 && reply < 600 ? .permanent(detail) : .temporary(detail))
-        }
+        // Only a 5xx that came after the message's content was read out is about this message
+        // (552, 554 at the end of DATA). Everything before – connecting, TLS, AUTH, MAIL FROM,
+        // RCPT TO – and every 4xx would fail any message the same way.
+        let contentSent = upload.offset > 0
+        if contentSent, (500..<600).contains(reply) { return .failure(.refused(detail)) }
+        return .failure(.unavailable(detail))
     }
 }

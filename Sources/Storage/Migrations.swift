@@ -3,7 +3,7 @@
 /// Times are Unix milliseconds (`BIGINT`), identical on both engines; the statements are
 /// written once, with the auto-increment key type filled in per engine.
 enum Migrations {
-    static let all: [Migration] = [leadsAndOutbox, amoCRMTokens, amoCRMContacts, productAmount, oauthStates, verifiedContacts]
+    static let all: [Migration] = [leadsAndOutbox, amoCRMTokens, amoCRMContacts, productAmount, oauthStates, verifiedContacts, outboxMaybeSent]
 
     static let leadsAndOutbox = Migration(version: 1, name: "leads, outbox, settings") { serial in
         [
@@ -97,5 +97,14 @@ extension Migrations {
     /// may be someone else's: forget them; each customer is looked up (and checked) again.
     static let verifiedContacts = Migration(version: 6, name: "forget unverified amoCRM contacts") { _ in
         ["DELETE FROM amocrm_contacts"]
+    }
+}
+
+extension Migrations {
+    /// A delivery that failed after its request may have reached the receiver (a timeout after
+    /// sending): the next try looks for it there first. Kept apart from `attempts`, which an
+    /// outage no longer spends.
+    static let outboxMaybeSent = Migration(version: 7, name: "outbox maybe sent") { _ in
+        ["ALTER TABLE outbox ADD COLUMN maybe_sent INTEGER NOT NULL DEFAULT 0"]
     }
 }

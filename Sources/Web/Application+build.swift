@@ -89,9 +89,11 @@ public func buildApplication(
     router.add(middleware: ErrorPageMiddleware(messages: messages, logger: logger))
     router.add(middleware: CrossSiteMiddleware(siteOrigin: configuration.publicBaseURL, messages: messages))
     router.add(middleware: StaticFilesMiddleware(directory: configuration.publicDirectory, logger: logger))
-    HealthController(catalog: catalog, leads: leads, amoTokens: amoTokens, access: operators).addRoutes(to: router)
+    let breakers = workers.map(\.breaker)
+    HealthController(catalog: catalog, leads: leads, amoTokens: amoTokens, breakers: breakers, access: operators).addRoutes(to: router)
     MetricsController(
-        catalog: catalog, pages: pages, assets: assets, intake: intake, leads: leads, amoTokens: amoTokens, access: operators
+        catalog: catalog, pages: pages, assets: assets, intake: intake, leads: leads, amoTokens: amoTokens, breakers: breakers,
+        access: operators
     ).addRoutes(to: router)
     AmoCRMController(
         account: configuration.amoCRM?.account, tokens: amoTokens, deliverer: amoDeliverer, onConnected: wakeWorkers,
@@ -110,7 +112,10 @@ public func buildApplication(
         guardian: adminGuard,
         channelStatus: {
             var status: [DeliveryChannel: String] = [:]
-            for worker in workers { status[worker.deliverer.channel] = await worker.deliverer.unavailableReason() }
+            for worker in workers {
+                let down = worker.breaker.open.map { "не работает с \(MoscowTime.format($0.since)): \($0.reason)" }
+                status[worker.deliverer.channel] = await worker.deliverer.unavailableReason() ?? down
+            }
             return status
         },
         wakeWorkers: wakeWorkers, logger: logger

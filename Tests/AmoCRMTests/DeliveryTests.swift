@@ -179,7 +179,7 @@ struct DeliveryTests {
         }
     }
 
-    @Test("a timeout after amoCRM stored the lead: the retry finds it by name and sends nothing twice")
+    @Test("a timeout after amoCRM stored the lead: no attempt spent, and the probe finds it by name and sends nothing twice")
     func unknownOutcome() async throws {
         let amo = FakeAmoCRM()
         try await withDelivery(amo, timeout: 1) { (rig: DeliveryRig) async throws in
@@ -187,8 +187,9 @@ struct DeliveryTests {
             amo.storeThenStall(.seconds(3))
             #expect(await rig.worker.runOnce())
             let failed = try #require(try await rig.state(1))
-            #expect(failed.state == .pending && failed.attempts == 1)
-            rig.clock.advance(by: .milliseconds(100))
+            #expect(failed.state == .pending && failed.attempts == 0)
+            #expect(rig.worker.breaker.open != nil)
+            rig.clock.advance(by: ChannelBreaker.firstProbeDelay)
             #expect(await rig.worker.runOnce())
             #expect(try await rig.state(1)?.state == .delivered)
             #expect(amo.leads.count == 1)
@@ -253,7 +254,7 @@ struct DeliveryTests {
         }
     }
 
-    @Test("5xx answers count as failed attempts and are retried with backoff")
+    @Test("5xx answers stop the channel, not the lead: no attempt spent, and the probe delivers it")
     func serverErrors() async throws {
         let amo = FakeAmoCRM()
         try await withDelivery(amo) { (rig: DeliveryRig) async throws in
@@ -261,9 +262,10 @@ struct DeliveryTests {
             amo.answer500(times: 1)
             #expect(await rig.worker.runOnce())
             let failed = try #require(try await rig.state(1))
-            #expect(failed.state == .pending && failed.attempts == 1)
+            #expect(failed.state == .pending && failed.attempts == 0)
             #expect(failed.lastError?.contains("500") == true)
-            rig.clock.advance(by: .milliseconds(100))
+            #expect(await !rig.worker.runOnce())  // the breaker waits for its probe
+            rig.clock.advance(by: ChannelBreaker.firstProbeDelay)
             #expect(await rig.worker.runOnce())
             #expect(try await rig.state(1)?.state == .delivered)
             #expect(amo.leads.count == 1)

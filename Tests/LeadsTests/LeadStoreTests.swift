@@ -122,16 +122,21 @@ struct OutboxTests {
         }
     }
 
-    @Test("waiting does not spend attempts", arguments: DatabaseEngine.allCases)
-    func wait(_ engine: DatabaseEngine) async throws {
+    @Test("a channel that is down spends no attempt: the row stays due, and remembers it may have been sent", arguments: DatabaseEngine.allCases)
+    func channelDown(_ engine: DatabaseEngine) async throws {
         try await withStore(engine) { (store: LeadStore) async throws in
             _ = try await store.accept(sampleLead())
             let item = try #require(try await store.claim(channel: .amocrm, owner: "w", limit: 1, lease: .seconds(60)).first)
-            try await store.record(.wait("amoCRM is not configured", retryAfter: .seconds(60)), for: item, owner: "w", policy: policy)
+            #expect(!item.maybeSent)
+            try await store.record(.unavailable("amoCRM answered 503", maybeSent: true), for: item, owner: "w", policy: policy)
             let status = try #require(try await store.deliveries(leadNumber: 1).first { $0.channel == .amocrm })
             #expect(status.attempts == 0)
             #expect(status.state == .pending)
-            #expect(try await store.claim(channel: .amocrm, owner: "w", limit: 1, lease: .seconds(60)).isEmpty)
+            #expect(status.lastError == "amoCRM answered 503")
+            // Due at once for whoever may deliver now, with the warning that it may be there already.
+            let again = try #require(try await store.claim(channel: .amocrm, owner: "w", limit: 1, lease: .seconds(60)).first)
+            #expect(again.maybeSent)
+            #expect(again.attempts == 0)
         }
     }
 

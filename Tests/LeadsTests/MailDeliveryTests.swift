@@ -77,46 +77,48 @@ struct MailDeliveryTests {
         }
     }
 
-    @Test("SMTP down: the worker retries later and then delivers")
+    @Test("SMTP down: leads wait without spending attempts, one log line each way, and the probe after recovery delivers")
     func downThenUp() async throws {
-        // Reserve a port, leave it closed, start the server there later.
-        let port = try freePort()
         let clock = TestWallClock()
+        let log = LogCapture()
+        // A server to learn its port and certificates, stopped: the port refuses connections.
+        let first = try SMTPTestServer()
+        first.stop()
         try await withStore(clock: clock) { (store: LeadStore) async throws in
-            _ = try await store.accept(sampleLead())
-            let placeholder = try SMTPTestServer()
-            let transport = SMTPMailTransport(
-                configuration: .init(
-                    host: "127.0.0.1", port: port, security: .ssl, user: placeholder.user, password: placeholder.password,
-                    caFile: placeholder.caFile, connectTimeout: .seconds(2), timeout: .seconds(5)))
-            placeholder.stop()
+            for index in 1...3 { _ = try await store.accept(sampleLead(name: "Клиент \(index)")) }
             let worker = OutboxWorker(
-                store: store, deliverer: try await deliverer(transport),
-                configuration: .init(retry: RetryPolicy(maxAttempts: 5, baseDelay: .milliseconds(100), maxDelay: .milliseconds(200))),
-                logger: quietLogger)
+                store: store, deliverer: try await deliverer(smtp(first, port: first.port)),
+                configuration: .init(retry: RetryPolicy(maxAttempts: 2)), logger: log.logger(level: .info))
             #expect(await worker.runOnce())
-            let failed = try #require(try await store.deliveries(leadNumber: 1).first { $0.channel == .email })
-            #expect(failed.attempts == 1)
-            #expect(failed.state == .pending)
-            #expect(failed.lastError?.contains("Couldn't connect") == true || failed.lastError?.contains("connect") == true)
+            #expect(worker.breaker.open != nil)
+            // Down for ten simulated minutes: one probe at a time on the capped backoff, no attempts spent.
+            for _ in 0..<60 {
+                clock.advance(by: .seconds(10))
+                _ = await worker.runOnce()
+            }
+            for number in 1...3 {
+                let waiting = try #require(try await store.deliveries(leadNumber: number).first { $0.channel == .email })
+                #expect(waiting.state == .pending && waiting.attempts == 0)
+            }
+            #expect(log.text.components(separatedBy: "delivery channel down").count - 1 == 1)
+            #expect(log.text.components(separatedBy: "delivery channel still down").count - 1 == 1)
 
-            let server = try SMTPTestServer(port: port)
-            defer { server.stop() }
-            // The CA of the new server differs: point the transport at it.
-            let worker2 = OutboxWorker(
-                store: store, deliverer: try await deliverer(smtp(server)),
-                configuration: .init(retry: RetryPolicy(maxAttempts: 5, baseDelay: .milliseconds(100), maxDelay: .milliseconds(200))),
-                logger: quietLogger)
-            // Not due before its backoff has passed.
-            #expect(await !worker2.runOnce())
-            clock.advance(by: .milliseconds(200))
-            #expect(await worker2.runOnce())
-            #expect(try await store.deliveries(leadNumber: 1).first { $0.channel == .email }?.state == .delivered)
-            #expect(try await server.waitForMessages(1).count == 1)
+            let again = try SMTPTestServer(port: first.port, certificates: first.certificateDirectory)
+            defer { again.stop() }
+            // Not before the next probe is due; at most 30 s after recovery, all of them.
+            clock.advance(by: ChannelBreaker.maxProbeDelay)
+            while await worker.runOnce() {}
+            #expect(worker.breaker.open == nil)
+            for number in 1...3 {
+                #expect(try await store.deliveries(leadNumber: number).first { $0.channel == .email }?.state == .delivered)
+            }
+            #expect(try await again.waitForMessages(3).count == 3)
+            #expect(log.text.components(separatedBy: "delivery channel recovered").count - 1 == 1)
+            #expect(!log.text.contains("lead delivery failed"))
         }
     }
 
-    @Test("a wrong password is retried, then dead with the reason; the lead stays, and the password is not logged")
+    @Test("a wrong password stops the channel, not the leads: no attempts spent, and the password is never logged")
     func wrongPassword() async throws {
         let server = try SMTPTestServer()
         defer { server.stop() }
@@ -126,21 +128,41 @@ struct MailDeliveryTests {
             _ = try await store.accept(sampleLead())
             let worker = OutboxWorker(
                 store: store, deliverer: try await deliverer(smtp(server, password: "not-the-password")),
-                configuration: .init(retry: RetryPolicy(maxAttempts: 2, baseDelay: .milliseconds(50), maxDelay: .milliseconds(50))),
-                logger: log.logger(level: .trace))
+                configuration: .init(retry: RetryPolicy(maxAttempts: 2)), logger: log.logger(level: .trace))
             #expect(await worker.runOnce())
-            clock.advance(by: .milliseconds(50))
-            #expect(await worker.runOnce())
-            let dead = try #require(try await store.deliveries(leadNumber: 1).first { $0.channel == .email })
-            #expect(dead.state == .dead)
-            #expect(dead.attempts == 2)
-            #expect(dead.lastError?.isEmpty == false)
-            #expect(dead.lastError?.contains("not-the-password") == false)
-            #expect(try await store.lead(number: 1)?.order.name == "Иван Петров")
+            let waiting = try #require(try await store.deliveries(leadNumber: 1).first { $0.channel == .email })
+            #expect(waiting.state == .pending)
+            #expect(waiting.attempts == 0)
+            #expect(waiting.lastError?.isEmpty == false)
+            #expect(worker.breaker.open != nil)
+            #expect(waiting.lastError?.contains("not-the-password") == false)
             #expect(server.messages().isEmpty)
-            // Both failures were logged, at trace too, without the password.
-            #expect(log.text.contains("lead delivery failed for good"))
+            #expect(log.text.contains("delivery channel down"))
             #expect(!log.text.contains("not-the-password"))
+        }
+    }
+
+    @Test("a message refused after its content (554) is that lead's failure: attempts count, then it is dead; the next lead goes")
+    func refusedMessage() async throws {
+        let server = try SMTPTestServer(refuse: 2)
+        defer { server.stop() }
+        let clock = TestWallClock()
+        try await withStore(clock: clock) { (store: LeadStore) async throws in
+            _ = try await store.accept(sampleLead(name: "Первый"))
+            let worker = OutboxWorker(
+                store: store, deliverer: try await deliverer(smtp(server)),
+                configuration: .init(retry: RetryPolicy(maxAttempts: 2, baseDelay: .seconds(1), maxDelay: .seconds(1))), logger: quietLogger)
+            #expect(await worker.runOnce())
+            let failed = try #require(try await store.deliveries(leadNumber: 1).first { $0.channel == .email })
+            #expect(failed.attempts == 1 && failed.state == .pending)
+            #expect(failed.lastError?.contains("554") == true)
+            #expect(worker.breaker.open == nil)
+            clock.advance(by: .seconds(1))
+            #expect(await worker.runOnce())
+            #expect(try await store.deliveries(leadNumber: 1).first { $0.channel == .email }?.state == .dead)
+            _ = try await store.accept(sampleLead(name: "Второй"))
+            #expect(await worker.runOnce())
+            #expect(try await store.deliveries(leadNumber: 2).first { $0.channel == .email }?.state == .delivered)
         }
     }
 

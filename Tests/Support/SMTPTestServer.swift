@@ -6,6 +6,8 @@ public final class SMTPTestServer: @unchecked Sendable {
     public let port: Int
     public let maildir: URL
     public let caFile: String
+    /// The CA and server certificate, for a server started again in this one's place.
+    public let certificateDirectory: URL
     public let user = "orders@example.ru"
     public let password: String
     private let process: Process
@@ -14,19 +16,24 @@ public final class SMTPTestServer: @unchecked Sendable {
 
     public enum Mode: String { case ssl, starttls }
 
-    public init(mode: Mode = .ssl, port: Int = 0, password: String = "secret") throws {
+    /// - Parameters:
+    ///   - certificates: another server's certificate folder (`certificateDirectory`), so that a
+    ///     server started again on its port is trusted with the same CA file.
+    ///   - refuse: how many messages to refuse with 554 after their content (one message's fault).
+    public init(mode: Mode = .ssl, port: Int = 0, password: String = "secret", certificates: URL? = nil, refuse: Int = 0) throws {
         self.password = password
         guard let script = Bundle.module.path(forResource: "smtp_server", ofType: "py") else {
             throw CocoaError(.fileNoSuchFile)
         }
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("smtp-\(UUID().uuidString)")
         maildir = directory.appendingPathComponent("mail")
-        caFile = directory.appendingPathComponent("certs/ca.pem").path
+        certificateDirectory = certificates ?? directory.appendingPathComponent("certs")
+        caFile = certificateDirectory.appendingPathComponent("ca.pem").path
         process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = [
-            "python3", script, "--maildir", maildir.path, "--cert-dir", directory.appendingPathComponent("certs").path,
-            "--mode", mode.rawValue, "--port", String(port), "--password", password,
+            "python3", script, "--maildir", maildir.path, "--cert-dir", certificateDirectory.path,
+            "--mode", mode.rawValue, "--port", String(port), "--password", password, "--refuse", String(refuse),
         ]
         input = Pipe()
         let output = Pipe()

@@ -2,8 +2,10 @@
 """A real SMTP server for the tests: aiosmtpd with implicit TLS (or STARTTLS) and AUTH.
 
 It makes its own CA and a server certificate for 127.0.0.1 (written to --cert-dir, so the
-client can trust the CA), stores every accepted message as a file in --maildir, and prints
-"READY <port>" once it accepts connections. It stops when its standard input closes.
+client can trust the CA; kept if they are there already, so a restarted server is trusted
+too), stores every accepted message as a file in --maildir, and prints "READY <port>" once
+it accepts connections. --refuse N answers the first N messages' content with 554 (a message
+refused after DATA). It stops when its standard input closes.
 """
 import argparse
 import datetime
@@ -24,6 +26,9 @@ from cryptography.x509.oid import NameOID
 
 
 def make_certificates(directory):
+    paths = {name: os.path.join(directory, name) for name in ("ca.pem", "server.pem", "server.key")}
+    if all(os.path.exists(path) for path in paths.values()):
+        return paths
     now = datetime.datetime.now(datetime.timezone.utc)
     ca_key = ec.generate_private_key(ec.SECP256R1())
     ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "catalog-bff test CA")])
@@ -55,11 +60,15 @@ def make_certificates(directory):
 
 
 class Store:
-    def __init__(self, maildir):
+    def __init__(self, maildir, refuse):
         self.maildir = maildir
+        self.refuse = refuse
         os.makedirs(maildir, exist_ok=True)
 
     async def handle_DATA(self, server, session, envelope):
+        if self.refuse > 0:
+            self.refuse -= 1
+            return "554 5.7.1 Message content rejected"
         name = os.path.join(self.maildir, uuid.uuid4().hex)
         with open(name + ".tmp", "wb") as f:
             f.write(("X-Envelope-From: %s\r\nX-Envelope-To: %s\r\n" % (
@@ -77,6 +86,7 @@ def main():
     parser.add_argument("--user", default="orders@example.ru")
     parser.add_argument("--password", default="secret")
     parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--refuse", type=int, default=0)
     args = parser.parse_args()
 
     paths = make_certificates(args.cert_dir)
@@ -98,9 +108,9 @@ def main():
     options = dict(hostname="127.0.0.1", port=port, authenticator=authenticate, auth_required=True,
                    auth_require_tls=(args.mode == "starttls"))
     if args.mode == "ssl":
-        controller = Controller(Store(args.maildir), ssl_context=context, **options)
+        controller = Controller(Store(args.maildir, args.refuse), ssl_context=context, **options)
     else:
-        controller = Controller(Store(args.maildir), tls_context=context, require_starttls=True, **options)
+        controller = Controller(Store(args.maildir, args.refuse), tls_context=context, require_starttls=True, **options)
     controller.start()
     print("READY %d" % port, flush=True)
     try:

@@ -33,14 +33,16 @@ public struct AmoCRMDeliverer: LeadDeliverer {
     }
 
     public func deliver(_ lead: Lead) async -> DeliveryOutcome {
-        await deliver(batch: [(lead, 0)])[0]
+        await deliver(batch: [(lead, false)])[0]
     }
 
-    public func deliver(batch: [(lead: Lead, attempts: Int)]) async -> [DeliveryOutcome] {
+    public func deliver(batch: [(lead: Lead, maybeSent: Bool)]) async -> [DeliveryOutcome] {
         var outcomes = [DeliveryOutcome?](repeating: nil, count: batch.count)
+        // Once leads/complex went out, a failure leaves the outcome unknown.
+        var sending = false
         do {
             // 1. Leads that may already be in amoCRM are looked up by name, not re-sent.
-            for (index, entry) in batch.enumerated() where entry.attempts > 0 {
+            for (index, entry) in batch.enumerated() where entry.maybeSent {
                 if let id = try await findLead(named: entry.lead.title) {
                     outcomes[index] = .delivered(externalID: String(id))
                 }
@@ -54,6 +56,7 @@ public struct AmoCRMDeliverer: LeadDeliverer {
             }
             // 3. Leads in batches of 50; a refused batch is split.
             var created: [(index: Int, leadID: Int)] = []
+            sending = true
             for chunk in stride(from: 0, to: pending.count, by: Self.batchLimit) {
                 let indices = Array(pending[chunk..<min(pending.count, chunk + Self.batchLimit)])
                 try await send(indices, batch: batch, contactIDs: contactIDs, outcomes: &outcomes, created: &created)
@@ -72,10 +75,10 @@ public struct AmoCRMDeliverer: LeadDeliverer {
                 }
             }
         } catch let error as AmoCRMError {
-            let outcome = Self.outcome(for: error)
+            let outcome = Self.outcome(for: error, maybeSent: sending)
             return outcomes.map { $0 ?? outcome }
         } catch {
-            return outcomes.map { $0 ?? .failed("\(error)") }
+            return outcomes.map { $0 ?? .unavailable("amoCRM: \(error)", maybeSent: sending) }
         }
         return outcomes.map { $0 ?? .failed("no answer from amoCRM for this lead") }
     }
@@ -83,7 +86,7 @@ public struct AmoCRMDeliverer: LeadDeliverer {
     /// Sends leads `indices` in one request; on a 400 splits the batch until the refused
     /// leads are alone.
     private func send(
-        _ indices: [Int], batch: [(lead: Lead, attempts: Int)], contactIDs: [Int: Int], outcomes: inout [DeliveryOutcome?],
+        _ indices: [Int], batch: [(lead: Lead, maybeSent: Bool)], contactIDs: [Int: Int], outcomes: inout [DeliveryOutcome?],
         created: inout [(index: Int, leadID: Int)]
     ) async throws {
         guard !indices.isEmpty else { return }
@@ -259,11 +262,15 @@ public struct AmoCRMDeliverer: LeadDeliverer {
         return parts.isEmpty ? "HTTP \(reply.status)" : parts.joined(separator: "; ")
     }
 
-    static func outcome(for error: AmoCRMError) -> DeliveryOutcome {
+    /// What a failure says about the leads in hand. Only a 400 on one lead (handled where the
+    /// batch is split) and an answer we cannot read are about the leads; everything else –
+    /// network, timeouts, 5xx, 429, tokens, a refused account – is amoCRM as a whole.
+    static func outcome(for error: AmoCRMError, maybeSent: Bool) -> DeliveryOutcome {
         switch error {
-        case .needsReauthorization(let reason): .wait("нужно переподключить amoCRM: \(reason)", retryAfter: .seconds(60))
-        case .rateLimited: .wait("amoCRM: слишком много запросов (429)", retryAfter: .seconds(1))
-        default: .failed(error.description)
+        case .needsReauthorization(let reason): .unavailable("нужно переподключить amoCRM: \(reason)")
+        case .rateLimited: .unavailable("amoCRM: слишком много запросов (429)", maybeSent: maybeSent)
+        case .invalidResponse: .failed(error.description)
+        default: .unavailable(error.description, maybeSent: maybeSent)
         }
     }
 }

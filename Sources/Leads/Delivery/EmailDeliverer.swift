@@ -25,8 +25,10 @@ public struct EmailDeliverer: LeadDeliverer {
             let message = try compose(lead)
             try await transport.send(message)
             return .delivered(externalID: message.messageID)
-        } catch let error as MailError {
-            return .failed(error.description)
+        } catch MailError.unavailable(let reason) {
+            return .unavailable("почта: \(reason)")
+        } catch MailError.refused(let reason) {
+            return .failed("письмо отклонено: \(reason)")
         } catch {
             return .failed("\(error)")
         }

@@ -6,12 +6,12 @@ public protocol LeadDeliverer: Sendable {
     func unavailableReason() async -> String?
     func deliver(_ lead: Lead) async -> DeliveryOutcome
     /// Several claimed leads at once (amoCRM takes 50 per request); one outcome per entry,
-    /// in order. `attempts` > 0 means an earlier attempt may have reached the receiver.
-    func deliver(batch: [(lead: Lead, attempts: Int)]) async -> [DeliveryOutcome]
+    /// in order. `maybeSent`: an earlier try may have reached the receiver.
+    func deliver(batch: [(lead: Lead, maybeSent: Bool)]) async -> [DeliveryOutcome]
 }
 
 extension LeadDeliverer {
-    public func deliver(batch: [(lead: Lead, attempts: Int)]) async -> [DeliveryOutcome] {
+    public func deliver(batch: [(lead: Lead, maybeSent: Bool)]) async -> [DeliveryOutcome] {
         var outcomes: [DeliveryOutcome] = []
         for entry in batch { outcomes.append(await deliver(entry.lead)) }
         return outcomes

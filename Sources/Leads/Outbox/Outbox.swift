@@ -17,18 +17,31 @@ public struct OutboxItem: Sendable, Equatable {
     public var channel: DeliveryChannel
     /// Attempts before this one.
     public var attempts: Int
+    /// An earlier try may have reached the receiver (it timed out after sending): look before
+    /// sending again.
+    public var maybeSent: Bool
+
+    public init(id: Int, leadNumber: Int, channel: DeliveryChannel, attempts: Int, maybeSent: Bool = false) {
+        self.id = id
+        self.leadNumber = leadNumber
+        self.channel = channel
+        self.attempts = attempts
+        self.maybeSent = maybeSent
+    }
 }
 
 /// How a delivery went.
 public enum DeliveryOutcome: Sendable, Equatable {
     case delivered(externalID: String?)
-    /// A real failure: counts as an attempt, retried with backoff until the last attempt.
+    /// This lead failed (the receiver refused this message, a bad answer for this item):
+    /// counts as an attempt, retried with backoff until the last attempt.
     case failed(String)
     /// Rejected for good (e.g. validation errors from the receiver): dead at once.
     case rejected(String)
-    /// Not an attempt: the channel cannot deliver right now (not configured, needs
-    /// re-authorization, rate limited); try again after the delay.
-    case wait(String, retryAfter: Duration)
+    /// The whole channel cannot deliver now (down, timing out, 5xx, 429, needs
+    /// re-authorization): no attempt is spent, the lead waits and the channel's breaker opens.
+    /// `maybeSent`: the request may have reached the receiver before it failed.
+    case unavailable(String, maybeSent: Bool = false)
 }
 
 /// When to try again: exponential backoff with full jitter, and a last attempt.
@@ -70,13 +83,14 @@ extension LeadStore {
                       AND (lease_expires_at IS NULL OR lease_expires_at < \(bind: now))
                     ORDER BY next_attempt_at, id LIMIT \(bind: limit)\(lock)
                 )
-                RETURNING id, lead_number, channel, attempts
+                RETURNING id, lead_number, channel, attempts, maybe_sent
                 """
             ).all()
             return try rows.map { row in
                 OutboxItem(
                     id: try row.decode(column: "id", as: Int.self), leadNumber: try row.decode(column: "lead_number", as: Int.self),
-                    channel: try DeliveryChannel.decode(row), attempts: try row.decode(column: "attempts", as: Int.self))
+                    channel: try DeliveryChannel.decode(row), attempts: try row.decode(column: "attempts", as: Int.self),
+                    maybeSent: try row.decode(column: "maybe_sent", as: Int.self) != 0)
             }.sorted { $0.id < $1.id }
         }
     }
@@ -114,10 +128,11 @@ extension LeadStore {
                     WHERE id = \(bind: item.id) AND lease_owner = \(bind: owner)
                     """
                 ).run()
-            case .wait(let reason, let retryAfter):
+            case .unavailable(let reason, let maybeSent):
+                // Still due: it goes as soon as the channel is back (the breaker decides when).
                 try await db.raw(
                     """
-                    UPDATE outbox SET next_attempt_at = \(bind: now + retryAfter.milliseconds), last_error = \(bind: String(reason.prefix(2000))),
+                    UPDATE outbox SET last_error = \(bind: String(reason.prefix(2000))), maybe_sent = \(bind: item.maybeSent || maybeSent ? 1 : 0),
                         lease_owner = NULL, lease_expires_at = NULL, updated_at = \(bind: now)
                     WHERE id = \(bind: item.id) AND lease_owner = \(bind: owner)
                     """

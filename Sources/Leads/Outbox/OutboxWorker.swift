@@ -9,7 +9,8 @@ import Synchronization
 ///
 /// A worker that dies mid-delivery leaves its lease to expire; the row is then claimed
 /// again (at-least-once delivery). On graceful shutdown it finishes the delivery in hand
-/// and stops claiming.
+/// and stops claiming. While its channel's breaker is open it sends only a probe now and
+/// then; failures of the whole channel never spend a lead's attempts.
 public final class OutboxWorker: Service, Sendable {
     public struct Configuration: Sendable {
         public var batchSize: Int
@@ -32,6 +33,8 @@ public final class OutboxWorker: Service, Sendable {
     let configuration: Configuration
     let logger: Logger
     let owner: String
+    /// Whether the channel works as a whole (admin page, readiness, metrics read it).
+    public let breaker: ChannelBreaker
     private let wakeups: (stream: AsyncStream<Void>, continuation: AsyncStream<Void>.Continuation)
     private let stopping = Atomic<Bool>(false)
 
@@ -41,11 +44,14 @@ public final class OutboxWorker: Service, Sendable {
         self.configuration = configuration
         self.logger = logger
         owner = "\(ProcessInfo.processInfo.processIdentifier)/\(deliverer.channel)/\(RandomHex.make(bytes: 6))"
+        breaker = ChannelBreaker(channel: deliverer.channel, clock: store.clock, logger: logger)
         wakeups = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(1))
     }
 
-    /// New work is there (a lead was stored, an admin pressed retry).
+    /// New work is there (a lead was stored, an admin pressed retry or reconnected amoCRM):
+    /// look now, and if the channel was down, probe it now.
     public func wake() {
+        breaker.probeNow()
         wakeups.continuation.yield()
     }
 
@@ -61,17 +67,23 @@ public final class OutboxWorker: Service, Sendable {
         }
     }
 
-    /// Claims and delivers one batch; true if there was anything to do.
+    /// Claims and delivers one batch (one probe while the channel is down); true if there was
+    /// anything to do.
     @discardableResult
     public func runOnce() async -> Bool {
         if let reason = await deliverer.unavailableReason() {
-            logger.debug("channel not ready", metadata: ["channel": "\(deliverer.channel)", "reason": "\(reason)"])
+            breaker.trip(reason)
             return false
+        }
+        let limit: Int
+        switch breaker.permission {
+        case .deliver: limit = configuration.batchSize
+        case .probe: limit = 1
+        case .wait: return false
         }
         let items: [OutboxItem]
         do {
-            items = try await store.claim(
-                channel: deliverer.channel, owner: owner, limit: configuration.batchSize, lease: configuration.lease)
+            items = try await store.claim(channel: deliverer.channel, owner: owner, limit: limit, lease: configuration.lease)
         } catch {
             logger.error("outbox claim failed", metadata: ["channel": "\(deliverer.channel)", "error": "\(error)"])
             return false
@@ -94,7 +106,8 @@ public final class OutboxWorker: Service, Sendable {
             }
         }
         guard !batch.isEmpty else { return }
-        let outcomes = await deliverer.deliver(batch: batch.map { ($0.lead, $0.item.attempts) })
+        let outcomes = await deliverer.deliver(batch: batch.map { ($0.lead, $0.item.maybeSent) })
+        var channelDown: String?
         for (entry, outcome) in zip(batch, outcomes) {
             do {
                 try await store.record(outcome, for: entry.item, owner: owner, policy: configuration.retry)
@@ -102,10 +115,17 @@ public final class OutboxWorker: Service, Sendable {
                 logger.error("outbox update failed", metadata: ["lead_number": "\(entry.item.leadNumber)", "error": "\(error)"])
                 continue
             }
-            log(outcome, entry.item)
+            if case .unavailable(let reason, _) = outcome { channelDown = reason } else { log(outcome, entry.item) }
+        }
+        if let channelDown {
+            breaker.trip(channelDown)
+        } else if outcomes.contains(where: { if case .delivered = $0 { true } else { false } }) {
+            breaker.succeeded()
         }
     }
 
+    /// One line per lead for what concerns that lead; a channel that is down is the
+    /// breaker's to report, once.
     private func log(_ outcome: DeliveryOutcome, _ item: OutboxItem) {
         var metadata: Logger.Metadata = [
             "lead_number": "\(item.leadNumber)", "channel": "\(item.channel)", "attempt": "\(item.attempts + 1)",
@@ -121,17 +141,19 @@ public final class OutboxWorker: Service, Sendable {
         case .rejected(let reason):
             metadata["error"] = "\(reason)"
             logger.error("lead delivery rejected", metadata: metadata)
-        case .wait(let reason, _):
-            metadata["reason"] = "\(reason)"
-            logger.notice("lead delivery postponed", metadata: metadata)
+        case .unavailable:
+            break
         }
     }
 
     /// Sleeps until the next row is due, a wake-up, or shutdown.
     private func sleep() async {
         var delay = configuration.idlePoll
-        if await deliverer.unavailableReason() == nil, let due = try? await store.nextDue(channel: deliverer.channel) {
-            let untilDue = Duration.milliseconds(max(0, Int64(due.timeIntervalSince(store.clock.now()) * 1000)) + 5)
+        let now = store.clock.now()
+        if case .wait(let until) = breaker.permission {
+            delay = min(delay, .milliseconds(max(0, Int64(until.timeIntervalSince(now) * 1000))))
+        } else if await deliverer.unavailableReason() == nil, let due = try? await store.nextDue(channel: deliverer.channel) {
+            let untilDue = Duration.milliseconds(max(0, Int64(due.timeIntervalSince(now) * 1000)) + 5)
             delay = min(delay, untilDue)
         }
         let wakeups = wakeups.stream

@@ -12,6 +12,6 @@ public struct UnconfiguredChannel: LeadDeliverer {
     public func unavailableReason() async -> String? { reason }
 
     public func deliver(_ lead: Lead) async -> DeliveryOutcome {
-        .wait(reason, retryAfter: .seconds(300))
+        .unavailable(reason)
     }
 }

@@ -12,6 +12,8 @@ struct HealthController: Sendable {
     let catalog: Catalog
     let leads: LeadStore
     let amoTokens: TokenManager?
+    /// The delivery channels' breakers: a channel that is down makes the service degraded.
+    let breakers: [ChannelBreaker]
     let access: OperatorAccess
     /// The public answer is worked out at most once a second, however often it is asked.
     let publicAnswer = Memo<Bool>(for: .seconds(1))
@@ -57,6 +59,15 @@ struct HealthController: Sendable {
             degraded = problem != nil
         } else {
             checks["amocrm"] = "off: AMOCRM_SUBDOMAIN is not set"
+        }
+        for breaker in breakers {
+            let name = "delivery_" + breaker.channel.rawValue
+            if let open = breaker.open {
+                checks[name] = "down since \(open.since): \(open.reason)"
+                degraded = true
+            } else {
+                checks[name] = "ok"
+            }
         }
         let status = !ready ? "not ready" : degraded ? "degraded" : "ready"
         return try answer(Readiness(status: status, checks: checks), ready: ready)

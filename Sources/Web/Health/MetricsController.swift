@@ -15,6 +15,7 @@ struct MetricsController: Sendable {
     let intake: LeadIntake
     let leads: LeadStore
     let amoTokens: TokenManager?
+    let breakers: [ChannelBreaker]
     let access: OperatorAccess
 
     func addRoutes(to router: Router<AppRequestContext>) {
@@ -50,6 +51,9 @@ struct MetricsController: Sendable {
             }
         }
         metric("outbox_deliveries", "gauge", "Lead deliveries by channel and state.", samples)
+        metric(
+            "outbox_channel_up", "gauge", "1 while a delivery channel works, 0 while its breaker is open (leads wait).",
+            breakers.map { ("{channel=\"\($0.channel.rawValue)\"}", $0.open == nil ? 1 : 0) })
         if let amoTokens {
             let connected = await amoTokens.problem() == nil ? 1 : 0
             metric("amocrm_connected", "gauge", "1 when amoCRM tokens work, 0 when it must be (re)connected.", [("", connected)])
