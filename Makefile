@@ -33,6 +33,8 @@ smoke:
 	@out=$$(ADMIN_TOKEN=abc $(BIN) serve 2>&1); code=$$?; \
 	  if [ $$code -ne 2 ] || ! echo "$$out" | grep -q "ADMIN_TOKEN" || echo "$$out" | grep -q "abc"; then echo "smoke: expected exit 2 naming ADMIN_TOKEN without its value, got $$code: $$out"; exit 1; fi; \
 	  echo "smoke: a short ADMIN_TOKEN stops start-up with exit 2"
+	@dir=$$(mktemp -d); DATABASE_URL=sqlite://$$dir/db.sqlite $(BIN) migrate >/dev/null 2>&1 && DATABASE_URL=sqlite://$$dir/db.sqlite $(BIN) migrate >/dev/null 2>&1 \
+	  || { echo "smoke: catalog-bff migrate failed"; exit 1; }; rm -rf $$dir; echo "smoke: catalog-bff migrate brings a database up to date, twice"
 
 clean:
 	rm -rf .build

@@ -136,6 +136,7 @@ let package = Package(
             dependencies: [
                 "Web",
                 "AmoCRM",
+                "Storage",
                 "Catalog",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),

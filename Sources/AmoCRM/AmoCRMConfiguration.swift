@@ -16,6 +16,9 @@ public struct AmoCRMConfiguration: Sendable {
     public var responsibleUserID: Int?
     /// Account-specific custom field ids for the order's details (`AMOCRM_FIELD_*`).
     public var fields = CustomFields()
+    /// `AMOCRM_DUPLICATE_CONTROL=on`: the account merges duplicate contacts itself (amoCRM's
+    /// «Контроль дублей» for this integration), so contacts are sent without searching first.
+    public var duplicateControl = false
 
     public struct CustomFields: Sendable, Equatable {
         public var product: Int?

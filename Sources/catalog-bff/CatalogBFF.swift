@@ -3,6 +3,7 @@ import ArgumentParser
 import Foundation
 import Hummingbird
 import Logging
+import Storage
 import Web
 
 @main
@@ -10,7 +11,7 @@ struct CatalogBFF: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "catalog-bff",
         abstract: "The machine-tool catalog site: pages, JSON API and order delivery.",
-        subcommands: [Serve.self, AmoCRMConnectURL.self],
+        subcommands: [Serve.self, Migrate.self, AmoCRMConnectURL.self],
         defaultSubcommand: Serve.self)
 }
 
@@ -36,6 +37,26 @@ struct Serve: AsyncParsableCommand {
         }
         logger.info("listening", metadata: ["address": "http://\(configuration.host):\(configuration.port)"])
         try await app.runService()
+    }
+}
+
+/// Brings the database's schema up to date and exits: a deployment runs it once before it
+/// rolls out the new instances (`serve` also migrates when it has to).
+struct Migrate: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Bring the database schema up to date, then exit.")
+
+    func run() async throws {
+        let configuration = try loadConfiguration()
+        var logger = Logger(label: "catalog-bff")
+        logger.logLevel = configuration.logLevel
+        do {
+            let database = try await openDatabase(configuration.database, logger: logger)
+            await database.close()
+        } catch {
+            FileHandle.standardError.write(Data("catalog-bff: migration failed: \(error)\n".utf8))
+            throw ExitCode.failure
+        }
+        print("database schema is up to date")
     }
 }
 

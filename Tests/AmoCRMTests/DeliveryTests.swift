@@ -39,16 +39,16 @@ struct DeliveryRig {
 func withDelivery<T: Sendable>(
     _ amo: FakeAmoCRM, fields: AmoCRMConfiguration.CustomFields = .init(product: 600101, sku: 600102, quantity: 600103, productURL: 600104, comment: 600105),
     retry: RetryPolicy = RetryPolicy(maxAttempts: 5, baseDelay: .milliseconds(50), maxDelay: .milliseconds(100)),
-    timeout: Int64 = 5, _ body: @Sendable (DeliveryRig) async throws -> T
+    timeout: Int64 = 5, duplicateControl: Bool = false, _ body: @Sendable (DeliveryRig) async throws -> T
 ) async throws -> T {
     try await amo.run { (url: String) async throws in
-        try await withDelivery(url, amo: amo, fields: fields, retry: retry, timeout: timeout, body)
+        try await withDelivery(url, amo: amo, fields: fields, retry: retry, timeout: timeout, duplicateControl: duplicateControl, body)
     }
 }
 
 private func withDelivery<T: Sendable>(
     _ url: String, amo: FakeAmoCRM, fields: AmoCRMConfiguration.CustomFields, retry: RetryPolicy, timeout: Int64,
-    _ body: (DeliveryRig) async throws -> T
+    duplicateControl: Bool, _ body: (DeliveryRig) async throws -> T
 ) async throws -> T {
     let path = FileManager.default.temporaryDirectory.appendingPathComponent("amo-\(UUID().uuidString)/db.sqlite").path
     let database = try await openDatabase(.sqlite(path: path), logger: quietLogger)
@@ -59,6 +59,7 @@ private func withDelivery<T: Sendable>(
     configuration.statusID = 70000011
     configuration.responsibleUserID = 9000002
     configuration.fields = fields
+    configuration.duplicateControl = duplicateControl
     let clock = TestWallClock()
     let tokens = TokenManager(
         store: TokenStore(database: database, account: "example"),
@@ -160,6 +161,22 @@ struct DeliveryTests {
             #expect(await rig.worker.runOnce())
             let later = amo.leads.suffix(2).map { (($0["_embedded"] as? [String: Any])?["contacts"] as? [[String: Any]])?.first?["id"] as? Int }
             #expect(later == [40_000_009, nil])
+        }
+    }
+
+    @Test("a new customer costs one contact search at most; deals and notes go 50 at a time", arguments: [false, true])
+    func requestsPerLead(duplicateControl: Bool) async throws {
+        let amo = FakeAmoCRM()
+        try await withDelivery(amo, duplicateControl: duplicateControl) { (rig: DeliveryRig) async throws in
+            let leads = 30
+            for index in 1...leads {
+                _ = try await rig.order("Клиент \(index)", phone: "+7900\(String(format: "%07d", index))", email: "c\(index)@example.ru")
+            }
+            while await rig.worker.runOnce() {}
+            #expect(amo.leads.count == leads)
+            let perLead = Double(amo.apiRequestCount) / Double(leads)
+            // One search each (none with amoCRM's own duplicate control), one deal batch, one note batch.
+            #expect(perLead <= (duplicateControl ? 0.1 : 1.1), "\(amo.apiRequestCount) requests for \(leads) leads")
         }
     }
 

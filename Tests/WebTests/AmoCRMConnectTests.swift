@@ -184,6 +184,28 @@ struct AmoCRMConnectTests {
         }
     }
 
+    @Test("leads taken while amoCRM was not connected go at once when an admin connects it")
+    func reconnectMeansNow() async throws {
+        let amo = FakeAmoCRM(redirectURI: "http://127.0.0.1:8080/webhook/amocrm")
+        amo.addCode("code-1")
+        try await amo.run { (url: String) async throws in
+            try await withApp(environment: environment(url)) { (client: any TestClientProtocol) async throws in
+                let browser = Browser(client: client)
+                for name in ["Анна", "Борис", "Вера"] {
+                    let order = try await browser.json("/api/leads", #"{"name":"\#(name)","phone":"+79001234567","consent":true}"#)
+                    #expect(order.status == .accepted)
+                }
+                let location = try #require(
+                    try await client.execute(uri: "/admin/amocrm/connect", method: .get, headers: Self.admin).headers[.location])
+                let connected = try await client.execute(
+                    uri: "/webhook/amocrm?code=code-1&referer=example.amocrm.ru&state=\(try self.state(from: location))", method: .get)
+                #expect(connected.status == .ok)
+                // Seconds, not the minute a postponed row used to wait.
+                #expect(try await eventually(timeout: .seconds(5)) { amo.leads.count == 3 })
+            }
+        }
+    }
+
     @Test("AMOCRM_SUBDOMAIN without client credentials stops start-up with the variable named")
     func configuration() {
         #expect(throws: ConfigurationError(variable: "AMOCRM_CLIENT_ID", reason: "is required with AMOCRM_SUBDOMAIN (or set AMOCRM_LONG_LIVED_TOKEN)")) {

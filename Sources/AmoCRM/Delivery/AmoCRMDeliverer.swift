@@ -145,23 +145,25 @@ public struct AmoCRMDeliverer: LeadDeliverer {
         return leads.first { ($0["name"] as? String) == name }?["id"] as? Int
     }
 
+    /// A known customer's contact: remembered locally, or found with one search – by the
+    /// phone, or the e-mail when there is none – whose hits are checked on both fields. With
+    /// amoCRM's own duplicate control on, no search at all: amoCRM merges the new contact.
     func contactID(for lead: Lead) async throws -> Int? {
         let phone = lead.order.phone
         let email = lead.order.email
         if let known = try? await contacts.contactID(phone: phone, email: email) { return known }
-        for query in [phone, email].compactMap({ $0 }) {
-            let reply = try await api.get("/api/v4/contacts", query: ["query": query])
-            guard reply.status == 200, let json = reply.json as? [String: Any],
-                let found = (json["_embedded"] as? [String: Any])?["contacts"] as? [[String: Any]]
-            else { continue }
-            for contact in found {
-                let same = Self.sameCustomer(contact, phone: phone, email: email)
-                guard same.phone != nil || same.email != nil, let id = contact["id"] as? Int else { continue }
-                // Only what the contact really holds is remembered: an order with a known
-                // phone and a stranger's e-mail must not tie that e-mail to this customer.
-                try? await contacts.remember(id, phone: same.phone, email: same.email)
-                return id
-            }
+        guard !configuration.duplicateControl, let query = phone ?? email else { return nil }
+        let reply = try await api.get("/api/v4/contacts", query: ["query": query])
+        guard reply.status == 200, let json = reply.json as? [String: Any],
+            let found = (json["_embedded"] as? [String: Any])?["contacts"] as? [[String: Any]]
+        else { return nil }
+        for contact in found {
+            let same = Self.sameCustomer(contact, phone: phone, email: email)
+            guard same.phone != nil || same.email != nil, let id = contact["id"] as? Int else { continue }
+            // Only what the contact really holds is remembered: an order with a known
+            // phone and a stranger's e-mail must not tie that e-mail to this customer.
+            try? await contacts.remember(id, phone: same.phone, email: same.email)
+            return id
         }
         return nil
     }

@@ -167,6 +167,14 @@ public struct AppConfiguration: Sendable {
             amo.fields = AmoCRMConfiguration.CustomFields(
                 product: try id("AMOCRM_FIELD_PRODUCT"), sku: try id("AMOCRM_FIELD_SKU"), quantity: try id("AMOCRM_FIELD_QUANTITY"),
                 productURL: try id("AMOCRM_FIELD_PRODUCT_URL"), comment: try id("AMOCRM_FIELD_COMMENT"))
+            if let raw = value("AMOCRM_DUPLICATE_CONTROL") {
+                switch raw.lowercased() {
+                case "on", "true", "1": amo.duplicateControl = true
+                case "off", "false", "0": amo.duplicateControl = false
+                default:
+                    throw ConfigurationError(variable: "AMOCRM_DUPLICATE_CONTROL", reason: "must be on or off, got '\(raw)'")
+                }
+            }
             amoCRM = amo
         }
         amoCRMWebhookToken = try Self.secret(value("AMOCRM_WEBHOOK_TOKEN"), variable: "AMOCRM_WEBHOOK_TOKEN")
