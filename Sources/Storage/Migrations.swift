@@ -3,7 +3,7 @@
 /// Times are Unix milliseconds (`BIGINT`), identical on both engines; the statements are
 /// written once, with the auto-increment key type filled in per engine.
 enum Migrations {
-    static let all: [Migration] = [leadsAndOutbox, amoCRMTokens, amoCRMContacts, productAmount, oauthStates, verifiedContacts, outboxMaybeSent]
+    static let all: [Migration] = [leadsAndOutbox, amoCRMTokens, amoCRMContacts, productAmount, oauthStates, verifiedContacts, outboxMaybeSent, instances]
 
     static let leadsAndOutbox = Migration(version: 1, name: "leads, outbox, settings") { serial in
         [
@@ -106,5 +106,18 @@ extension Migrations {
     /// outage no longer spends.
     static let outboxMaybeSent = Migration(version: 7, name: "outbox maybe sent") { _ in
         ["ALTER TABLE outbox ADD COLUMN maybe_sent INTEGER NOT NULL DEFAULT 0"]
+    }
+}
+
+extension Migrations {
+    /// Instances that know each other: each heartbeats; a lease of an instance whose heartbeat
+    /// went stale is taken over at once; roles (one amoCRM sender for the deployment) are
+    /// short leases renewed by their holder.
+    static let instances = Migration(version: 8, name: "instances, roles, lease holders") { _ in
+        [
+            "CREATE TABLE instances (id TEXT PRIMARY KEY, started_at BIGINT NOT NULL, heartbeat_at BIGINT NOT NULL)",
+            "CREATE TABLE roles (name TEXT PRIMARY KEY, holder TEXT NOT NULL, expires_at BIGINT NOT NULL)",
+            "ALTER TABLE outbox ADD COLUMN lease_instance TEXT",
+        ]
     }
 }

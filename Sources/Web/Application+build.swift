@@ -33,8 +33,13 @@ public func buildApplication(
     // Delivery: the outbox workers of both channels.
     let transport: any MailTransport =
         configuration.smtp.map { SMTPMailTransport(configuration: $0) } ?? FileMailTransport(directory: configuration.mailDirectory)
+    // Work this instance held when it last stopped (killed, say) is due again at once.
+    let instance = configuration.instance
+    let instances = Instances(database: database, clock: clock)
+    try await instances.heartbeat(instance)
+    try await leads.releaseLeases(instance: instance)
     let workerConfiguration = OutboxWorker.Configuration(
-        lease: configuration.outboxLease, retry: RetryPolicy(maxAttempts: configuration.outboxMaxAttempts))
+        lease: configuration.outboxLease, retry: RetryPolicy(maxAttempts: configuration.outboxMaxAttempts), instance: instance)
     let email = OutboxWorker(
         store: leads,
         deliverer: EmailDeliverer(
@@ -56,6 +61,11 @@ public func buildApplication(
     // Without amoCRM settings its rows wait in the outbox (visible on /admin, no attempts spent).
     var amoWorkerConfiguration = workerConfiguration
     amoWorkerConfiguration.batchSize = 50
+    // amoCRM's 7 requests per second are per account: one instance at a time sends, at that
+    // pace, under a short role lease (taken over within seconds when its holder dies). A
+    // shared token bucket would need a database round trip per request and still let two
+    // senders' requests bunch up inside a second; one sender keeps the pacer exact.
+    amoWorkerConfiguration.role = "amocrm"
     let amoCRM = OutboxWorker(
         store: leads,
         deliverer: amoDeliverer.map { $0 as any LeadDeliverer }
@@ -140,6 +150,7 @@ public func buildApplication(
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "catalog-bff"),
         logger: logger)
     app.addServices(DatabaseService(database: database))
+    app.addServices(InstanceHeartbeat(instances: instances, id: instance, logger: logger))
     app.addServices(workers)
     if let amoTokens, configuration.amoCRM?.longLivedToken == nil {
         app.addServices(TokenKeeper(tokens: amoTokens, logger: logger))

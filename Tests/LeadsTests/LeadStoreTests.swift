@@ -1,5 +1,5 @@
 import Foundation
-import Leads
+@testable import Leads
 import Storage
 import Testing
 import TestSupport
@@ -140,6 +140,57 @@ struct OutboxTests {
         }
     }
 
+    @Test("work of an instance that stopped heartbeating is taken over at once; its own work comes back when it restarts", arguments: DatabaseEngine.allCases)
+    func deadInstances(_ engine: DatabaseEngine) async throws {
+        let clock = TestWallClock()
+        try await withStore(engine, clock: clock) { (store: LeadStore) async throws in
+            let instances = Instances(database: store.database, clock: clock)
+            for _ in 1...2 { _ = try await store.accept(sampleLead()) }
+            try await instances.heartbeat("a")
+            try await instances.heartbeat("b")
+            let first = try await store.claim(channel: .email, owner: "a/email", instance: "a", limit: 1, lease: .seconds(120))
+            #expect(first.count == 1)
+            // Alive: its lease holds.
+            clock.advance(by: .seconds(10))
+            try await instances.heartbeat("b")
+            let second = try await store.claim(channel: .email, owner: "b/email", instance: "b", limit: 10, lease: .seconds(120))
+            #expect(second.map(\.id) != first.map(\.id) && second.count == 1)
+            // "a" is silent past the staleness limit: its row goes to "b" long before 120 s.
+            clock.advance(by: .seconds(6))
+            try await instances.heartbeat("b")
+            #expect(try await store.claim(channel: .email, owner: "b/email", instance: "b", limit: 10, lease: .seconds(120)).map(\.id) == first.map(\.id))
+            // "b" restarts under its own name: what it held is due again at once.
+            #expect(try await store.releaseLeases(instance: "b") == 2)
+            #expect(try await store.claim(channel: .email, owner: "b/email", instance: "b", limit: 10, lease: .seconds(120)).count == 2)
+        }
+    }
+
+    @Test("a batch that outlasts its lease keeps it: nobody else delivers it meanwhile, and it is delivered once")
+    func leaseRenewal() async throws {
+        let clock = TestWallClock()
+        try await withStore(clock: clock) { (store: LeadStore) async throws in
+            _ = try await store.accept(sampleLead())
+            let gate = AsyncStream<Void>.makeStream()
+            let slow = GatedDeliverer(gate: gate.stream)
+            let lease = Duration.seconds(3)
+            let first = OutboxWorker(store: store, deliverer: slow, configuration: .init(lease: lease), logger: quietLogger)
+            let other = OutboxWorker(store: store, deliverer: slow, configuration: .init(lease: lease), logger: quietLogger)
+            let running = Task { await first.runOnce() }
+            #expect(try await eventually { slow.started.value == 1 })
+            // Ten lease lengths pass while the receiver is busy; the lease keeps being renewed.
+            for _ in 0..<30 {
+                let before = try await store.leaseExpiry(itemID: 1) ?? .distantPast
+                clock.advance(by: .seconds(1))
+                #expect(try await eventually { (try await store.leaseExpiry(itemID: 1) ?? .distantPast) > before })
+                #expect(await !other.runOnce())
+            }
+            gate.continuation.finish()
+            #expect(await running.value)
+            #expect(slow.started.value == 1)
+            #expect(try await store.deliveries(leadNumber: 1).first { $0.channel == .email }?.state == .delivered)
+        }
+    }
+
     @Test("two instances on one PostgreSQL database never claim the same row (FOR UPDATE SKIP LOCKED)")
     func instancesShareTheOutbox() async throws {
         let location = try await DatabaseEngine.postgres.freshDatabase()
@@ -185,5 +236,24 @@ struct OutboxTests {
             #expect(fourth >= .seconds(120) && fourth <= .seconds(240))
             #expect(policy.delay(afterAttempts: 30) <= .seconds(3600))
         }
+    }
+}
+
+/// A deliverer that holds every delivery until its gate closes.
+final class GatedDeliverer: LeadDeliverer {
+    let channel = DeliveryChannel.email
+    let gate: AsyncStream<Void>
+    let started = CallCounter()
+
+    init(gate: AsyncStream<Void>) {
+        self.gate = gate
+    }
+
+    func unavailableReason() async -> String? { nil }
+
+    func deliver(_ lead: Lead) async -> DeliveryOutcome {
+        started.increment()
+        for await _ in gate {}
+        return .delivered(externalID: nil)
     }
 }

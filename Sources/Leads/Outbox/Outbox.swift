@@ -67,21 +67,28 @@ public struct RetryPolicy: Sendable {
 }
 
 extension LeadStore {
-    /// Claims up to `limit` due rows of `channel` for `owner` until the lease expires. A row
-    /// whose lease ran out (its worker died) is due again: that is crash recovery.
-    public func claim(channel: DeliveryChannel, owner: String, limit: Int, lease: Duration) async throws -> [OutboxItem] {
+    /// Claims up to `limit` due rows of `channel` for `owner` (a worker of `instance`) until
+    /// the lease expires. A row is due again when its lease ran out, or at once when the
+    /// instance holding it stopped heartbeating (it died): that is crash recovery.
+    public func claim(
+        channel: DeliveryChannel, owner: String, instance: String? = nil, limit: Int, lease: Duration
+    ) async throws -> [OutboxItem] {
         let now = clock.now().milliseconds
         let expires = now + lease.milliseconds
+        let aliveSince = now - Instances.staleAfter.milliseconds
         let lock = database.kind == .postgres ? SQLRaw(" FOR UPDATE SKIP LOCKED") : SQLRaw("")
         return try await database.transaction { db in
             let rows = try await db.raw(
                 """
-                UPDATE outbox SET lease_owner = \(bind: owner), lease_expires_at = \(bind: expires), updated_at = \(bind: now)
+                UPDATE outbox SET lease_owner = \(bind: owner), lease_instance = \(bind: instance), lease_expires_at = \(bind: expires),
+                    updated_at = \(bind: now)
                 WHERE id IN (
-                    SELECT id FROM outbox
-                    WHERE channel = \(bind: channel.rawValue) AND state = 'pending' AND next_attempt_at <= \(bind: now)
-                      AND (lease_expires_at IS NULL OR lease_expires_at < \(bind: now))
-                    ORDER BY next_attempt_at, id LIMIT \(bind: limit)\(lock)
+                    SELECT o.id FROM outbox o
+                    WHERE o.channel = \(bind: channel.rawValue) AND o.state = 'pending' AND o.next_attempt_at <= \(bind: now)
+                      AND (o.lease_expires_at IS NULL OR o.lease_expires_at < \(bind: now)
+                           OR (o.lease_instance IS NOT NULL AND NOT EXISTS (
+                               SELECT 1 FROM instances i WHERE i.id = o.lease_instance AND i.heartbeat_at >= \(bind: aliveSince))))
+                    ORDER BY o.next_attempt_at, o.id LIMIT \(bind: limit)\(lock)
                 )
                 RETURNING id, lead_number, channel, attempts, maybe_sent
                 """
@@ -92,6 +99,46 @@ extension LeadStore {
                     channel: try DeliveryChannel.decode(row), attempts: try row.decode(column: "attempts", as: Int.self),
                     maybeSent: try row.decode(column: "maybe_sent", as: Int.self) != 0)
             }.sorted { $0.id < $1.id }
+        }
+    }
+
+    /// Extends `owner`'s leases on `items` while their delivery is still in flight; returns
+    /// how many it still held.
+    @discardableResult
+    public func renew(_ items: [OutboxItem], owner: String, lease: Duration) async throws -> Int {
+        guard !items.isEmpty else { return 0 }
+        let now = clock.now().milliseconds
+        let ids = SQLList(items.map { SQLBind($0.id) })
+        return try await database.transaction { db in
+            try await db.raw(
+                """
+                UPDATE outbox SET lease_expires_at = \(bind: now + lease.milliseconds)
+                WHERE id IN (\(ids)) AND lease_owner = \(bind: owner) RETURNING id
+                """
+            ).all().count
+        }
+    }
+
+    /// Until when a row is leased, if it is (the admin page, tests).
+    public func leaseExpiry(itemID: Int) async throws -> Date? {
+        try await database.read { db in
+            let row = try await db.raw("SELECT lease_expires_at FROM outbox WHERE id = \(bind: itemID)").first()
+            guard let row, !(try row.decodeNil(column: "lease_expires_at")) else { return nil }
+            return Date(milliseconds: try row.decode(column: "lease_expires_at", as: Int64.self))
+        }
+    }
+
+    /// At start: the leases this instance held before it was stopped (killed) are its own
+    /// no more – the rows are due again at once.
+    @discardableResult
+    public func releaseLeases(instance: String) async throws -> Int {
+        try await database.transaction { db in
+            try await db.raw(
+                """
+                UPDATE outbox SET lease_owner = NULL, lease_instance = NULL, lease_expires_at = NULL
+                WHERE lease_instance = \(bind: instance) AND state = 'pending' RETURNING id
+                """
+            ).all().count
         }
     }
 

@@ -19,12 +19,24 @@ public final class OutboxWorker: Service, Sendable {
         /// (another instance stored the lead).
         public var idlePoll: Duration
         public var retry: RetryPolicy
+        /// This instance's id: its leases are taken over at once if it stops heartbeating,
+        /// and given back when it starts again.
+        public var instance: String?
+        /// A role only one instance of the deployment may hold while it delivers (`amocrm`:
+        /// amoCRM's 7 requests per second are per account, not per instance).
+        public var role: String?
+        public static let roleLease: Duration = .seconds(5)
 
-        public init(batchSize: Int = 16, lease: Duration = .seconds(120), idlePoll: Duration = .seconds(5), retry: RetryPolicy = RetryPolicy()) {
+        public init(
+            batchSize: Int = 16, lease: Duration = .seconds(120), idlePoll: Duration = .seconds(5), retry: RetryPolicy = RetryPolicy(),
+            instance: String? = nil, role: String? = nil
+        ) {
             self.batchSize = batchSize
             self.lease = lease
             self.idlePoll = idlePoll
             self.retry = retry
+            self.instance = instance
+            self.role = role
         }
     }
 
@@ -37,13 +49,16 @@ public final class OutboxWorker: Service, Sendable {
     public let breaker: ChannelBreaker
     private let wakeups: (stream: AsyncStream<Void>, continuation: AsyncStream<Void>.Continuation)
     private let stopping = Atomic<Bool>(false)
+    /// False while another instance holds this worker's role: it waits for the role, not the rows.
+    private let roleHeld = Atomic<Bool>(true)
 
     public init(store: LeadStore, deliverer: any LeadDeliverer, configuration: Configuration = Configuration(), logger: Logger) {
         self.store = store
         self.deliverer = deliverer
         self.configuration = configuration
         self.logger = logger
-        owner = "\(ProcessInfo.processInfo.processIdentifier)/\(deliverer.channel)/\(RandomHex.make(bytes: 6))"
+        owner = configuration.instance.map { "\($0)/\(deliverer.channel)" }
+            ?? "\(ProcessInfo.processInfo.processIdentifier)/\(deliverer.channel)/\(RandomHex.make(bytes: 6))"
         breaker = ChannelBreaker(channel: deliverer.channel, clock: store.clock, logger: logger)
         wakeups = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(1))
     }
@@ -81,9 +96,11 @@ public final class OutboxWorker: Service, Sendable {
         case .probe: limit = 1
         case .wait: return false
         }
+        guard await holdRole() else { return false }
         let items: [OutboxItem]
         do {
-            items = try await store.claim(channel: deliverer.channel, owner: owner, limit: limit, lease: configuration.lease)
+            items = try await store.claim(
+                channel: deliverer.channel, owner: owner, instance: configuration.instance, limit: limit, lease: configuration.lease)
         } catch {
             logger.error("outbox claim failed", metadata: ["channel": "\(deliverer.channel)", "error": "\(error)"])
             return false
@@ -106,7 +123,18 @@ public final class OutboxWorker: Service, Sendable {
             }
         }
         guard !batch.isEmpty else { return }
+        // While the batch is out, its leases (and the role) are renewed, so no other worker
+        // takes it over however long the receiver takes.
+        let keeper = Task { [store, owner, configuration] in
+            let every = min(configuration.lease / 3, OutboxWorker.Configuration.roleLease / 2)
+            while !Task.isCancelled {
+                do { try await store.clock.sleep(for: every) } catch { return }
+                _ = try? await store.renew(batch.map(\.item), owner: owner, lease: configuration.lease)
+                _ = await self.holdRole()
+            }
+        }
         let outcomes = await deliverer.deliver(batch: batch.map { ($0.lead, $0.item.maybeSent) })
+        keeper.cancel()
         var channelDown: String?
         for (entry, outcome) in zip(batch, outcomes) {
             do {
@@ -122,6 +150,21 @@ public final class OutboxWorker: Service, Sendable {
         } else if outcomes.contains(where: { if case .delivered = $0 { true } else { false } }) {
             breaker.succeeded()
         }
+    }
+
+    /// True when this worker may deliver: it has no role to hold, or holds it now.
+    private func holdRole() async -> Bool {
+        guard let role = configuration.role, let instance = configuration.instance else { return true }
+        let held: Bool
+        do {
+            held = try await Instances(database: store.database, clock: store.clock)
+                .hold(role, for: instance, duration: Configuration.roleLease)
+        } catch {
+            logger.error("role check failed", metadata: ["role": "\(role)", "error": "\(error)"])
+            held = false
+        }
+        roleHeld.store(held, ordering: .relaxed)
+        return held
     }
 
     /// One line per lead for what concerns that lead; a channel that is down is the
@@ -150,7 +193,10 @@ public final class OutboxWorker: Service, Sendable {
     private func sleep() async {
         var delay = configuration.idlePoll
         let now = store.clock.now()
-        if case .wait(let until) = breaker.permission {
+        if !roleHeld.load(ordering: .relaxed) {
+            // Another instance delivers; look again about when its role would run out.
+            delay = min(delay, Configuration.roleLease)
+        } else if case .wait(let until) = breaker.permission {
             delay = min(delay, .milliseconds(max(0, Int64(until.timeIntervalSince(now) * 1000))))
         } else if await deliverer.unavailableReason() == nil, let due = try? await store.nextDue(channel: deliverer.channel) {
             let untilDue = Duration.milliseconds(max(0, Int64(due.timeIntervalSince(now) * 1000)) + 5)

@@ -39,6 +39,9 @@ public struct AppConfiguration: Sendable {
     /// (`METRICS_ALLOW`; by default loopback and the trusted proxies).
     public var metricsAllow: [CIDR] = AppConfiguration.loopback
     static let loopback = [CIDR("127.0.0.0/8")!, CIDR("::1")!]
+    /// This instance's name among the deployment's (`INSTANCE_ID`; by default host name and
+    /// port): it must survive restarts, so that a restarted instance takes back its work at once.
+    public var instanceID: String?
     /// Secrets shorter than this stop start-up: a short one can be guessed.
     public static let minimumSecretLength = 16
     /// nil: SMTP is off and mail is written as files to `mailDirectory`.
@@ -67,6 +70,11 @@ public struct AppConfiguration: Sendable {
     public var orderRateLimit: RateLimit? = RateLimit(count: 20, period: .seconds(60))
 
     public init() {}
+
+    /// `INSTANCE_ID`, or this host's name and port.
+    public var instance: String {
+        instanceID ?? "\(ProcessInfo.processInfo.hostName):\(port)"
+    }
 
     public init(environment env: [String: String]) throws(ConfigurationError) {
         func value(_ name: String) -> String? {
@@ -189,6 +197,12 @@ public struct AppConfiguration: Sendable {
                 throw ConfigurationError(variable: "OUTBOX_LEASE_SECONDS", reason: "must be a number of seconds from 1, got '\(raw)'")
             }
             outboxLease = .seconds(number)
+        }
+        if let id = value("INSTANCE_ID") {
+            guard id.count <= 100, id.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-_.:".contains($0)) }) else {
+                throw ConfigurationError(variable: "INSTANCE_ID", reason: "letters, digits, - _ . : only, up to 100 characters")
+            }
+            instanceID = id
         }
         if let limit = value("ORDER_RATE_LIMIT") {
             guard let parsed = RateLimit.parse(limit) else {
