@@ -180,6 +180,7 @@ struct OutboxTests {
             // Ten lease lengths pass while the receiver is busy; the lease keeps being renewed.
             for _ in 0..<30 {
                 let before = try await store.leaseExpiry(itemID: 1) ?? .distantPast
+                #expect(try await eventually { clock.sleeping == 1 })  // the lease keeper waits for its next turn
                 clock.advance(by: .seconds(1))
                 #expect(try await eventually { (try await store.leaseExpiry(itemID: 1) ?? .distantPast) > before })
                 #expect(await !other.runOnce())
