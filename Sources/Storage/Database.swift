@@ -16,6 +16,11 @@ public protocol Database: Sendable {
     func transaction<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T
     /// Runs read-only queries outside any write transaction.
     func read<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T
+    /// Tells every instance listening on `channel` (PostgreSQL `NOTIFY`; SQLite has one
+    /// instance, so nothing to tell).
+    func notify(_ channel: String, payload: String) async throws
+    /// Hands each message sent on `channel` to `receive` until the task is cancelled.
+    func listen(_ channel: String, receive: @escaping @Sendable (String) async -> Void) async throws
     func close() async
 }
 

@@ -58,6 +58,30 @@ public final class PostgresStore: Database {
         }
     }
 
+    public func notify(_ channel: String, payload: String) async throws {
+        try await read { db in
+            try await db.raw("SELECT pg_notify(\(bind: channel), \(bind: payload)) AS sent").run()
+        }
+    }
+
+    /// On one connection of the pool, held while listening; a lost connection is replaced.
+    public func listen(_ channel: String, receive: @escaping @Sendable (String) async -> Void) async throws {
+        while !Task.isCancelled {
+            do {
+                try await client.withConnection { connection in
+                    try await connection.listen(on: channel) { notifications in
+                        for try await notification in notifications { await receive(notification.payload) }
+                    }
+                }
+            } catch is CancellationError {
+                return
+            } catch {
+                logger.warning("listening for other instances failed, trying again", metadata: ["channel": "\(channel)", "error": "\(Self.describe(error))"])
+                try await Task.sleep(for: .seconds(1))
+            }
+        }
+    }
+
     public func close() async {
         pool.cancel()
         await pool.value

@@ -60,6 +60,13 @@ public final class SQLiteStore: Database {
         try await body(sql(reader))
     }
 
+    /// One SQLite file has one instance: nobody else to tell.
+    public func notify(_ channel: String, payload: String) async throws {}
+
+    public func listen(_ channel: String, receive: @escaping @Sendable (String) async -> Void) async throws {
+        while !Task.isCancelled { try? await Task.sleep(for: .seconds(3600)) }
+    }
+
     public func close() async {
         try? await writer.close()
         try? await reader.close()

@@ -136,8 +136,8 @@ public func buildApplication(
     ).addRoutes(to: router)
     CatalogAPIController(catalog: catalog, pages: pages, layout: layout).addRoutes(to: router)
     AssetController(assets: assets, logger: logger).addRoutes(to: router)
-    DirectusWebhookController(secret: configuration.directusWebhookSecret, catalog: catalog, assets: assets, logger: logger)
-        .addRoutes(to: router)
+    let purges = CatalogPurges(catalog: catalog, assets: assets, database: database, instance: instance, logger: logger)
+    DirectusWebhookController(secret: configuration.directusWebhookSecret, purges: purges, logger: logger).addRoutes(to: router)
     PreviewController(
         secret: configuration.previewSecret, catalog: catalog, renderer: renderer, models: models, messages: messages, headers: headers
     ).addRoutes(to: router)
@@ -151,6 +151,7 @@ public func buildApplication(
         logger: logger)
     app.addServices(DatabaseService(database: database))
     app.addServices(InstanceHeartbeat(instances: instances, id: instance, logger: logger))
+    app.addServices(purges)
     app.addServices(workers)
     if let amoTokens, configuration.amoCRM?.longLivedToken == nil {
         app.addServices(TokenKeeper(tokens: amoTokens, logger: logger))

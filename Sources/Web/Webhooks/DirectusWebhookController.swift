@@ -14,8 +14,8 @@ import Logging
 struct DirectusWebhookController<Context: RequestContext>: Sendable {
     /// `DIRECTUS_WEBHOOK_SECRET`; nil: the webhook does not exist.
     let secret: String?
-    let catalog: Catalog
-    let assets: AssetStore
+    /// Drops on this instance and tells the others.
+    let purges: CatalogPurges
     let logger: Logger
 
     func addRoutes(to router: Router<Context>) {
@@ -40,23 +40,20 @@ struct DirectusWebhookController<Context: RequestContext>: Sendable {
         var keys: [JSONValue] = event["keys"]?.array ?? []
         if let key = event["key"] { keys.append(key) }
         let ids = Set(keys.compactMap(\.int))
-        let dropped: String
+        let purge: CatalogPurges.Purge
         switch collection {
         case "products" where !ids.isEmpty:
-            catalog.invalidateProducts(ids: ids)
-            dropped = "products " + ids.sorted().map(String.init).joined(separator: ",")
+            purge = .products(ids)
         case "directus_files" where !keys.isEmpty:
             // A replaced or deleted file: its cached sizes go, and pages (sizes, titles) too.
-            let fileIDs = keys.compactMap(\.string).filter { FileID.isValid($0) }
-            for fileID in fileIDs { await assets.remove(fileID: fileID) }
-            catalog.invalidateAll()
-            dropped = "files " + fileIDs.joined(separator: ",")
+            purge = .files(keys.compactMap(\.string).filter { FileID.isValid($0) })
         default:
             // Categories (names and paths are on every page), files, or an event we cannot
             // narrow down: drop everything rather than show stale data.
-            catalog.invalidateAll()
-            dropped = "all"
+            purge = .all
         }
+        await purges.purge(purge)
+        let dropped = purge.text
         logger.info("directus webhook", metadata: ["event": "\(event["event"]?.string ?? "")", "dropped": "\(dropped)"])
         return Response(
             status: .ok, headers: [.contentType: "application/json", .cacheControl: "no-store"],
