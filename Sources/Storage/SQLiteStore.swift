@@ -44,16 +44,32 @@ public final class SQLiteStore: Database {
             let db = sql(writer)
             // IMMEDIATE takes the write lock now, so a transaction never fails half-way
             // because another process started writing first.
-            try await db.raw("BEGIN IMMEDIATE").run()
+            do {
+                try await db.raw("BEGIN IMMEDIATE").run()
+            } catch {
+                await Self.uncancelled { try? await db.raw("ROLLBACK").run() }
+                throw error
+            }
             do {
                 let result = try await body(db)
-                try await db.raw("COMMIT").run()
+                try await Self.uncancelled { try await db.raw("COMMIT").run() }
                 return result
             } catch {
-                try? await db.raw("ROLLBACK").run()
+                await Self.uncancelled { try? await db.raw("ROLLBACK").run() }
                 throw error
             }
         }
+    }
+
+    /// Runs `work` to its end even when the calling task is cancelled. The one writer
+    /// connection must never be left inside a transaction whose COMMIT or ROLLBACK a
+    /// cancellation skipped: every later transaction would fail.
+    private static func uncancelled(_ work: @escaping @Sendable () async throws -> Void) async throws {
+        try await Task { try await work() }.value
+    }
+
+    private static func uncancelled(_ work: @escaping @Sendable () async -> Void) async {
+        await Task { await work() }.value
     }
 
     public func read<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {

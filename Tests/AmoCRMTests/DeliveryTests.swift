@@ -183,6 +183,21 @@ struct DeliveryTests {
         }
     }
 
+    @Test("several leads of one new customer in a batch: one search, one contact for all of them")
+    func oneCustomerOneContact() async throws {
+        let amo = FakeAmoCRM()
+        try await withDelivery(amo) { (rig: DeliveryRig) async throws in
+            for index in 1...5 { _ = try await rig.order("Заказчик \(index)", phone: "+79005550000") }
+            #expect(await rig.worker.runOnce())
+            let contacts = amo.leads.map { lead -> Int? in
+                (lead["contact_id"] as? Int) ?? ((lead["_embedded"] as? [String: Any])?["contacts"] as? [[String: Any]])?.first?["id"] as? Int
+            }
+            #expect(contacts.count == 5)
+            #expect(Set(contacts.compactMap { $0 }).count == 1)
+            #expect(amo.apiRequestCount == 4)  // one search, the first lead with its new contact, the other four, the notes
+        }
+    }
+
     @Test("429 makes deliveries wait without spending attempts; they go through afterwards")
     func rateLimited() async throws {
         let amo = FakeAmoCRM()

@@ -31,6 +31,8 @@ public final class FakeAmoCRM: Sendable {
         var failNextComplexAfterStoring: Duration?
         var answer429Next = 0
         var answer500Next = 0
+        var down = false
+        var requestsWhileDown = 0
         var complexCalls = 0
     }
 
@@ -89,6 +91,10 @@ public final class FakeAmoCRM: Sendable {
     public func storeThenStall(_ delay: Duration) { state.withLock { $0.failNextComplexAfterStoring = delay } }
     public func answer429(times: Int) { state.withLock { $0.answer429Next = times } }
     public func answer500(times: Int) { state.withLock { $0.answer500Next = times } }
+    /// While down, every API request answers 503 (an outage of amoCRM's API).
+    public func setDown(_ down: Bool) { state.withLock { $0.down = down } }
+    /// API requests answered while down.
+    public var requestsWhileDown: Int { state.withLock { $0.requestsWhileDown } }
     /// amoCRM revokes the connection (a refresh token was reused elsewhere).
     public func revokeEverything() {
         state.withLock { state in
@@ -210,6 +216,11 @@ public final class FakeAmoCRM: Sendable {
 
     /// Bearer check and amoCRM's limit of 7 requests per second (429 with an empty body).
     private func api(_ request: Request, _ handle: () async throws -> Response) async throws -> Response {
+        let down = state.withLock { state -> Bool in
+            if state.down { state.requestsWhileDown += 1 }
+            return state.down
+        }
+        if down { return problem(503, ["title": "Service Unavailable"]) }
         let failing = state.withLock { state -> Bool in
             guard state.answer500Next > 0 else { return false }
             state.answer500Next -= 1

@@ -47,18 +47,37 @@ public struct AmoCRMDeliverer: LeadDeliverer {
                     outcomes[index] = .delivered(externalID: String(id))
                 }
             }
-            // 2. Contacts: known locally, found in amoCRM, or created with the lead.
-            var pending: [Int] = []
+            // 2. Contacts: known locally, found in amoCRM (one search per customer, not per
+            //    lead), or created with the customer's first lead. A customer's other leads wait
+            //    for that contact, so that one customer does not become several contacts.
+            var first: [Int] = []
+            var later: [Int] = []
             var contactIDs: [Int: Int] = [:]
+            var searched: [String: Int?] = [:]
             for (index, entry) in batch.enumerated() where outcomes[index] == nil {
-                pending.append(index)
-                if let id = try await contactID(for: entry.lead) { contactIDs[index] = id }
+                let customer = Self.customerKey(entry.lead)
+                if let known = searched[customer] {
+                    if let known { contactIDs[index] = known; first.append(index) } else { later.append(index) }
+                    continue
+                }
+                let id = try await contactID(for: entry.lead)
+                searched[customer] = .some(id)
+                if let id { contactIDs[index] = id }
+                first.append(index)
             }
             // 3. Leads in batches of 50; a refused batch is split.
             var created: [(index: Int, leadID: Int)] = []
             sending = true
-            for chunk in stride(from: 0, to: pending.count, by: Self.batchLimit) {
-                let indices = Array(pending[chunk..<min(pending.count, chunk + Self.batchLimit)])
+            for chunk in stride(from: 0, to: first.count, by: Self.batchLimit) {
+                let indices = Array(first[chunk..<min(first.count, chunk + Self.batchLimit)])
+                try await send(indices, batch: batch, contactIDs: contactIDs, outcomes: &outcomes, created: &created)
+            }
+            for index in later {
+                let order = batch[index].lead.order
+                if let id = try? await contacts.contactID(phone: order.phone, email: order.email) { contactIDs[index] = id }
+            }
+            for chunk in stride(from: 0, to: later.count, by: Self.batchLimit) {
+                let indices = Array(later[chunk..<min(later.count, chunk + Self.batchLimit)])
                 try await send(indices, batch: batch, contactIDs: contactIDs, outcomes: &outcomes, created: &created)
             }
             // 4. Notes with the whole order, in batches; a lost note does not undo a lead.
@@ -143,6 +162,11 @@ public struct AmoCRMDeliverer: LeadDeliverer {
         else { return nil }
         // The search is full-text: №12 also matches №125. Only the exact name counts.
         return leads.first { ($0["name"] as? String) == name }?["id"] as? Int
+    }
+
+    /// One customer, as far as the order tells: its phone, or its e-mail without one.
+    static func customerKey(_ lead: Lead) -> String {
+        lead.order.phone.map { "phone:" + $0 } ?? lead.order.email.map { "email:" + $0.lowercased() } ?? "lead:" + lead.id
     }
 
     /// A known customer's contact: remembered locally, or found with one search – by the

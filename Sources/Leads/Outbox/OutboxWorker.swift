@@ -129,6 +129,7 @@ public final class OutboxWorker: Service, Sendable {
             let every = min(configuration.lease / 3, OutboxWorker.Configuration.roleLease / 2)
             while !Task.isCancelled {
                 do { try await store.clock.sleep(for: every) } catch { return }
+                guard !Task.isCancelled else { return }
                 _ = try? await store.renew(batch.map(\.item), owner: owner, lease: configuration.lease)
                 _ = await self.holdRole()
             }
@@ -159,6 +160,8 @@ public final class OutboxWorker: Service, Sendable {
         do {
             held = try await Instances(database: store.database, clock: store.clock)
                 .hold(role, for: instance, duration: Configuration.roleLease)
+        } catch is CancellationError {
+            return roleHeld.load(ordering: .relaxed)
         } catch {
             logger.error("role check failed", metadata: ["role": "\(role)", "error": "\(error)"])
             held = false
