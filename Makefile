@@ -2,7 +2,7 @@
 SWIFT ?= swift
 BIN := .build/debug/catalog-bff
 
-.PHONY: run test deps build release smoke clean
+.PHONY: run test drill deps build release smoke clean
 
 ## Build and serve the demo catalog on http://127.0.0.1:8080 (SQLite, mail to files).
 run: build
@@ -24,6 +24,15 @@ build: deps
 
 release: deps
 	$(SWIFT) build -c release --product catalog-bff
+
+## The bad-day tests again and again (outages, SIGKILL, two instances), to catch what only
+## shows once in a while: DRILL_ROUNDS=10 make drill.
+DRILL_ROUNDS ?= 3
+drill:
+	@scripts/install-deps.sh --test
+	$(SWIFT) build --build-tests
+	@for round in $$(seq $(DRILL_ROUNDS)); do echo "drill round $$round"; \
+	  $(SWIFT) test --skip-build --filter 'OutageTests|CrashRecoveryTests|MultiInstanceTests|leaseRenewal|deadInstances' || exit 1; done
 
 ## The binary itself: a bad setting stops start-up with exit code 2 and names the variable.
 smoke:

@@ -165,10 +165,10 @@ struct OutboxTests {
         }
     }
 
-    @Test("a batch that outlasts its lease keeps it: nobody else delivers it meanwhile, and it is delivered once")
-    func leaseRenewal() async throws {
+    @Test("a batch that outlasts its lease keeps it: nobody else delivers it meanwhile, and it is delivered once", arguments: DatabaseEngine.allCases)
+    func leaseRenewal(_ engine: DatabaseEngine) async throws {
         let clock = TestWallClock()
-        try await withStore(clock: clock) { (store: LeadStore) async throws in
+        try await withStore(engine, clock: clock) { (store: LeadStore) async throws in
             _ = try await store.accept(sampleLead())
             let gate = AsyncStream<Void>.makeStream()
             let slow = GatedDeliverer(gate: gate.stream)

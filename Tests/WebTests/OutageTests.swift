@@ -67,6 +67,10 @@ struct OutageTests {
                 #expect(metrics.contains(#"outbox_deliveries{channel="email",state="dead"} 0"#))
                 #expect(metrics.contains(#"outbox_deliveries{channel="amocrm",state="dead"} 0"#))
                 #expect(metrics.contains(#"outbox_deliveries{channel="email",state="pending"} 200"#))
+                let ready = try await client.execute(uri: "/readyz", method: .get, headers: operatorHeaders).text
+                #expect(ready.contains(#""status":"degraded""#) && ready.contains(#""delivery_email":"down since"#))
+                let admin = try await client.execute(uri: "/admin", method: .get, headers: operatorHeaders).text
+                #expect(admin.contains("Канал «email»: не работает с") && admin.contains("Канал «amocrm»: не работает с"))
                 let lines = log.text
                 #expect(lines.components(separatedBy: "delivery channel down").count - 1 == 2)
                 // A reminder every 10 minutes of the hour, per channel.
