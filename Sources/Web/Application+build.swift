@@ -99,7 +99,7 @@ public func buildApplication(
     router.add(middleware: ErrorPageMiddleware(messages: messages, logger: logger))
     router.add(middleware: CrossSiteMiddleware(siteOrigin: configuration.publicBaseURL, messages: messages))
     router.add(middleware: StaticFilesMiddleware(directory: configuration.publicDirectory, logger: logger))
-    let breakers = workers.map(\.breaker)
+    let breakers = workers.filter { !$0.deliverer.switchedOff }.map(\.breaker)
     HealthController(catalog: catalog, leads: leads, amoTokens: amoTokens, breakers: breakers, access: operators).addRoutes(to: router)
     MetricsController(
         catalog: catalog, pages: pages, assets: assets, intake: intake, leads: leads, amoTokens: amoTokens, breakers: breakers,

@@ -87,7 +87,8 @@ public final class OutboxWorker: Service, Sendable {
     @discardableResult
     public func runOnce() async -> Bool {
         if let reason = await deliverer.unavailableReason() {
-            breaker.trip(reason)
+            // Switched off by configuration is no outage: nothing to report again and again.
+            if !deliverer.switchedOff { breaker.trip(reason) }
             return false
         }
         let limit: Int

@@ -9,6 +9,8 @@ public struct UnconfiguredChannel: LeadDeliverer {
         self.reason = reason
     }
 
+    public var switchedOff: Bool { true }
+
     public func unavailableReason() async -> String? { reason }
 
     public func deliver(_ lead: Lead) async -> DeliveryOutcome {
