@@ -10,16 +10,20 @@ struct TransactionTests {
     func cancelledTransaction(_ engine: DatabaseEngine) async throws {
         let database = try await openDatabase(try await engine.freshDatabase(), logger: quietLogger)
         let started = AsyncStream<Void>.makeStream()
+        let hold = AsyncStream<Void>.makeStream()  // never yields: the transaction stays open
         let task = Task {
             try await database.transaction { db in
                 try await db.raw("INSERT INTO settings (key, value) VALUES ('half', 'way')").run()
                 started.continuation.yield()
-                try await Task.sleep(for: .seconds(30))
+                // Held open until the task is cancelled, then fails half-way.
+                for await _ in hold.stream {}
+                try Task.checkCancellation()
             }
         }
         for await _ in started.stream { break }
         task.cancel()
         _ = await task.result
+        hold.continuation.finish()
         try await database.transaction { db in
             try await db.raw("INSERT INTO settings (key, value) VALUES ('next', 'one')").run()
         }
