@@ -127,7 +127,9 @@ public final class OutboxWorker: Service, Sendable {
         // While the batch is out, its leases (and the role) are renewed, so no other worker
         // takes it over however long the receiver takes.
         let keeper = Task { [store, owner, configuration] in
-            let every = min(configuration.lease / 3, OutboxWorker.Configuration.roleLease / 2)
+            // The role is renewed well inside its 5 s: a slow write must not let it lapse
+            // (and a second sender start) while this batch is still going out.
+            let every = min(configuration.lease / 3, OutboxWorker.Configuration.roleLease / 5)
             while !Task.isCancelled {
                 do { try await store.clock.sleep(for: every) } catch { return }
                 guard !Task.isCancelled else { return }
