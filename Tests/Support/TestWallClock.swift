@@ -28,6 +28,9 @@ public final class TestWallClock: WallClock {
     /// Tasks waiting in `sleep` right now.
     public var sleeping: Int { state.withLock { $0.sleepers.count } }
 
+    /// Calls to `sleep` so far, the ones that returned at once included.
+    public var sleepCalls: Int { state.withLock { $0.nextID } }
+
     /// Moves time on and wakes every sleeper whose deadline has come.
     public func advance(by duration: Duration) {
         let due = state.withLock { state -> [CheckedContinuation<Void, any Error>] in

@@ -6,23 +6,92 @@ import NIOHTTP1
 import Synchronization
 
 /// Keeps every amoCRM call of this process under 7 per second (amoCRM answers 429 above
-/// that, and blocks repeat offenders): calls take evenly spaced slots.
-public actor RequestPacer {
-    let interval: Duration
-    private var next = ContinuousClock.now
-
-    public init(perSecond: Double = 7) {
-        // 8% slower than the limit, so that scheduling jitter on a busy machine (a request that
-        // leaves late, the next one on time) does not make it 8 in amoCRM's second; a backlog
-        // still drains within 10% of the floor.
-        interval = .nanoseconds(Int64(1_000_000_000 / perSecond * 1.08))
+/// that, and blocks repeat offenders).
+///
+/// Calls start evenly spaced, and a call starts only when fewer than 7 calls have *finished*
+/// within the last second (calls in flight count as not finished). amoCRM sees a call at some
+/// moment between its start and its end here, so the 8th call reaches amoCRM at least a second
+/// after the 1st did, however late the network or a busy machine delivers either of them – a
+/// pace computed from start times alone cannot promise that.
+public final class RequestPacer: Sendable {
+    private struct State {
+        var lastStart: ContinuousClock.Instant?
+        var inFlight = 0
+        /// End times of calls that ended within the last window.
+        var recent: [ContinuousClock.Instant] = []
+        var waiting: [CheckedContinuation<Void, Never>] = []
     }
 
-    public func wait() async {
-        let now = ContinuousClock.now
-        let slot = max(now, next)
-        next = slot + interval
-        if slot > now { try? await Task.sleep(until: slot, clock: .continuous) }
+    private enum Turn {
+        case go
+        case sleep(until: ContinuousClock.Instant)
+        case waitForEnd
+    }
+
+    let limit: Int
+    let window: Duration
+    let spacing: Duration
+    private let state = Mutex(State())
+
+    public init(perSecond limit: Int = 7) {
+        self.limit = max(1, limit)
+        // A few milliseconds over the second, for the two ends' clocks.
+        window = .milliseconds(1010)
+        spacing = .nanoseconds(1_000_000_000 / Int64(self.limit))
+    }
+
+    /// Waits for this call's turn; `end()` must follow when the call has its answer (or failed).
+    public func start() async {
+        while true {
+            switch nextTurn() {
+            case .go:
+                return
+            case .sleep(let instant):
+                // A cancelled caller takes its turn at once; its request fails without being sent.
+                do { try await Task.sleep(until: instant, clock: .continuous) } catch { return take() }
+            case .waitForEnd:
+                await withCheckedContinuation { continuation in
+                    let resumeNow = state.withLock { state -> Bool in
+                        guard state.inFlight >= limit else { return true }
+                        state.waiting.append(continuation)
+                        return false
+                    }
+                    if resumeNow { continuation.resume() }
+                }
+            }
+        }
+    }
+
+    public func end() {
+        let next = state.withLock { state -> CheckedContinuation<Void, Never>? in
+            state.inFlight -= 1
+            state.recent.append(.now)
+            return state.waiting.isEmpty ? nil : state.waiting.removeFirst()
+        }
+        next?.resume()
+    }
+
+    private func nextTurn() -> Turn {
+        state.withLock { state in
+            let now = ContinuousClock.now
+            state.recent.removeAll { $0 + window <= now }
+            if state.inFlight >= limit { return .waitForEnd }
+            var earliest = state.lastStart.map { $0 + spacing } ?? now
+            if state.inFlight + state.recent.count >= limit, let oldest = state.recent.min() {
+                earliest = max(earliest, oldest + window)
+            }
+            guard earliest <= now else { return .sleep(until: earliest) }
+            state.inFlight += 1
+            state.lastStart = now
+            return .go
+        }
+    }
+
+    private func take() {
+        state.withLock { state in
+            state.inFlight += 1
+            state.lastStart = .now
+        }
     }
 }
 
@@ -84,7 +153,8 @@ public struct AmoCRMAPI: Sendable {
             throw .unavailable("tokens: \(error)")
         }
         for attempt in 0..<2 {
-            await pacer.wait()
+            await pacer.start()
+            defer { pacer.end() }
             requestCount.increment()
             var request = HTTPClientRequest(url: configuration.baseURL + path)
             request.method = method

@@ -47,7 +47,7 @@ public final class OutboxWorker: Service, Sendable {
     let owner: String
     /// Whether the channel works as a whole (admin page, readiness, metrics read it).
     public let breaker: ChannelBreaker
-    private let wakeups: (stream: AsyncStream<Void>, continuation: AsyncStream<Void>.Continuation)
+    private let wakeups = WakeSignal()
     private let stopping = Atomic<Bool>(false)
     /// False while another instance holds this worker's role: it waits for the role, not the rows.
     private let roleHeld = Atomic<Bool>(true)
@@ -60,14 +60,13 @@ public final class OutboxWorker: Service, Sendable {
         owner = configuration.instance.map { "\($0)/\(deliverer.channel)" }
             ?? "\(ProcessInfo.processInfo.processIdentifier)/\(deliverer.channel)/\(RandomHex.make(bytes: 6))"
         breaker = ChannelBreaker(channel: deliverer.channel, clock: store.clock, logger: logger)
-        wakeups = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(1))
     }
 
     /// New work is there (a lead was stored, an admin pressed retry or reconnected amoCRM):
     /// look now, and if the channel was down, probe it now.
     public func wake() {
         breaker.probeNow()
-        wakeups.continuation.yield()
+        wakeups.signal()
     }
 
     public func run() async throws {
@@ -78,7 +77,7 @@ public final class OutboxWorker: Service, Sendable {
             }
         } onGracefulShutdown: {
             self.stopping.store(true, ordering: .relaxed)
-            self.wakeups.continuation.yield()
+            self.wakeups.signal()
         }
     }
 
@@ -208,14 +207,12 @@ public final class OutboxWorker: Service, Sendable {
             let untilDue = Duration.milliseconds(max(0, Int64(due.timeIntervalSince(now) * 1000)) + 5)
             delay = min(delay, untilDue)
         }
-        let wakeups = wakeups.stream
+        let wakeups = wakeups
         let pause = delay
         let clock = store.clock
         await withTaskGroup(of: Void.self) { group in
             group.addTask { try? await clock.sleep(for: pause) }
-            group.addTask {
-                for await _ in wakeups { return }
-            }
+            group.addTask { await wakeups.wait() }
             await group.next()
             group.cancelAll()
         }
