@@ -51,9 +51,15 @@ let package = Package(
             pkgConfig: "libxml-2.0",
             providers: [.apt(["libxml2-dev"])]
         ),
+        // Budgeted maps (least recently used out first) for every cache a visitor can grow.
+        .target(
+            name: "Caching",
+            swiftSettings: strict
+        ),
         .target(
             name: "Catalog",
             dependencies: [
+                "Caching",
                 "CLibXML2",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
@@ -115,6 +121,7 @@ let package = Package(
         .target(
             name: "Web",
             dependencies: [
+                "Caching",
                 "Catalog",
                 "Leads",
                 "AmoCRM",
@@ -155,9 +162,16 @@ let package = Package(
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ],
             path: "Tests/Support",
             resources: [.copy("Fixtures"), .copy("smtp_server.py"), .copy("postgres_server.sh")],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "CachingTests",
+            dependencies: ["Caching"],
             swiftSettings: strict
         ),
         .testTarget(

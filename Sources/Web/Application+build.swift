@@ -87,7 +87,7 @@ public func buildApplication(
         source: source, directory: configuration.assetCacheDirectory, maxBytes: configuration.assetCacheMaxBytes, logger: logger)
     let intake = LeadIntake(
         store: leads, products: CatalogProductLookup(catalog: catalog, layout: layout), logger: logger, onAccepted: wakeWorkers)
-    let orderLimiter = configuration.orderRateLimit.map(RateLimiter.init)
+    let orderLimiter = configuration.orderRateLimit.map { RateLimiter($0) }
     let adminGuard = AdminGuard(
         token: configuration.adminToken, messages: messages, trustedProxies: configuration.trustedProxies,
         failures: RateLimiter(AdminGuard.failureLimit))
@@ -131,7 +131,7 @@ public func buildApplication(
         wakeWorkers: wakeWorkers, logger: logger
     ).addRoutes(to: router)
     LeadsAPIController(
-        intake: intake, ipLimiter: orderLimiter, keyLimiter: configuration.orderRateLimit.map(RateLimiter.init),
+        intake: intake, ipLimiter: orderLimiter, keyLimiter: configuration.orderRateLimit.map { RateLimiter($0) },
         ingestKeys: configuration.ingestKeys, trustedProxies: configuration.trustedProxies
     ).addRoutes(to: router)
     CatalogAPIController(catalog: catalog, pages: pages, layout: layout).addRoutes(to: router)
@@ -143,10 +143,12 @@ public func buildApplication(
     ).addRoutes(to: router)
     FeedController(catalog: catalog, pages: pages, layout: layout, clock: clock).addRoutes(to: router)
 
+    let limits = ConnectionLimits.Configuration(headTimeout: .seconds(configuration.requestHeadTimeout.components.seconds))
     let fastPages = FastPages(cache: pages.rendered, version: catalog.version, serverName: "catalog-bff")
     var app = Application(
         responder: HeadAsGetResponder(base: router.buildResponder()),
-        server: .http1(configuration: .init(additionalChannelHandlers: [CachedPageHandler(pages: fastPages)])),
+        server: .http1(
+            configuration: .init(additionalChannelHandlers: [ConnectionLimits(configuration: limits), CachedPageHandler(pages: fastPages)])),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "catalog-bff"),
         logger: logger)
     app.addServices(DatabaseService(database: database))

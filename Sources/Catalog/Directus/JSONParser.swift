@@ -12,6 +12,9 @@ public struct JSONParser {
     private var index = 0
     private var depth = 0
     private static let maxDepth = 128
+    /// Keys per object at most: no Directus item or order comes near it, and a body of
+    /// thousands of distinct keys is refused before it costs anything.
+    public static let maxKeys = 2_048
 
     public static func parse(_ data: some Collection<UInt8>) throws(SyntaxError) -> JSONValue {
         var parser = JSONParser(bytes: Array(data))
@@ -76,6 +79,8 @@ public struct JSONParser {
         defer { depth -= 1 }
         index += 1
         var pairs: [(key: String, value: JSONValue)] = []
+        // Where each key is, once there are more than a few: a repeated key is found in O(1).
+        var positions: [String: Int] = [:]
         skipWhitespace()
         if current == UInt8(ascii: "}") {
             index += 1
@@ -91,10 +96,17 @@ public struct JSONParser {
             skipWhitespace()
             let value = try parseValue()
             // A repeated key replaces the earlier value, as in JavaScript.
-            if let existing = pairs.firstIndex(where: { $0.key == key }) {
+            let existing = pairs.count <= 8 ? pairs.firstIndex { $0.key == key } : positions[key]
+            if let existing {
                 pairs[existing].value = value
             } else {
+                guard pairs.count < Self.maxKeys else { throw error("more than \(Self.maxKeys) keys in an object") }
                 pairs.append((key, value))
+                if pairs.count == 9 {
+                    for (position, pair) in pairs.enumerated() { positions[pair.key] = position }
+                } else if pairs.count > 9 {
+                    positions[key] = pairs.count - 1
+                }
             }
             skipWhitespace()
             switch current {

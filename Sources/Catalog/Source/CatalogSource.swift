@@ -84,9 +84,10 @@ public enum ItemID {
     /// auto-increment ids): a larger number cannot name an item, so it never reaches Directus.
     public static let range = 1...Int(Int32.max)
 
-    /// A positive 32-bit decimal id (`42`), or nil for anything else (`0`, `-1`, `4e2`, `99999999999`).
+    /// A positive 32-bit decimal id in its one spelling (`42`), or nil for anything else (`0`,
+    /// `042`, `-1`, `4e2`, `99999999999`): a padded id would be another cache key for the same item.
     public static func parse(_ text: some StringProtocol) -> Int? {
-        guard !text.isEmpty, text.count <= 10, text.allSatisfy(\.isASCIIDigit), let id = Int(text), range.contains(id) else {
+        guard !text.isEmpty, text.count <= 10, text.first != "0", text.allSatisfy(\.isASCIIDigit), let id = Int(text), range.contains(id) else {
             return nil
         }
         return id

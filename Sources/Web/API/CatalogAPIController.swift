@@ -18,7 +18,7 @@ struct CatalogAPIController<Context: RequestContext>: Sendable {
     }
 
     @Sendable func categories(_ request: Request, context: Context) async throws -> Response {
-        try await pages.cached("api:categories", request: request) {
+        try await pages.cached("api:categories", canonical: SiteURL.Route.apiCategories.rawValue, request: request) {
             .input(try await catalog.index())
         } render: { index in
             let items = index.categories.map { category in
@@ -39,7 +39,13 @@ struct CatalogAPIController<Context: RequestContext>: Sendable {
         let query = PageController<Context>.query(parameters)
         let categorySlug = parameters["category"].flatMap { $0.isEmpty ? nil : $0 }
         let key = query.isEmpty ? "api:products?c=\(categorySlug ?? "")&p=\(page)&n=\(perPage)" : nil
-        return try await pages.cached(key, request: request) {
+        // The canonical spelling: known parameters in this order, defaults left out.
+        var canonical: [String] = []
+        if let categorySlug { canonical.append("category=" + SiteURL.queryValue(categorySlug)) }
+        if page != 1 { canonical.append("page=\(page)") }
+        if perPage != Self.defaultPerPage { canonical.append("per_page=\(perPage)") }
+        let target = SiteURL.Route.apiProducts.rawValue + (canonical.isEmpty ? "" : "?" + canonical.joined(separator: "&"))
+        return try await pages.cached(key, canonical: target, request: request) {
             let index = try await catalog.index()
             var scope = index.products
             if let categorySlug {
@@ -65,7 +71,8 @@ struct CatalogAPIController<Context: RequestContext>: Sendable {
 
     @Sendable func product(_ request: Request, context: Context) async throws -> Response {
         let key = try context.parameters.decoded("slug")
-        return try await pages.cached("api:product:\(key)", request: request) {
+        // Keyed by what exists: an unknown or padded key (`0001`) is a 404 and stores nothing.
+        return try await pages.cached("api:product:\(key)", canonical: SiteURL.Route.apiProduct.path(key), request: request) {
             guard let product = try await PageController<Context>.findProduct(key, in: catalog) else {
                 throw ProblemDetails(.notFound, detail: "Товар «\(key)» не найден.")
             }

@@ -22,6 +22,9 @@ public struct AppConfiguration: Sendable {
     public var directusToken: String?
     /// One Directus request (`DIRECTUS_TIMEOUT`); an uncached page then answers the 503 page.
     public var directusTimeout: Duration = .seconds(5)
+    /// A request head must be complete this long after a connection opens or its previous
+    /// response ends (`REQUEST_HEAD_TIMEOUT`); see `ConnectionLimits`.
+    public var requestHeadTimeout: Duration = .seconds(10)
     public var catalogFresh: Duration = .seconds(60)
     public var catalogStale: Duration = .seconds(86_400)
     public var logLevel: Logger.Level = .info
@@ -98,6 +101,12 @@ public struct AppConfiguration: Sendable {
                 throw ConfigurationError(variable: "DIRECTUS_TIMEOUT", reason: "must be a number of seconds from 1 to 120, got '\(raw)'")
             }
             directusTimeout = .seconds(seconds)
+        }
+        if let raw = value("REQUEST_HEAD_TIMEOUT") {
+            guard let seconds = Int(raw), (1...300).contains(seconds) else {
+                throw ConfigurationError(variable: "REQUEST_HEAD_TIMEOUT", reason: "must be a number of seconds from 1 to 300, got '\(raw)'")
+            }
+            requestHeadTimeout = .seconds(seconds)
         }
         directusWebhookSecret = try Self.secret(value("DIRECTUS_WEBHOOK_SECRET"), variable: "DIRECTUS_WEBHOOK_SECRET")
         previewSecret = try Self.secret(value("PREVIEW_SECRET"), variable: "PREVIEW_SECRET")

@@ -40,6 +40,12 @@ struct MetricsController: Sendable {
         metric(
             "pages_fast_path_total", "counter", "Warm page requests answered from the rendered cache on the event loop.",
             [("", pages.rendered.fastAnswerCount)])
+        let usage = pages.rendered.usage
+        metric("page_cache_entries", "gauge", "Rendered pages and documents kept (least recently used go first).", [("", usage.entries)])
+        metric("page_cache_bytes", "gauge", "Bytes of the rendered pages kept.", [("", usage.bytes)])
+        metric(
+            "page_cache_targets", "gauge", "Canonical request targets the event-loop fast path knows.",
+            [("", pages.rendered.targetCount)])
         metric("asset_cache_bytes", "gauge", "Bytes of transformed images in the disk cache.", [("", assets.totalBytes)])
         metric("orders_accepted_total", "counter", "Orders stored since start.", [("", intake.accepted)])
         metric("orders_honeypot_total", "counter", "Form submissions caught by the honeypot field.", [("", intake.honeypotHits)])

@@ -31,7 +31,7 @@ struct OrderController: Sendable {
 
     /// A general request ("Общий запрос"): the form without a product.
     @Sendable func orderPage(_ request: Request, context: AppRequestContext) async throws -> Response {
-        try await pages.cached("page:/order@\(formTokens.currentWindow())", request: request) {
+        try await pages.cached("page:/order@\(formTokens.currentWindow())", canonical: SiteURL.order, request: request) {
             .input(try await catalog.index())
         } render: { index in
             try renderer.render("order", generalOrderPage(index: index, form: Self.generalForm(csrf: formTokens.token())))
@@ -43,6 +43,14 @@ struct OrderController: Sendable {
             return messages.page(
                 .unsupportedMediaType, heading: "Форма не распознана",
                 message: "Отправьте заявку через форму на странице товара.", backURL: SiteURL.order)
+        }
+        // The limit comes first: a client over it costs no body read and no parse.
+        let client = OrderClient(request, context: context, trusted: trustedProxies)
+        if let limiter, let retryAfter = limiter.check(ClientAddress.rateKey(client.ip)) {
+            return messages.page(
+                .tooManyRequests, heading: "Слишком много заявок",
+                message: "С вашего адреса пришло много заявок подряд. Подождите немного или позвоните нам: 8 800 123-45-67.",
+                backURL: SiteURL.order, headers: [.retryAfter: String(retryAfter)])
         }
         let body = try await request.body.collect(upTo: context.maxUploadSize)
         let fields = FormURLEncoded.decode(String(buffer: body))
@@ -58,13 +66,6 @@ struct OrderController: Sendable {
                 .forbidden, heading: "Форма устарела",
                 message: "Страница с формой была открыта слишком давно. Вернитесь к форме, обновите страницу и отправьте заявку ещё раз — введённое придётся повторить.",
                 backURL: backURL)
-        }
-        let client = OrderClient(request, context: context, trusted: trustedProxies)
-        if let limiter, let retryAfter = limiter.check(client.ip) {
-            return messages.page(
-                .tooManyRequests, heading: "Слишком много заявок",
-                message: "С вашего адреса пришло много заявок подряд. Подождите немного или позвоните нам: 8 800 123-45-67.",
-                backURL: backURL, headers: [.retryAfter: String(retryAfter)])
         }
         let input = OrderInput.lead(fromForm: fields, cookies: OrderInput.utmCookie(request.headers[.cookie]))
         switch try await intake.submit(input, source: "сайт", client: client) {

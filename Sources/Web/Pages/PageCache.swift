@@ -18,9 +18,11 @@ struct PageCache: Sendable {
 
     /// Serves `key` from the rendered cache, or reads the page's data through the catalog
     /// (`prepare`) and renders it once for this catalog version. A nil key is never cached
-    /// (search results: every query would be a new key).
+    /// (search results: every query would be a new key). A plain GET of `canonical`, the
+    /// page's one address, may then be answered on the event loop; other spellings of the
+    /// same page (extra parameters, another order) go through the router.
     func cached<Input>(
-        _ key: String?, request: Request, prepare: () async throws -> Prepared<Input>,
+        _ key: String?, canonical: String?, request: Request, prepare: () async throws -> Prepared<Input>,
         render: (Input) throws -> RenderedResponse
     ) async throws -> Response {
         // The version is read before the data, so a change during the read is never
@@ -42,22 +44,22 @@ struct PageCache: Sendable {
         }
         if let key, let previous, self.version.current == version {
             rendered.touch(key, version: version, now: now)
-            rememberTarget(request, key: key)
+            rememberTarget(request, canonical: canonical, key: key)
             return response(previous, for: request)
         }
         let page = finish(try render(input))
         if let key {
             rendered.put(key, version: version, now: now, page)
-            rememberTarget(request, key: key)
+            rememberTarget(request, canonical: canonical, key: key)
         }
         return response(page, for: request)
     }
 
-    /// A plain GET of this exact target may be answered from the cache on the event loop
+    /// A plain GET of the canonical target may be answered from the cache on the event loop
     /// from now on (`CachedPageHandler`).
-    private func rememberTarget(_ request: Request, key: String) {
-        guard request.method == .get, let target = request.head.path else { return }
-        rendered.remember(target: target, key: key)
+    private func rememberTarget(_ request: Request, canonical: String?, key: String) {
+        guard request.method == .get, let canonical, request.head.path == canonical else { return }
+        rendered.remember(target: canonical, key: key)
     }
 
     /// Builds the full header set of a rendered response once.

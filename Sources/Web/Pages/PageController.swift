@@ -22,7 +22,7 @@ struct PageController<Context: RequestContext>: Sendable {
     }
 
     @Sendable func home(_ request: Request, context: Context) async throws -> Response {
-        try await pages.cached("page:/", request: request) {
+        try await pages.cached("page:/", canonical: SiteURL.home, request: request) {
             .input(try await catalog.index())
         } render: { index in
             let tiles = index.rootCategories.map { category in
@@ -48,7 +48,9 @@ struct PageController<Context: RequestContext>: Sendable {
         let fields = request.queryFields
         let query = Self.query(fields)
         let number = try Self.pageNumber(fields)
-        return try await pages.cached(query.isEmpty ? "page:/catalog?page=\(number)" : nil, request: request) {
+        return try await pages.cached(
+            query.isEmpty ? "page:/catalog?page=\(number)" : nil, canonical: SiteURL.list(SiteURL.catalog, page: number), request: request
+        ) {
             let index = try await catalog.index()
             let page = Page(all: index.search(query), number: number, perPage: Self.perPage)
             guard page.exists else { throw HTTPError(.notFound) }
@@ -76,7 +78,9 @@ struct PageController<Context: RequestContext>: Sendable {
     @Sendable func category(_ request: Request, context: Context) async throws -> Response {
         let slug = try context.parameters.decoded("slug")
         let number = try Self.pageNumber(request.queryFields)
-        return try await pages.cached("page:/catalog/\(slug)?page=\(number)", request: request) {
+        return try await pages.cached(
+            "page:/catalog/\(slug)?page=\(number)", canonical: SiteURL.list(SiteURL.category(slug), page: number), request: request
+        ) {
             let index = try await catalog.index()
             guard let category = index.category(slug: slug) else { throw HTTPError(.notFound) }
             let page = Page(all: index.products(in: category), number: number, perPage: Self.perPage)
@@ -89,7 +93,9 @@ struct PageController<Context: RequestContext>: Sendable {
 
     @Sendable func product(_ request: Request, context: Context) async throws -> Response {
         let key = try context.parameters.decoded("key")
-        return try await pages.cached("page:/product/\(key)@\(formTokens.currentWindow())", request: request) {
+        return try await pages.cached(
+            "page:/product/\(key)@\(formTokens.currentWindow())", canonical: SiteURL.Route.product.path(key), request: request
+        ) {
             guard let product = try await Self.findProduct(key, in: catalog) else { throw HTTPError(.notFound) }
             // A product with a slug has one address; an id link (an old e-mail) moves there.
             if product.pathKey != key {
@@ -102,7 +108,7 @@ struct PageController<Context: RequestContext>: Sendable {
     }
 
     @Sendable func privacy(_ request: Request, context: Context) async throws -> Response {
-        try await pages.cached("page:/privacy", request: request) {
+        try await pages.cached("page:/privacy", canonical: SiteURL.privacy, request: request) {
             .input(catalog.lastIndex)
         } render: { index in
             try renderer.render(

@@ -1,3 +1,4 @@
+import Caching
 import HTTPTypes
 import NIOCore
 import Synchronization
@@ -30,6 +31,11 @@ struct RenderedResponse: Sendable {
 /// `recheckInterval` of that, a request is answered from here alone; after it, the page's
 /// data is read through the catalog cache again (which starts any due background refresh)
 /// and, if the catalog version is unchanged, the same bytes are reused without rendering.
+///
+/// Both maps have budgets and drop their least recently used entries when full, so no
+/// visitor can empty the warm cache at will: keys are canonical values (a page number, a
+/// slug that exists), and only a page's one canonical request target is remembered for the
+/// event-loop fast path – random query strings never get in.
 final class RenderedCache: Sendable {
     private struct Entry {
         var version: UInt64
@@ -45,22 +51,31 @@ final class RenderedCache: Sendable {
         case miss
     }
 
-    private let entries = Mutex<[String: Entry]>([:])
-    /// Request targets (`/product/x`, `/catalog?page=2`) → the key of their page, for the
-    /// event-loop fast path (`CachedPageHandler`).
-    private let targets = Mutex<[String: String]>([:])
+    private let entries: Mutex<LRUCache<String, Entry>>
+    /// Canonical request targets (`/product/x`, `/catalog?page=2`) → the key of their page,
+    /// for the event-loop fast path (`CachedPageHandler`).
+    private let targets: Mutex<LRUCache<String, String>>
     private let fastAnswers = Atomic<Int>(0)
-    private let capacity: Int
     let recheckInterval: Duration
 
-    init(capacity: Int = 4_096, recheckInterval: Duration = .seconds(1)) {
-        self.capacity = capacity
+    /// `maxBytes` counts bodies and headers of the stored responses.
+    init(maxEntries: Int = 4_096, maxBytes: Int = 64 << 20, recheckInterval: Duration = .seconds(1)) {
+        entries = Mutex(LRUCache(maxEntries: maxEntries, maxCost: maxBytes))
+        targets = Mutex(LRUCache(maxEntries: maxEntries))
         self.recheckInterval = recheckInterval
     }
 
+    /// Pages stored and their bytes (metrics, tests).
+    var usage: (entries: Int, bytes: Int) { entries.withLock { ($0.count, $0.totalCost) } }
+    var targetCount: Int { targets.withLock { $0.count } }
+
     func get(_ key: String, version: UInt64, now: ContinuousClock.Instant) -> Lookup {
         entries.withLock { entries in
-            guard let entry = entries[key], entry.version == version else { return .miss }
+            guard let entry = entries.value(forKey: key) else { return .miss }
+            guard entry.version == version else {
+                entries.removeValue(forKey: key)
+                return .miss
+            }
             return entry.checkedAt.duration(to: now) < recheckInterval ? .fresh(entry.response) : .recheck(entry.response)
         }
     }
@@ -68,23 +83,22 @@ final class RenderedCache: Sendable {
     /// The inputs were read again and the version did not change.
     func touch(_ key: String, version: UInt64, now: ContinuousClock.Instant) {
         entries.withLock { entries in
-            if entries[key]?.version == version { entries[key]?.checkedAt = now }
+            _ = entries.modify(key) { entry in
+                if entry.version == version { entry.checkedAt = now }
+            }
         }
     }
 
-    /// `target` is answered by the page under `key`.
+    /// `target` – the page's canonical request target – is answered by the page under `key`.
     func remember(target: String, key: String) {
         targets.withLock { targets in
-            guard targets[target] != key else { return }
-            // Bounded: random query strings must not grow it without limit.
-            if targets.count >= capacity { targets.removeAll(keepingCapacity: true) }
-            targets[target] = key
+            if targets.peek(target) != key { targets.set(key, forKey: target) }
         }
     }
 
     /// The page a request target maps to, only if it is current and recently checked.
     func fresh(target: String, version: UInt64, now: ContinuousClock.Instant) -> RenderedResponse? {
-        guard let key = targets.withLock({ $0[target] }), case .fresh(let response) = get(key, version: version, now: now) else {
+        guard let key = targets.withLock({ $0.value(forKey: target) }), case .fresh(let response) = get(key, version: version, now: now) else {
             return nil
         }
         fastAnswers.add(1, ordering: .relaxed)
@@ -95,14 +109,9 @@ final class RenderedCache: Sendable {
     var fastAnswerCount: Int { fastAnswers.load(ordering: .relaxed) }
 
     func put(_ key: String, version: UInt64, now: ContinuousClock.Instant, _ response: RenderedResponse) {
+        let cost = response.body.readableBytes + response.headers.reduce(key.utf8.count) { $0 + $1.name.rawName.utf8.count + $1.value.utf8.count }
         entries.withLock { entries in
-            if entries.count >= capacity, entries[key] == nil {
-                // Outdated pages go first; if all are current, start over (rendering is cheap
-                // compared to unbounded memory).
-                entries = entries.filter { $0.value.version == version }
-                if entries.count >= capacity { entries.removeAll(keepingCapacity: true) }
-            }
-            entries[key] = Entry(version: version, checkedAt: now, response: response)
+            _ = entries.set(Entry(version: version, checkedAt: now, response: response), forKey: key, cost: cost)
         }
     }
 }

@@ -45,7 +45,7 @@ struct FeedController<Context: RequestContext>: Sendable {
     }
 
     @Sendable func sitemap(_ request: Request, context: Context) async throws -> Response {
-        try await pages.cached("feed:/sitemap.xml", request: request) {
+        try await pages.cached("feed:/sitemap.xml", canonical: SiteURL.Route.sitemap.rawValue, request: request) {
             .input(try await catalog.index())
         } render: { index in
             RenderedResponse(body: ByteBuffer(bytes: try Feeds.sitemap(index, layout: layout)), contentType: Self.xmlType)
@@ -53,7 +53,7 @@ struct FeedController<Context: RequestContext>: Sendable {
     }
 
     @Sendable func yml(_ request: Request, context: Context) async throws -> Response {
-        try await pages.cached("feed:/yml.xml", request: request) {
+        try await pages.cached("feed:/yml.xml", canonical: SiteURL.Route.yml.rawValue, request: request) {
             .input(try await catalog.index())
         } render: { index in
             RenderedResponse(body: ByteBuffer(bytes: try Feeds.yml(index, layout: layout, date: clock.now())), contentType: Self.xmlType)

@@ -1,3 +1,4 @@
+import Caching
 import Foundation
 import Synchronization
 
@@ -26,9 +27,15 @@ public struct RateLimit: Sendable, Equatable {
     }
 }
 
-/// Token buckets per client (IP or ingest key): `count` requests, refilled evenly over
-/// `period`. Memory stays bounded: full buckets are forgotten, and beyond `maxClients` the
-/// least recently seen clients too.
+/// Token buckets per client (address, IPv6 /64, or ingest key): `count` requests, refilled
+/// evenly over `period`.
+///
+/// Memory stays bounded however many addresses a client rotates through: a bucket that has
+/// refilled says nothing a fresh one would not, so it is forgotten (the least recently seen
+/// are looked at on every check), and beyond `maxClients` the least recently seen client goes
+/// whatever its state. That last rule lets someone with more than `maxClients` addresses within
+/// one refill period reset another client's bucket – with that many addresses a per-address
+/// limit stops nobody anyway, while an unbounded map would stop the service.
 final class RateLimiter: Sendable {
     private struct Bucket {
         var tokens: Double
@@ -36,12 +43,16 @@ final class RateLimiter: Sendable {
     }
 
     private let limit: RateLimit
-    private let buckets = Mutex<[String: Bucket]>([:])
+    private let perSecond: Double
+    private let buckets: Mutex<LRUCache<String, Bucket>>
     /// Clients remembered at most (each costs about a hundred bytes).
-    static let maxClients = 50_000
+    static let maxClients = 10_000
 
-    init(_ limit: RateLimit) {
+    init(_ limit: RateLimit, maxClients: Int = RateLimiter.maxClients) {
         self.limit = limit
+        let period = Double(limit.period.components.seconds) + Double(limit.period.components.attoseconds) / 1e18
+        perSecond = Double(limit.count) / period
+        buckets = Mutex(LRUCache(maxEntries: max(1, maxClients)))
     }
 
     /// Clients currently remembered.
@@ -57,31 +68,32 @@ final class RateLimiter: Sendable {
         take(key, now: now, consume: false)
     }
 
+    /// The bucket's tokens at `now`.
+    private func refilled(_ bucket: Bucket, now: ContinuousClock.Instant) -> Double {
+        let elapsed = bucket.updated.duration(to: now)
+        let seconds = max(0, Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+        return min(Double(limit.count), bucket.tokens + seconds * perSecond)
+    }
+
     private func take(_ key: String, now: ContinuousClock.Instant, consume: Bool) -> Int? {
         let capacity = Double(limit.count)
-        let perSecond = capacity / (Double(limit.period.components.seconds) + Double(limit.period.components.attoseconds) / 1e18)
         return buckets.withLock { buckets in
-            var bucket = buckets[key] ?? Bucket(tokens: capacity, updated: now)
-            let elapsed = bucket.updated.duration(to: now)
-            let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-            bucket.tokens = min(capacity, bucket.tokens + seconds * perSecond)
-            bucket.updated = now
-            if buckets.count > Self.maxClients {
-                // Full buckets say nothing; if clients still overflow (many addresses at
-                // once), the least recently seen half goes.
-                buckets = buckets.filter { $0.value.tokens < capacity - 0.5 }
-                if buckets.count > Self.maxClients / 2 {
-                    let newest = buckets.sorted { $0.value.updated > $1.value.updated }.prefix(Self.maxClients / 2)
-                    buckets = Dictionary(uniqueKeysWithValues: newest.map { ($0.key, $0.value) })
-                }
+            // The least recently seen buckets that have refilled are forgotten (a few per
+            // check at most: each was stored by a check).
+            for _ in 0..<4 {
+                guard let oldest = buckets.leastRecent, oldest.key != key, refilled(oldest.value, now: now) >= capacity else { break }
+                buckets.removeLeastRecent()
             }
+            var bucket = buckets.value(forKey: key) ?? Bucket(tokens: capacity, updated: now)
+            bucket.tokens = refilled(bucket, now: now)
+            bucket.updated = now
             guard bucket.tokens >= 1 else {
-                buckets[key] = bucket
+                buckets.set(bucket, forKey: key)
                 return max(1, Int(((1 - bucket.tokens) / perSecond).rounded(.up)))
             }
             if consume {
                 bucket.tokens -= 1
-                buckets[key] = bucket
+                buckets.set(bucket, forKey: key)
             }
             return nil
         }
