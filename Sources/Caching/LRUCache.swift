@@ -48,14 +48,14 @@ public struct LRUCache<Key: Hashable, Value> {
     public func contains(_ key: Key) -> Bool { slots[key] != nil }
 
     /// Stores `value` as the most recently used entry and evicts what no longer fits; returns
-    /// how many entries were evicted. A value costing more than the whole budget is not kept
-    /// (and any previous value under the key goes).
+    /// the evicted entries. A value costing more than the whole budget is not kept (and any
+    /// previous value under the key goes).
     @discardableResult
-    public mutating func set(_ value: Value, forKey key: Key, cost: Int = 1) -> Int {
+    public mutating func set(_ value: Value, forKey key: Key, cost: Int = 1) -> [(key: Key, value: Value)] {
         let cost = max(0, cost)
         guard cost <= maxCost else {
             removeValue(forKey: key)
-            return 0
+            return []
         }
         if let slot = slots[key] {
             totalCost += cost - nodes[slot].cost
@@ -76,10 +76,10 @@ public struct LRUCache<Key: Hashable, Value> {
             totalCost += cost
             linkAtHead(slot)
         }
-        var evicted = 0
+        var evicted: [(key: Key, value: Value)] = []
         while slots.count > maxEntries || totalCost > maxCost, tail != -1, tail != slots[key] {
+            if let key = nodes[tail].key, let value = nodes[tail].value { evicted.append((key, value)) }
             removeSlot(tail)
-            evicted += 1
         }
         return evicted
     }

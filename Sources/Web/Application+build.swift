@@ -135,11 +135,13 @@ public func buildApplication(
         ingestKeys: configuration.ingestKeys, trustedProxies: configuration.trustedProxies
     ).addRoutes(to: router)
     CatalogAPIController(catalog: catalog, pages: pages, layout: layout).addRoutes(to: router)
-    AssetController(assets: assets, logger: logger).addRoutes(to: router)
+    let previewImages = configuration.previewSecret.map { PreviewImages(secret: $0, clock: clock) }
+    AssetController(assets: assets, catalog: catalog, previewImages: previewImages, logger: logger).addRoutes(to: router)
     let purges = CatalogPurges(catalog: catalog, assets: assets, database: database, instance: instance, logger: logger)
     DirectusWebhookController(secret: configuration.directusWebhookSecret, purges: purges, logger: logger).addRoutes(to: router)
     PreviewController(
-        secret: configuration.previewSecret, catalog: catalog, renderer: renderer, models: models, messages: messages, headers: headers
+        secret: configuration.previewSecret, images: previewImages, catalog: catalog, renderer: renderer, models: models, messages: messages,
+        headers: headers
     ).addRoutes(to: router)
     FeedController(catalog: catalog, pages: pages, layout: layout, clock: clock).addRoutes(to: router)
 

@@ -163,4 +163,30 @@ struct RefreshingCacheTests {
         #expect(cache.peek("product-a") == nil)
         #expect(version.current > start)
     }
+
+    @Test("a load under way when its key is dropped is not stored: the next request loads the changed data", arguments: [false, true])
+    func purgeDuringLoad(dropAll: Bool) async throws {
+        let cache = makeCache()
+        let calls = CallCounter()
+        let gate = AsyncStream<Void>.makeStream()
+        // A request loads the product as it was; Directus' webhook comes while the answer is on its way.
+        let before = Task {
+            try await cache.value(for: "product") {
+                calls.increment()
+                for await _ in gate.stream {}
+                return "old price"
+            }
+        }
+        #expect(try await eventually { calls.value == 1 })
+        if dropAll { cache.removeAll { _, _ in false } } else { cache.remove("product") }
+        gate.continuation.finish()
+        #expect(try await before.value == "old price")
+        #expect(cache.peek("product") == nil)
+        let after = try await cache.value(for: "product") {
+            calls.increment()
+            return "new price"
+        }
+        #expect(after == "new price")
+        #expect(calls.value == 2)
+    }
 }

@@ -70,7 +70,8 @@ struct PageSnapshotTests {
 
     @Test("errors and previews: 404, 503, an editor's preview of a draft")
     func otherPages() async throws {
-        try await withApp(environment: ["PREVIEW_SECRET": Self.previewSecret]) { (client: any TestClientProtocol) async throws in
+        // A fixed clock: the preview's image links carry an expiry.
+        try await withApp(environment: ["PREVIEW_SECRET": Self.previewSecret], clock: TestWallClock()) { (client: any TestClientProtocol) async throws in
             expectSnapshot(try await client.execute(uri: "/product/net-takogo-stanka", method: .get), status: .notFound, named: "404")
             expectSnapshot(
                 try await client.execute(uri: "/preview/products/20?secret=\(Self.previewSecret)", method: .get), named: "preview-draft")

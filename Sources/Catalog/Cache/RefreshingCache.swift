@@ -49,6 +49,9 @@ public final class CatalogVersion: Sendable {
 /// - Past the stale limit, callers wait for the refresh; if it fails they still get the old
 ///   value (stale-if-error). An error never replaces or evicts good data.
 /// - Concurrent callers for one key share one `load` (one upstream request).
+/// - A load that was under way when keys were dropped (a Directus webhook) is not stored:
+///   it may hold the data from before the change. Its callers get it; the next request
+///   loads again.
 public final class RefreshingCache<Key: Hashable & Sendable, Value: Sendable & Equatable>: Sendable {
     public typealias Loader = @Sendable () async throws -> Value
 
@@ -59,7 +62,10 @@ public final class RefreshingCache<Key: Hashable & Sendable, Value: Sendable & E
 
     private struct State {
         var entries: [Key: Entry] = [:]
-        var inflight: [Key: Task<Value, any Error>] = [:]
+        var inflight: [Key: (task: Task<Value, any Error>, generation: UInt64)] = [:]
+        /// Counts drops (`remove`, `removeAll`); a load stores its value only if none came
+        /// after it started.
+        var generation: UInt64 = 0
     }
 
     private enum Plan {
@@ -97,11 +103,11 @@ public final class RefreshingCache<Key: Hashable & Sendable, Value: Sendable & E
             if let entry = state.entries[key] {
                 let age = entry.storedAt.duration(to: now)
                 if age < policy.fresh { return .value(entry.value) }
-                let task = state.inflight[key] ?? startLoad(key, load, in: &state)
+                let task = state.inflight[key]?.task ?? startLoad(key, load, in: &state)
                 if age < policy.stale { return .value(entry.value) }
                 return .wait(task, fallback: entry.value)
             }
-            return .wait(state.inflight[key] ?? startLoad(key, load, in: &state), fallback: nil)
+            return .wait(state.inflight[key]?.task ?? startLoad(key, load, in: &state), fallback: nil)
         }
         switch plan {
         case .value(let value):
@@ -123,13 +129,21 @@ public final class RefreshingCache<Key: Hashable & Sendable, Value: Sendable & E
 
     /// Drops a key (a Directus webhook said it changed); the next request loads it again.
     public func remove(_ key: Key) {
-        let removed = state.withLock { $0.entries.removeValue(forKey: key) != nil }
+        let removed = state.withLock { state in
+            state.generation += 1
+            state.inflight[key] = nil
+            return state.entries.removeValue(forKey: key) != nil
+        }
         if removed { version.bump() }
     }
 
     /// Drops the keys (and their values) the predicate picks.
     public func removeAll(where shouldRemove: (Key, Value) -> Bool = { _, _ in true }) {
         let removed = state.withLock { state in
+            // Loads under way may be of a changed item (a slug whose product was purged):
+            // none of them is stored, and the next request starts a new one.
+            state.generation += 1
+            state.inflight.removeAll()
             let keys = state.entries.filter { shouldRemove($0.key, $0.value.value) }.map(\.key)
             for key in keys { state.entries.removeValue(forKey: key) }
             return !keys.isEmpty
@@ -141,28 +155,31 @@ public final class RefreshingCache<Key: Hashable & Sendable, Value: Sendable & E
 
     /// Starts the one load for `key`; called with the lock held, so there is never a second.
     private func startLoad(_ key: Key, _ load: @escaping Loader, in state: inout State) -> Task<Value, any Error> {
+        let generation = state.generation
         let task = Task<Value, any Error> {
             do {
                 let value = try await load()
-                self.store(key, value)
+                self.store(key, value, generation: generation)
                 return value
             } catch {
                 let hasStale = self.state.withLock { state in
-                    state.inflight.removeValue(forKey: key)
+                    if state.inflight[key]?.generation == generation { state.inflight[key] = nil }
                     return state.entries[key] != nil
                 }
                 self.onFailure(key, error, hasStale)
                 throw error
             }
         }
-        state.inflight[key] = task
+        state.inflight[key] = (task, generation)
         return task
     }
 
-    private func store(_ key: Key, _ value: Value) {
+    private func store(_ key: Key, _ value: Value, generation: UInt64) {
         let now = clock.now()
         let changed = state.withLock { state in
-            state.inflight.removeValue(forKey: key)
+            if state.inflight[key]?.generation == generation { state.inflight[key] = nil }
+            // Dropped while it loaded: it may be the data from before the change.
+            guard state.generation == generation else { return false }
             let previous = state.entries.updateValue(Entry(value: value, storedAt: now), forKey: key)
             // A page rendered from an evicted value could outlive a change made while it was
             // not cached (its next load is a first insert): evicting real data bumps.

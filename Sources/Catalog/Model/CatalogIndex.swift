@@ -10,6 +10,8 @@ public struct CatalogIndex: Sendable {
     public let categoriesByID: [Int: Category]
     private let childrenByID: [Int: [Category]]
     private let descendantIDs: [Int: Set<Int>]
+    /// Every catalog file a published page shows: the image proxy serves these and no others.
+    public let fileIDs: Set<String>
 
     public init(categories: [Category], products: [Product]) {
         let sortedCategories = categories.sorted { ($0.sort, $0.id) < ($1.sort, $1.id) }
@@ -38,6 +40,7 @@ public struct CatalogIndex: Sendable {
         }
         descendantIDs = descendants
         self.products = products.sorted { ($0.sort, $0.id) < ($1.sort, $1.id) }
+        fileIDs = Set(products.flatMap(\.fileIDs))
     }
 
     public var rootCategories: [Category] { categories.filter { $0.parentID == nil } }

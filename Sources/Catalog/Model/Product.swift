@@ -18,6 +18,8 @@ public struct Product: Sendable, Hashable, Identifiable {
     public var specs: [Spec]
     /// Sanitized HTML, safe to insert into a page; empty when there is no description.
     public var descriptionHTML: String
+    /// Catalog files shown inside the description.
+    public var descriptionFileIDs: [String] = []
     /// A one-line plain-text summary of the description (meta description, cards).
     public var summary: String
     /// The whole description as plain text (feeds), at most a few thousand characters.
@@ -26,6 +28,9 @@ public struct Product: Sendable, Hashable, Identifiable {
     public var sort: Int
     /// Lower-cased, `ё`-folded name, SKU and category, for search.
     public var searchText: String
+
+    /// Every catalog file the product's page shows: gallery and description images.
+    public var fileIDs: [String] { images.map(\.fileID) + descriptionFileIDs }
 
     /// The path segment of the product page: the slug, or the id when there is none.
     public var pathKey: String { slug ?? String(id) }

@@ -47,6 +47,7 @@ public enum CatalogNormalizer {
             images: images(record, name: name),
             specs: SpecsNormalizer.specs(record.specs),
             descriptionHTML: description.html,
+            descriptionFileIDs: description.fileIDs,
             summary: summary(description.text),
             descriptionText: summary(description.text, limit: 2_990),
             updatedAt: date(record.dateUpdated) ?? date(record.dateCreated),

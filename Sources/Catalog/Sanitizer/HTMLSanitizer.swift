@@ -14,6 +14,8 @@ public enum HTMLSanitizer {
         public var html: String
         /// The visible text, for summaries and meta descriptions.
         public var text: String
+        /// Catalog files the HTML shows (the image proxy serves only referenced files).
+        public var fileIDs: [String] = []
     }
 
     static let allowedTags: Set<String> = [
@@ -61,7 +63,7 @@ public enum HTMLSanitizer {
         writer.children(of: body)
         return Output(
             html: writer.html.trimmingCharacters(in: .whitespacesAndNewlines),
-            text: SpecsNormalizer.clean(writer.text))
+            text: SpecsNormalizer.clean(writer.text), fileIDs: writer.fileIDs)
     }
 
     private static func findElement(_ name: String, from node: xmlNodePtr?) -> xmlNodePtr? {
@@ -102,6 +104,7 @@ public enum HTMLSanitizer {
         let assets: AssetLinks
         var html = ""
         var text = ""
+        var fileIDs: [String] = []
 
         mutating func children(of node: xmlNodePtr) {
             var child = node.pointee.children
@@ -141,8 +144,9 @@ public enum HTMLSanitizer {
                 if attribute == "src" {
                     // Only catalog files, through the proxy: an arbitrary source would make
                     // every visitor's (or an admin's) browser request it.
-                    guard let proxied = assets.proxyPath(value) else { continue }
-                    value = proxied
+                    guard let fileID = assets.fileID(inSource: value) else { continue }
+                    value = AssetLinks.path(fileID: fileID, preset: .full)
+                    if !fileIDs.contains(fileID) { fileIDs.append(fileID) }
                 }
                 if attribute == "colspan" || attribute == "rowspan" || attribute == "start" || attribute == "width"
                     || attribute == "height"

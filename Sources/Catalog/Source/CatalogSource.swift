@@ -52,6 +52,11 @@ public struct AssetLinks: Sendable, Equatable {
 
     /// The proxy path for `src`, or nil when it is not a catalog file.
     public func proxyPath(_ src: String) -> String? {
+        fileID(inSource: src).map { Self.path(fileID: $0, preset: .full) }
+    }
+
+    /// The catalog file `src` names, or nil when it is not a catalog file.
+    public func fileID(inSource src: String) -> String? {
         func strip(_ prefix: String, from text: Substring) -> Substring? {
             text.prefix(prefix.count).lowercased() == prefix ? text.dropFirst(prefix.count) : nil
         }
@@ -68,7 +73,7 @@ public struct AssetLinks: Sendable, Equatable {
         // `{id}`, `{id}/{file name}`, `{id}?{transform}`: the id is all that is kept.
         if let end = rest.firstIndex(where: { $0 == "/" || $0 == "?" || $0 == "#" }) { rest = rest[..<end] }
         guard FileID.isValid(rest) else { return nil }
-        return Self.path(fileID: String(rest), preset: .full)
+        return String(rest)
     }
 
     /// The site's address of a catalog image in a named size: the image proxy's

@@ -7,12 +7,20 @@ import Logging
 /// `GET /assets/{fileId}?preset=thumb|card|full`: product images in the named sizes only
 /// (DESIGN §5), WebP for browsers that accept it, from the disk cache or through Directus'
 /// transforms; the placeholder for a file that does not exist.
+///
+/// Only files that published pages show are served (the catalog index knows them): the
+/// service token reads private files too, and a made-up id must cost no Directus request.
+/// An editor's preview links its draft images as `/preview/assets/{token}/{fileId}`
+/// (`PreviewImages`). When too many images are being fetched already, a 503 asks to come back.
 struct AssetController<Context: RequestContext>: Sendable {
     let assets: AssetStore
+    let catalog: Catalog
+    let previewImages: PreviewImages?
     let logger: Logger
 
     func addRoutes(to router: Router<Context>) {
         router.get(SiteURL.Route.asset.pattern, use: asset)
+        router.get(SiteURL.Route.previewAsset.pattern, use: previewAsset)
     }
 
     /// Images change only when an editor replaces the file (the webhook drops it then).
@@ -26,10 +34,33 @@ struct AssetController<Context: RequestContext>: Sendable {
         guard let preset = ImagePreset(rawValue: presetName), FileID.isValid(fileID) else {
             throw HTTPError(.notFound)
         }
+        let index = (try? await catalog.index()) ?? catalog.lastIndex
+        guard index?.fileIDs.contains(fileID) == true else {
+            return Response(status: .found, headers: [.location: SiteURL.placeholderImage, .cacheControl: "public, max-age=300"])
+        }
+        return try await serve(fileID, preset: preset, request: request, cacheControl: Self.cacheControl)
+    }
+
+    /// A preview page's image: any file the token was made for, kept out of shared caches.
+    @Sendable func previewAsset(_ request: Request, context: Context) async throws -> Response {
+        let fileID = try context.parameters.decoded("fileID")
+        let token = try context.parameters.decoded("token")
+        let presetName = request.queryFields["preset"] ?? ImagePreset.full.rawValue
+        guard let previewImages, let preset = ImagePreset(rawValue: presetName), FileID.isValid(fileID),
+            previewImages.isValid(token, fileID: fileID)
+        else {
+            throw HTTPError(.notFound)
+        }
+        var response = try await serve(fileID, preset: preset, request: request, cacheControl: "private, max-age=3600")
+        response.headers[HTTPField.Name("X-Robots-Tag")!] = "noindex, nofollow"
+        return response
+    }
+
+    private func serve(_ fileID: String, preset: ImagePreset, request: Request, cacheControl: String) async throws -> Response {
         let accept = request.headers[.accept] ?? ""
         let key = AssetStore.Key(fileID: fileID, preset: preset, format: accept.contains("image/webp") ? .webp : .original)
         var headers: HTTPFields = [
-            .cacheControl: Self.cacheControl, .vary: "Accept", .xContentTypeOptions: "nosniff", .contentSecurityPolicy: Self.policy,
+            .cacheControl: cacheControl, .vary: "Accept", .xContentTypeOptions: "nosniff", .contentSecurityPolicy: Self.policy,
         ]
         if let match = request.headers[.ifNoneMatch], let etag = assets.etag(key), match.contains(etag) {
             headers[.eTag] = etag
@@ -38,6 +69,11 @@ struct AssetController<Context: RequestContext>: Sendable {
         let stored: AssetStore.Stored?
         do {
             stored = try await assets.asset(key)
+        } catch is AssetStore.Busy {
+            return Response(
+                status: .serviceUnavailable,
+                headers: [.retryAfter: "5", .cacheControl: "no-store", .contentType: "text/plain; charset=utf-8"],
+                body: .init(byteBuffer: ByteBuffer(string: "Слишком много изображений загружается, повторите через несколько секунд.\n")))
         } catch {
             // Directus is down and the image was never cached: the placeholder, not kept.
             logger.error("image unavailable", metadata: ["file": "\(fileID)", "error": "\(error)"])

@@ -1,3 +1,4 @@
+import Caching
 import Catalog
 import Foundation
 import Logging
@@ -11,11 +12,17 @@ import Synchronization
 ///   temporary name and renamed, so a reader never sees half a file; its first line holds
 ///   the media type and the ETag.
 /// - Concurrent misses for one image make one upstream request, and at most
-///   `maxConcurrentFetches` transforms run in Directus at a time.
+///   `maxConcurrentFetches` transforms run in Directus at a time, with at most
+///   `maxWaitingFetches` more in line; beyond that `Busy` is thrown (the visitor gets a 503).
 /// - Over `maxBytes`, the least recently used files go.
 /// - A missing file is remembered for a minute only (it may be uploaded a minute later), so
 ///   requests for made-up ids do not each cost a Directus request.
+/// - A fetch that was under way when its file was purged (Directus replaced it) neither
+///   writes its old bytes to disk nor serves a request that came after the purge.
 final class AssetStore: Sendable {
+    /// Too many images are being fetched already.
+    struct Busy: Error {}
+
     struct Key: Hashable, Sendable {
         var fileID: String
         var preset: ImagePreset
@@ -33,18 +40,20 @@ final class AssetStore: Sendable {
 
     private struct Entry {
         var size: Int
-        var lastUse: UInt64
         /// Known once the file was written or read by this process.
         var etag: String?
     }
 
     private struct State {
-        var entries: [String: Entry] = [:]
-        var total = 0
-        var tick: UInt64 = 0
-        var inflight: [Key: Task<Stored?, any Error>] = [:]
+        /// Files on disk by name, least recently used out first.
+        var entries: LRUCache<String, Entry>
+        var inflight: [Key: (task: Task<Stored?, any Error>, generation: UInt64)] = [:]
         /// File ids the source did not have, and when that was learned.
-        var missing: [String: ContinuousClock.Instant] = [:]
+        var missing = LRUCache<String, ContinuousClock.Instant>(maxEntries: 10_000)
+        /// Counts purges; a fetch remembers the count it started at.
+        var generation: UInt64 = 0
+        /// The generation at which each recently purged file was purged.
+        var purged = LRUCache<String, UInt64>(maxEntries: 10_000)
     }
 
     static var missingFor: Duration { .seconds(60) }
@@ -54,15 +63,19 @@ final class AssetStore: Sendable {
     private let source: any CatalogSource
     private let fetches: AsyncSemaphore
     private let logger: Logger
-    private let state = Mutex(State())
+    private let state: Mutex<State>
 
     /// Reads what an earlier run left in `directory` (oldest first in line for eviction).
-    init(source: any CatalogSource, directory: String, maxBytes: Int, maxConcurrentFetches: Int = 4, logger: Logger) throws {
+    init(
+        source: any CatalogSource, directory: String, maxBytes: Int, maxConcurrentFetches: Int = 4, maxWaitingFetches: Int = 64,
+        logger: Logger
+    ) throws {
         self.source = source
         self.directory = URL(fileURLWithPath: directory, isDirectory: true)
         self.maxBytes = maxBytes
-        self.fetches = AsyncSemaphore(maxConcurrentFetches)
+        self.fetches = AsyncSemaphore(maxConcurrentFetches, maxWaiting: maxWaitingFetches)
         self.logger = logger
+        state = Mutex(State(entries: LRUCache(maxEntries: .max, maxCost: max(1, maxBytes))))
         try FileManager.default.createDirectory(at: self.directory, withIntermediateDirectories: true)
         let files = try FileManager.default.contentsOfDirectory(
             at: self.directory, includingPropertiesForKeys: [.fileSizeKey, .contentModificationDateKey])
@@ -76,91 +89,95 @@ final class AssetStore: Sendable {
             let values = try? file.resourceValues(forKeys: [.fileSizeKey, .contentModificationDateKey])
             found.append((name, values?.fileSize ?? 0, values?.contentModificationDate ?? .distantPast))
         }
-        state.withLock { state in
-            for file in found.sorted(by: { $0.modified < $1.modified }) {
-                state.tick += 1
-                state.entries[file.name] = Entry(size: file.size, lastUse: state.tick)
-                state.total += file.size
+        let overflow = state.withLock { state in
+            found.sorted(by: { $0.modified < $1.modified }).flatMap { file in
+                state.entries.set(Entry(size: file.size), forKey: file.name, cost: file.size).map(\.key)
             }
         }
+        for name in overflow { try? FileManager.default.removeItem(at: self.directory.appendingPathComponent(name)) }
     }
 
-    /// Bytes on disk now (for metrics and tests).
-    var totalBytes: Int { state.withLock { $0.total } }
+    /// Fetches waiting for a turn now (tests).
+    var waitingFetches: Int { fetches.waiting }
 
-    func contains(_ key: Key) -> Bool { state.withLock { $0.entries[key.fileName] != nil } }
+    /// Bytes on disk now (for metrics and tests).
+    var totalBytes: Int { state.withLock { $0.entries.totalCost } }
+
+    func contains(_ key: Key) -> Bool { state.withLock { $0.entries.contains(key.fileName) } }
 
     /// The ETag of a cached image, without reading it (If-None-Match → 304).
     func etag(_ key: Key) -> String? {
-        state.withLock { state in
-            guard state.entries[key.fileName]?.etag != nil else { return nil }
-            state.tick += 1
-            state.entries[key.fileName]?.lastUse = state.tick
-            return state.entries[key.fileName]?.etag
-        }
+        state.withLock { state in state.entries.value(forKey: key.fileName)?.etag }
     }
 
     /// The image, from disk or from the source; nil when the source has no such file.
     func asset(_ key: Key) async throws -> Stored? {
         let knownMissing = state.withLock { state in
-            state.missing[key.fileID].map { $0.duration(to: .now) < Self.missingFor } ?? false
+            state.missing.peek(key.fileID).map { $0.duration(to: .now) < Self.missingFor } ?? false
         }
         if knownMissing { return nil }
         if touch(key) {
             if let stored = try? await read(key) {
-                state.withLock { $0.entries[key.fileName]?.etag = stored.etag }
+                state.withLock { _ = $0.entries.modify(key.fileName) { $0.etag = stored.etag } }
                 return stored
             }
             // Deleted or damaged behind our back: forget it and fetch again.
-            state.withLock { state in state.total -= state.entries.removeValue(forKey: key.fileName)?.size ?? 0 }
+            state.withLock { _ = $0.entries.removeValue(forKey: key.fileName) }
         }
         let task = state.withLock { state in
-            if let running = state.inflight[key] { return running }
-            let task = Task { try await self.fetch(key) }
-            state.inflight[key] = task
+            if let running = state.inflight[key] { return running.task }
+            let generation = state.generation
+            let task = Task { try await self.fetch(key, generation: generation) }
+            state.inflight[key] = (task, generation)
             return task
         }
         return try await task.value
     }
 
-    /// Drops every size of a file (Directus said it was replaced or deleted).
+    /// Drops every size of a file (Directus said it was replaced or deleted); fetches of it
+    /// under way now will not store what they get.
     func remove(fileID: String) async {
         let names = state.withLock { state in
             state.missing.removeValue(forKey: fileID)
-            let names = state.entries.keys.filter { $0.hasPrefix(fileID + ".") }
-            for name in names {
-                state.total -= state.entries.removeValue(forKey: name)?.size ?? 0
+            state.generation += 1
+            state.purged.set(state.generation, forKey: fileID)
+            for key in state.inflight.keys where key.fileID == fileID { state.inflight[key] = nil }
+            let names = ImagePreset.allCases.flatMap { preset in
+                ImageFormat.allCases.map { Key(fileID: fileID, preset: preset, format: $0).fileName }
             }
-            return names
+            return names.filter { state.entries.removeValue(forKey: $0) != nil }
         }
         await delete(names)
     }
 
     private func touch(_ key: Key) -> Bool {
-        state.withLock { state in
-            guard state.entries[key.fileName] != nil else { return false }
-            state.tick += 1
-            state.entries[key.fileName]?.lastUse = state.tick
-            return true
-        }
+        state.withLock { state in state.entries.value(forKey: key.fileName) != nil }
     }
 
-    private func fetch(_ key: Key) async throws -> Stored? {
-        defer { _ = state.withLock { $0.inflight.removeValue(forKey: key) } }
+    /// True when the file was purged after a fetch that started at `generation`.
+    private func purged(_ fileID: String, since generation: UInt64) -> Bool {
+        state.withLock { state in (state.purged.peek(fileID) ?? 0) > generation }
+    }
+
+    private func fetch(_ key: Key, generation: UInt64) async throws -> Stored? {
+        defer {
+            state.withLock { state in
+                if state.inflight[key]?.generation == generation { state.inflight[key] = nil }
+            }
+        }
         let asset = try await fetches.withPermit {
             try await source.asset(fileID: key.fileID, preset: key.preset, format: key.format)
         }
         guard let asset else {
             state.withLock { state in
-                if state.missing.count >= 10_000 { state.missing.removeAll(keepingCapacity: true) }
-                state.missing[key.fileID] = .now
+                if (state.purged.peek(key.fileID) ?? 0) <= generation { state.missing.set(.now, forKey: key.fileID) }
             }
             return nil
         }
         let stored = Stored(
             body: ByteBuffer(bytes: asset.bytes), contentType: asset.contentType,
             etag: RenderedResponse.etag(of: asset.bytes))
-        if asset.worthCaching, asset.bytes.count <= maxBytes {
+        if asset.worthCaching, asset.bytes.count <= maxBytes, !purged(key.fileID, since: generation) {
             do {
                 try await write(asset, etag: stored.etag, key: key)
             } catch {
@@ -186,16 +203,7 @@ final class AssetStore: Sendable {
             }
         }
         let evicted = state.withLock { state -> [String] in
-            state.tick += 1
-            state.total += file.count - (state.entries[name]?.size ?? 0)
-            state.entries[name] = Entry(size: file.count, lastUse: state.tick, etag: etag)
-            var evicted: [String] = []
-            while state.total > maxBytes, let oldest = state.entries.min(by: { $0.value.lastUse < $1.value.lastUse }) {
-                state.entries.removeValue(forKey: oldest.key)
-                state.total -= oldest.value.size
-                evicted.append(oldest.key)
-            }
-            return evicted
+            state.entries.set(Entry(size: file.count, etag: etag), forKey: name, cost: file.count).map(\.key)
         }
         await delete(evicted)
     }
@@ -220,7 +228,8 @@ final class AssetStore: Sendable {
     }
 }
 
-/// At most `limit` holders at a time; the others wait in line.
+/// At most `limit` holders at a time; at most `maxWaiting` others wait in line, and any
+/// more are turned away at once (`AssetStore.Busy`).
 final class AsyncSemaphore: Sendable {
     private struct State {
         var available: Int
@@ -228,34 +237,37 @@ final class AsyncSemaphore: Sendable {
     }
 
     private let state: Mutex<State>
+    private let maxWaiting: Int
 
-    init(_ limit: Int) {
+    init(_ limit: Int, maxWaiting: Int = .max) {
         state = Mutex(State(available: max(1, limit)))
+        self.maxWaiting = max(0, maxWaiting)
     }
 
-    private func wait() async {
-        if state.withLock({ state in
-            guard state.available > 0 else { return false }
-            state.available -= 1
-            return true
-        }) {
-            return
-        }
+    /// Callers waiting in line now.
+    var waiting: Int { state.withLock { $0.waiters.count } }
+
+    private func wait() async throws(AssetStore.Busy) {
+        enum Turn { case now, queued, full }
+        // Decided and queued under one lock: no permit is released in between.
+        var turn = Turn.full
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let now = state.withLock { state in
+            turn = state.withLock { state -> Turn in
                 if state.available > 0 {
                     state.available -= 1
-                    return true
+                    return .now
                 }
+                guard state.waiters.count < maxWaiting else { return .full }
                 state.waiters.append(continuation)
-                return false
+                return .queued
             }
-            if now { continuation.resume() }
+            if turn != .queued { continuation.resume() }
         }
+        if turn == .full { throw AssetStore.Busy() }
     }
 
-    func withPermit<T>(_ body: () async throws -> T) async rethrows -> T {
-        await wait()
+    func withPermit<T>(_ body: () async throws -> T) async throws -> T {
+        try await wait()
         defer { signal() }
         return try await body()
     }

@@ -15,6 +15,7 @@ enum SiteURL {
         case orderThanks = "/order/thanks/:id"
         case privacy = "/privacy"
         case preview = "/preview/:collection/:id"
+        case previewAsset = "/preview/assets/:token/:fileID"
         // Admin (the test lead lives under /ingest/ by DESIGN, guarded as admin).
         case admin = "/admin"
         case adminRetry = "/admin/leads/:number/retry"

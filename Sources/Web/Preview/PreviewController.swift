@@ -12,6 +12,8 @@ import Hummingbird
 struct PreviewController<Context: RequestContext>: Sendable {
     /// `PREVIEW_SECRET`; nil: previews do not exist.
     let secret: String?
+    /// Signs the links of the previewed item's images (drafts are not served publicly).
+    let images: PreviewImages?
     let catalog: Catalog
     let renderer: SiteRenderer
     let models: CatalogPageModels
@@ -44,7 +46,12 @@ struct PreviewController<Context: RequestContext>: Sendable {
                 return notFound(version: version)
             }
             let banner = Self.banner(status: preview.status, version: version)
-            rendered = try renderer.render("product", models.product(preview.item, index: index, preview: banner))
+            var page = try renderer.render("product", models.product(preview.item, index: index, preview: banner))
+            if let images {
+                let html = images.rewrite(String(buffer: page.body), fileIDs: preview.item.fileIDs)
+                page = RenderedResponse(body: ByteBuffer(string: html), contentType: page.contentType)
+            }
+            rendered = page
         case "categories":
             guard let preview = try await catalog.previewCategory(id: id, version: version) else {
                 return notFound(version: version)
