@@ -47,14 +47,18 @@ public final class Catalog: Sendable {
     /// Categories and products, normalized; rebuilt only when the catalog version changes.
     public func index() async throws -> CatalogIndex {
         // Always ask the caches (cheap when warm): that is what starts background refreshes.
-        let version = version.current
+        let before = version.current
         let categoryList = try await categories()
         let productList = try await products()
-        if let memo = indexMemo.withLock({ $0 }), memo.version == version {
+        // The lists may have changed while they were read (a refresh came in): the memo is
+        // current only for the version after; a new index is filed under the version before,
+        // so that a change in between makes the next call build again.
+        let after = version.current
+        if let memo = indexMemo.withLock({ $0 }), memo.version == after {
             return memo.index
         }
         let index = CatalogIndex(categories: categoryList, products: productList)
-        indexMemo.withLock { $0 = (version, index) }
+        indexMemo.withLock { $0 = (before, index) }
         return index
     }
 
@@ -62,7 +66,12 @@ public final class Catalog: Sendable {
     public var lastIndex: CatalogIndex? { indexMemo.withLock { $0?.index } }
 
     /// One product by slug or id, or nil when it does not exist or is not published.
+    ///
+    /// Read from the published list (the index): a made-up slug or id costs no Directus
+    /// request, and the list is reloaded as soon as Directus reports a change. Only without
+    /// a list (Directus unreachable since start) is the item asked for on its own.
     public func product(_ key: ProductKey) async throws -> Product? {
+        if let index = try? await index() { return index.product(key) }
         let source = source
         return try await items.value(for: key) {
             guard let record = try await source.fetchProduct(key) else { return nil }

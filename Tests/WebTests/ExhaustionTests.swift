@@ -102,6 +102,19 @@ struct ExhaustionTests {
         }
     }
 
+    @Test("made-up product slugs and ids cost no Directus request: the published list answers them")
+    func madeUpProducts() async throws {
+        try await withDirectusApp { (client: any TestClientProtocol, directus: FakeDirectus, _: String) async throws in
+            #expect(try await client.execute(uri: "/product/tokarnyj-stanok-chpu-ck6150", method: .get).status == .ok)
+            let before = directus.requestCount()
+            for index in 0..<200 {
+                #expect(try await client.execute(uri: "/product/made-up-\(index)", method: .get).status == .notFound)
+                #expect(try await client.execute(uri: "/api/products/\(1_000 + index)", method: .get).status == .notFound)
+            }
+            #expect(directus.requestCount() == before)
+        }
+    }
+
     @Test("the rendered cache keeps within its entry and byte budgets, least recently used out first")
     func renderedBudget() {
         let cache = RenderedCache(maxEntries: 10, maxBytes: 50_000)

@@ -12,6 +12,8 @@ public struct CatalogIndex: Sendable {
     private let descendantIDs: [Int: Set<Int>]
     /// Every catalog file a published page shows: the image proxy serves these and no others.
     public let fileIDs: Set<String>
+    private let productsByID: [Int: Product]
+    private let productsBySlug: [String: Product]
 
     public init(categories: [Category], products: [Product]) {
         let sortedCategories = categories.sorted { ($0.sort, $0.id) < ($1.sort, $1.id) }
@@ -41,6 +43,16 @@ public struct CatalogIndex: Sendable {
         descendantIDs = descendants
         self.products = products.sorted { ($0.sort, $0.id) < ($1.sort, $1.id) }
         fileIDs = Set(products.flatMap(\.fileIDs))
+        productsByID = Dictionary(products.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        productsBySlug = Dictionary(products.compactMap { product in product.slug.map { ($0, product) } }, uniquingKeysWith: { first, _ in first })
+    }
+
+    /// The published product that goes by `key`.
+    public func product(_ key: ProductKey) -> Product? {
+        switch key {
+        case .id(let id): productsByID[id]
+        case .slug(let slug): productsBySlug[slug]
+        }
     }
 
     public var rootCategories: [Category] { categories.filter { $0.parentID == nil } }
