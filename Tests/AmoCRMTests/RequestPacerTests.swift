@@ -1,17 +1,21 @@
 import AmoCRM
 import Synchronization
 import Testing
+import TestSupport
 
 @Suite("amoCRM request pace")
 struct RequestPacerTests {
-    /// When each call reached "amoCRM": somewhere between its start and its end.
-    final class Arrivals: Sendable {
-        private let times = Mutex<[ContinuousClock.Instant]>([])
-        func record() { times.withLock { $0.append(.now) } }
+    /// When each call reached "amoCRM" (somewhere between its start and its end), and how many
+    /// callers are done.
+    final class Calls: Sendable {
+        private let arrivals = Mutex<[Duration]>([])
+        let finished = Atomic<Int>(0)
+
+        func arrived(at instant: TestClock.Instant) { arrivals.withLock { $0.append(instant.offset) } }
 
         /// The most arrivals inside any window shorter than a second.
         var peak: Int {
-            let sorted = times.withLock { $0 }.sorted()
+            let sorted = arrivals.withLock { $0 }.sorted()
             var peak = 0
             var first = 0
             for last in sorted.indices {
@@ -20,40 +24,69 @@ struct RequestPacerTests {
             }
             return peak
         }
+
+        var count: Int { arrivals.withLock { $0.count } }
+    }
+
+    /// Moves the clock from one deadline to the next whenever every caller is waiting (on the
+    /// clock, or for a call in flight to end) or done.
+    static func drive(_ clock: TestClock, _ pacer: RequestPacer<TestClock>, callers: Int, calls: Calls) async throws {
+        while calls.finished.load(ordering: .acquiring) < callers {
+            let settled = try await eventually {
+                calls.finished.load(ordering: .acquiring) + clock.sleeping + pacer.queued == callers
+            }
+            #expect(settled, "callers neither waiting nor done")
+            guard settled, calls.finished.load(ordering: .acquiring) < callers else { return }
+            guard let next = clock.nextDeadline else {
+                Issue.record("every caller waits for a call that never ends")
+                return
+            }
+            clock.advance(to: next)
+        }
     }
 
     @Test("a call that reaches amoCRM late does not make it 8 in amoCRM's second")
-    func lateArrivals() async {
-        let pacer = RequestPacer(perSecond: 7)
-        let arrivals = Arrivals()
+    func lateArrivals() async throws {
+        let clock = TestClock()
+        let pacer = RequestPacer(perSecond: 7, clock: clock)
+        let calls = Calls()
         // Every other call spends 150 ms on the way (a busy machine, a slow network) and the
         // others none: spacing start times alone would put the 1st and 8th arrivals 0.93 s apart.
-        for index in 0..<16 {
-            await pacer.start()
-            if index.isMultiple(of: 2) {
-                try? await Task.sleep(for: .milliseconds(150))
+        let caller = Task {
+            for index in 0..<16 {
+                await pacer.start()
+                if index.isMultiple(of: 2) { try await clock.sleep(for: .milliseconds(150)) }
+                calls.arrived(at: clock.now)
+                pacer.end()
             }
-            arrivals.record()
-            pacer.end()
+            calls.finished.add(1, ordering: .releasing)
         }
-        #expect(arrivals.peak <= 7)
+        try await Self.drive(clock, pacer, callers: 1, calls: calls)
+        try await caller.value
+        #expect(calls.count == 16)
+        #expect(calls.peak <= 7)
+        // And no slower than it must be: 16 calls, 7 a second.
+        #expect(clock.now.offset < .seconds(3))
     }
 
     @Test("calls in flight together count against the limit until they end")
-    func concurrentCalls() async {
-        let pacer = RequestPacer(perSecond: 7)
-        let arrivals = Arrivals()
+    func concurrentCalls() async throws {
+        let clock = TestClock()
+        let pacer = RequestPacer(perSecond: 7, clock: clock)
+        let calls = Calls()
         // Twelve calls at once, each arriving just before its answer comes back.
-        await withTaskGroup(of: Void.self) { group in
-            for index in 0..<12 {
-                group.addTask {
-                    await pacer.start()
-                    try? await Task.sleep(for: .milliseconds(index.isMultiple(of: 3) ? 300 : 10))
-                    arrivals.record()
-                    pacer.end()
-                }
+        let callers = (0..<12).map { index in
+            Task {
+                await pacer.start()
+                try await clock.sleep(for: .milliseconds(index.isMultiple(of: 3) ? 300 : 10))
+                calls.arrived(at: clock.now)
+                pacer.end()
+                calls.finished.add(1, ordering: .releasing)
             }
         }
-        #expect(arrivals.peak <= 7)
+        try await Self.drive(clock, pacer, callers: 12, calls: calls)
+        for caller in callers { try await caller.value }
+        #expect(calls.count == 12)
+        #expect(calls.peak <= 7)
     }
 }

@@ -13,32 +13,37 @@ import Synchronization
 /// moment between its start and its end here, so the 8th call reaches amoCRM at least a second
 /// after the 1st did, however late the network or a busy machine delivers either of them – a
 /// pace computed from start times alone cannot promise that.
-public final class RequestPacer: Sendable {
+public final class RequestPacer<C: Clock>: Sendable where C.Duration == Duration {
     private struct State {
-        var lastStart: ContinuousClock.Instant?
+        var lastStart: C.Instant?
         var inFlight = 0
         /// End times of calls that ended within the last window.
-        var recent: [ContinuousClock.Instant] = []
+        var recent: [C.Instant] = []
         var waiting: [CheckedContinuation<Void, Never>] = []
     }
 
     private enum Turn {
         case go
-        case sleep(until: ContinuousClock.Instant)
+        case sleep(until: C.Instant)
         case waitForEnd
     }
 
     let limit: Int
     let window: Duration
     let spacing: Duration
+    private let clock: C
     private let state = Mutex(State())
 
-    public init(perSecond limit: Int = 7) {
+    public init(perSecond limit: Int = 7, clock: C) {
         self.limit = max(1, limit)
+        self.clock = clock
         // A few milliseconds over the second, for the two ends' clocks.
         window = .milliseconds(1010)
         spacing = .nanoseconds(1_000_000_000 / Int64(self.limit))
     }
+
+    /// Calls waiting for one in flight to end (tests).
+    public var queued: Int { state.withLock { $0.waiting.count } }
 
     /// Waits for this call's turn; `end()` must follow when the call has its answer (or failed).
     public func start() async {
@@ -48,7 +53,7 @@ public final class RequestPacer: Sendable {
                 return
             case .sleep(let instant):
                 // A cancelled caller takes its turn at once; its request fails without being sent.
-                do { try await Task.sleep(until: instant, clock: .continuous) } catch { return take() }
+                do { try await clock.sleep(until: instant, tolerance: nil) } catch { return take() }
             case .waitForEnd:
                 await withCheckedContinuation { continuation in
                     let resumeNow = state.withLock { state -> Bool in
@@ -63,22 +68,23 @@ public final class RequestPacer: Sendable {
     }
 
     public func end() {
+        let now = clock.now
         let next = state.withLock { state -> CheckedContinuation<Void, Never>? in
             state.inFlight -= 1
-            state.recent.append(.now)
+            state.recent.append(now)
             return state.waiting.isEmpty ? nil : state.waiting.removeFirst()
         }
         next?.resume()
     }
 
     private func nextTurn() -> Turn {
-        state.withLock { state in
-            let now = ContinuousClock.now
-            state.recent.removeAll { $0 + window <= now }
+        let now = clock.now
+        return state.withLock { state in
+            state.recent.removeAll { $0.advanced(by: window) <= now }
             if state.inFlight >= limit { return .waitForEnd }
-            var earliest = state.lastStart.map { $0 + spacing } ?? now
+            var earliest = state.lastStart.map { $0.advanced(by: spacing) } ?? now
             if state.inFlight + state.recent.count >= limit, let oldest = state.recent.min() {
-                earliest = max(earliest, oldest + window)
+                earliest = max(earliest, oldest.advanced(by: window))
             }
             guard earliest <= now else { return .sleep(until: earliest) }
             state.inFlight += 1
@@ -88,10 +94,17 @@ public final class RequestPacer: Sendable {
     }
 
     private func take() {
+        let now = clock.now
         state.withLock { state in
             state.inFlight += 1
-            state.lastStart = .now
+            state.lastStart = now
         }
+    }
+}
+
+extension RequestPacer where C == ContinuousClock {
+    public convenience init(perSecond limit: Int = 7) {
+        self.init(perSecond: limit, clock: ContinuousClock())
     }
 }
 
@@ -110,12 +123,12 @@ public struct AmoCRMAPI: Sendable {
     let configuration: AmoCRMConfiguration
     let httpClient: HTTPClient
     let tokens: TokenManager
-    let pacer: RequestPacer
+    let pacer: RequestPacer<ContinuousClock>
     let timeout: TimeAmount
     private let requestCount = RequestCounter()
 
     public init(
-        configuration: AmoCRMConfiguration, httpClient: HTTPClient, tokens: TokenManager, pacer: RequestPacer = RequestPacer(),
+        configuration: AmoCRMConfiguration, httpClient: HTTPClient, tokens: TokenManager, pacer: RequestPacer<ContinuousClock> = RequestPacer(),
         timeout: TimeAmount = .seconds(20)
     ) {
         self.configuration = configuration
