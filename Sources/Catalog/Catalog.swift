@@ -6,7 +6,6 @@ public final class Catalog: Sendable {
     public let source: any CatalogSource
     public let version: CatalogVersion
     private let lists: RefreshingCache<ListKey, ListValue>
-    private let items: RefreshingCache<ProductKey, Product?>
     private let indexMemo = Mutex<(version: UInt64, index: CatalogIndex)?>(nil)
     private let failures = FailureCounter()
 
@@ -30,15 +29,6 @@ public final class Catalog: Sendable {
                 "catalog refresh failed",
                 metadata: ["key": "\(key)", "error": "\(error)", "serving_stale": "\(hasStale)"])
         }
-        items = RefreshingCache(
-            policy: policy, clock: clock, version: version,
-            onFailure: { key, error, hasStale in
-                failures.increment()
-                logger.error(
-                    "catalog refresh failed",
-                    metadata: ["key": "product \(key)", "error": "\(error)", "serving_stale": "\(hasStale)"])
-            },
-            isAbsent: { $0 == nil })
     }
 
     /// Failed upstream loads since start (for metrics).
@@ -67,16 +57,18 @@ public final class Catalog: Sendable {
 
     /// One product by slug or id, or nil when it does not exist or is not published.
     ///
-    /// Read from the published list (the index): a made-up slug or id costs no Directus
-    /// request, and the list is reloaded as soon as Directus reports a change. Only without
-    /// a list (Directus unreachable since start) is the item asked for on its own.
+    /// Read from the published list (the index): a made-up slug or id never costs a Directus
+    /// request, not even while Directus is down (the last index answers then); the list is
+    /// reloaded as soon as Directus reports a change.
     public func product(_ key: ProductKey) async throws -> Product? {
-        if let index = try? await index() { return index.product(key) }
-        let source = source
-        return try await items.value(for: key) {
-            guard let record = try await source.fetchProduct(key) else { return nil }
-            return Self.normalize(record, categories: nil, assets: source.assetLinks)
+        let current: CatalogIndex
+        do {
+            current = try await index()
+        } catch {
+            guard let last = lastIndex else { throw error }
+            current = last
         }
+        return current.product(key)
     }
 
     /// Editor preview of a product: any status, a content version merged, never cached.
@@ -96,20 +88,14 @@ public final class Catalog: Sendable {
         return CatalogNormalizer.category(record).map { Preview(item: $0, status: status) }
     }
 
-    /// Drops cached products (a Directus webhook said they changed); their pages and the
-    /// lists that show them are loaded again on the next request.
+    /// Drops the cached product list (a Directus webhook said products changed): pages and
+    /// lists are built from a fresh one on the next request.
     public func invalidateProducts(ids: Set<Int>) {
-        // Slug keys are matched through the product they hold.
-        items.removeAll { key, product in
-            if case .id(let id) = key, ids.contains(id) { return true }
-            return product.map { ids.contains($0.id) } ?? false
-        }
         lists.remove(.products)
     }
 
     /// Drops everything (a category changed: names and paths appear on every page).
     public func invalidateAll() {
-        items.removeAll()
         lists.removeAll()
     }
 

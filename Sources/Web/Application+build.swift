@@ -135,7 +135,13 @@ public func buildApplication(
         ingestKeys: configuration.ingestKeys, trustedProxies: configuration.trustedProxies
     ).addRoutes(to: router)
     CatalogAPIController(catalog: catalog, pages: pages, layout: layout).addRoutes(to: router)
-    let previewImages = configuration.previewSecret.map { PreviewImages(secret: $0, clock: clock) }
+    // Preview image links are signed with a key of their own, kept in the database (all
+    // instances verify each other's links): PREVIEW_SECRET sits in every editor's preview URL.
+    var previewImages: PreviewImages?
+    if configuration.previewSecret != nil {
+        let key = try await Settings.value(PreviewImages.keySetting, in: database) { RandomHex.make(bytes: 32) }
+        previewImages = PreviewImages(secret: key, clock: clock)
+    }
     AssetController(assets: assets, catalog: catalog, previewImages: previewImages, logger: logger).addRoutes(to: router)
     let purges = CatalogPurges(catalog: catalog, assets: assets, database: database, instance: instance, logger: logger)
     DirectusWebhookController(secret: configuration.directusWebhookSecret, purges: purges, logger: logger).addRoutes(to: router)
@@ -145,7 +151,9 @@ public func buildApplication(
     ).addRoutes(to: router)
     FeedController(catalog: catalog, pages: pages, layout: layout, clock: clock).addRoutes(to: router)
 
-    let limits = ConnectionLimits.Configuration(headTimeout: .seconds(configuration.requestHeadTimeout.components.seconds))
+    let limits = ConnectionLimits.Configuration(
+        headTimeout: .seconds(configuration.requestHeadTimeout.components.seconds),
+        idleTimeout: .seconds(configuration.keepAliveTimeout.components.seconds))
     let fastPages = FastPages(cache: pages.rendered, version: catalog.version, serverName: "catalog-bff")
     var app = Application(
         responder: HeadAsGetResponder(base: router.buildResponder()),

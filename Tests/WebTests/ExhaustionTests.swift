@@ -96,9 +96,23 @@ struct ExhaustionTests {
             for uri in ["/api/products/0001", "/api/products/01", "/product/0001", "/api/products/%30%30%31"] {
                 #expect(try await client.execute(uri: uri, method: .get).status == .notFound, "\(uri)")
             }
-            #expect(try await Self.metric("page_cache_entries", in: client) == entries)
+            // Other page sizes of the API are answered, not kept.
+            for perPage in 1...30 {
+                #expect(try await client.execute(uri: "/api/products?per_page=\(perPage)", method: .get).status == .ok)
+            }
+            #expect(try await Self.metric("page_cache_entries", in: client) == entries + 1)  // the default page size
             #expect(try await Self.metric("page_cache_targets", in: client) == targets)
             #expect(try await client.execute(uri: "/api/products/1", method: .get).status == .ok)
+        }
+    }
+
+    @Test("a path segment that reads like a router parameter is just a value: 404, and the service goes on")
+    func colonSegments() async throws {
+        try await withApp { (client: any TestClientProtocol) async throws in
+            for uri in ["/product/:x", "/product/%3Ax", "/catalog/:", "/catalog/%3Aslug?page=2", "/api/products/:a", "/product/a:b"] {
+                #expect(try await client.execute(uri: uri, method: .get).status == .notFound, "\(uri)")
+            }
+            #expect(try await client.execute(uri: "/", method: .get).status == .ok)
         }
     }
 
@@ -154,7 +168,7 @@ struct ExhaustionTests {
 
     @Test("a head sent a byte at a time, an idle keep-alive connection and a trickling body are all cut off")
     func slowClients() async throws {
-        try await withApp(environment: ["REQUEST_HEAD_TIMEOUT": "1"], mode: .live) { (client: any TestClientProtocol) async throws in
+        try await withApp(environment: ["REQUEST_HEAD_TIMEOUT": "1", "KEEPALIVE_TIMEOUT": "1"], mode: .live) { (client: any TestClientProtocol) async throws in
             let port = try #require(client.port)
             // A head that never ends.
             let slowHead = try await RawConnection.open(port: port)

@@ -54,7 +54,7 @@ struct RequestFuzzer {
         case 1: return percentEncoded(Self.cyrillicSlug)
         case 2: return pick(["0", "-1", "01", "0001", "9223372036854775807", "99999999999999999999999", "1e3", "2147483648"])
         case 3: return percentEncoded(randomText(40))
-        case 4: return pick(["%zz", "%", "%C3", "%FF%FE", "%00", "%2e%2e", "..", ".", "%2F", "a%0Ab"])
+        case 4: return pick(["%zz", "%", "%C3", "%FF%FE", "%00", "%2e%2e", "..", ".", "%2F", "a%0Ab", ":x", "%3A", ":", "a:b;c"])
         case 5: return String(repeating: pick(["a", "%D0%B6", "9"]), count: Int.random(in: 100...3_000, using: &random))
         case 6: return pick(["products", "categories", "files"])
         case 7: return UUID().uuidString.lowercased()

@@ -4,6 +4,7 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import Logging
+import Storage
 import Synchronization
 import Testing
 import TestSupport
@@ -81,6 +82,9 @@ struct ImageProxyLimitsTests {
             #expect(try await client.execute(uri: link.replacingOccurrences(of: Self.draftImage, with: Self.privateFile), method: .get).status == .notFound)
             let forged = "/preview/assets/4000000000-00000000000000000000000000000000/\(Self.privateFile)?preset=card"
             #expect(try await client.execute(uri: forged, method: .get).status == .notFound)
+            // PREVIEW_SECRET is in every editor's preview URL: it is not the links' key.
+            let minted = PreviewImages(secret: Self.previewSecret, clock: SystemClock()).token(for: Self.privateFile)
+            #expect(try await client.execute(uri: "/preview/assets/\(minted)/\(Self.privateFile)?preset=card", method: .get).status == .notFound)
             #expect(directus.requestCount(pathPrefix: "/assets/\(Self.privateFile)") == 0)
             // The public address still does not serve the draft's image.
             #expect(try await client.execute(uri: "/assets/\(Self.draftImage)?preset=card", method: .get).status == .found)

@@ -128,27 +128,29 @@ public final class RefreshingCache<Key: Hashable & Sendable, Value: Sendable & E
     }
 
     /// Drops a key (a Directus webhook said it changed); the next request loads it again.
+    ///
+    /// The version moves on even when nothing was stored: a load under way may already have
+    /// handed the data from before the change to its callers, and what they render must not
+    /// count as current.
     public func remove(_ key: Key) {
-        let removed = state.withLock { state in
+        state.withLock { state in
             state.generation += 1
             state.inflight[key] = nil
-            return state.entries.removeValue(forKey: key) != nil
+            state.entries[key] = nil
         }
-        if removed { version.bump() }
+        version.bump()
     }
 
-    /// Drops the keys (and their values) the predicate picks.
+    /// Drops the keys (and their values) the predicate picks, and every load under way (it
+    /// may be of a changed item: a slug whose product was purged); the version moves on.
     public func removeAll(where shouldRemove: (Key, Value) -> Bool = { _, _ in true }) {
-        let removed = state.withLock { state in
-            // Loads under way may be of a changed item (a slug whose product was purged):
-            // none of them is stored, and the next request starts a new one.
+        state.withLock { state in
             state.generation += 1
             state.inflight.removeAll()
             let keys = state.entries.filter { shouldRemove($0.key, $0.value.value) }.map(\.key)
             for key in keys { state.entries.removeValue(forKey: key) }
-            return !keys.isEmpty
         }
-        if removed { version.bump() }
+        version.bump()
     }
 
     public var count: Int { state.withLock { $0.entries.count } }

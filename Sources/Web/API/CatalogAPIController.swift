@@ -38,7 +38,9 @@ struct CatalogAPIController<Context: RequestContext>: Sendable {
             parameters["per_page"], name: "per_page", default: Self.defaultPerPage, range: 1...Self.maxPerPage)
         let query = PageController<Context>.query(parameters)
         let categorySlug = parameters["category"].flatMap { $0.isEmpty ? nil : $0 }
-        let key = query.isEmpty ? "api:products?c=\(categorySlug ?? "")&p=\(page)&n=\(perPage)" : nil
+        // Cached: the default page size only. Every `per_page` from 1 to 100 times every page
+        // would be tens of thousands of valid keys, enough to push the site's pages out.
+        let key = query.isEmpty && perPage == Self.defaultPerPage ? "api:products?c=\(categorySlug ?? "")&p=\(page)" : nil
         // The canonical spelling: known parameters in this order, defaults left out.
         var canonical: [String] = []
         if let categorySlug { canonical.append("category=" + SiteURL.queryValue(categorySlug)) }

@@ -179,7 +179,7 @@ final class AssetStore: Sendable {
             etag: RenderedResponse.etag(of: asset.bytes))
         if asset.worthCaching, asset.bytes.count <= maxBytes, !purged(key.fileID, since: generation) {
             do {
-                try await write(asset, etag: stored.etag, key: key)
+                try await write(asset, etag: stored.etag, key: key, generation: generation)
             } catch {
                 // The visitor still gets the image; the next request tries again.
                 logger.warning("could not cache an image on disk", metadata: ["file": "\(key.fileName)", "error": "\(error)"])
@@ -188,7 +188,7 @@ final class AssetStore: Sendable {
         return stored
     }
 
-    private func write(_ asset: Asset, etag: String, key: Key) async throws {
+    private func write(_ asset: Asset, etag: String, key: Key, generation: UInt64) async throws {
         let name = key.fileName
         let target = directory.appendingPathComponent(name)
         let temporary = directory.appendingPathComponent(".\(name).\(UUID().uuidString)")
@@ -203,7 +203,9 @@ final class AssetStore: Sendable {
             }
         }
         let evicted = state.withLock { state -> [String] in
-            state.entries.set(Entry(size: file.count, etag: etag), forKey: name, cost: file.count).map(\.key)
+            // Purged while the file was being written: the old bytes must not stay.
+            guard (state.purged.peek(key.fileID) ?? 0) <= generation else { return [name] }
+            return state.entries.set(Entry(size: file.count, etag: etag), forKey: name, cost: file.count).map(\.key)
         }
         await delete(evicted)
     }

@@ -25,6 +25,8 @@ public struct AppConfiguration: Sendable {
     /// A request head must be complete this long after a connection opens or its previous
     /// response ends (`REQUEST_HEAD_TIMEOUT`); see `ConnectionLimits`.
     public var requestHeadTimeout: Duration = .seconds(10)
+    /// How long a keep-alive connection may sit idle between requests (`KEEPALIVE_TIMEOUT`).
+    public var keepAliveTimeout: Duration = .seconds(75)
     public var catalogFresh: Duration = .seconds(60)
     public var catalogStale: Duration = .seconds(86_400)
     public var logLevel: Logger.Level = .info
@@ -107,6 +109,12 @@ public struct AppConfiguration: Sendable {
                 throw ConfigurationError(variable: "REQUEST_HEAD_TIMEOUT", reason: "must be a number of seconds from 1 to 300, got '\(raw)'")
             }
             requestHeadTimeout = .seconds(seconds)
+        }
+        if let raw = value("KEEPALIVE_TIMEOUT") {
+            guard let seconds = Int(raw), (1...3_600).contains(seconds) else {
+                throw ConfigurationError(variable: "KEEPALIVE_TIMEOUT", reason: "must be a number of seconds from 1 to 3600, got '\(raw)'")
+            }
+            keepAliveTimeout = .seconds(seconds)
         }
         directusWebhookSecret = try Self.secret(value("DIRECTUS_WEBHOOK_SECRET"), variable: "DIRECTUS_WEBHOOK_SECRET")
         previewSecret = try Self.secret(value("PREVIEW_SECRET"), variable: "PREVIEW_SECRET")

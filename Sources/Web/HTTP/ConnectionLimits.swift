@@ -5,16 +5,22 @@ import NIOHTTPTypes
 /// What one connection may cost the server (README, "Limits"): a public server cannot let a
 /// client hold a connection open with nothing, or with a byte now and then.
 ///
-/// - A request head must be complete within `headTimeout` of the connection opening or of the
-///   previous response ending; an idle keep-alive connection therefore closes after it too.
+/// - A new connection's first request head must be complete within `headTimeout`; later
+///   heads within `headTimeout` of their first byte.
+/// - Between requests a keep-alive connection may stay idle for `idleTimeout` (longer than
+///   nginx's 60 s upstream keep-alive, so the proxy never sends on a connection being closed).
 /// - A request body must keep coming: after `headTimeout`, at `minBodyRate` bytes a second on
 ///   average at least (a 64 KiB order takes a minute at that rate; a form is a few KiB).
+/// - An answer must keep draining: a send buffer that stays full for `sendTimeout` (the client
+///   reads under about 1 KiB/s) closes the connection. Idle time only starts once an answer
+///   has been handed to the socket in full, so a slow download is never cut for being slow.
 /// - A request target over `maxTargetBytes` is answered 414 and one whose header lines are
 ///   over `maxHeaderBytes` 431, and the connection closes. (The HTTP parser drops a
 ///   connection whose head is over 80 KiB before any of this sees it.)
 ///
-/// It sits first behind the HTTP codec, so it sees every request and every response,
-/// the event-loop fast path's included. Time is looked at once a second.
+/// It sits first behind the HTTP codec, so it sees every request and every response, the
+/// event-loop fast path's included, and it puts a byte watcher in front of the codec to see
+/// where a head begins. Time is looked at once a second.
 final class ConnectionLimits: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPRequestPart
     typealias InboundOut = HTTPRequestPart
@@ -23,16 +29,38 @@ final class ConnectionLimits: ChannelDuplexHandler, RemovableChannelHandler {
 
     struct Configuration: Sendable {
         var headTimeout: TimeAmount = .seconds(10)
+        var idleTimeout: TimeAmount = .seconds(75)
+        var sendTimeout: TimeAmount = .seconds(30)
         var minBodyRate = 1_024
         var maxTargetBytes = 8 * 1_024
         var maxHeaderBytes = 32 * 1_024
     }
 
+    /// Tells the limits that bytes came in, before the HTTP codec turns them into parts.
+    final class ByteWatcher: ChannelInboundHandler, RemovableChannelHandler {
+        typealias InboundIn = ByteBuffer
+        typealias InboundOut = ByteBuffer
+        let limits: ConnectionLimits
+
+        init(limits: ConnectionLimits) {
+            self.limits = limits
+        }
+
+        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+            limits.bytesArrived(at: context.eventLoop.now)
+            context.fireChannelRead(data)
+        }
+    }
+
     private let configuration: Configuration
-    /// Waiting for a request head since then (no request in progress).
-    private var waitingSince: NIODeadline?
+    /// A request head is under way (its first byte came, or the connection opened) since then.
+    private var headSince: NIODeadline?
+    /// Idle between requests since then: the last answer is with the socket in full.
+    private var idleSince: NIODeadline?
     /// The request whose body is being read: when its head came, and body bytes so far.
     private var body: (since: NIODeadline, bytes: Int)?
+    /// The send buffer has been full since then.
+    private var unwritableSince: NIODeadline?
     /// Requests whose response has not ended.
     private var inProgress = 0
     /// A request was refused: nothing more is read, the connection closes.
@@ -65,7 +93,9 @@ final class ConnectionLimits: ChannelDuplexHandler, RemovableChannelHandler {
 
     private func start(_ context: ChannelHandlerContext) {
         guard ticker == nil else { return }
-        waitingSince = .now()
+        // The first request is under way from the moment the connection opens.
+        headSince = context.eventLoop.now
+        try? context.pipeline.syncOperations.addHandler(ByteWatcher(limits: self), position: .first)
         let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         ticker = context.eventLoop.scheduleRepeatedTask(initialDelay: .seconds(1), delay: .seconds(1)) { _ in
             let (limits, context) = loopBound.value
@@ -73,27 +103,42 @@ final class ConnectionLimits: ChannelDuplexHandler, RemovableChannelHandler {
         }
     }
 
+    fileprivate func bytesArrived(at now: NIODeadline) {
+        guard idleSince != nil else { return }
+        idleSince = nil
+        headSince = now
+    }
+
     private func check(_ context: ChannelHandlerContext) {
-        let now = NIODeadline.now()
-        if let waitingSince, now - waitingSince > configuration.headTimeout {
-            context.close(promise: nil)
-            return
-        }
+        let now = context.eventLoop.now
+        var overdue = false
+        if let headSince, now - headSince > configuration.headTimeout { overdue = true }
+        if let idleSince, now - idleSince > configuration.idleTimeout { overdue = true }
+        if let unwritableSince, now - unwritableSince > configuration.sendTimeout { overdue = true }
         if let body {
             let late = now - body.since - configuration.headTimeout
-            if late > .zero, Int64(body.bytes) < late.nanoseconds / 1_000_000_000 * Int64(configuration.minBodyRate) {
-                context.close(promise: nil)
-            }
+            if late > .zero, Int64(body.bytes) < late.nanoseconds / 1_000_000_000 * Int64(configuration.minBodyRate) { overdue = true }
         }
+        if overdue { context.close(promise: nil) }
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable {
+            unwritableSince = nil
+        } else if unwritableSince == nil {
+            unwritableSince = context.eventLoop.now
+        }
+        context.fireChannelWritabilityChanged()
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard !refused else { return }
         switch unwrapInboundIn(data) {
         case .head(let request):
-            waitingSince = nil
+            headSince = nil
+            idleSince = nil
             inProgress += 1
-            body = (.now(), 0)
+            body = (context.eventLoop.now, 0)
             if (request.path?.utf8.count ?? 0) > configuration.maxTargetBytes {
                 return refuse(.uriTooLong, "Слишком длинный адрес запроса.", context: context)
             }
@@ -110,11 +155,19 @@ final class ConnectionLimits: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
-        if case .end = unwrapOutboundIn(data) {
-            inProgress = max(0, inProgress - 1)
-            if inProgress == 0 { waitingSince = .now() }
+        guard case .end = unwrapOutboundIn(data) else {
+            context.write(data, promise: promise)
+            return
         }
-        context.write(data, promise: promise)
+        inProgress = max(0, inProgress - 1)
+        // Idle from when the socket has taken the whole answer, not from when it was queued.
+        let written = promise ?? context.eventLoop.makePromise()
+        let loopBound = NIOLoopBound((self, context.eventLoop), eventLoop: context.eventLoop)
+        written.futureResult.whenSuccess {
+            let (limits, eventLoop) = loopBound.value
+            if limits.inProgress == 0, limits.headSince == nil, limits.idleSince == nil { limits.idleSince = eventLoop.now }
+        }
+        context.write(data, promise: written)
     }
 
     /// Answers the request just read and closes; with earlier requests still being answered

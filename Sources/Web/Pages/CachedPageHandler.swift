@@ -16,7 +16,7 @@ import Synchronization
 /// request with a body or `Connection: close` — goes on to the router unchanged.
 ///
 /// Responses stay in order: while a request is with the router, the next ones follow it
-/// there (HTTP/1.1 pipelining).
+/// there (HTTP/1.1 pipelining). So do requests on a connection whose send buffer is full.
 final class CachedPageHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPRequestPart
     typealias InboundOut = HTTPRequestPart
@@ -36,7 +36,10 @@ final class CachedPageHandler: ChannelDuplexHandler, RemovableChannelHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
         case .head(let request):
-            if withRouter == 0, request.method == .get, !(request.headerFields[.connection]?.lowercased().contains("close") ?? false),
+            // A client that does not read its answers gets no more from here: the router's path
+            // stops reading from it (backpressure), this one would queue answers without end.
+            if withRouter == 0, context.channel.isWritable, request.method == .get,
+                !(request.headerFields[.connection]?.lowercased().contains("close") ?? false),
                 request.headerFields[.contentLength] == nil, request.headerFields[.transferEncoding] == nil,
                 let found = pages.answer(request)
             {

@@ -42,13 +42,14 @@ enum SiteURL {
 
         /// The path with its parameters filled in order, each percent-encoded as one segment.
         func path(_ values: String...) -> String {
+            let template = rawValue.split(separator: "/", omittingEmptySubsequences: false)
+            // The template's shape is checked, never the values: they come from requests.
+            precondition(template.filter { $0.hasPrefix(":") }.count == values.count, "\(rawValue) takes other parameters")
             var remaining = values[...]
-            let segments = rawValue.split(separator: "/", omittingEmptySubsequences: false).map { segment in
-                guard segment.hasPrefix(":"), let value = remaining.popFirst() else { return String(segment) }
+            return template.map { part in
+                guard part.hasPrefix(":"), let value = remaining.popFirst() else { return String(part) }
                 return SiteURL.segment(value)
-            }
-            precondition(remaining.isEmpty && !segments.contains { $0.hasPrefix(":") }, "\(rawValue) takes other parameters")
-            return segments.joined(separator: "/")
+            }.joined(separator: "/")
         }
     }
 
@@ -127,7 +128,8 @@ enum SiteURL {
         text.addingPercentEncoding(withAllowedCharacters: queryValueAllowed) ?? text
     }
 
-    private static let pathSegmentAllowed = CharacterSet.urlPathAllowed.subtracting(CharacterSet(charactersIn: "/?#"))
+    /// `:` is encoded too: a segment must never read as a router parameter.
+    private static let pathSegmentAllowed = CharacterSet.urlPathAllowed.subtracting(CharacterSet(charactersIn: "/?#:;"))
     /// Unreserved ASCII only (`CharacterSet.alphanumerics` would let Cyrillic through unencoded).
     private static let queryValueAllowed = CharacterSet(charactersIn: "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~")
 }

@@ -7,9 +7,11 @@ import Storage
 ///
 /// The public image proxy serves only files that published pages show; a draft's new image
 /// is not among them. Its preview page links it as `/preview/assets/{token}/{fileID}`, where
-/// the token is an expiry and an HMAC (key `PREVIEW_SECRET`) of the file id and that expiry:
-/// it opens that one file, for an hour or two, and cannot be made up without the secret.
+/// the token is an expiry and an HMAC of the file id and that expiry: it opens that one file,
+/// for an hour or two. The key is the server's own (`settings`, made at first start), not
+/// `PREVIEW_SECRET`, which editors' preview URLs carry: knowing that shows drafts, not any file.
 struct PreviewImages: Sendable {
+    static let keySetting = "preview_image_key"
     let secret: String
     let clock: any WallClock
     /// Links live until the end of the next full hour, so pages rendered within an hour share

@@ -1,0 +1,182 @@
+import Catalog
+import HTTPTypes
+import NIOCore
+import NIOEmbedded
+import NIOHTTP1
+import NIOHTTPTypes
+import NIOHTTPTypesHTTP1
+import Testing
+
+@testable import Web
+
+/// The connection limits on an embedded channel with the server's own HTTP codec: bytes in,
+/// bytes out, and time that moves only when the test says.
+@Suite("Connection limits")
+struct ConnectionLimitsTests {
+    static let configuration = ConnectionLimits.Configuration(
+        headTimeout: .seconds(10), idleTimeout: .seconds(75), sendTimeout: .seconds(30), minBodyRate: 1_024)
+
+    static func connection() throws -> EmbeddedChannel {
+        let channel = EmbeddedChannel()
+        try channel.pipeline.syncOperations.configureHTTPServerPipeline(withPipeliningAssistance: false, withErrorHandling: false)
+        try channel.pipeline.syncOperations.addHandler(HTTP1ToHTTPServerCodec(secure: false))
+        try channel.pipeline.syncOperations.addHandler(ConnectionLimits(configuration: configuration))
+        try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
+        return channel
+    }
+
+    /// What the router would do: read the request, answer it (a body of `size` bytes).
+    static func answer(_ channel: EmbeddedChannel, size: Int = 10) throws {
+        while let part = try channel.readInbound(as: HTTPRequestPart.self) {
+            if case .end = part { break }
+        }
+        try channel.writeOutbound(HTTPResponsePart.head(HTTPResponse(status: .ok, headerFields: [.contentLength: String(size)])))
+        try channel.writeOutbound(HTTPResponsePart.body(ByteBuffer(repeating: 0x61, count: size)))
+        try channel.writeOutbound(HTTPResponsePart.end(nil))
+    }
+
+    static func send(_ channel: EmbeddedChannel, _ text: String) throws {
+        try channel.writeInbound(ByteBuffer(string: text))
+    }
+
+    @Test("a new connection that sends nothing, or a head a byte at a time, is closed after the head timeout")
+    func slowHead() throws {
+        let silent = try Self.connection()
+        silent.embeddedEventLoop.advanceTime(by: .seconds(9))
+        #expect(silent.isActive)
+        silent.embeddedEventLoop.advanceTime(by: .seconds(2))
+        #expect(!silent.isActive)
+
+        let dribbling = try Self.connection()
+        for byte in "GET / HTTP/1.1\r\nHost: x\r\n" {
+            try Self.send(dribbling, String(byte))
+            dribbling.embeddedEventLoop.advanceTime(by: .milliseconds(500))
+            if !dribbling.isActive { break }
+        }
+        #expect(!dribbling.isActive)
+    }
+
+    @Test("between requests a connection may idle for the keep-alive time; the next head then has its own timeout")
+    func keepAlive() throws {
+        let channel = try Self.connection()
+        try Self.send(channel, "GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        try Self.answer(channel)
+        channel.embeddedEventLoop.advanceTime(by: .seconds(70))
+        #expect(channel.isActive)
+        // A second request starts coming, and stalls.
+        try Self.send(channel, "GET /catalog HTTP/1.1\r\n")
+        channel.embeddedEventLoop.advanceTime(by: .seconds(9))
+        #expect(channel.isActive)
+        channel.embeddedEventLoop.advanceTime(by: .seconds(2))
+        #expect(!channel.isActive)
+
+        let idle = try Self.connection()
+        try Self.send(idle, "GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        try Self.answer(idle)
+        idle.embeddedEventLoop.advanceTime(by: .seconds(74))
+        #expect(idle.isActive)
+        idle.embeddedEventLoop.advanceTime(by: .seconds(2))
+        #expect(!idle.isActive)
+    }
+
+    @Test("a body must keep coming at a minimum rate; a quick one is read however large")
+    func bodyRate() throws {
+        let trickle = try Self.connection()
+        try Self.send(trickle, "POST /api/leads HTTP/1.1\r\nHost: x\r\nContent-Length: 60000\r\n\r\n")
+        var seconds = 0
+        while trickle.isActive, seconds < 60 {
+            try Self.send(trickle, String(repeating: " ", count: 100))
+            trickle.embeddedEventLoop.advanceTime(by: .seconds(1))
+            seconds += 1
+        }
+        #expect(!trickle.isActive)
+        #expect(seconds <= 13)
+
+        let steady = try Self.connection()
+        try Self.send(steady, "POST /api/leads HTTP/1.1\r\nHost: x\r\nContent-Length: 60000\r\n\r\n")
+        for _ in 0..<30 {
+            try Self.send(steady, String(repeating: " ", count: 2_000))
+            steady.embeddedEventLoop.advanceTime(by: .seconds(1))
+        }
+        #expect(steady.isActive)
+    }
+
+    @Test("a slow download is never cut for being slow; a client that stops reading is, after the send timeout")
+    func slowReaders() throws {
+        // The answer drains slowly: the buffer fills and empties again and again.
+        let slow = try Self.connection()
+        try Self.send(slow, "GET /yml.xml HTTP/1.1\r\nHost: x\r\n\r\n")
+        for _ in 0..<20 {
+            slow.isWritable = false
+            slow.pipeline.fireChannelWritabilityChanged()
+            slow.embeddedEventLoop.advanceTime(by: .seconds(20))
+            slow.isWritable = true
+            slow.pipeline.fireChannelWritabilityChanged()
+            slow.embeddedEventLoop.advanceTime(by: .seconds(1))
+        }
+        #expect(slow.isActive)
+        // The whole answer is queued, and the socket has not taken it yet: not idle.
+        while let part = try slow.readInbound(as: HTTPRequestPart.self) {
+            if case .end = part { break }
+        }
+        slow.write(HTTPResponsePart.head(HTTPResponse(status: .ok, headerFields: [.contentLength: "3000000"])), promise: nil)
+        slow.write(HTTPResponsePart.body(ByteBuffer(repeating: 0x61, count: 3_000_000)), promise: nil)
+        slow.write(HTTPResponsePart.end(nil), promise: nil)
+        slow.embeddedEventLoop.advanceTime(by: .seconds(100))
+        #expect(slow.isActive)
+        // Written out: from now on it is an idle keep-alive connection.
+        slow.flush()
+        slow.embeddedEventLoop.advanceTime(by: .seconds(74))
+        #expect(slow.isActive)
+        slow.embeddedEventLoop.advanceTime(by: .seconds(2))
+        #expect(!slow.isActive)
+
+        // Nothing drains at all.
+        let stuck = try Self.connection()
+        try Self.send(stuck, "GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        stuck.isWritable = false
+        stuck.pipeline.fireChannelWritabilityChanged()
+        stuck.embeddedEventLoop.advanceTime(by: .seconds(29))
+        #expect(stuck.isActive)
+        stuck.embeddedEventLoop.advanceTime(by: .seconds(2))
+        #expect(!stuck.isActive)
+    }
+
+    @Test("an over-long target is answered 414, then the connection closes")
+    func oversized() throws {
+        let long = try Self.connection()
+        try Self.send(long, "GET /catalog?q=\(String(repeating: "a", count: 9_000)) HTTP/1.1\r\nHost: x\r\n\r\n")
+        let answer = try #require(try long.readOutbound(as: ByteBuffer.self))
+        #expect(String(buffer: answer).hasPrefix("HTTP/1.1 414"))
+        #expect(!long.isActive)
+    }
+
+    @Test("the fast path answers only while the client reads: otherwise the request goes to the router, which waits for it")
+    func fastPathWritability() throws {
+        let cache = RenderedCache()
+        let version = CatalogVersion()
+        cache.put("page:/", version: version.current, now: .now, RenderedResponse(body: ByteBuffer(string: "<html>home</html>"), contentType: "text/html"))
+        cache.remember(target: "/", key: "page:/")
+        let channel = EmbeddedChannel()
+        try channel.pipeline.syncOperations.configureHTTPServerPipeline(withPipeliningAssistance: false, withErrorHandling: false)
+        try channel.pipeline.syncOperations.addHandler(HTTP1ToHTTPServerCodec(secure: false))
+        try channel.pipeline.syncOperations.addHandler(CachedPageHandler(pages: FastPages(cache: cache, version: version, serverName: "test")))
+        try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
+
+        try channel.writeInbound(ByteBuffer(string: "GET / HTTP/1.1\r\nHost: x\r\n\r\n"))
+        #expect(String(buffer: try #require(try channel.readOutbound(as: ByteBuffer.self))).hasPrefix("HTTP/1.1 200"))
+        #expect(try channel.readInbound(as: HTTPRequestPart.self) == nil)
+
+        // The client stopped reading: pipelined requests are no longer answered here.
+        channel.isWritable = false
+        channel.pipeline.fireChannelWritabilityChanged()
+        while try channel.readOutbound(as: ByteBuffer.self) != nil {}
+        try channel.writeInbound(ByteBuffer(string: "GET / HTTP/1.1\r\nHost: x\r\n\r\n"))
+        #expect(try channel.readOutbound(as: ByteBuffer.self) == nil)
+        guard case .head(let head) = try #require(try channel.readInbound(as: HTTPRequestPart.self)) else {
+            Issue.record("the request did not reach the router")
+            return
+        }
+        #expect(head.path == "/")
+    }
+}
