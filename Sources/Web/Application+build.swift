@@ -142,7 +142,9 @@ public func buildApplication(
         let key = try await Settings.value(PreviewImages.keySetting, in: database) { RandomHex.make(bytes: 32) }
         previewImages = PreviewImages(secret: key, clock: clock)
     }
-    AssetController(assets: assets, catalog: catalog, previewImages: previewImages, logger: logger).addRoutes(to: router)
+    AssetController(
+        assets: assets, catalog: catalog, previewImages: previewImages, trustedProxies: configuration.trustedProxies, logger: logger
+    ).addRoutes(to: router)
     let purges = CatalogPurges(catalog: catalog, assets: assets, database: database, instance: instance, logger: logger)
     DirectusWebhookController(secret: configuration.directusWebhookSecret, purges: purges, logger: logger).addRoutes(to: router)
     PreviewController(

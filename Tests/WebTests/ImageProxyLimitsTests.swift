@@ -26,16 +26,25 @@ final class GatedImages: CatalogSource {
     }
 
     func asset(fileID: String, preset: ImagePreset, format: ImageFormat) async throws(CatalogError) -> Asset? {
-        let bytes = state.withLock { state in
-            state.started += 1
-            return state.bytes
+        let bytes = state.withLock { $0.bytes }
+        // Counted and gated at once: a `release` after `started` moved always finds the gate.
+        await withCheckedContinuation { continuation in
+            state.withLock { state in
+                state.started += 1
+                state.gates.append(continuation)
+            }
         }
-        await withCheckedContinuation { continuation in state.withLock { $0.gates.append(continuation) } }
         return Asset(bytes: bytes, contentType: "image/png")
     }
 
     func fetchCategories() async throws(CatalogError) -> [CategoryRecord] { [] }
-    func fetchProducts() async throws(CatalogError) -> [ProductRecord] { [] }
+    /// Ten published products, each showing one image (`file-1` … `file-10`).
+    func fetchProducts() async throws(CatalogError) -> [ProductRecord] {
+        (1...10).compactMap { index in
+            (try? JSONParser.parse(#"{"id":\#(index),"status":"published","name":"Станок \#(index)","hero_image":{"id":"file-\#(index)"}}"#))
+                .flatMap(ProductRecord.init(json:))
+        }
+    }
     func fetchProduct(_ key: ProductKey) async throws(CatalogError) -> ProductRecord? { nil }
     func previewProduct(id: Int, version: String?) async throws(CatalogError) -> ProductRecord? { nil }
     func previewCategory(id: Int, version: String?) async throws(CatalogError) -> CategoryRecord? { nil }
@@ -131,5 +140,31 @@ struct ImageProxyLimitsTests {
         #expect(Array(try #require(try await after.value).body.readableBytesView) == [2, 2, 2])
         #expect(store.contains(key))
         #expect(Array(try #require(try await store.asset(key)).body.readableBytesView) == [2, 2, 2])
+    }
+
+    @Test("one client has a bounded number of new image fetches under way; joining one under way costs nothing")
+    func fetchesPerClient() async throws {
+        let source = GatedImages()
+        let store = try AssetStore(
+            source: source, directory: Self.scratch(), maxBytes: 1 << 20, maxConcurrentFetches: 2, maxWaitingFetches: 10,
+            maxFetchesPerClient: 3, logger: quietLogger)
+        let keys = (1...5).map { AssetStore.Key(fileID: "file-\($0)", preset: .card, format: .webp) }
+        let mine = (0..<3).map { index in Task { try await store.asset(keys[index], client: "203.0.113.7") } }
+        #expect(try await eventually { source.started == 2 && store.waitingFetches == 1 })
+        // A fourth new one is too many for this client; the same images for others are not.
+        await #expect(throws: AssetStore.Busy.self) { try await store.asset(keys[3], client: "203.0.113.7") }
+        let joined = Task { try await store.asset(keys[0], client: "203.0.113.7") }
+        let other = Task { try await store.asset(keys[4], client: "198.51.100.1") }
+        // Two at a time: each release lets the next in line start, until all four ran.
+        for started in [2, 3, 4, 4] {
+            #expect(try await eventually { source.started == started })
+            source.release()
+        }
+        for task in mine + [joined, other] { #expect(try await task.value != nil) }
+        // Done: the client may fetch again.
+        let again = Task { try await store.asset(keys[3], client: "203.0.113.7") }
+        #expect(try await eventually { source.started == 5 })
+        source.release()
+        #expect(try await again.value != nil)
     }
 }

@@ -12,10 +12,12 @@ import Logging
 /// service token reads private files too, and a made-up id must cost no Directus request.
 /// An editor's preview links its draft images as `/preview/assets/{token}/{fileId}`
 /// (`PreviewImages`). When too many images are being fetched already, a 503 asks to come back.
-struct AssetController<Context: RequestContext>: Sendable {
+struct AssetController: Sendable {
+    typealias Context = AppRequestContext
     let assets: AssetStore
     let catalog: Catalog
     let previewImages: PreviewImages?
+    let trustedProxies: [CIDR]
     let logger: Logger
 
     func addRoutes(to router: Router<Context>) {
@@ -38,7 +40,7 @@ struct AssetController<Context: RequestContext>: Sendable {
         guard index?.fileIDs.contains(fileID) == true else {
             return Response(status: .found, headers: [.location: SiteURL.placeholderImage, .cacheControl: "public, max-age=300"])
         }
-        return try await serve(fileID, preset: preset, request: request, cacheControl: Self.cacheControl)
+        return try await serve(fileID, preset: preset, request: request, context: context, cacheControl: Self.cacheControl)
     }
 
     /// A preview page's image: any file the token was made for, kept out of shared caches.
@@ -51,12 +53,14 @@ struct AssetController<Context: RequestContext>: Sendable {
         else {
             throw HTTPError(.notFound)
         }
-        var response = try await serve(fileID, preset: preset, request: request, cacheControl: "private, max-age=3600")
+        var response = try await serve(fileID, preset: preset, request: request, context: context, cacheControl: "private, max-age=3600")
         response.headers[HTTPField.Name("X-Robots-Tag")!] = "noindex, nofollow"
         return response
     }
 
-    private func serve(_ fileID: String, preset: ImagePreset, request: Request, cacheControl: String) async throws -> Response {
+    private func serve(
+        _ fileID: String, preset: ImagePreset, request: Request, context: Context, cacheControl: String
+    ) async throws -> Response {
         let accept = request.headers[.accept] ?? ""
         let key = AssetStore.Key(fileID: fileID, preset: preset, format: accept.contains("image/webp") ? .webp : .original)
         var headers: HTTPFields = [
@@ -68,7 +72,8 @@ struct AssetController<Context: RequestContext>: Sendable {
         }
         let stored: AssetStore.Stored?
         do {
-            stored = try await assets.asset(key)
+            let client = ClientAddress.rateKey(ClientAddress.of(request, context: context, trusted: trustedProxies))
+            stored = try await assets.asset(key, client: client)
         } catch is AssetStore.Busy {
             return Response(
                 status: .serviceUnavailable,

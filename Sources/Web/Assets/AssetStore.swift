@@ -13,7 +13,8 @@ import Synchronization
 ///   the media type and the ETag.
 /// - Concurrent misses for one image make one upstream request, and at most
 ///   `maxConcurrentFetches` transforms run in Directus at a time, with at most
-///   `maxWaitingFetches` more in line; beyond that `Busy` is thrown (the visitor gets a 503).
+///   `maxWaitingFetches` more in line, and `maxFetchesPerClient` new ones per client;
+///   beyond that `Busy` is thrown (the visitor gets a 503).
 /// - Over `maxBytes`, the least recently used files go.
 /// - A missing file is remembered for a minute only (it may be uploaded a minute later), so
 ///   requests for made-up ids do not each cost a Directus request.
@@ -54,6 +55,8 @@ final class AssetStore: Sendable {
         var generation: UInt64 = 0
         /// The generation at which each recently purged file was purged.
         var purged = LRUCache<String, UInt64>(maxEntries: 10_000)
+        /// New fetches each client started that are not done yet (only clients with some).
+        var fetchesByClient: [String: Int] = [:]
     }
 
     static var missingFor: Duration { .seconds(60) }
@@ -66,10 +69,15 @@ final class AssetStore: Sendable {
     private let state: Mutex<State>
 
     /// Reads what an earlier run left in `directory` (oldest first in line for eviction).
+    /// New fetches one client may have under way: more than a page's images (a category page
+    /// shows 24), far fewer than the line, so one client cannot fill it for everyone.
+    let maxFetchesPerClient: Int
+
     init(
-        source: any CatalogSource, directory: String, maxBytes: Int, maxConcurrentFetches: Int = 4, maxWaitingFetches: Int = 64,
-        logger: Logger
+        source: any CatalogSource, directory: String, maxBytes: Int, maxConcurrentFetches: Int = 4, maxWaitingFetches: Int = 256,
+        maxFetchesPerClient: Int = 48, logger: Logger
     ) throws {
+        self.maxFetchesPerClient = maxFetchesPerClient
         self.source = source
         self.directory = URL(fileURLWithPath: directory, isDirectory: true)
         self.maxBytes = maxBytes
@@ -111,7 +119,9 @@ final class AssetStore: Sendable {
     }
 
     /// The image, from disk or from the source; nil when the source has no such file.
-    func asset(_ key: Key) async throws -> Stored? {
+    /// `client` (an address) may have at most `maxFetchesPerClient` new fetches under way;
+    /// joining a fetch already under way costs nothing.
+    func asset(_ key: Key, client: String? = nil) async throws -> Stored? {
         let knownMissing = state.withLock { state in
             state.missing.peek(key.fileID).map { $0.duration(to: .now) < Self.missingFor } ?? false
         }
@@ -124,10 +134,17 @@ final class AssetStore: Sendable {
             // Deleted or damaged behind our back: forget it and fetch again.
             state.withLock { _ = $0.entries.removeValue(forKey: key.fileName) }
         }
-        let task = state.withLock { state in
+        let task = try state.withLock { state throws(Busy) in
             if let running = state.inflight[key] { return running.task }
+            if let client {
+                guard state.fetchesByClient[client, default: 0] < maxFetchesPerClient else { throw Busy() }
+                state.fetchesByClient[client, default: 0] += 1
+            }
             let generation = state.generation
-            let task = Task { try await self.fetch(key, generation: generation) }
+            let task = Task {
+                defer { if let client { self.fetchDone(for: client) } }
+                return try await self.fetch(key, generation: generation)
+            }
             state.inflight[key] = (task, generation)
             return task
         }
@@ -148,6 +165,13 @@ final class AssetStore: Sendable {
             return names.filter { state.entries.removeValue(forKey: $0) != nil }
         }
         await delete(names)
+    }
+
+    private func fetchDone(for client: String) {
+        state.withLock { state in
+            let left = state.fetchesByClient[client, default: 1] - 1
+            state.fetchesByClient[client] = left > 0 ? left : nil
+        }
     }
 
     private func touch(_ key: Key) -> Bool {
