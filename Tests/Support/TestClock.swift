@@ -11,29 +11,19 @@ public final class TestClock: Clock, Sendable {
         public static func < (lhs: Instant, rhs: Instant) -> Bool { lhs.offset < rhs.offset }
     }
 
-    private struct Sleeper {
-        var deadline: Instant
-        var continuation: CheckedContinuation<Void, any Error>
-    }
-
-    private struct State {
-        var now = Instant(offset: .zero)
-        var sleepers: [Int: Sleeper] = [:]
-        var nextID = 0
-    }
-
-    private let state = Mutex(State())
+    private let current = Mutex(Instant(offset: .zero))
+    private let sleepers = Sleepers<Instant>()
 
     public init() {}
 
-    public var now: Instant { state.withLock { $0.now } }
+    public var now: Instant { current.withLock { $0 } }
     public var minimumResolution: Duration { .nanoseconds(1) }
 
     /// Tasks waiting in `sleep` right now.
-    public var sleeping: Int { state.withLock { $0.sleepers.count } }
+    public var sleeping: Int { sleepers.count }
 
     /// The earliest deadline anyone sleeps until.
-    public var nextDeadline: Instant? { state.withLock { $0.sleepers.values.map(\.deadline).min() } }
+    public var nextDeadline: Instant? { sleepers.nextDeadline }
 
     public func advance(by duration: Duration) {
         advance(to: now.advanced(by: duration))
@@ -41,33 +31,14 @@ public final class TestClock: Clock, Sendable {
 
     /// Moves time to `instant` (never back) and wakes every sleeper whose deadline has come.
     public func advance(to instant: Instant) {
-        let due = state.withLock { state -> [CheckedContinuation<Void, any Error>] in
-            state.now = max(state.now, instant)
-            let ready = state.sleepers.filter { $0.value.deadline <= state.now }
-            for id in ready.keys { state.sleepers[id] = nil }
-            return ready.values.map(\.continuation)
+        let now = current.withLock { now in
+            now = max(now, instant)
+            return now
         }
-        for continuation in due { continuation.resume() }
+        sleepers.wake(upTo: now)
     }
 
     public func sleep(until deadline: Instant, tolerance: Duration?) async throws {
-        let id = state.withLock { state -> Int in
-            state.nextID += 1
-            return state.nextID
-        }
-        try await withTaskCancellationHandler {
-            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-                let resumeNow = state.withLock { state -> Bool in
-                    if deadline <= state.now || Task.isCancelled { return true }
-                    state.sleepers[id] = Sleeper(deadline: deadline, continuation: continuation)
-                    return false
-                }
-                if resumeNow { continuation.resume() }
-            }
-        } onCancel: {
-            let sleeper = state.withLock { $0.sleepers.removeValue(forKey: id) }
-            sleeper?.continuation.resume(throwing: CancellationError())
-        }
-        try Task.checkCancellation()
+        try await sleepers.sleep(until: deadline) { self.now }
     }
 }

@@ -16,11 +16,12 @@ struct ConnectionLimitsTests {
     static let configuration = ConnectionLimits.Configuration(
         headTimeout: .seconds(10), idleTimeout: .seconds(75), sendTimeout: .seconds(30), minBodyRate: 1_024)
 
-    static func connection() throws -> EmbeddedChannel {
+    /// An open connection through the server's HTTP codec (as Hummingbird sets it up) to `handler`.
+    static func connection(to handler: any ChannelHandler = ConnectionLimits(configuration: configuration)) throws -> EmbeddedChannel {
         let channel = EmbeddedChannel()
         try channel.pipeline.syncOperations.configureHTTPServerPipeline(withPipeliningAssistance: false, withErrorHandling: false)
         try channel.pipeline.syncOperations.addHandler(HTTP1ToHTTPServerCodec(secure: false))
-        try channel.pipeline.syncOperations.addHandler(ConnectionLimits(configuration: configuration))
+        try channel.pipeline.syncOperations.addHandler(handler)
         try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
         return channel
     }
@@ -35,6 +36,14 @@ struct ConnectionLimitsTests {
         try channel.writeOutbound(HTTPResponsePart.end(nil))
     }
 
+    /// Still open a second before `seconds` from now, closed a second after.
+    static func expectClosed(_ channel: EmbeddedChannel, after seconds: Int64, sourceLocation: SourceLocation = #_sourceLocation) {
+        channel.embeddedEventLoop.advanceTime(by: .seconds(seconds - 1))
+        #expect(channel.isActive, "closed too early", sourceLocation: sourceLocation)
+        channel.embeddedEventLoop.advanceTime(by: .seconds(2))
+        #expect(!channel.isActive, "still open", sourceLocation: sourceLocation)
+    }
+
     static func send(_ channel: EmbeddedChannel, _ text: String) throws {
         try channel.writeInbound(ByteBuffer(string: text))
     }
@@ -42,10 +51,7 @@ struct ConnectionLimitsTests {
     @Test("a new connection that sends nothing, or a head a byte at a time, is closed after the head timeout")
     func slowHead() throws {
         let silent = try Self.connection()
-        silent.embeddedEventLoop.advanceTime(by: .seconds(9))
-        #expect(silent.isActive)
-        silent.embeddedEventLoop.advanceTime(by: .seconds(2))
-        #expect(!silent.isActive)
+        Self.expectClosed(silent, after: 10)
 
         let dribbling = try Self.connection()
         for byte in "GET / HTTP/1.1\r\nHost: x\r\n" {
@@ -65,18 +71,12 @@ struct ConnectionLimitsTests {
         #expect(channel.isActive)
         // A second request starts coming, and stalls.
         try Self.send(channel, "GET /catalog HTTP/1.1\r\n")
-        channel.embeddedEventLoop.advanceTime(by: .seconds(9))
-        #expect(channel.isActive)
-        channel.embeddedEventLoop.advanceTime(by: .seconds(2))
-        #expect(!channel.isActive)
+        Self.expectClosed(channel, after: 10)
 
         let idle = try Self.connection()
         try Self.send(idle, "GET / HTTP/1.1\r\nHost: x\r\n\r\n")
         try Self.answer(idle)
-        idle.embeddedEventLoop.advanceTime(by: .seconds(74))
-        #expect(idle.isActive)
-        idle.embeddedEventLoop.advanceTime(by: .seconds(2))
-        #expect(!idle.isActive)
+        Self.expectClosed(idle, after: 75)
     }
 
     @Test("a body must keep coming at a minimum rate; a quick one is read however large")
@@ -126,20 +126,14 @@ struct ConnectionLimitsTests {
         #expect(slow.isActive)
         // Written out: from now on it is an idle keep-alive connection.
         slow.flush()
-        slow.embeddedEventLoop.advanceTime(by: .seconds(74))
-        #expect(slow.isActive)
-        slow.embeddedEventLoop.advanceTime(by: .seconds(2))
-        #expect(!slow.isActive)
+        Self.expectClosed(slow, after: 75)
 
         // Nothing drains at all.
         let stuck = try Self.connection()
         try Self.send(stuck, "GET / HTTP/1.1\r\nHost: x\r\n\r\n")
         stuck.isWritable = false
         stuck.pipeline.fireChannelWritabilityChanged()
-        stuck.embeddedEventLoop.advanceTime(by: .seconds(29))
-        #expect(stuck.isActive)
-        stuck.embeddedEventLoop.advanceTime(by: .seconds(2))
-        #expect(!stuck.isActive)
+        Self.expectClosed(stuck, after: 30)
     }
 
     @Test("an over-long target is answered 414, then the connection closes")
@@ -157,11 +151,7 @@ struct ConnectionLimitsTests {
         let version = CatalogVersion()
         cache.put("page:/", version: version.current, now: .now, RenderedResponse(body: ByteBuffer(string: "<html>home</html>"), contentType: "text/html"))
         cache.remember(target: "/", key: "page:/")
-        let channel = EmbeddedChannel()
-        try channel.pipeline.syncOperations.configureHTTPServerPipeline(withPipeliningAssistance: false, withErrorHandling: false)
-        try channel.pipeline.syncOperations.addHandler(HTTP1ToHTTPServerCodec(secure: false))
-        try channel.pipeline.syncOperations.addHandler(CachedPageHandler(pages: FastPages(cache: cache, version: version, serverName: "test")))
-        try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
+        let channel = try Self.connection(to: CachedPageHandler(pages: FastPages(cache: cache, version: version, serverName: "test")))
 
         try channel.writeInbound(ByteBuffer(string: "GET / HTTP/1.1\r\nHost: x\r\n\r\n"))
         #expect(String(buffer: try #require(try channel.readOutbound(as: ByteBuffer.self))).hasPrefix("HTTP/1.1 200"))
