@@ -182,6 +182,6 @@ public func makeCatalogSource(configuration: AppConfiguration, logger: Logger) t
     return DirectusCatalogSource(
         configuration: .init(
             baseURL: directusURL, token: configuration.directusToken,
-            timeout: .seconds(configuration.directusTimeout.components.seconds)),
+            timeout: .seconds(configuration.directusTimeout.components.seconds), maxResponseBytes: configuration.directusMaxResponseBytes),
         httpClient: HTTPClient.shared, logger: logger)
 }

@@ -14,10 +14,50 @@ struct DirectusCatalogSourceTests {
         directus = try FakeDirectus()
     }
 
-    func source(_ baseURL: String, token: String? = FakeDirectus.serviceToken, timeout: TimeAmount = .seconds(5)) -> DirectusCatalogSource {
+    func source(
+        _ baseURL: String, token: String? = FakeDirectus.serviceToken, timeout: TimeAmount = .seconds(5), pageSize: Int = 250,
+        maxResponseBytes: Int = 32 << 20
+    ) -> DirectusCatalogSource {
         DirectusCatalogSource(
-            configuration: .init(baseURL: baseURL, token: token, timeout: timeout),
+            configuration: .init(baseURL: baseURL, token: token, timeout: timeout, maxResponseBytes: maxResponseBytes, pageSize: pageSize),
             httpClient: HTTPClient.shared, logger: Logger(label: "test"))
+    }
+
+    @Test("a list larger than one Directus page is read completely, a page at a time in id order")
+    func pagedList() async throws {
+        try await directus.run { (url: String) async throws in
+            let whole = try await source(url).fetchProducts()
+            directus.resetRequests()
+            let paged = try await source(url, pageSize: 3).fetchProducts()
+            #expect(paged.map(\.id).sorted() == whole.map(\.id).sorted())
+            #expect(paged.count == 11)
+            let asked = directus.requests.filter { $0.path == "/items/products" }
+            #expect(asked.count == 4)  // 3 + 3 + 3 + 2
+            #expect(asked.map { $0.query["page"] } == ["1", "2", "3", "4"])
+            #expect(asked.allSatisfy { $0.query["limit"] == "3" && $0.query["sort"] == "id" })
+        }
+    }
+
+    @Test("an answer over DIRECTUS_MAX_RESPONSE_MB is an error that says so, and the stale catalog keeps being served")
+    func oversizedAnswer() async throws {
+        try await directus.run { (url: String) async throws in
+            let clock = ManualClock()
+            let log = LogCapture()
+            let catalog = Catalog(
+                source: source(url, pageSize: 4, maxResponseBytes: 1 << 20), policy: CachePolicy(fresh: .seconds(1), stale: .seconds(2)),
+                clock: clock.cacheClock, logger: log.logger(level: .info))
+            let before = try await catalog.index()
+            #expect(before.products.count == 11)
+            // An editor pastes a huge description: the page holding it is over the limit now.
+            directus.update("products", id: 1, field: "description", to: .string(String(repeating: "<p>Станок</p>", count: 100_000)))
+            clock.advance(by: .seconds(3))
+            let after = try await catalog.index()
+            #expect(after.products.count == 11)
+            #expect(try await catalog.product(.slug("tokarnyj-stanok-chpu-ck6150")) != nil)
+            #expect(catalog.refreshFailures == 1)
+            #expect(log.text.contains("DIRECTUS_MAX_RESPONSE_MB"))
+            #expect(log.text.contains("serving_stale=true"))
+        }
     }
 
     @Test("lists published products with relations expanded, sending the token")

@@ -94,11 +94,39 @@ struct RefreshingCacheTests {
         #expect(failures.value == 1)
     }
 
-    @Test("an error with nothing cached reaches the caller; the next request tries again")
+    @Test("an error with nothing cached reaches the caller; requests within the wait get it at once, then one tries again")
     func missError() async throws {
         let cache = makeCache()
-        await #expect(throws: Upstream.self) { try await cache.value(for: "k") { throw Upstream() } }
-        #expect(try await cache.value(for: "k") { "v" } == "v")
+        let calls = CallCounter()
+        await #expect(throws: Upstream.self) { try await cache.value(for: "k") { calls.increment(); throw Upstream() } }
+        await #expect(throws: Upstream.self) { try await cache.value(for: "k") { calls.increment(); return "v" } }
+        #expect(calls.value == 1)
+        clock.advance(by: .seconds(1))
+        #expect(try await cache.value(for: "k") { calls.increment(); return "v" } == "v")
+        #expect(calls.value == 2)
+    }
+
+    @Test("a refresh that keeps failing is tried again after 1 s, 2 s, 4 s … at most 30 s, the stale value served meanwhile")
+    func failureBackoff() async throws {
+        let cache = makeCache(fresh: .seconds(1), stale: .seconds(600))
+        let calls = CallCounter()
+        _ = try await cache.value(for: "k") { "good" }
+        clock.advance(by: .seconds(2))
+        var waits: [Int] = []
+        var waited = 0
+        while waits.count < 7 {
+            let before = calls.value
+            // Each look starts a refresh only when the wait is over; the stale value comes back at once.
+            #expect(try await cache.value(for: "k") { calls.increment(); throw Upstream() } == "good")
+            #expect(try await eventually { cache.isLoading("k") == false })
+            if calls.value > before {
+                waits.append(waited)
+                waited = 0
+            }
+            clock.advance(by: .seconds(1))
+            waited += 1
+        }
+        #expect(waits == [0, 1, 2, 4, 8, 16, 30])
     }
 
     @Test("the version changes when a value changes or is removed, not on first load or same value")

@@ -49,6 +49,9 @@ public final class CatalogVersion: Sendable {
 /// - Past the stale limit, callers wait for the refresh; if it fails they still get the old
 ///   value (stale-if-error). An error never replaces or evicts good data.
 /// - Concurrent callers for one key share one `load` (one upstream request).
+/// - After a failed load the key is not loaded again for a while (1 s, doubling to 30 s):
+///   callers get the stale value, or the error at once, instead of each starting a download
+///   that fails the same way (an oversized list would otherwise be fetched again and again).
 /// - A load that was under way when keys were dropped (a Directus webhook) is not stored:
 ///   it may hold the data from before the change. Its callers get it; the next request
 ///   loads again.
@@ -66,7 +69,12 @@ public final class RefreshingCache<Key: Hashable & Sendable, Value: Sendable & E
         /// Counts drops (`remove`, `removeAll`); a load stores its value only if none came
         /// after it started.
         var generation: UInt64 = 0
+        /// The last failed load of a key: when, how long to wait before the next, and why.
+        var failures: [Key: (at: ContinuousClock.Instant, wait: Duration, error: any Error)] = [:]
     }
+
+    static var firstRetry: Duration { .seconds(1) }
+    static var longestRetry: Duration { .seconds(30) }
 
     private enum Plan {
         case value(Value)
@@ -99,15 +107,21 @@ public final class RefreshingCache<Key: Hashable & Sendable, Value: Sendable & E
 
     public func value(for key: Key, load: @escaping Loader) async throws -> Value {
         let now = clock.now()
-        let plan: Plan = state.withLock { state in
+        let plan: Plan = try state.withLock { state in
+            // Within the wait after a failure, nothing new is started.
+            let resting = state.failures[key].flatMap { failure in failure.at.duration(to: now) < failure.wait ? failure.error : nil }
             if let entry = state.entries[key] {
                 let age = entry.storedAt.duration(to: now)
                 if age < policy.fresh { return .value(entry.value) }
-                let task = state.inflight[key]?.task ?? startLoad(key, load, in: &state)
+                guard let task = state.inflight[key]?.task ?? (resting == nil ? startLoad(key, load, in: &state) : nil) else {
+                    return .value(entry.value)  // stale-if-error
+                }
                 if age < policy.stale { return .value(entry.value) }
                 return .wait(task, fallback: entry.value)
             }
-            return .wait(state.inflight[key]?.task ?? startLoad(key, load, in: &state), fallback: nil)
+            if let task = state.inflight[key]?.task { return .wait(task, fallback: nil) }
+            if let resting { throw resting }
+            return .wait(startLoad(key, load, in: &state), fallback: nil)
         }
         switch plan {
         case .value(let value):
@@ -155,6 +169,9 @@ public final class RefreshingCache<Key: Hashable & Sendable, Value: Sendable & E
 
     public var count: Int { state.withLock { $0.entries.count } }
 
+    /// Whether a load of `key` is under way (tests).
+    public func isLoading(_ key: Key) -> Bool { state.withLock { $0.inflight[key] != nil } }
+
     /// Starts the one load for `key`; called with the lock held, so there is never a second.
     private func startLoad(_ key: Key, _ load: @escaping Loader, in state: inout State) -> Task<Value, any Error> {
         let generation = state.generation
@@ -164,8 +181,11 @@ public final class RefreshingCache<Key: Hashable & Sendable, Value: Sendable & E
                 self.store(key, value, generation: generation)
                 return value
             } catch {
+                let now = self.clock.now()
                 let hasStale = self.state.withLock { state in
                     if state.inflight[key]?.generation == generation { state.inflight[key] = nil }
+                    let wait = state.failures[key].map { min($0.wait * 2, Self.longestRetry) } ?? Self.firstRetry
+                    state.failures[key] = (now, wait, error)
                     return state.entries[key] != nil
                 }
                 self.onFailure(key, error, hasStale)
@@ -180,6 +200,7 @@ public final class RefreshingCache<Key: Hashable & Sendable, Value: Sendable & E
         let now = clock.now()
         let changed = state.withLock { state in
             if state.inflight[key]?.generation == generation { state.inflight[key] = nil }
+            state.failures[key] = nil
             // Dropped while it loaded: it may be the data from before the change.
             guard state.generation == generation else { return false }
             let previous = state.entries.updateValue(Entry(value: value, storedAt: now), forKey: key)

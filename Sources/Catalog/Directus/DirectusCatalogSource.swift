@@ -14,16 +14,21 @@ public struct DirectusCatalogSource: CatalogSource {
         public var timeout: TimeAmount
         public var productsCollection: String
         public var categoriesCollection: String
+        /// One JSON answer larger than this is an error (`DIRECTUS_MAX_RESPONSE_MB`), never a
+        /// reason to hold more: lists come in pages of `pageSize` items.
         public var maxResponseBytes: Int
         /// A transformed image larger than this is refused.
         public var maxAssetBytes: Int
+        /// Items per list request.
+        public var pageSize: Int
 
         public init(
             baseURL: String, token: String? = nil, timeout: TimeAmount = .seconds(5),
             productsCollection: String = "products", categoriesCollection: String = "categories",
-            maxResponseBytes: Int = 32 << 20, maxAssetBytes: Int = 16 << 20
+            maxResponseBytes: Int = 32 << 20, maxAssetBytes: Int = 16 << 20, pageSize: Int = 250
         ) {
             self.maxAssetBytes = maxAssetBytes
+            self.pageSize = max(1, pageSize)
             self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
             self.token = token.flatMap { $0.isEmpty ? nil : $0 }
             self.timeout = timeout
@@ -51,17 +56,31 @@ public struct DirectusCatalogSource: CatalogSource {
     public var assetLinks: AssetLinks { AssetLinks(directusURL: configuration.baseURL) }
 
     public func fetchCategories() async throws(CatalogError) -> [CategoryRecord] {
-        let body = try await get(
-            "/items/\(configuration.categoriesCollection)",
-            query: [("fields", "*"), Self.published, ("limit", "-1")])
-        return try rows(body).compactMap(CategoryRecord.init(json:))
+        try await list(configuration.categoriesCollection, fields: "*").compactMap(CategoryRecord.init(json:))
     }
 
     public func fetchProducts() async throws(CatalogError) -> [ProductRecord] {
-        let body = try await get(
-            "/items/\(configuration.productsCollection)",
-            query: [("fields", Self.productFields), Self.published, ("limit", "-1")])
-        return try rows(body).compactMap(ProductRecord.init(json:))
+        try await list(configuration.productsCollection, fields: Self.productFields).compactMap(ProductRecord.init(json:))
+    }
+
+    /// Most pages one list is read in (a million items at the default page size).
+    static let maxPages = 4_000
+
+    /// Every published row of a collection, `pageSize` at a time in id order: a catalog of any
+    /// size arrives in answers of bounded size. A row that moved between two pages while they
+    /// were read (an item added or deleted meanwhile) is kept once.
+    private func list(_ collection: String, fields: String) async throws(CatalogError) -> [JSONValue] {
+        var rows: [JSONValue] = []
+        var seen = Set<String>()
+        for page in 1...Self.maxPages {
+            let body = try await get(
+                "/items/\(collection)",
+                query: [("fields", fields), Self.published, ("sort", "id"), ("limit", String(configuration.pageSize)), ("page", String(page))])
+            let batch = try self.rows(body)
+            for row in batch where seen.insert(row["id"].map { $0.serialized } ?? "").inserted { rows.append(row) }
+            if batch.count < configuration.pageSize { return rows }
+        }
+        throw .invalidResponse("/items/\(collection): more than \(Self.maxPages) pages of \(configuration.pageSize)")
     }
 
     public func fetchProduct(_ key: ProductKey) async throws(CatalogError) -> ProductRecord? {
@@ -165,6 +184,9 @@ public struct DirectusCatalogSource: CatalogSource {
             }
         } catch let error as HTTPClientError where error == .deadlineExceeded || error == .readTimeout {
             throw .unavailable("timeout after \(timeout.nanoseconds / 1_000_000) ms on \(path)")
+        } catch is NIOTooManyBytesError {
+            throw .invalidResponse(
+                "\(path): the answer is larger than \(limit >> 20) MiB (DIRECTUS_MAX_RESPONSE_MB for lists, 16 MiB for images)")
         } catch {
             throw .unavailable("\(path): \(Self.describe(error))")
         }

@@ -25,6 +25,8 @@ public struct AppConfiguration: Sendable {
     /// A request head must be complete this long after a connection opens or its previous
     /// response ends (`REQUEST_HEAD_TIMEOUT`); see `ConnectionLimits`.
     public var requestHeadTimeout: Duration = .seconds(10)
+    /// The largest JSON answer read from Directus (`DIRECTUS_MAX_RESPONSE_MB`); lists come in pages.
+    public var directusMaxResponseBytes = 32 << 20
     /// How long a keep-alive connection may sit idle between requests (`KEEPALIVE_TIMEOUT`).
     public var keepAliveTimeout: Duration = .seconds(75)
     public var catalogFresh: Duration = .seconds(60)
@@ -103,6 +105,12 @@ public struct AppConfiguration: Sendable {
                 throw ConfigurationError(variable: "DIRECTUS_TIMEOUT", reason: "must be a number of seconds from 1 to 120, got '\(raw)'")
             }
             directusTimeout = .seconds(seconds)
+        }
+        if let raw = value("DIRECTUS_MAX_RESPONSE_MB") {
+            guard let megabytes = Int(raw), (1...1_024).contains(megabytes) else {
+                throw ConfigurationError(variable: "DIRECTUS_MAX_RESPONSE_MB", reason: "must be a number of MiB from 1 to 1024, got '\(raw)'")
+            }
+            directusMaxResponseBytes = megabytes << 20
         }
         if let raw = value("REQUEST_HEAD_TIMEOUT") {
             guard let seconds = Int(raw), (1...300).contains(seconds) else {
