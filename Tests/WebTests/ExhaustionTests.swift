@@ -129,6 +129,21 @@ struct ExhaustionTests {
         }
     }
 
+    @Test("a cold burst on one page makes one Directus load per list and renders the page once")
+    func coldBurst() async throws {
+        try await withDirectusApp { (client: any TestClientProtocol, directus: FakeDirectus, _: String) async throws in
+            directus.fail(.slow(.milliseconds(300)))
+            try await withThrowingTaskGroup(of: HTTPResponse.Status.self) { group in
+                for _ in 0..<40 {
+                    group.addTask { try await client.execute(uri: "/product/tokarnyj-stanok-chpu-ck6150", method: .get).status }
+                }
+                for try await status in group { #expect(status == .ok) }
+            }
+            #expect(directus.requestCount() == 2)  // categories and products
+            #expect(try await Self.metric("pages_rendered_total", in: client) == 1)
+        }
+    }
+
     @Test("the rendered cache keeps within its entry and byte budgets, least recently used out first")
     func renderedBudget() {
         let cache = RenderedCache(maxEntries: 10, maxBytes: 50_000)

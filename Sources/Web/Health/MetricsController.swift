@@ -40,6 +40,7 @@ struct MetricsController: Sendable {
         metric(
             "pages_fast_path_total", "counter", "Warm page requests answered from the rendered cache on the event loop.",
             [("", pages.rendered.fastAnswerCount)])
+        metric("pages_rendered_total", "counter", "Cacheable pages and documents rendered (a cold burst of one page renders it once).", [("", pages.renderCount)])
         let usage = pages.rendered.usage
         metric("page_cache_entries", "gauge", "Rendered pages and documents kept (least recently used go first).", [("", usage.entries)])
         metric("page_cache_bytes", "gauge", "Bytes of the rendered pages kept.", [("", usage.bytes)])

@@ -2,6 +2,7 @@ import Catalog
 import Foundation
 import HTTPTypes
 import Hummingbird
+import Synchronization
 
 /// Pages and JSON documents rendered once per catalog version and served as bytes
 /// (DESIGN §8), with their complete headers and an ETag.
@@ -9,6 +10,16 @@ struct PageCache: Sendable {
     let rendered: RenderedCache
     let version: CatalogVersion
     let headers: PageHeaders
+    let flights = RenderFlights()
+
+    init(rendered: RenderedCache, version: CatalogVersion, headers: PageHeaders) {
+        self.rendered = rendered
+        self.version = version
+        self.headers = headers
+    }
+
+    /// Pages rendered since start (metrics).
+    var renderCount: Int { flights.renders.load(ordering: .relaxed) }
 
     /// What a page handler found: data to render, or a response that is not cached (a redirect).
     enum Prepared<Input> {
@@ -30,11 +41,26 @@ struct PageCache: Sendable {
         let version = version.current
         let now = ContinuousClock.now
         var previous: RenderedResponse?
+        var flight: RenderFlights.Flight?
+        defer { flight?.land() }
         if let key {
             switch rendered.get(key, version: version, now: now) {
             case .fresh(let hit): return response(hit, for: request)
             case .recheck(let hit): previous = hit
-            case .miss: break
+            case .miss:
+                // A cold burst renders once: the first request renders, the others wait for it
+                // and take its page (or, if it found none, go on their own way).
+                switch flights.join("\(key)@\(version)") {
+                case .leader(let leading):
+                    flight = leading
+                case .follower(let landed):
+                    await landed()
+                    // Rendered for this version just now: its data was read after this request came.
+                    switch rendered.get(key, version: version, now: ContinuousClock.now) {
+                    case .fresh(let hit), .recheck(let hit): return response(hit, for: request)
+                    case .miss: break
+                    }
+                }
             }
         }
         let input: Input
@@ -48,8 +74,10 @@ struct PageCache: Sendable {
             return response(previous, for: request)
         }
         let page = finish(try render(input))
+        flights.renders.add(1, ordering: .relaxed)
         if let key {
-            rendered.put(key, version: version, now: now, page)
+            // Checked as of now: the data was read during this request, however long it took.
+            rendered.put(key, version: version, now: ContinuousClock.now, page)
             rememberTarget(request, canonical: canonical, key: key)
         }
         return response(page, for: request)
@@ -85,5 +113,52 @@ struct PageCache: Sendable {
     func uncached(_ page: RenderedResponse, status: HTTPResponse.Status = .ok) -> Response {
         let finished = finish(page, cacheControl: "no-store")
         return Response(status: status, headers: finished.headers, body: .init(byteBuffer: finished.body))
+    }
+}
+
+/// Renders under way, by key and catalog version: one request renders, the others of a burst
+/// wait for it. The map holds only renders in progress.
+final class RenderFlights: Sendable {
+    enum Role {
+        case leader(Flight)
+        /// Returns when the leader is done.
+        case follower(@Sendable () async -> Void)
+    }
+
+    /// The leader's duty: `land()` once, rendered or not.
+    struct Flight: Sendable {
+        let flights: RenderFlights
+        let key: String
+
+        func land() { flights.land(key) }
+    }
+
+    private let waiting = Mutex<[String: [CheckedContinuation<Void, Never>]]>([:])
+    /// Pages rendered since start.
+    let renders = Atomic<Int>(0)
+
+    func join(_ key: String) -> Role {
+        let leads = waiting.withLock { waiting -> Bool in
+            guard waiting[key] == nil else { return false }
+            waiting[key] = []
+            return true
+        }
+        if leads { return .leader(Flight(flights: self, key: key)) }
+        return .follower { [self] in
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                // Landed meanwhile: go on at once.
+                let queued = waiting.withLock { waiting -> Bool in
+                    guard waiting[key] != nil else { return false }
+                    waiting[key]?.append(continuation)
+                    return true
+                }
+                if !queued { continuation.resume() }
+            }
+        }
+    }
+
+    fileprivate func land(_ key: String) {
+        let followers = waiting.withLock { $0.removeValue(forKey: key) } ?? []
+        for follower in followers { follower.resume() }
     }
 }
