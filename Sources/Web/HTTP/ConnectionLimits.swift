@@ -12,8 +12,8 @@ import NIOHTTPTypes
 /// - A request body must keep coming: after `headTimeout`, at `minBodyRate` bytes a second on
 ///   average at least (a 64 KiB order takes a minute at that rate; a form is a few KiB).
 /// - An answer must keep draining: a send buffer that stays full for `sendTimeout` (the client
-///   reads under about 1 KiB/s) closes the connection. Idle time only starts once an answer
-///   has been handed to the socket in full, so a slow download is never cut for being slow.
+///   reads under about 1 KiB/s) closes the connection. Idle time only starts once the send
+///   buffer is below its high-water mark again, so a slow download is never cut for being slow.
 /// - A request target over `maxTargetBytes` is answered 414 and one whose header lines are
 ///   over `maxHeaderBytes` 431, and the connection closes. (The HTTP parser drops a
 ///   connection whose head is over 80 KiB before any of this sees it.)
@@ -55,7 +55,7 @@ final class ConnectionLimits: ChannelDuplexHandler, RemovableChannelHandler {
     private let configuration: Configuration
     /// A request head is under way (its first byte came, or the connection opened) since then.
     private var headSince: NIODeadline?
-    /// Idle between requests since then: the last answer is with the socket in full.
+    /// Idle between requests since then: the last answer is (nearly all) with the socket.
     private var idleSince: NIODeadline?
     /// The request whose body is being read: when its head came, and body bytes so far.
     private var body: (since: NIODeadline, bytes: Int)?
@@ -125,6 +125,8 @@ final class ConnectionLimits: ChannelDuplexHandler, RemovableChannelHandler {
     func channelWritabilityChanged(context: ChannelHandlerContext) {
         if context.channel.isWritable {
             unwritableSince = nil
+            // The client took a part of the answer: an idle wait counts from now.
+            if inProgress == 0, headSince == nil { idleSince = context.eventLoop.now }
         } else if unwritableSince == nil {
             unwritableSince = context.eventLoop.now
         }
@@ -155,19 +157,13 @@ final class ConnectionLimits: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
-        guard case .end = unwrapOutboundIn(data) else {
-            context.write(data, promise: promise)
-            return
-        }
+        context.write(data, promise: promise)
+        guard case .end = unwrapOutboundIn(data) else { return }
         inProgress = max(0, inProgress - 1)
-        // Idle from when the socket has taken the whole answer, not from when it was queued.
-        let written = promise ?? context.eventLoop.makePromise()
-        let loopBound = NIOLoopBound((self, context.eventLoop), eventLoop: context.eventLoop)
-        written.futureResult.whenSuccess {
-            let (limits, eventLoop) = loopBound.value
-            if limits.inProgress == 0, limits.headSince == nil, limits.idleSince == nil { limits.idleSince = eventLoop.now }
-        }
-        context.write(data, promise: written)
+        // Idle once the answer is with the socket, as far as the send buffer tells: a buffer
+        // over its high-water mark means the client is still taking it (and the idle wait
+        // starts when it drains; a client that stops taking it meets the send timeout).
+        if inProgress == 0, headSince == nil, context.channel.isWritable { idleSince = context.eventLoop.now }
     }
 
     /// Answers the request just read and closes; with earlier requests still being answered
