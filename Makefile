@@ -2,7 +2,7 @@
 SWIFT ?= swift
 BIN := .build/debug/catalog-bff
 
-.PHONY: run test drill deps build release smoke clean
+.PHONY: run test drill bench deps build release smoke clean
 
 ## Build and serve the demo catalog on http://127.0.0.1:8080 (SQLite, mail to files).
 run: build
@@ -33,6 +33,12 @@ drill:
 	$(SWIFT) build --build-tests
 	@for round in $$(seq $(DRILL_ROUNDS)); do echo "drill round $$round"; \
 	  $(SWIFT) test --skip-build --filter 'OutageTests|CrashRecoveryTests|MultiInstanceTests|leaseRenewal|deadInstances' || exit 1; done
+
+## Benchmarks on a release build (wrk on loopback): the warm page against nginx, and memory
+## and throughput under a minute of load. Results print as a table and land in bench/results/.
+bench:
+	bench/page-vs-nginx.sh
+	bench/memory-under-load.sh
 
 ## The binary itself: a bad setting stops start-up with exit code 2 and names the variable.
 smoke:
