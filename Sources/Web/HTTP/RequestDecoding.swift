@@ -11,7 +11,9 @@ enum FormURLEncoded {
         var fields: [String: String] = [:]
         for pair in text.split(separator: "&") {
             let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            guard let name = parts.first.map(component), !name.isEmpty else { continue }
+            guard let first = parts.first else { continue }
+            let name = component(first)
+            guard !name.isEmpty else { continue }
             fields[name] = parts.count > 1 ? component(parts[1]) : ""
         }
         return fields

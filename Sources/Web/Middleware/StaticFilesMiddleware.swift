@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import Hummingbird
 import Logging
 
@@ -7,10 +8,17 @@ import Logging
 /// Hummingbird's `FileMiddleware` looks every request up on disk (a thread-pool hop and a
 /// syscall) before the router sees it; pages are served from memory, so that lookup would
 /// dominate their cost. The set of files is read once at start-up: static files are
-/// deployed with the application.
+/// deployed with the application. Text files (CSS, JS, SVG …) are kept in memory with their
+/// gzip form, made then, and sent by `Accept-Encoding`.
 struct StaticFilesMiddleware<Context: RequestContext>: RouterMiddleware {
     let files: FileMiddleware<Context, LocalFileSystem>
     let paths: Set<String>
+    let texts: [String: RenderedResponse]
+    static var cacheControl: String { "public, max-age=3600" }
+    static var textTypes: [String: String] { [
+        "css": "text/css; charset=utf-8", "js": "text/javascript; charset=utf-8", "svg": "image/svg+xml",
+        "txt": "text/plain; charset=utf-8", "html": "text/html; charset=utf-8", "json": "application/json", "xml": "application/xml",
+    ] }
 
     init(directory: String, logger: Logger) {
         files = FileMiddleware(
@@ -27,10 +35,32 @@ struct StaticFilesMiddleware<Context: RequestContext>: RouterMiddleware {
             }
         }
         self.paths = paths
+        var texts: [String: RenderedResponse] = [:]
+        for path in paths {
+            guard let type = Self.textTypes[(path as NSString).pathExtension.lowercased()],
+                let data = FileManager.default.contents(atPath: root + path)
+            else { continue }
+            var text = RenderedResponse(body: ByteBuffer(bytes: data), contentType: type)
+            var fields: HTTPFields = [.contentType: type, .cacheControl: Self.cacheControl, .eTag: text.etag]
+            if Compression.isCompressible(type, size: data.count), let gzipped = Compression.gzip(text.body) {
+                fields[.vary] = "Accept-Encoding"
+                text.gzip = (gzipped, Compression.gzipHeaders(fields, etag: text.etag), Compression.gzipETag(text.etag))
+            }
+            text.headers = fields
+            texts[path] = text
+        }
+        self.texts = texts
     }
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         guard paths.contains(request.uri.path) else { return try await next(request, context) }
-        return try await files.handle(request, context: context, next: next)
+        guard request.method == .get, let text = texts[request.uri.path] else {
+            return try await files.handle(request, context: context, next: next)
+        }
+        let chosen = text.variant(acceptEncoding: request.headers[.acceptEncoding])
+        if let match = request.headers[.ifNoneMatch], match.contains(chosen.etag) {
+            return Response(status: .notModified, headers: chosen.headers)
+        }
+        return Response(status: .ok, headers: chosen.headers, body: .init(byteBuffer: chosen.body))
     }
 }

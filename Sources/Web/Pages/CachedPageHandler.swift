@@ -84,14 +84,15 @@ struct FastPages: Sendable {
         guard let target = request.path,
             let rendered = cache.fresh(target: target, version: version.current, now: ContinuousClock.now)
         else { return nil }
-        var headers = rendered.headers
+        let chosen = rendered.variant(acceptEncoding: request.headerFields[.acceptEncoding])
+        var headers = chosen.headers
         headers[.date] = dates.now()
         headers[.server] = serverName
-        if let match = request.headerFields[.ifNoneMatch], match.contains(rendered.etag) {
+        if let match = request.headerFields[.ifNoneMatch], match.contains(chosen.etag) {
             return Answer(head: HTTPResponse(status: .notModified, headerFields: headers), body: nil)
         }
-        headers[.contentLength] = String(rendered.body.readableBytes)
-        return Answer(head: HTTPResponse(status: .ok, headerFields: headers), body: rendered.body)
+        headers[.contentLength] = String(chosen.body.readableBytes)
+        return Answer(head: HTTPResponse(status: .ok, headerFields: headers), body: chosen.body)
     }
 }
 

@@ -73,7 +73,7 @@ struct PageCache: Sendable {
             rememberTarget(request, canonical: canonical, key: key)
             return response(previous, for: request)
         }
-        let page = finish(try render(input))
+        let page = finish(try render(input), compress: key != nil)
         flights.renders.add(1, ordering: .relaxed)
         if let key {
             // Checked as of now: the data was read during this request, however long it took.
@@ -90,23 +90,30 @@ struct PageCache: Sendable {
         rendered.remember(target: canonical, key: key)
     }
 
-    /// Builds the full header set of a rendered response once.
-    func finish(_ page: RenderedResponse, cacheControl: String = "no-cache") -> RenderedResponse {
+    /// Builds the full header set of a rendered response once, and for a cached one its gzip
+    /// variant (a text of 1 KiB or more).
+    func finish(_ page: RenderedResponse, cacheControl: String = "no-cache", compress: Bool = false) -> RenderedResponse {
         var finished = page
         var fields = page.contentType.hasPrefix("text/html") ? headers.page : [:]
         fields[.contentType] = page.contentType
         fields[.cacheControl] = cacheControl
         fields[.eTag] = page.etag
+        if compress, Compression.isCompressible(page.contentType, size: page.body.readableBytes), let gzipped = Compression.gzip(page.body) {
+            fields[.vary] = "Accept-Encoding"
+            finished.gzip = (gzipped, Compression.gzipHeaders(fields, etag: page.etag), Compression.gzipETag(page.etag))
+        }
         finished.headers = fields
         return finished
     }
 
-    /// A 200 from finished bytes, or 304 when the browser already has them.
+    /// A 200 from finished bytes (gzip when the client takes it), or 304 when the browser
+    /// already has them.
     func response(_ page: RenderedResponse, for request: Request) -> Response {
-        if let match = request.headers[.ifNoneMatch], match.contains(page.etag) {
-            return Response(status: .notModified, headers: page.headers)
+        let chosen = page.variant(acceptEncoding: request.headers[.acceptEncoding])
+        if let match = request.headers[.ifNoneMatch], match.contains(chosen.etag) {
+            return Response(status: .notModified, headers: chosen.headers)
         }
-        return Response(status: .ok, headers: page.headers, body: .init(byteBuffer: page.body))
+        return Response(status: .ok, headers: chosen.headers, body: .init(byteBuffer: chosen.body))
     }
 
     /// A page rendered for this request alone (a form with the visitor's errors, the admin).

@@ -11,6 +11,14 @@ struct RenderedResponse: Sendable {
     var etag: String
     /// The complete response headers, built once (see `PageCache.finish`).
     var headers: HTTPFields = [:]
+    /// The gzip variant with its headers, when the body is text worth compressing.
+    var gzip: (body: ByteBuffer, headers: HTTPFields, etag: String)?
+
+    /// The body, headers and ETag to send to a client with this `Accept-Encoding`.
+    func variant(acceptEncoding: String?) -> (body: ByteBuffer, headers: HTTPFields, etag: String) {
+        if let gzip, Compression.acceptsGzip(acceptEncoding) { return gzip }
+        return (body, headers, etag)
+    }
 
     init(body: ByteBuffer, contentType: String) {
         self.body = body
@@ -109,7 +117,8 @@ final class RenderedCache: Sendable {
     var fastAnswerCount: Int { fastAnswers.load(ordering: .relaxed) }
 
     func put(_ key: String, version: UInt64, now: ContinuousClock.Instant, _ response: RenderedResponse) {
-        let cost = response.body.readableBytes + response.headers.reduce(key.utf8.count) { $0 + $1.name.rawName.utf8.count + $1.value.utf8.count }
+        let cost = response.body.readableBytes + (response.gzip?.body.readableBytes ?? 0)
+            + response.headers.reduce(key.utf8.count) { $0 + $1.name.rawName.utf8.count + $1.value.utf8.count } * (response.gzip == nil ? 1 : 2)
         entries.withLock { entries in
             _ = entries.set(Entry(version: version, checkedAt: now, response: response), forKey: key, cost: cost)
         }
