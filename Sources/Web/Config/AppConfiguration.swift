@@ -100,28 +100,16 @@ public struct AppConfiguration: Sendable {
             directusURL = try Self.httpURL(directus, variable: "DIRECTUS_URL")
         }
         directusToken = value("DIRECTUS_TOKEN")
-        if let raw = value("DIRECTUS_TIMEOUT") {
-            guard let seconds = Int(raw), (1...120).contains(seconds) else {
-                throw ConfigurationError(variable: "DIRECTUS_TIMEOUT", reason: "must be a number of seconds from 1 to 120, got '\(raw)'")
-            }
+        if let seconds = try Self.number(value("DIRECTUS_TIMEOUT"), variable: "DIRECTUS_TIMEOUT", in: 1...120, unit: "seconds") {
             directusTimeout = .seconds(seconds)
         }
-        if let raw = value("DIRECTUS_MAX_RESPONSE_MB") {
-            guard let megabytes = Int(raw), (1...1_024).contains(megabytes) else {
-                throw ConfigurationError(variable: "DIRECTUS_MAX_RESPONSE_MB", reason: "must be a number of MiB from 1 to 1024, got '\(raw)'")
-            }
+        if let megabytes = try Self.number(value("DIRECTUS_MAX_RESPONSE_MB"), variable: "DIRECTUS_MAX_RESPONSE_MB", in: 1...1_024, unit: "MiB") {
             directusMaxResponseBytes = megabytes << 20
         }
-        if let raw = value("REQUEST_HEAD_TIMEOUT") {
-            guard let seconds = Int(raw), (1...300).contains(seconds) else {
-                throw ConfigurationError(variable: "REQUEST_HEAD_TIMEOUT", reason: "must be a number of seconds from 1 to 300, got '\(raw)'")
-            }
+        if let seconds = try Self.number(value("REQUEST_HEAD_TIMEOUT"), variable: "REQUEST_HEAD_TIMEOUT", in: 1...300, unit: "seconds") {
             requestHeadTimeout = .seconds(seconds)
         }
-        if let raw = value("KEEPALIVE_TIMEOUT") {
-            guard let seconds = Int(raw), (1...3_600).contains(seconds) else {
-                throw ConfigurationError(variable: "KEEPALIVE_TIMEOUT", reason: "must be a number of seconds from 1 to 3600, got '\(raw)'")
-            }
+        if let seconds = try Self.number(value("KEEPALIVE_TIMEOUT"), variable: "KEEPALIVE_TIMEOUT", in: 1...3_600, unit: "seconds") {
             keepAliveTimeout = .seconds(seconds)
         }
         directusWebhookSecret = try Self.secret(value("DIRECTUS_WEBHOOK_SECRET"), variable: "DIRECTUS_WEBHOOK_SECRET")
@@ -332,6 +320,17 @@ public struct AppConfiguration: Sendable {
             }
             return cidr
         }
+    }
+
+    /// A whole number of `unit` within `range` (nil when the variable is not set), or an error
+    /// naming the variable.
+    static func number(_ raw: String?, variable: String, in range: ClosedRange<Int>, unit: String) throws(ConfigurationError) -> Int? {
+        guard let raw else { return nil }
+        guard let number = Int(raw), range.contains(number) else {
+            throw ConfigurationError(
+                variable: variable, reason: "must be a number of \(unit) from \(range.lowerBound) to \(range.upperBound), got '\(raw)'")
+        }
+        return number
     }
 
     static func seconds(_ raw: String, variable: String) throws(ConfigurationError) -> Int {
