@@ -79,7 +79,8 @@ public func buildApplication(
     let headers = PageHeaders(directusURL: configuration.directusURL)
     // A page's catalog inputs are looked at again at least this often.
     let pages = PageCache(
-        rendered: RenderedCache(recheckInterval: min(.seconds(1), configuration.catalogFresh)), version: catalog.version,
+        rendered: RenderedCache(maxBytes: configuration.pageCacheBytes, recheckInterval: min(.seconds(1), configuration.catalogFresh)),
+        version: catalog.version,
         headers: headers)
     let messages = MessagePages(renderer: renderer, layout: layout, headers: headers, catalog: catalog)
     let models = CatalogPageModels(layout: layout, formTokens: formTokens)

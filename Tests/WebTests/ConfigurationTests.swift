@@ -22,7 +22,12 @@ struct ConfigurationTests {
         let configuration = try AppConfiguration(environment: [
             "PORT": "9090", "PUBLIC_BASE_URL": "https://stanki.example.ru/", "DIRECTUS_URL": "https://cms.example.ru/",
             "DIRECTUS_TOKEN": "t", "CATALOG_FRESH_SECONDS": "5", "CATALOG_STALE_SECONDS": "50", "LOG_LEVEL": "DEBUG",
+            "PAGE_CACHE_MB": "8", "DIRECTUS_MAX_RESPONSE_MB": "16", "REQUEST_HEAD_TIMEOUT": "20", "KEEPALIVE_TIMEOUT": "90",
         ])
+        #expect(configuration.pageCacheBytes == 8 << 20)
+        #expect(configuration.directusMaxResponseBytes == 16 << 20)
+        #expect(configuration.requestHeadTimeout == .seconds(20))
+        #expect(configuration.keepAliveTimeout == .seconds(90))
         #expect(configuration.port == 9090)
         #expect(configuration.publicBaseURL == "https://stanki.example.ru")
         #expect(configuration.directusURL == "https://cms.example.ru")
@@ -33,7 +38,7 @@ struct ConfigurationTests {
     @Test("a bad value names its variable", arguments: [
         ("PORT", "http"), ("PORT", "70000"), ("PUBLIC_BASE_URL", "stanki.ru"), ("DIRECTUS_URL", "ftp://x"),
         ("CATALOG_FRESH_SECONDS", "-1"), ("LOG_LEVEL", "loud"), ("DIRECTUS_TIMEOUT", "0"), ("DIRECTUS_MAX_RESPONSE_MB", "2048"),
-        ("REQUEST_HEAD_TIMEOUT", "0"), ("REQUEST_HEAD_TIMEOUT", "ten"), ("KEEPALIVE_TIMEOUT", "99999"),
+        ("REQUEST_HEAD_TIMEOUT", "0"), ("REQUEST_HEAD_TIMEOUT", "ten"), ("KEEPALIVE_TIMEOUT", "99999"), ("PAGE_CACHE_MB", "0"),
     ])
     func invalid(variable: String, value: String) {
         #expect(throws: ConfigurationError.self) { try AppConfiguration(environment: [variable: value]) }

@@ -27,6 +27,8 @@ public struct AppConfiguration: Sendable {
     public var requestHeadTimeout: Duration = .seconds(10)
     /// The largest JSON answer read from Directus (`DIRECTUS_MAX_RESPONSE_MB`); lists come in pages.
     public var directusMaxResponseBytes = 32 << 20
+    /// Rendered pages kept, in bytes of bodies (gzip variants included) and headers (`PAGE_CACHE_MB`).
+    public var pageCacheBytes = 64 << 20
     /// How long a keep-alive connection may sit idle between requests (`KEEPALIVE_TIMEOUT`).
     public var keepAliveTimeout: Duration = .seconds(75)
     public var catalogFresh: Duration = .seconds(60)
@@ -105,6 +107,9 @@ public struct AppConfiguration: Sendable {
         }
         if let megabytes = try Self.number(value("DIRECTUS_MAX_RESPONSE_MB"), variable: "DIRECTUS_MAX_RESPONSE_MB", in: 1...1_024, unit: "MiB") {
             directusMaxResponseBytes = megabytes << 20
+        }
+        if let megabytes = try Self.number(value("PAGE_CACHE_MB"), variable: "PAGE_CACHE_MB", in: 1...4_096, unit: "MiB") {
+            pageCacheBytes = megabytes << 20
         }
         if let seconds = try Self.number(value("REQUEST_HEAD_TIMEOUT"), variable: "REQUEST_HEAD_TIMEOUT", in: 1...300, unit: "seconds") {
             requestHeadTimeout = .seconds(seconds)
