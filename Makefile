@@ -34,11 +34,13 @@ drill:
 	@for round in $$(seq $(DRILL_ROUNDS)); do echo "drill round $$round"; \
 	  $(SWIFT) test --skip-build --filter 'OutageTests|CrashRecoveryTests|MultiInstanceTests|leaseRenewal|deadInstances' || exit 1; done
 
-## Benchmarks on a release build (wrk on loopback): the warm page against nginx, and memory
-## and throughput under a minute of load. Results print as a table and land in bench/results/.
+## Benchmarks on a release build (wrk on loopback): the warm page against nginx, memory and
+## throughput under a minute of load, and a 10,000-product catalog from a loopback Directus
+## (crawl, memory, a cold burst of 500). Results print and land as JSON in bench/results/.
 bench:
 	bench/page-vs-nginx.sh
 	bench/memory-under-load.sh
+	bench/large-catalog.sh
 
 ## The binary itself: a bad setting stops start-up with exit code 2 and names the variable.
 smoke:

@@ -1,0 +1,119 @@
+#!/usr/bin/env python3
+"""The 10,000-product benchmark: catalog-bff (release build) on a loopback Directus of
+PRODUCTS generated products (bench/fake_directus.py, 50 ms per answer).
+
+Measures start-up to the first catalog page, a crawl of every catalog list page and of
+PRODUCT_PAGES product pages (every answer must be 200), resident memory after the crawl,
+and a cold burst: 500 connections opened first, then one request each, at once, for a product
+page not rendered yet (p50, p99, Directus requests it cost). Prints a table and writes
+bench/results/large-catalog.json. Run by `make bench` (bench/large-catalog.sh builds first).
+"""
+import asyncio
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+
+PRODUCTS = int(os.environ.get("PRODUCTS", "10000"))
+PRODUCT_PAGES = int(os.environ.get("PRODUCT_PAGES", "2000"))
+FAKE_PORT, BFF_PORT = 18201, 18202
+root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+resource.setrlimit(resource.RLIMIT_NOFILE, (8192, 8192))
+
+
+def get(path, timeout=30):
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{BFF_PORT}{path}", timeout=timeout) as response:
+            response.read()
+            return response.status
+    except urllib.error.HTTPError as error:
+        return error.code
+    except Exception:
+        return 0
+
+
+def stats():
+    with urllib.request.urlopen(f"http://127.0.0.1:{FAKE_PORT}/_stats") as response:
+        return json.load(response)
+
+
+def rss_mb(pid):
+    with open(f"/proc/{pid}/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) // 1024
+
+
+async def burst(path, n=500):
+    connections = []
+    for _ in range(n):
+        connections.append(await asyncio.open_connection("127.0.0.1", BFF_PORT))
+    request = f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n".encode()
+
+    async def one(reader, writer):
+        start = time.perf_counter()
+        writer.write(request)
+        await writer.drain()
+        head = await reader.readline()
+        await reader.read()
+        writer.close()
+        return time.perf_counter() - start, head
+
+    results = await asyncio.gather(*(one(r, w) for r, w in connections))
+    times = sorted(t for t, _ in results)
+    ok = sum(1 for _, head in results if b" 200 " in head)
+    return ok, times[len(times) // 2] * 1000, times[int(len(times) * 0.99) - 1] * 1000
+
+
+def main():
+    work = tempfile.mkdtemp()
+    fake = subprocess.Popen([sys.executable, os.path.join(root, "bench/fake_directus.py"), str(FAKE_PORT), str(PRODUCTS), "50"])
+    time.sleep(3 + PRODUCTS / 5000)
+    env = dict(os.environ, PORT=str(BFF_PORT), LOG_LEVEL="warning", DIRECTUS_URL=f"http://127.0.0.1:{FAKE_PORT}",
+               DATABASE_URL=f"sqlite://{work}/db.sqlite", MAIL_DIR=f"{work}/mail", ASSET_CACHE_DIR=f"{work}/assets")
+    started = time.perf_counter()
+    server = subprocess.Popen([os.path.join(root, ".build/release/catalog-bff"), "serve"], env=env, cwd=root)
+    try:
+        while get("/catalog", timeout=60) != 200:
+            if time.perf_counter() - started > 120:
+                raise SystemExit("catalog-bff did not serve /catalog within 120 s")
+            time.sleep(0.05)
+        ready = time.perf_counter() - started
+        list_pages = [f"/catalog?page={p}" for p in range(1, (PRODUCTS + 23) // 24 + 1)]
+        for category in range(1, 11):
+            per = (PRODUCTS + 9) // 10
+            list_pages += [f"/catalog/kategoriya-{category}" + (f"?page={p}" if p > 1 else "") for p in range(1, (per + 23) // 24 + 1)]
+        kinds = 10
+        product_pages = [f"/product/{i % kinds}-stanok-m{i}" for i in range(1, PRODUCT_PAGES + 1)]
+        crawl_start = time.perf_counter()
+        with ThreadPoolExecutor(8) as pool:
+            statuses = list(pool.map(get, list_pages + product_pages))
+        crawl = time.perf_counter() - crawl_start
+        bad = [(path, status) for path, status in zip(list_pages + product_pages, statuses) if status != 200]
+        rss = rss_mb(server.pid)
+        before = sum(v for k, v in stats().items() if k.startswith("/items/"))
+        ok, p50, p99 = asyncio.run(burst(f"/product/{PRODUCTS % kinds}-stanok-m{PRODUCTS}"))
+        directus = sum(v for k, v in stats().items() if k.startswith("/items/")) - before
+        result = {
+            "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "machine": f"{os.uname().sysname} {os.uname().release}, {os.cpu_count()} cores",
+            "products": PRODUCTS, "ready_s": round(ready, 2), "pages_crawled": len(statuses), "pages_not_200": len(bad),
+            "crawl_s": round(crawl, 1), "rss_after_crawl_mb": rss, "burst_ok": ok, "burst_p50_ms": round(p50, 1),
+            "burst_p99_ms": round(p99, 1), "burst_directus_requests": directus,
+        }
+        print(f"{PRODUCTS} products: first /catalog after {ready:.1f} s; crawled {len(statuses)} pages in {crawl:.0f} s, "
+              f"{len(bad)} not 200 {bad[:3]}; RSS {rss} MB after the crawl")
+        print(f"cold burst of 500 on an unrendered product: {ok} × 200, p50 {p50:.0f} ms, p99 {p99:.0f} ms, {directus} Directus requests")
+        os.makedirs(os.path.join(root, "bench/results"), exist_ok=True)
+        with open(os.path.join(root, "bench/results/large-catalog.json"), "w") as out:
+            json.dump(result, out)
+    finally:
+        server.terminate()
+        fake.terminate()
+
+
+main()
