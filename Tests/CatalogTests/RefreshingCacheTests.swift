@@ -220,4 +220,14 @@ struct RefreshingCacheTests {
         #expect(after == "new price")
         #expect(calls.value == 2)
     }
+
+    @Test("a purge after a failed load lets the next request load at once: Directus reported a change, it is up")
+    func purgeEndsTheWait() async throws {
+        let cache = makeCache()
+        let calls = CallCounter()
+        await #expect(throws: Upstream.self) { try await cache.value(for: "k") { calls.increment(); throw Upstream() } }
+        cache.remove("k")
+        #expect(try await cache.value(for: "k") { calls.increment(); return "v" } == "v")
+        #expect(calls.value == 2)
+    }
 }

@@ -24,7 +24,7 @@ struct CompressionTests {
         for header in ["gzip", "gzip, deflate, br", "br;q=1.0, gzip;q=0.8", "*", "x-gzip", " GZIP "] {
             #expect(Compression.acceptsGzip(header), "\(header)")
         }
-        for header in [nil, "", "identity", "br", "gzip;q=0", "gzip; q=0.0", "deflate"] as [String?] {
+        for header in [nil, "", "identity", "br", "gzip;q=0", "gzip; q=0.0", "deflate", "*, gzip;q=0", "gzip;q=0, *", "*;q=0"] as [String?] {
             #expect(!Compression.acceptsGzip(header), "\(header ?? "nil")")
         }
     }

@@ -144,6 +144,24 @@ struct ExhaustionTests {
         }
     }
 
+    @Test("a page of an older catalog version neither evicts nor replaces a newer one")
+    func versionsInOrder() {
+        let cache = RenderedCache()
+        let now = ContinuousClock.now
+        let newer = RenderedResponse(body: ByteBuffer(string: "new"), contentType: "text/html")
+        cache.put("page:/p", version: 2, now: now, newer)
+        guard case .miss = cache.get("page:/p", version: 1, now: now) else {
+            Issue.record("an older version was served")
+            return
+        }
+        cache.put("page:/p", version: 1, now: now, RenderedResponse(body: ByteBuffer(string: "old"), contentType: "text/html"))
+        guard case .fresh(let kept) = cache.get("page:/p", version: 2, now: now) else {
+            Issue.record("the newer page is gone")
+            return
+        }
+        #expect(String(buffer: kept.body) == "new")
+    }
+
     @Test("the rendered cache keeps within its entry and byte budgets, least recently used out first")
     func renderedBudget() {
         let cache = RenderedCache(maxEntries: 10, maxBytes: 50_000)

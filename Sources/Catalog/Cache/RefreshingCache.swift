@@ -151,6 +151,8 @@ public final class RefreshingCache<Key: Hashable & Sendable, Value: Sendable & E
             state.generation += 1
             state.inflight[key] = nil
             state.entries[key] = nil
+            // Directus just reported a change: it is up, so no earlier failure holds the next load back.
+            state.failures[key] = nil
         }
         version.bump()
     }
@@ -161,6 +163,7 @@ public final class RefreshingCache<Key: Hashable & Sendable, Value: Sendable & E
         state.withLock { state in
             state.generation += 1
             state.inflight.removeAll()
+            state.failures.removeAll()
             let keys = state.entries.filter { shouldRemove($0.key, $0.value.value) }.map(\.key)
             for key in keys { state.entries.removeValue(forKey: key) }
         }
@@ -184,8 +187,11 @@ public final class RefreshingCache<Key: Hashable & Sendable, Value: Sendable & E
                 let now = self.clock.now()
                 let hasStale = self.state.withLock { state in
                     if state.inflight[key]?.generation == generation { state.inflight[key] = nil }
-                    let wait = state.failures[key].map { min($0.wait * 2, Self.longestRetry) } ?? Self.firstRetry
-                    state.failures[key] = (now, wait, error)
+                    // A load from before a purge says nothing about the loads after it.
+                    if state.generation == generation {
+                        let wait = state.failures[key].map { min($0.wait * 2, Self.longestRetry) } ?? Self.firstRetry
+                        state.failures[key] = (now, wait, error)
+                    }
                     return state.entries[key] != nil
                 }
                 self.onFailure(key, error, hasStale)

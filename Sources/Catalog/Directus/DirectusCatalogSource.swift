@@ -77,8 +77,21 @@ public struct DirectusCatalogSource: CatalogSource {
                 "/items/\(collection)",
                 query: [("fields", fields), Self.published, ("sort", "id"), ("limit", String(configuration.pageSize)), ("page", String(page))])
             let batch = try self.rows(body)
-            for row in batch where seen.insert(row["id"].map { $0.serialized } ?? "").inserted { rows.append(row) }
+            var added = 0
+            for row in batch {
+                // A row without an id cannot be told apart from another: kept as it comes.
+                guard let id = row["id"].map({ $0.serialized }) else {
+                    rows.append(row)
+                    continue
+                }
+                if seen.insert(id).inserted {
+                    rows.append(row)
+                    added += 1
+                }
+            }
             if batch.count < configuration.pageSize { return rows }
+            // A full page with nothing new: the server does not page (a proxy dropping `page`).
+            guard added > 0 else { throw .invalidResponse("/items/\(collection): page \(page) repeats the earlier ones") }
         }
         throw .invalidResponse("/items/\(collection): more than \(Self.maxPages) pages of \(configuration.pageSize)")
     }

@@ -22,16 +22,19 @@ enum Compression {
         return compressed
     }
 
-    /// Whether a client takes gzip: `gzip` (or `*`) listed without `q=0`.
+    /// Whether a client takes gzip: `gzip` (or `x-gzip`) listed without `q=0`, or else `*`
+    /// without `q=0`; an explicit entry for gzip wins over `*`.
     static func acceptsGzip(_ header: String?) -> Bool {
         guard let header else { return false }
+        var wildcard = false
         for item in header.split(separator: ",") {
             let parts = item.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
-            guard let coding = parts.first, coding == "gzip" || coding == "x-gzip" || coding == "*" else { continue }
+            guard let coding = parts.first else { continue }
             let quality = parts.dropFirst().first { $0.hasPrefix("q=") }.flatMap { Double($0.dropFirst(2)) } ?? 1
-            return quality > 0
+            if coding == "gzip" || coding == "x-gzip" { return quality > 0 }
+            if coding == "*" { wildcard = quality > 0 }
         }
-        return false
+        return wildcard
     }
 
     /// The headers of the gzip variant of a response with `headers` and strong ETag `etag`.

@@ -81,7 +81,8 @@ final class RenderedCache: Sendable {
         entries.withLock { entries in
             guard let entry = entries.value(forKey: key) else { return .miss }
             guard entry.version == version else {
-                entries.removeValue(forKey: key)
+                // Outdated pages go; a newer one (rendered by a request that came later) stays.
+                if entry.version < version { entries.removeValue(forKey: key) }
                 return .miss
             }
             return entry.checkedAt.duration(to: now) < recheckInterval ? .fresh(entry.response) : .recheck(entry.response)
@@ -120,6 +121,8 @@ final class RenderedCache: Sendable {
         let cost = response.body.readableBytes + (response.gzip?.body.readableBytes ?? 0)
             + response.headers.reduce(key.utf8.count) { $0 + $1.name.rawName.utf8.count + $1.value.utf8.count } * (response.gzip == nil ? 1 : 2)
         entries.withLock { entries in
+            // A page of an older catalog version never replaces a newer one.
+            if let stored = entries.peek(key), stored.version > version { return }
             _ = entries.set(Entry(version: version, checkedAt: now, response: response), forKey: key, cost: cost)
         }
     }
