@@ -90,7 +90,7 @@ public final class Catalog: Sendable {
 
     /// Drops the cached product list (a Directus webhook said products changed): pages and
     /// lists are built from a fresh one on the next request.
-    public func invalidateProducts(ids: Set<Int>) {
+    public func invalidateProducts() {
         lists.remove(.products)
     }
 

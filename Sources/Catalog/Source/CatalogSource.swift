@@ -50,11 +50,6 @@ public struct AssetLinks: Sendable, Equatable {
         directusHost = base.isEmpty ? nil : base
     }
 
-    /// The proxy path for `src`, or nil when it is not a catalog file.
-    public func proxyPath(_ src: String) -> String? {
-        fileID(inSource: src).map { Self.path(fileID: $0, preset: .full) }
-    }
-
     /// The catalog file `src` names, or nil when it is not a catalog file.
     public func fileID(inSource src: String) -> String? {
         func strip(_ prefix: String, from text: Substring) -> Substring? {

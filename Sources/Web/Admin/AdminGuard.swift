@@ -23,7 +23,7 @@ struct AdminGuard: RouterMiddleware {
         guard let token else {
             return refuse(.forbidden, request: request, message: "Администрирование выключено: ADMIN_TOKEN не задан.")
         }
-        let client = ClientAddress.rateKey(ClientAddress.of(request, context: context, trusted: trustedProxies))
+        let client = ClientAddress.rateKey(of: request, context: context, trusted: trustedProxies)
         if let retryAfter = failures.exhausted(client) {
             var response = refuse(.tooManyRequests, request: request, message: "Слишком много неверных паролей. Повторите через \(retryAfter) с.")
             response.headers[.retryAfter] = String(retryAfter)

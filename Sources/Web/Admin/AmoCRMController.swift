@@ -73,7 +73,7 @@ struct AmoCRMController: Sendable {
         guard let account, let tokens else {
             return messages.page(.notFound, heading: "amoCRM не настроен", message: "Интеграция с amoCRM выключена.")
         }
-        let client = ClientAddress.rateKey(ClientAddress.of(request, context: context, trusted: trustedProxies))
+        let client = ClientAddress.rateKey(of: request, context: context, trusted: trustedProxies)
         if let retryAfter = callbackLimiter.check(client) {
             return messages.page(
                 .tooManyRequests, heading: "Слишком много попыток",

@@ -72,7 +72,7 @@ struct AssetController: Sendable {
         }
         let stored: AssetStore.Stored?
         do {
-            let client = ClientAddress.rateKey(ClientAddress.of(request, context: context, trusted: trustedProxies))
+            let client = ClientAddress.rateKey(of: request, context: context, trusted: trustedProxies)
             stored = try await assets.asset(key, client: client)
         } catch is AssetStore.Busy {
             return Response(

@@ -55,6 +55,11 @@ final class AssetStore: Sendable {
         var generation: UInt64 = 0
         /// The generation at which each recently purged file was purged.
         var purged = LRUCache<String, UInt64>(maxEntries: 10_000)
+        /// Whether `fileID` was purged after a fetch that started at `generation`.
+        func isPurged(_ fileID: String, after generation: UInt64) -> Bool {
+            (purged.peek(fileID) ?? 0) > generation
+        }
+
         /// New fetches each client started that are not done yet (only clients with some).
         var fetchesByClient: [String: Int] = [:]
     }
@@ -180,7 +185,7 @@ final class AssetStore: Sendable {
 
     /// True when the file was purged after a fetch that started at `generation`.
     private func purged(_ fileID: String, since generation: UInt64) -> Bool {
-        state.withLock { state in (state.purged.peek(fileID) ?? 0) > generation }
+        state.withLock { $0.isPurged(fileID, after: generation) }
     }
 
     private func fetch(_ key: Key, generation: UInt64) async throws -> Stored? {
@@ -194,7 +199,7 @@ final class AssetStore: Sendable {
         }
         guard let asset else {
             state.withLock { state in
-                if (state.purged.peek(key.fileID) ?? 0) <= generation { state.missing.set(.now, forKey: key.fileID) }
+                if !state.isPurged(key.fileID, after: generation) { state.missing.set(.now, forKey: key.fileID) }
             }
             return nil
         }
@@ -228,7 +233,7 @@ final class AssetStore: Sendable {
         }
         let evicted = state.withLock { state -> [String] in
             // Purged while the file was being written: the old bytes must not stay.
-            guard (state.purged.peek(key.fileID) ?? 0) <= generation else { return [name] }
+            guard !state.isPurged(key.fileID, after: generation) else { return [name] }
             return state.entries.set(Entry(size: file.count, etag: etag), forKey: name, cost: file.count).map(\.key)
         }
         await delete(evicted)

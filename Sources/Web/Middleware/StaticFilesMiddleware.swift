@@ -41,12 +41,7 @@ struct StaticFilesMiddleware<Context: RequestContext>: RouterMiddleware {
                 let data = FileManager.default.contents(atPath: root + path)
             else { continue }
             var text = RenderedResponse(body: ByteBuffer(bytes: data), contentType: type)
-            var fields: HTTPFields = [.contentType: type, .cacheControl: Self.cacheControl, .eTag: text.etag]
-            if Compression.isCompressible(type, size: data.count), let gzipped = Compression.gzip(text.body) {
-                fields[.vary] = "Accept-Encoding"
-                text.gzip = (gzipped, Compression.gzipHeaders(fields, etag: text.etag), Compression.gzipETag(text.etag))
-            }
-            text.headers = fields
+            text.seal([.contentType: type, .cacheControl: Self.cacheControl], compress: true)
             texts[path] = text
         }
         self.texts = texts

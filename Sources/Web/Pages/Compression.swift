@@ -37,14 +37,6 @@ enum Compression {
         return wildcard
     }
 
-    /// The headers of the gzip variant of a response with `headers` and strong ETag `etag`.
-    static func gzipHeaders(_ headers: HTTPFields, etag: String) -> HTTPFields {
-        var fields = headers
-        fields[.contentEncoding] = "gzip"
-        fields[.eTag] = gzipETag(etag)
-        return fields
-    }
-
     /// A strong validator of the gzip bytes, derived from the identity one.
     static func gzipETag(_ etag: String) -> String {
         etag.hasSuffix("\"") ? String(etag.dropLast()) + "-gz\"" : etag + "-gz"

@@ -97,12 +97,7 @@ struct PageCache: Sendable {
         var fields = page.contentType.hasPrefix("text/html") ? headers.page : [:]
         fields[.contentType] = page.contentType
         fields[.cacheControl] = cacheControl
-        fields[.eTag] = page.etag
-        if compress, Compression.isCompressible(page.contentType, size: page.body.readableBytes), let gzipped = Compression.gzip(page.body) {
-            fields[.vary] = "Accept-Encoding"
-            finished.gzip = (gzipped, Compression.gzipHeaders(fields, etag: page.etag), Compression.gzipETag(page.etag))
-        }
-        finished.headers = fields
+        finished.seal(fields, compress: compress)
         return finished
     }
 

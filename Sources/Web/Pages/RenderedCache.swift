@@ -14,6 +14,21 @@ struct RenderedResponse: Sendable {
     /// The gzip variant with its headers, when the body is text worth compressing.
     var gzip: (body: ByteBuffer, headers: HTTPFields, etag: String)?
 
+    /// Sets the complete headers (`fields` plus the ETag) and, when `compress` and the body is
+    /// text worth it, the gzip variant with `Vary: Accept-Encoding` on both.
+    mutating func seal(_ fields: HTTPFields, compress: Bool) {
+        var fields = fields
+        fields[.eTag] = etag
+        if compress, Compression.isCompressible(contentType, size: body.readableBytes), let gzipped = Compression.gzip(body) {
+            fields[.vary] = "Accept-Encoding"
+            var gzipFields = fields
+            gzipFields[.contentEncoding] = "gzip"
+            gzipFields[.eTag] = Compression.gzipETag(etag)
+            gzip = (gzipped, gzipFields, Compression.gzipETag(etag))
+        }
+        headers = fields
+    }
+
     /// The body, headers and ETag to send to a client with this `Accept-Encoding`.
     func variant(acceptEncoding: String?) -> (body: ByteBuffer, headers: HTTPFields, etag: String) {
         if let gzip, Compression.acceptsGzip(acceptEncoding) { return gzip }

@@ -84,6 +84,10 @@ enum ClientAddress {
 
     /// The key a client's failures are counted under: the address, or for IPv6 its /64 –
     /// one subscriber usually holds a whole /64, and could otherwise change address per guess.
+    static func rateKey(of request: Request, context: AppRequestContext, trusted: [CIDR]) -> String {
+        rateKey(of(request, context: context, trusted: trusted))
+    }
+
     static func rateKey(_ address: String) -> String {
         guard let bytes = CIDR.bytes(address), bytes.count == 16 else { return address }
         return bytes.prefix(8).map { String($0, radix: 16) }.joined(separator: ":") + "::/64"

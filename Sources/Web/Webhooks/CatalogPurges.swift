@@ -53,8 +53,9 @@ struct CatalogPurges: Service {
 
     func apply(_ purge: Purge) async {
         switch purge {
-        case .products(let ids):
-            catalog.invalidateProducts(ids: ids)
+        case .products:
+            // Products are read from the list, so any product change reloads the list.
+            catalog.invalidateProducts()
         case .files(let ids):
             for id in ids { await assets.remove(fileID: id) }
             catalog.invalidateAll()
