@@ -77,7 +77,9 @@ def main():
     env = dict(os.environ, PORT=str(BFF_PORT), LOG_LEVEL="warning", DIRECTUS_URL=f"http://127.0.0.1:{FAKE_PORT}",
                DATABASE_URL=f"sqlite://{work}/db.sqlite", MAIL_DIR=f"{work}/mail", ASSET_CACHE_DIR=f"{work}/assets")
     started = time.perf_counter()
-    server = subprocess.Popen([os.path.join(root, ".build/release/catalog-bff"), "serve"], env=env, cwd=root)
+    # WRAP="heaptrack -o /tmp/bff" runs the server under a profiler (RSS then includes its cost).
+    wrap = os.environ.get("WRAP", "").split()
+    server = subprocess.Popen(wrap + [os.path.join(root, ".build/release/catalog-bff"), "serve"], env=env, cwd=root)
     try:
         while get("/catalog", timeout=60) != 200:
             if time.perf_counter() - started > 120:
@@ -113,6 +115,7 @@ def main():
             json.dump(result, out)
     finally:
         server.terminate()
+        server.wait(timeout=60)
         fake.terminate()
 
 

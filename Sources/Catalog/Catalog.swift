@@ -8,6 +8,8 @@ public final class Catalog: Sendable {
     private let lists: RefreshingCache<ListKey, ListValue>
     private let indexMemo = Mutex<(version: UInt64, index: CatalogIndex)?>(nil)
     private let failures = FailureCounter()
+    private let descriptionStore: DescriptionStore
+    private let logger: Logger
 
     enum ListKey: Hashable, Sendable {
         case categories, products
@@ -18,8 +20,15 @@ public final class Catalog: Sendable {
         case products([Product])
     }
 
-    public init(source: any CatalogSource, policy: CachePolicy = CachePolicy(), clock: CacheClock = .continuous, logger: Logger) {
+    /// - Parameter descriptionBytes: the budget of full descriptions kept for product pages
+    ///   (the index keeps excerpts only).
+    public init(
+        source: any CatalogSource, policy: CachePolicy = CachePolicy(), clock: CacheClock = .continuous,
+        descriptionBytes: Int = 8 << 20, logger: Logger
+    ) {
         self.source = source
+        self.logger = logger
+        descriptionStore = DescriptionStore(maxBytes: descriptionBytes, clock: clock)
         let version = CatalogVersion()
         self.version = version
         let failures = self.failures
@@ -71,13 +80,44 @@ public final class Catalog: Sendable {
         return current.product(key)
     }
 
+    /// The product's whole description as sanitized HTML ("" for none), read from Directus
+    /// when it is not kept; throws while Directus cannot give it (pages then show the excerpt).
+    public func description(of product: Product) async throws -> String {
+        try await descriptions(of: [product])[product.id] ?? ""
+    }
+
+    /// The descriptions of a page of products by id, the ones not kept read in one request.
+    public func descriptions(of products: [Product]) async throws -> [Int: String] {
+        let (source, failures, logger) = (source, failures, logger)
+        return try await descriptionStore.descriptions(of: products) { ids in
+            var found: [Int: String] = [:]
+            do {
+                for start in stride(from: 0, to: ids.count, by: maxProductBatch) {
+                    let batch = Array(ids[start..<min(ids.count, start + maxProductBatch)])
+                    for record in try await source.fetchProducts(ids: batch) {
+                        found[record.id] = CatalogNormalizer.description(record, assets: source.assetLinks)
+                    }
+                }
+            } catch {
+                failures.increment()
+                logger.error("product descriptions could not be read", metadata: ["ids": "\(ids.count)", "error": "\(error)"])
+                throw error
+            }
+            return found
+        }
+    }
+
+    /// Full descriptions kept, and their bytes (metrics).
+    public var descriptionsKept: (count: Int, bytes: Int) { (descriptionStore.count, descriptionStore.bytes) }
+
     /// Editor preview of a product: any status, a content version merged, never cached.
     /// Its category is shown even when that is a draft too.
-    public func previewProduct(id: Int, version: String?) async throws -> Preview<Product>? {
+    public func previewProduct(id: Int, version: String?) async throws -> Preview<(product: Product, description: String)>? {
         guard var record = try await source.previewProduct(id: id, version: version) else { return nil }
         let status = record.status
         record.category?.status = nil
-        return Preview(item: Self.normalize(record, categories: lastIndex?.categoriesByID, assets: source.assetLinks), status: status)
+        let product = Self.normalize(record, categories: lastIndex?.categoriesByID, assets: source.assetLinks)
+        return Preview(item: (product, CatalogNormalizer.description(record, assets: source.assetLinks)), status: status)
     }
 
     /// Editor preview of a category (any status, a content version merged, never cached).
@@ -91,11 +131,13 @@ public final class Catalog: Sendable {
     /// Drops the cached product list (a Directus webhook said products changed): pages and
     /// lists are built from a fresh one on the next request.
     public func invalidateProducts() {
+        descriptionStore.removeAll()
         lists.remove(.products)
     }
 
     /// Drops everything (a category changed: names and paths appear on every page).
     public func invalidateAll() {
+        descriptionStore.removeAll()
         lists.removeAll()
     }
 
@@ -111,7 +153,7 @@ public final class Catalog: Sendable {
     private func products() async throws -> [Product] {
         let source = source
         let value = try await lists.value(for: .products) {
-            .products(try await source.fetchProducts().map { Self.normalize($0, categories: nil, assets: source.assetLinks) })
+            .products(try await source.fetchProducts { Self.normalize($0, categories: nil, assets: source.assetLinks) })
         }
         guard case .products(let products) = value else { return [] }
         return products

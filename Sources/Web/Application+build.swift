@@ -21,7 +21,7 @@ public func buildApplication(
     let catalog = Catalog(
         source: source,
         policy: CachePolicy(fresh: configuration.catalogFresh, stale: configuration.catalogStale),
-        logger: logger)
+        descriptionBytes: configuration.descriptionCacheBytes, logger: logger)
     let renderer = try await SiteRenderer(directory: configuration.templatesDirectory)
 
     let database = try await openDatabase(configuration.database, logger: logger)

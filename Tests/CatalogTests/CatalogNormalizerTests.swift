@@ -25,7 +25,10 @@ struct CatalogNormalizerTests {
         #expect(product.category?.name == "Токарные")
         #expect(product.images.map(\.fileID) == ["9b1c2f4e-6a7d-4c1e-9f0a-2d3b00000001"])
         #expect(product.specs.count == 4)
-        #expect(product.descriptionHTML.hasPrefix("<h2>Тяжёлый токарный станок с ЧПУ</h2>"))
+        #expect(CatalogNormalizer.description(record).hasPrefix("<h2>Тяжёлый токарный станок с ЧПУ</h2>"))
+        // The product keeps the text's start only; the HTML is read for its page.
+        #expect(product.excerpt.hasPrefix("Тяжёлый токарный станок с ЧПУ"))
+        #expect(product.excerpt.count <= Product.excerptLimit + 1)
     }
 
     @Test("an expanded item: category object and gallery files with sizes")
@@ -45,7 +48,8 @@ struct CatalogNormalizerTests {
         let record = try Self.record("directus/examples/item_product_6_empty_fields.json")
         let product = CatalogNormalizer.product(record, categories: published)
         #expect(product.specs.isEmpty)
-        #expect(product.descriptionHTML.isEmpty)
+        #expect(CatalogNormalizer.description(record).isEmpty)
+        #expect(product.excerpt.isEmpty)
         #expect(product.availability == "Под заказ")
         #expect(product.category == nil)
         #expect(product.slug == nil)

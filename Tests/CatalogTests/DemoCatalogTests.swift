@@ -18,7 +18,8 @@ struct DemoCatalogTests {
 
     @Test("every demo product prints without blanks, null, NaN or a zero price")
     func noBlanks() async throws {
-        let index = try await Catalog(source: try DemoCatalogSource(), logger: Logger(label: "test")).index()
+        let catalog = Catalog(source: try DemoCatalogSource(), logger: Logger(label: "test"))
+        let index = try await catalog.index()
         for product in index.products {
             let printed = [product.name, product.price.text, product.availability] + product.specs.flatMap { [$0.name, $0.value] }
             for text in printed {
@@ -26,7 +27,10 @@ struct DemoCatalogTests {
                 #expect(!text.contains("null") && !text.contains("NaN"), "\(product.id): \(text)")
             }
             #expect(!product.price.text.hasPrefix("0\u{00A0}"), "\(product.id)")
-            #expect(!product.descriptionHTML.contains("<script"), "\(product.id)")
+        }
+        let descriptions = try await catalog.descriptions(of: index.products)
+        for product in index.products {
+            #expect(!(descriptions[product.id] ?? "").contains("<script"), "\(product.id)")
         }
     }
 
@@ -43,7 +47,7 @@ struct DemoCatalogTests {
     @Test("demo images are served locally; unknown files are not found")
     func assets() async throws {
         let source = try DemoCatalogSource()
-        let product = try #require(try await source.fetchProduct(.id(1)))
+        let product = try #require(try await source.fetchProducts(ids: [1]).first)
         let asset = try #require(try await source.asset(fileID: product.heroImage!.id, preset: .card, format: .webp))
         #expect(asset.contentType == "image/svg+xml")
         #expect(!asset.worthCaching)

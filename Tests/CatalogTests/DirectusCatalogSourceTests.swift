@@ -85,22 +85,20 @@ struct DirectusCatalogSourceTests {
         }
     }
 
-    @Test("an item by slug; a draft or unknown item is nil (Directus says 403)")
-    func items() async throws {
+    @Test("products by id: published ones with their description; drafts and unknown ids are left out")
+    func itemsByID() async throws {
         try await directus.run { (url: String) async throws in
-            let source = source(url, token: nil)
-            #expect(try await source.fetchProduct(.slug("frezernyj-stanok-x6132"))?.id == 6)
-            #expect(try await source.fetchProduct(.id(5))?.specs != nil)
-            #expect(try await source.fetchProduct(.id(12)) == nil)
-            #expect(try await source.fetchProduct(.id(999)) == nil)
-            #expect(try await source.fetchProduct(.slug("tokarnyj-stanok-chpu-ck6180")) == nil)
+            let found = try await source(url, token: nil).fetchProducts(ids: [5, 6, 12, 999])
+            #expect(found.map(\.id).sorted() == [5, 6])
+            #expect(found.first { $0.id == 5 }?.description?.hasPrefix("<p>Консольно-фрезерный станок") == true)
+            #expect(try await source(url, token: nil).fetchProducts(ids: []).isEmpty)
         }
     }
 
     @Test("a service token that can see drafts still gets published items only")
     func serviceTokenDraft() async throws {
         try await directus.run { (url: String) async throws in
-            #expect(try await source(url).fetchProduct(.id(12)) == nil)
+            #expect(try await source(url).fetchProducts(ids: [12]).isEmpty)
         }
     }
 

@@ -5,7 +5,7 @@ import Hummingbird
 import Synchronization
 
 /// A loopback Directus that serves `Fixtures/directus` the way Directus 10/11 does:
-/// `{"data":…}` envelopes, `fields` projection with relation expansion, `filter[f][_eq]`,
+/// `{"data":…}` envelopes, `fields` projection with relation expansion, `filter[f][_eq]` and `[_in]`,
 /// `limit`/`page`/`meta`, the Public role (published rows only) versus a static token,
 /// 401 for an unknown token, 403 for anything missing or hidden, content versions.
 /// Tests can change rows and make the next responses fail.
@@ -262,15 +262,18 @@ public final class FakeDirectus: Sendable {
             return .object([("data", try project(row, collection: collection, fields: fields, state: state))])
         }
 
-        var filters: [(String, String)] = []
+        // `_eq` compares with one value, `_in` with any of a comma-separated list.
+        var filters: [(field: String, values: Set<String>)] = []
         for (key, value) in query where key.hasPrefix("filter[") {
             let parts = key.dropFirst("filter[".count).dropLast().components(separatedBy: "][")
-            guard parts.count == 2, parts[1] == "_eq" else {
+            guard parts.count == 2, parts[1] == "_eq" || parts[1] == "_in" else {
                 throw Failure(status: 400, code: "INVALID_QUERY", message: "Invalid query. Unsupported filter \(key).")
             }
-            filters.append((parts[0], value))
+            filters.append((parts[0], parts[1] == "_in" ? Set(value.split(separator: ",").map(String.init)) : [value]))
         }
-        let matching = readable.filter { row in filters.allSatisfy { field, value in row[field].map(Self.text) == value } }
+        let matching = readable.filter { row in
+            filters.allSatisfy { field, values in row[field].map { values.contains(Self.text($0)) } ?? false }
+        }
         var selected = matching
         let limit = Int(query["limit"] ?? "100") ?? 100
         if limit >= 0 {

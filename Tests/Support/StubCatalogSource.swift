@@ -40,12 +40,12 @@ public final class StubCatalogSource: CatalogSource {
         try read { $0.categories }
     }
 
-    public func fetchProducts() async throws(CatalogError) -> [ProductRecord] {
-        try read { $0.products }
+    public func fetchProducts<Row>(_ transform: (ProductRecord) -> Row) async throws(CatalogError) -> [Row] {
+        try read { $0.products }.map(transform)
     }
 
-    public func fetchProduct(_ key: ProductKey) async throws(CatalogError) -> ProductRecord? {
-        try read { state in state.products.first(where: key.matches) }
+    public func fetchProducts(ids: [Int]) async throws(CatalogError) -> [ProductRecord] {
+        try read { state in state.products.filter { ids.contains($0.id) } }
     }
 
     public func previewProduct(id: Int, version: String?) async throws(CatalogError) -> ProductRecord? {

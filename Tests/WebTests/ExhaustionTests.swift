@@ -129,7 +129,7 @@ struct ExhaustionTests {
         }
     }
 
-    @Test("a cold burst on one page makes one Directus load per list and renders the page once")
+    @Test("a cold burst on one page makes one Directus load per list, reads the description once and renders the page once")
     func coldBurst() async throws {
         try await withDirectusApp { (client: any TestClientProtocol, directus: FakeDirectus, _: String) async throws in
             directus.fail(.slow(.milliseconds(300)))
@@ -139,7 +139,7 @@ struct ExhaustionTests {
                 }
                 for try await status in group { #expect(status == .ok) }
             }
-            #expect(directus.requestCount() == 2)  // categories and products
+            #expect(directus.requestCount() == 3)  // categories, products, the product's description
             #expect(try await Self.metric("pages_rendered_total", in: client) == 1)
         }
     }

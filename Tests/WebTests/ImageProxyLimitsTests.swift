@@ -39,13 +39,13 @@ final class GatedImages: CatalogSource {
 
     func fetchCategories() async throws(CatalogError) -> [CategoryRecord] { [] }
     /// Ten published products, each showing one image (`file-1` … `file-10`).
-    func fetchProducts() async throws(CatalogError) -> [ProductRecord] {
+    func fetchProducts<Row>(_ transform: (ProductRecord) -> Row) async throws(CatalogError) -> [Row] {
         (1...10).compactMap { index in
             (try? JSONParser.parse(#"{"id":\#(index),"status":"published","name":"Станок \#(index)","hero_image":{"id":"file-\#(index)"}}"#))
-                .flatMap(ProductRecord.init(json:))
+                .flatMap(ProductRecord.init(json:)).map(transform)
         }
     }
-    func fetchProduct(_ key: ProductKey) async throws(CatalogError) -> ProductRecord? { nil }
+    func fetchProducts(ids: [Int]) async throws(CatalogError) -> [ProductRecord] { [] }
     func previewProduct(id: Int, version: String?) async throws(CatalogError) -> ProductRecord? { nil }
     func previewCategory(id: Int, version: String?) async throws(CatalogError) -> CategoryRecord? { nil }
 }

@@ -125,6 +125,30 @@ struct PageTests {
         }
     }
 
+    @Test("while Directus cannot give a product's description its page shows the excerpt and is not kept; the API answers 503")
+    func descriptionOutage() async throws {
+        let text = (1...40).map { "Абзац \($0): станок с оснасткой." }.joined(separator: " ")
+        let source = StubCatalogSource(products: [ProductRecord(id: 1, name: "Станок", slug: "s", description: "<h3>Описание</h3><p>\(text)</p>")])
+        try await withApp(source: source) { client in
+            #expect(try await client.execute(uri: "/catalog", method: .get).status == .ok)  // the lists are read
+            source.setFailing(true)
+            let page = try await client.execute(uri: "/product/s", method: .get)
+            #expect(page.status == .ok)
+            #expect(page.text.contains("<p>Описание. Абзац 1: станок с оснасткой."))
+            #expect(page.text.contains("…</p>") && !page.text.contains("<h3>Описание</h3>"))
+            #expect(page.headers[.cacheControl] == "no-store")
+            let api = try await client.execute(uri: "/api/products/s", method: .get)
+            #expect(api.status == .serviceUnavailable)
+            #expect(api.headers[.contentType] == "application/problem+json" && api.headers[.retryAfter] == "5")
+            // Directus is back: within the wait after the failure (1 s) the whole page comes, and is kept.
+            source.setFailing(false)
+            #expect(try await eventually { try await client.execute(uri: "/product/s", method: .get).text.contains("<h3>Описание</h3>") })
+            let kept = try await client.execute(uri: "/product/s", method: .get)
+            #expect(kept.headers[.cacheControl] == "no-cache" && kept.headers[.eTag] != nil)
+            #expect(try await client.execute(uri: "/api/products/s", method: .get).text.contains("Абзац 40"))
+        }
+    }
+
     @Test("editor text is escaped in pages")
     func escaping() async throws {
         let source = StubCatalogSource(

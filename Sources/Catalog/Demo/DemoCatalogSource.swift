@@ -43,12 +43,13 @@ public struct DemoCatalogSource: CatalogSource {
         categories.filter { $0.status == "published" }
     }
 
-    public func fetchProducts() async throws(CatalogError) -> [ProductRecord] {
-        products.filter { $0.status == "published" }
+    public func fetchProducts<Row>(_ transform: (ProductRecord) -> Row) async throws(CatalogError) -> [Row] {
+        products.filter { $0.status == "published" }.map(transform)
     }
 
-    public func fetchProduct(_ key: ProductKey) async throws(CatalogError) -> ProductRecord? {
-        try await fetchProducts().first(where: key.matches)
+    public func fetchProducts(ids: [Int]) async throws(CatalogError) -> [ProductRecord] {
+        let wanted = Set(ids.prefix(maxProductBatch))
+        return products.filter { $0.status == "published" && wanted.contains($0.id) }
     }
 
     /// The demo catalog has drafts but no content versions.

@@ -56,21 +56,24 @@ public struct DirectusCatalogSource: CatalogSource {
     public var assetLinks: AssetLinks { AssetLinks(directusURL: configuration.baseURL) }
 
     public func fetchCategories() async throws(CatalogError) -> [CategoryRecord] {
-        try await list(configuration.categoriesCollection, fields: "*").compactMap(CategoryRecord.init(json:))
+        try await list(configuration.categoriesCollection, fields: "*", CategoryRecord.init(json:))
     }
 
-    public func fetchProducts() async throws(CatalogError) -> [ProductRecord] {
-        try await list(configuration.productsCollection, fields: Self.productFields).compactMap(ProductRecord.init(json:))
+    public func fetchProducts<Row>(_ transform: (ProductRecord) -> Row) async throws(CatalogError) -> [Row] {
+        try await list(configuration.productsCollection, fields: Self.productFields) { json in
+            ProductRecord(json: json).map(transform)
+        }
     }
 
     /// Most pages one list is read in (a million items at the default page size).
     static let maxPages = 4_000
 
-    /// Every published row of a collection, `pageSize` at a time in id order: a catalog of any
-    /// size arrives in answers of bounded size. A row that moved between two pages while they
-    /// were read (an item added or deleted meanwhile) is kept once.
-    private func list(_ collection: String, fields: String) async throws(CatalogError) -> [JSONValue] {
-        var rows: [JSONValue] = []
+    /// Every published row of a collection, `pageSize` at a time in id order, each made into
+    /// what the caller keeps as soon as its page arrives: a catalog of any size arrives in
+    /// answers of bounded size and is never held as JSON. A row that moved between two pages
+    /// while they were read (an item added or deleted meanwhile) is kept once.
+    private func list<Row>(_ collection: String, fields: String, _ transform: (JSONValue) -> Row?) async throws(CatalogError) -> [Row] {
+        var rows: [Row] = []
         var seen = Set<String>()
         for page in 1...Self.maxPages {
             let body = try await get(
@@ -81,11 +84,11 @@ public struct DirectusCatalogSource: CatalogSource {
             for row in batch {
                 // A row without an id cannot be told apart from another: kept as it comes.
                 guard let id = row["id"].map({ $0.serialized }) else {
-                    rows.append(row)
+                    if let kept = transform(row) { rows.append(kept) }
                     continue
                 }
                 if seen.insert(id).inserted {
-                    rows.append(row)
+                    if let kept = transform(row) { rows.append(kept) }
                     added += 1
                 }
             }
@@ -96,20 +99,17 @@ public struct DirectusCatalogSource: CatalogSource {
         throw .invalidResponse("/items/\(collection): more than \(Self.maxPages) pages of \(configuration.pageSize)")
     }
 
-    public func fetchProduct(_ key: ProductKey) async throws(CatalogError) -> ProductRecord? {
-        switch key {
-        case .slug(let slug):
-            let body = try await get(
-                "/items/\(configuration.productsCollection)",
-                query: [("fields", Self.productFields), ("filter[slug][_eq]", slug), Self.published, ("limit", "1")])
-            return try rows(body).first.flatMap(ProductRecord.init(json:))
-        case .id(let id):
-            // A service token may see drafts; the public site shows published items only.
-            let record = try await item(configuration.productsCollection, id: id, fields: Self.productFields, version: nil)
-                .flatMap(ProductRecord.init(json:))
-            guard let record, record.status == nil || record.status == "published" else { return nil }
-            return record
-        }
+    public func fetchProducts(ids: [Int]) async throws(CatalogError) -> [ProductRecord] {
+        let ids = ids.prefix(maxProductBatch)
+        guard !ids.isEmpty else { return [] }
+        // Own columns only: the description is what is wanted here, the relations the list has.
+        let body = try await get(
+            "/items/\(configuration.productsCollection)",
+            query: [
+                ("fields", "*"), ("filter[id][_in]", ids.map(String.init).joined(separator: ",")), Self.published,
+                ("limit", String(ids.count)),
+            ])
+        return try rows(body).compactMap(ProductRecord.init(json:))
     }
 
     public func previewProduct(id: Int, version: String?) async throws(CatalogError) -> ProductRecord? {

@@ -16,18 +16,22 @@ public struct Product: Sendable, Hashable, Identifiable {
     /// Gallery images, the hero image first; empty means "show the placeholder".
     public var images: [ProductImage]
     public var specs: [Spec]
-    /// Sanitized HTML, safe to insert into a page; empty when there is no description.
-    public var descriptionHTML: String
+    /// The start of the description as plain text, cut at a word to at most `excerptLimit`
+    /// characters (feeds, meta descriptions, cards). The catalog keeps no more of it for every
+    /// product: the whole, sanitized HTML is read when the product's page is built
+    /// (`Catalog.description(of:)`).
+    public var excerpt: String
     /// Catalog files shown inside the description.
     public var descriptionFileIDs: [String] = []
-    /// A one-line plain-text summary of the description (meta description, cards).
-    public var summary: String
-    /// The whole description as plain text (feeds), at most a few thousand characters.
-    public var descriptionText: String
     public var updatedAt: Date?
     public var sort: Int
     /// Lower-cased, `ё`-folded name, SKU and category, for search.
     public var searchText: String
+
+    /// A one-line summary of the description (meta description, structured data).
+    public var summary: String { CatalogNormalizer.summary(excerpt) }
+
+    public static let excerptLimit = 500
 
     /// Every catalog file the product's page shows: gallery and description images.
     public var fileIDs: [String] { images.map(\.fileID) + descriptionFileIDs }

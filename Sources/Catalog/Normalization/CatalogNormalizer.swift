@@ -20,6 +20,9 @@ public enum CatalogNormalizer {
     /// - Parameter categories: published categories by id, to resolve unexpanded relations
     ///   and to hide a product's link to a category that is not public.
     /// - Parameter assets: how the description's images are recognized as catalog files.
+    ///
+    /// The product carries the description's excerpt and image ids, not its HTML (which
+    /// `description(_:assets:)` gives): a catalog of ten thousand descriptions is not kept.
     public static func product(_ record: ProductRecord, categories: [Int: Category], assets: AssetLinks = AssetLinks()) -> Product {
         let trimmedName = SpecsNormalizer.clean(record.name ?? "")
         let sku = SpecsNormalizer.clean(record.sku ?? "")
@@ -46,13 +49,17 @@ public enum CatalogNormalizer {
             availability: availability.isEmpty ? defaultAvailability : availability,
             images: images(record, name: name),
             specs: SpecsNormalizer.specs(record.specs),
-            descriptionHTML: description.html,
+            excerpt: summary(description.text, limit: Product.excerptLimit),
             descriptionFileIDs: description.fileIDs,
-            summary: summary(description.text),
-            descriptionText: summary(description.text, limit: 2_990),
             updatedAt: date(record.dateUpdated) ?? date(record.dateCreated),
             sort: record.sort ?? Int.max,
             searchText: SearchText.fold([name, sku, categoryRef?.name ?? ""].joined(separator: " ")))
+    }
+
+    /// The sanitized description HTML of a product row, safe to insert into a page; empty when
+    /// there is none.
+    public static func description(_ record: ProductRecord, assets: AssetLinks = AssetLinks()) -> String {
+        HTMLSanitizer.sanitize(record.description ?? "", assets: assets).html
     }
 
     /// The hero image first, then the gallery without repeating it.
@@ -71,6 +78,7 @@ public enum CatalogNormalizer {
         }
     }
 
+    /// The text cut at a word to at most `limit` characters (and an ellipsis).
     static func summary(_ text: String, limit: Int = 200) -> String {
         let clean = SpecsNormalizer.clean(text)
         guard clean.count > limit else { return clean }

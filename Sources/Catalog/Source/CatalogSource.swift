@@ -4,9 +4,13 @@
 /// row shapes; normalization and caching happen above them.
 public protocol CatalogSource: Sendable {
     func fetchCategories() async throws(CatalogError) -> [CategoryRecord]
-    func fetchProducts() async throws(CatalogError) -> [ProductRecord]
-    /// nil when the product does not exist or is not published (Directus cannot tell the two apart).
-    func fetchProduct(_ key: ProductKey) async throws(CatalogError) -> ProductRecord?
+    /// Every published product, each passed through `transform` as soon as it arrives: a large
+    /// catalog is read in pages, and a page's rows (descriptions and all) are not kept once
+    /// transformed.
+    func fetchProducts<Row>(_ transform: (ProductRecord) -> Row) async throws(CatalogError) -> [Row]
+    /// The published products among `ids` (at most `maxProductBatch`), with their own columns – the
+    /// description included – and relations as keys. Unpublished or missing ones are absent.
+    func fetchProducts(ids: [Int]) async throws(CatalogError) -> [ProductRecord]
     /// An image in one of the named sizes; nil when there is no such file.
     func asset(fileID: String, preset: ImagePreset, format: ImageFormat) async throws(CatalogError) -> Asset?
 
@@ -22,7 +26,15 @@ public protocol CatalogSource: Sendable {
 
 extension CatalogSource {
     public var assetLinks: AssetLinks { AssetLinks() }
+
+    /// Every published product as its row.
+    public func fetchProducts() async throws(CatalogError) -> [ProductRecord] {
+        try await fetchProducts { $0 }
+    }
 }
+
+/// Most products `CatalogSource.fetchProducts(ids:)` is asked for at once (an API page).
+public let maxProductBatch = 100
 
 /// Directus file ids are UUIDs: letters, digits and dashes only, so an id can never name a
 /// path outside the image cache or a transform Directus was not asked for.
@@ -106,14 +118,6 @@ public enum ProductKey: Hashable, Sendable, CustomStringConvertible {
         switch self {
         case .slug(let slug): "slug:\(slug)"
         case .id(let id): "id:\(id)"
-        }
-    }
-
-    /// Whether a row is the product this key names.
-    public func matches(_ record: ProductRecord) -> Bool {
-        switch self {
-        case .slug(let slug): record.slug == slug
-        case .id(let id): record.id == id
         }
     }
 }

@@ -64,9 +64,10 @@ struct CatalogAPIController<Context: RequestContext>: Sendable {
             }
             return .input(result)
         } render: { result in
-            try json(
+            let descriptions = try await descriptions(of: result.items)
+            return try json(
                 ProductListDTO(
-                    items: result.items.map { ProductDTO(product: $0, baseURL: layout.baseURL) },
+                    items: result.items.map { ProductDTO(product: $0, descriptionHTML: descriptions[$0.id] ?? "", baseURL: layout.baseURL) },
                     page: result.number, perPage: result.perPage, total: result.total))
         }
     }
@@ -80,7 +81,20 @@ struct CatalogAPIController<Context: RequestContext>: Sendable {
             }
             return .input(product)
         } render: { product in
-            try json(ProductDTO(product: product, baseURL: layout.baseURL))
+            let descriptions = try await descriptions(of: [product])
+            return try json(ProductDTO(product: product, descriptionHTML: descriptions[product.id] ?? "", baseURL: layout.baseURL))
+        }
+    }
+
+    /// The whole descriptions of the products an answer lists, or 503 while Directus cannot
+    /// give them: a machine reader gets the real text or a clear "try again", never a cut one.
+    private func descriptions(of products: [Product]) async throws -> [Int: String] {
+        do {
+            return try await catalog.descriptions(of: products)
+        } catch {
+            var problem = ProblemDetails(.serviceUnavailable, detail: "Каталог временно недоступен, повторите запрос позже.")
+            problem.retryAfter = 5
+            throw problem
         }
     }
 

@@ -4,6 +4,8 @@ import Foundation
 /// The JSON shape of a product (DESIGN §3). Optional values are written as `null`, not left out.
 struct ProductDTO: Encodable {
     var product: Product
+    /// The whole sanitized description (`Catalog.descriptions(of:)`).
+    var descriptionHTML: String
     var baseURL: String
 
     enum Keys: String, CodingKey {
@@ -55,7 +57,7 @@ struct ProductDTO: Encodable {
             try nested.encode(spec.value, forKey: .value)
             try nested.encode(spec.unit, forKey: .unit)
         }
-        try container.encode(product.descriptionHTML, forKey: .descriptionHTML)
+        try container.encode(descriptionHTML, forKey: .descriptionHTML)
         try container.encode(product.updatedAt.map { $0.formatted(.iso8601) }, forKey: .updatedAt)
     }
 }

@@ -29,6 +29,9 @@ public struct AppConfiguration: Sendable {
     public var directusMaxResponseBytes = 32 << 20
     /// Rendered pages kept, in bytes of bodies (gzip variants included) and headers (`PAGE_CACHE_MB`).
     public var pageCacheBytes = 64 << 20
+    /// Full product descriptions kept for product pages and API answers (the catalog index holds
+    /// excerpts only): a quarter of `PAGE_CACHE_MB`, at least 1 MiB.
+    public var descriptionCacheBytes: Int { max(1 << 20, pageCacheBytes / 4) }
     /// How long a keep-alive connection may sit idle between requests (`KEEPALIVE_TIMEOUT`).
     public var keepAliveTimeout: Duration = .seconds(75)
     public var catalogFresh: Duration = .seconds(60)

@@ -47,6 +47,9 @@ struct MetricsController: Sendable {
         metric(
             "page_cache_targets", "gauge", "Canonical request targets the event-loop fast path knows.",
             [("", pages.rendered.targetCount)])
+        let descriptions = catalog.descriptionsKept
+        metric("catalog_descriptions_kept", "gauge", "Full product descriptions kept for product pages (the index keeps excerpts).", [("", descriptions.count)])
+        metric("catalog_descriptions_bytes", "gauge", "Bytes of the product descriptions kept.", [("", descriptions.bytes)])
         metric("asset_cache_bytes", "gauge", "Bytes of transformed images in the disk cache.", [("", assets.totalBytes)])
         metric("orders_accepted_total", "counter", "Orders stored since start.", [("", intake.accepted)])
         metric("orders_honeypot_total", "counter", "Form submissions caught by the honeypot field.", [("", intake.honeypotHits)])

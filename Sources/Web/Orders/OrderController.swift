@@ -84,7 +84,8 @@ struct OrderController: Sendable {
         if let id = fields["product_id"].flatMap(ItemID.parse), let product = try? await catalog.product(.id(id)), let index {
             var form = CatalogPageModels.orderForm(for: product, csrf: csrf)
             form.fill(fields, errors: errors)
-            rendered = try renderer.render("product", models.product(product, index: index, form: form))
+            let description = await CatalogPageModels.description(of: product, in: catalog)
+            rendered = try renderer.render("product", models.product(product, descriptionHTML: description.html, index: index, form: form))
         } else {
             var form = Self.generalForm(csrf: csrf)
             form.fill(fields, errors: errors)

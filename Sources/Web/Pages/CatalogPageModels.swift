@@ -8,8 +8,9 @@ struct CatalogPageModels: Sendable {
     /// The order form's token of the current window.
     let formTokens: FormTokens
 
+    /// A product's page; `descriptionHTML` is its sanitized description (`description(of:in:)`).
     func product(
-        _ product: Product, index: CatalogIndex, form filled: OrderFormModel? = nil, preview: PreviewBanner? = nil
+        _ product: Product, descriptionHTML: String, index: CatalogIndex, form filled: OrderFormModel? = nil, preview: PreviewBanner? = nil
     ) -> ProductPageModel {
         var crumbs = [Crumb(name: "Главная", url: SiteURL.home), Crumb(name: "Каталог", url: SiteURL.catalog)]
         if let ref = product.category, let category = index.category(id: ref.id) {
@@ -45,8 +46,19 @@ struct CatalogPageModels: Sendable {
             priceText: product.price.text, onRequest: product.price.onRequest, availability: product.availability,
             mainImage: gallery.first ?? placeholder, gallery: gallery, hasGallery: gallery.count > 1,
             specs: product.specs.map(SpecRowModel.init),
-            descriptionHTML: product.descriptionHTML, hasDescription: !product.descriptionHTML.isEmpty,
+            descriptionHTML: descriptionHTML, hasDescription: !descriptionHTML.isEmpty,
             form: form)
+    }
+
+    /// The description a product's page shows: the whole HTML, or, while Directus cannot give
+    /// it, the excerpt the catalog keeps as a paragraph – the page is then complete in all
+    /// but that (`complete` false: it is not kept, and the next request tries again).
+    static func description(of product: Product, in catalog: Catalog) async -> (html: String, complete: Bool) {
+        do {
+            return (try await catalog.description(of: product), true)
+        } catch {
+            return (product.excerpt.isEmpty ? "" : "<p>\(HTMLEscaping.escape(product.excerpt))</p>", false)
+        }
     }
 
     static func orderForm(for product: Product, csrf: String) -> OrderFormModel {

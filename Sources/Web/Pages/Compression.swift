@@ -14,12 +14,16 @@ enum Compression {
     }
 
     /// The gzip form of `body`, or nil when it would not save a tenth.
+    ///
+    /// Copied into a buffer of its own size: the compressor's output buffer is as large as the
+    /// input could become, several times what a page compresses to, and a kept variant would
+    /// hold all of it.
     static func gzip(_ body: ByteBuffer) -> ByteBuffer? {
         var input = body
         guard let compressed = try? input.compress(with: .gzip), compressed.readableBytes < body.readableBytes * 9 / 10 else {
             return nil
         }
-        return compressed
+        return ByteBuffer(bytes: compressed.readableBytesView)
     }
 
     /// Whether a client takes gzip: `gzip` (or `x-gzip`) listed without `q=0`, or else `*`

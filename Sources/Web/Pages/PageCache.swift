@@ -34,7 +34,7 @@ struct PageCache: Sendable {
     /// same page (extra parameters, another order) go through the router.
     func cached<Input>(
         _ key: String?, canonical: String?, request: Request, prepare: () async throws -> Prepared<Input>,
-        render: (Input) throws -> RenderedResponse
+        render: (Input) async throws -> RenderedResponse
     ) async throws -> Response {
         // The version is read before the data, so a change during the read is never
         // stored under the old version.
@@ -73,8 +73,10 @@ struct PageCache: Sendable {
             rememberTarget(request, canonical: canonical, key: key)
             return response(previous, for: request)
         }
-        let page = finish(try render(input), compress: key != nil)
+        let built = try await render(input)
         flights.renders.add(1, ordering: .relaxed)
+        guard built.complete else { return uncached(built) }
+        let page = finish(built, compress: key != nil)
         if let key {
             // Checked as of now: the data was read during this request, however long it took.
             rendered.put(key, version: version, now: ContinuousClock.now, page)

@@ -102,8 +102,11 @@ struct PageController<Context: RequestContext>: Sendable {
                 return .response(Response(status: .movedPermanently, headers: [.location: SiteURL.product(product)]))
             }
             return .input((product, try await catalog.index()))
-        } render: { product, index in
-            try renderer.render("product", models.product(product, index: index))
+        } render: { (product: Product, index: CatalogIndex) in
+            let description = await CatalogPageModels.description(of: product, in: catalog)
+            var page = try renderer.render("product", models.product(product, descriptionHTML: description.html, index: index))
+            page.complete = description.complete
+            return page
         }
     }
 

@@ -13,6 +13,9 @@ struct RenderedResponse: Sendable {
     var headers: HTTPFields = [:]
     /// The gzip variant with its headers, when the body is text worth compressing.
     var gzip: (body: ByteBuffer, headers: HTTPFields, etag: String)?
+    /// false for a page built without some of its data (Directus could not give a product's
+    /// description): it is sent with `no-store` and never kept, so the next request builds it again.
+    var complete = true
 
     /// Sets the complete headers (`fields` plus the ETag) and, when `compress` and the body is
     /// text worth it, the gzip variant with `Vary: Accept-Encoding` on both.
@@ -133,7 +136,8 @@ final class RenderedCache: Sendable {
     var fastAnswerCount: Int { fastAnswers.load(ordering: .relaxed) }
 
     func put(_ key: String, version: UInt64, now: ContinuousClock.Instant, _ response: RenderedResponse) {
-        let cost = response.body.readableBytes + (response.gzip?.body.readableBytes ?? 0)
+        // The memory held, not the bytes sent: a buffer's storage is rounded up to a power of two.
+        let cost = response.body.storageCapacity + (response.gzip?.body.storageCapacity ?? 0)
             + response.headers.reduce(key.utf8.count) { $0 + $1.name.rawName.utf8.count + $1.value.utf8.count } * (response.gzip == nil ? 1 : 2)
         entries.withLock { entries in
             // A page of an older catalog version never replaces a newer one.

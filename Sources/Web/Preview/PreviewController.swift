@@ -46,9 +46,10 @@ struct PreviewController<Context: RequestContext>: Sendable {
                 return notFound(version: version)
             }
             let banner = Self.banner(status: preview.status, version: version)
-            var page = try renderer.render("product", models.product(preview.item, index: index, preview: banner))
+            let (product, description) = preview.item
+            var page = try renderer.render("product", models.product(product, descriptionHTML: description, index: index, preview: banner))
             if let images {
-                let html = images.rewrite(String(buffer: page.body), fileIDs: preview.item.fileIDs)
+                let html = images.rewrite(String(buffer: page.body), fileIDs: product.fileIDs)
                 page = RenderedResponse(body: ByteBuffer(string: html), contentType: page.contentType)
             }
             rendered = page

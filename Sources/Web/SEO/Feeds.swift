@@ -84,7 +84,7 @@ enum Feeds {
                 try xml.element("picture", text: layout.absoluteURL(SiteURL.asset(image.fileID, preset: .full)))
             }
             // Plain text, which YML takes up to 3,000 characters of.
-            if !product.descriptionText.isEmpty { try xml.element("description", text: product.descriptionText) }
+            if !product.excerpt.isEmpty { try xml.element("description", text: product.excerpt) }
             for spec in product.specs where spec.value != "—" {
                 if let unit = spec.unit {
                     try xml.element("param", ["name": spec.name, "unit": unit], text: spec.value)
