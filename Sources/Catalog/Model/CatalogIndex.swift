@@ -12,8 +12,9 @@ public struct CatalogIndex: Sendable {
     private let descendantIDs: [Int: Set<Int>]
     /// Every catalog file a published page shows: the image proxy serves these and no others.
     public let fileIDs: Set<String>
-    private let productsByID: [Int: Product]
-    private let productsBySlug: [String: Product]
+    /// Positions in `products` (not copies of them: a product value is a few hundred bytes).
+    private let productsByID: [Int: Int32]
+    private let productsBySlug: [String: Int32]
 
     public init(categories: [Category], products: [Product]) {
         let sortedCategories = categories.sorted { ($0.sort, $0.id) < ($1.sort, $1.id) }
@@ -41,18 +42,30 @@ public struct CatalogIndex: Sendable {
             descendants[category.id] = found
         }
         descendantIDs = descendants
-        self.products = products.sorted { ($0.sort, $0.id) < ($1.sort, $1.id) }
+        let sorted = products.sorted { ($0.sort, $0.id) < ($1.sort, $1.id) }
+        self.products = sorted
         fileIDs = Set(products.flatMap(\.fileIDs))
-        productsByID = Dictionary(products.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
-        productsBySlug = Dictionary(products.compactMap { product in product.slug.map { ($0, product) } }, uniquingKeysWith: { first, _ in first })
+        var idPositions: [Int: Int32] = [:]
+        var slugPositions: [String: Int32] = [:]
+        idPositions.reserveCapacity(sorted.count)
+        slugPositions.reserveCapacity(sorted.count)
+        // A duplicate id or slug: the first in catalog order wins.
+        for (position, product) in zip(Int32(0)..., sorted) {
+            if idPositions[product.id] == nil { idPositions[product.id] = position }
+            if let slug = product.slug, slugPositions[slug] == nil { slugPositions[slug] = position }
+        }
+        productsByID = idPositions
+        productsBySlug = slugPositions
     }
 
     /// The published product that goes by `key`.
     public func product(_ key: ProductKey) -> Product? {
-        switch key {
-        case .id(let id): productsByID[id]
-        case .slug(let slug): productsBySlug[slug]
-        }
+        let position: Int32? =
+            switch key {
+            case .id(let id): productsByID[id]
+            case .slug(let slug): productsBySlug[slug]
+            }
+        return position.map { products[Int($0)] }
     }
 
     public var rootCategories: [Category] { categories.filter { $0.parentID == nil } }

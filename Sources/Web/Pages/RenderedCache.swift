@@ -85,7 +85,7 @@ final class RenderedCache: Sendable {
     let recheckInterval: Duration
 
     /// `maxBytes` counts bodies and headers of the stored responses.
-    init(maxEntries: Int = 4_096, maxBytes: Int = 64 << 20, recheckInterval: Duration = .seconds(1)) {
+    init(maxEntries: Int = 4_096, maxBytes: Int = 32 << 20, recheckInterval: Duration = .seconds(1)) {
         entries = Mutex(LRUCache(maxEntries: maxEntries, maxCost: maxBytes))
         targets = Mutex(LRUCache(maxEntries: maxEntries))
         self.recheckInterval = recheckInterval
