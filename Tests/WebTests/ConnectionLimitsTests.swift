@@ -177,4 +177,21 @@ struct ConnectionLimitsTests {
         }
         #expect(head.path == "/")
     }
+
+    @Test("an answer from the fast path ends its request for the limits too: the connection then idles for the keep-alive time")
+    func fastPathAnswerEndsRequest() throws {
+        let cache = RenderedCache()
+        let version = CatalogVersion()
+        cache.put("page:/", version: version.current, now: .now, RenderedResponse(body: ByteBuffer(string: "<html>home</html>"), contentType: "text/html"))
+        cache.remember(target: "/", key: "page:/")
+        let channel = try Self.connection()
+        try channel.pipeline.syncOperations.addHandler(CachedPageHandler(pages: FastPages(cache: cache, version: version, serverName: "test")))
+        try Self.send(channel, "GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        let head = String(buffer: try #require(try channel.readOutbound(as: ByteBuffer.self)))
+        #expect(head.hasPrefix("HTTP/1.1 200 OK\r\n") && head.contains("content-length: 17\r\n") && head.hasSuffix("\r\n\r\n"))
+        #expect(String(buffer: try #require(try channel.readOutbound(as: ByteBuffer.self))) == "<html>home</html>")
+        #expect(try channel.readInbound(as: HTTPRequestPart.self) == nil)
+        // Not a request in progress (that would never idle out) nor a head under way (10 s): idle.
+        Self.expectClosed(channel, after: 75)
+    }
 }

@@ -19,7 +19,7 @@ import NIOHTTPTypes
 ///   connection whose head is over 80 KiB before any of this sees it.)
 ///
 /// It sits first behind the HTTP codec, so it sees every request and every response, the
-/// event-loop fast path's included, and it puts a byte watcher in front of the codec to see
+/// event-loop fast path's included (as a `DirectAnswer` event), and it puts a byte watcher in front of the codec to see
 /// where a head begins. Time is looked at once a second.
 final class ConnectionLimits: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPRequestPart
@@ -159,6 +159,18 @@ final class ConnectionLimits: ChannelDuplexHandler, RemovableChannelHandler {
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         context.write(data, promise: promise)
         guard case .end = unwrapOutboundIn(data) else { return }
+        answered(context)
+    }
+
+    /// The fast path wrote a whole answer below the codec (`CachedPageHandler`): its end.
+    func triggerUserOutboundEvent(context: ChannelHandlerContext, event: Any, promise: EventLoopPromise<Void>?) {
+        guard event is DirectAnswer else { return context.triggerUserOutboundEvent(event, promise: promise) }
+        answered(context)
+        promise?.succeed()
+    }
+
+    /// A response ended.
+    private func answered(_ context: ChannelHandlerContext) {
         inProgress = max(0, inProgress - 1)
         // Idle once the answer is with the socket, as far as the send buffer tells: a buffer
         // over its high-water mark means the client is still taking it (and the idle wait

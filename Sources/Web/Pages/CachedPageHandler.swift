@@ -2,6 +2,7 @@ import Catalog
 import Foundation
 import HTTPTypes
 import NIOCore
+import NIOHTTP1
 import NIOHTTPTypes
 import Synchronization
 
@@ -14,6 +15,11 @@ import Synchronization
 /// answered here, with the same headers the router would send (plus `Date` and `Server`,
 /// which Hummingbird adds). Everything else — a miss, a page due for its recheck, a
 /// request with a body or `Connection: close` — goes on to the router unchanged.
+///
+/// The answer is written below the HTTP encoder as finished bytes: the page's status line and
+/// header lines are kept with it (remade once a second for `Date`), so a warm request costs
+/// no header conversion or encoding. `ConnectionLimits` is told with a `DirectAnswer` event,
+/// as it would see a response's end.
 ///
 /// Responses stay in order: while a request is with the router, the next ones follow it
 /// there (HTTP/1.1 pipelining). So do requests on a connection whose send buffer is full.
@@ -28,9 +34,16 @@ final class CachedPageHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private var withRouter = 0
     /// The answer to the request being read (its body is dropped), sent once its end arrives.
     private var answer: FastPages.Answer?
+    /// Where finished bytes go in: the HTTP encoder's place, so they pass on to the socket
+    /// without it. Looked up once; nil (no encoder in this pipeline) turns the fast path off.
+    private var outlet: ChannelHandlerContext??
 
     init(pages: FastPages) {
         self.pages = pages
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        outlet = nil
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -41,7 +54,7 @@ final class CachedPageHandler: ChannelDuplexHandler, RemovableChannelHandler {
             if withRouter == 0, context.channel.isWritable, request.method == .get,
                 !(request.headerFields[.connection]?.lowercased().contains("close") ?? false),
                 request.headerFields[.contentLength] == nil, request.headerFields[.transferEncoding] == nil,
-                let found = pages.answer(request)
+                outlet(context) != nil, let found = pages.answer(request)
             {
                 answer = found
                 return
@@ -51,14 +64,15 @@ final class CachedPageHandler: ChannelDuplexHandler, RemovableChannelHandler {
         case .body:
             if answer == nil { context.fireChannelRead(data) }
         case .end:
-            guard let answer else {
+            guard let answer, let outlet = outlet(context) else {
                 context.fireChannelRead(data)
                 return
             }
             self.answer = nil
-            context.write(wrapOutboundOut(.head(answer.head)), promise: nil)
-            if let body = answer.body { context.write(wrapOutboundOut(.body(body)), promise: nil) }
-            context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+            outlet.write(NIOAny(answer.head), promise: nil)
+            if let body = answer.body { outlet.write(NIOAny(body), promise: nil) }
+            outlet.flush()
+            context.triggerUserOutboundEvent(DirectAnswer.sent, promise: nil)
         }
     }
 
@@ -66,12 +80,27 @@ final class CachedPageHandler: ChannelDuplexHandler, RemovableChannelHandler {
         if case .end = unwrapOutboundIn(data) { withRouter = max(0, withRouter - 1) }
         context.write(data, promise: promise)
     }
+
+    private func outlet(_ context: ChannelHandlerContext) -> ChannelHandlerContext? {
+        if let outlet { return outlet }
+        let found = try? context.pipeline.syncOperations.context(handlerType: HTTPResponseEncoder.self)
+        outlet = .some(found)
+        return found
+    }
+}
+
+/// An outbound event: the fast path wrote a whole answer below the HTTP codec (handlers in
+/// between see it instead of the response's parts).
+enum DirectAnswer {
+    case sent
 }
 
 /// What the event-loop fast path may send: fresh rendered pages by request target.
 struct FastPages: Sendable {
+    /// A whole answer as bytes for the socket.
     struct Answer {
-        var head: HTTPResponse
+        /// The status line and header lines, and the empty line after them.
+        var head: ByteBuffer
         var body: ByteBuffer?
     }
 
@@ -84,15 +113,52 @@ struct FastPages: Sendable {
         guard let target = request.path,
             let rendered = cache.fresh(target: target, version: version.current, now: ContinuousClock.now)
         else { return nil }
-        let chosen = rendered.variant(acceptEncoding: request.headerFields[.acceptEncoding])
-        var headers = chosen.headers
-        headers[.date] = dates.now()
-        headers[.server] = serverName
+        let gzip = rendered.gzip != nil && Compression.acceptsGzip(request.headerFields[.acceptEncoding])
+        let chosen = gzip ? rendered.gzip! : (rendered.body, rendered.headers, rendered.etag)
+        let date = dates.current()
         if let match = request.headerFields[.ifNoneMatch], match.contains(chosen.etag) {
-            return Answer(head: HTTPResponse(status: .notModified, headerFields: headers), body: nil)
+            return Answer(head: Self.head(.notModified, chosen.headers, date: date.text, server: serverName, length: nil), body: nil)
         }
-        headers[.contentLength] = String(chosen.body.readableBytes)
-        return Answer(head: HTTPResponse(status: .ok, headerFields: headers), body: chosen.body)
+        let head = rendered.wire.head(gzip: gzip, second: date.second) {
+            Self.head(.ok, chosen.headers, date: date.text, server: serverName, length: chosen.body.readableBytes)
+        }
+        return Answer(head: head, body: chosen.body)
+    }
+
+    /// `HTTP/1.1 200 OK`, the fields, `Date`, `Server` and `Content-Length` (when given), as
+    /// bytes. Field values cannot hold line breaks: `HTTPFields` refuses them.
+    static func head(_ status: HTTPResponse.Status, _ fields: HTTPFields, date: String, server: String, length: Int?) -> ByteBuffer {
+        var buffer = ByteBuffer()
+        buffer.reserveCapacity(512)
+        buffer.writeString("HTTP/1.1 \(status.code) \(status.reasonPhrase)\r\n")
+        func line(_ name: String, _ value: String) {
+            buffer.writeString(name)
+            buffer.writeStaticString(": ")
+            buffer.writeString(value)
+            buffer.writeStaticString("\r\n")
+        }
+        for field in fields { line(field.name.rawName, field.value) }
+        line("date", date)
+        line("server", server)
+        if let length { line("content-length", String(length)) }
+        buffer.writeStaticString("\r\n")
+        return buffer
+    }
+}
+
+/// A page's status line and headers as the fast path sends them, for the current second
+/// (`Date` changes once a second): made once a second per variant, not once a request.
+final class WireHeads: Sendable {
+    private let state = Mutex<(second: Int, plain: ByteBuffer?, gzip: ByteBuffer?)>((-1, nil, nil))
+
+    func head(gzip: Bool, second: Int, make: () -> ByteBuffer) -> ByteBuffer {
+        if let kept = state.withLock({ $0.second == second ? (gzip ? $0.gzip : $0.plain) : nil }) { return kept }
+        let head = make()
+        state.withLock { state in
+            if state.second != second { state = (second, nil, nil) }
+            if gzip { state.gzip = head } else { state.plain = head }
+        }
+        return head
     }
 }
 
@@ -100,10 +166,13 @@ struct FastPages: Sendable {
 final class HTTPDate: Sendable {
     private let cached = Mutex<(second: Int, text: String)>((0, ""))
 
-    func now() -> String {
+    func now() -> String { current().text }
+
+    /// The value, and the second since the epoch it was made for.
+    func current() -> (second: Int, text: String) {
         var seconds = time(nil)
         return cached.withLock { cached in
-            if cached.second == seconds { return cached.text }
+            if cached.second == seconds { return cached }
             var parts = tm()
             gmtime_r(&seconds, &parts)
             let days = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"]
@@ -112,7 +181,7 @@ final class HTTPDate: Sendable {
             let text = "\(days[Int(parts.tm_wday)]), \(two(parts.tm_mday)) \(months[Int(parts.tm_mon)]) \(parts.tm_year + 1900) "
                 + "\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec)) GMT"
             cached = (seconds, text)
-            return text
+            return cached
         }
     }
 }

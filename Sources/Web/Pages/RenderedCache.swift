@@ -16,10 +16,13 @@ struct RenderedResponse: Sendable {
     /// false for a page built without some of its data (Directus could not give a product's
     /// description): it is sent with `no-store` and never kept, so the next request builds it again.
     var complete = true
+    /// The fast path's status line and headers, for the current second (`CachedPageHandler`).
+    private(set) var wire = WireHeads()
 
     /// Sets the complete headers (`fields` plus the ETag) and, when `compress` and the body is
     /// text worth it, the gzip variant with `Vary: Accept-Encoding` on both.
     mutating func seal(_ fields: HTTPFields, compress: Bool) {
+        wire = WireHeads()
         var fields = fields
         fields[.eTag] = etag
         if compress, Compression.isCompressible(contentType, size: body.readableBytes), let gzipped = Compression.gzip(body) {
