@@ -62,6 +62,7 @@ let package = Package(
             name: "Catalog",
             dependencies: [
                 "Caching",
+                "CMalloc",
                 "CLibXML2",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
@@ -70,6 +71,9 @@ let package = Package(
             swiftSettings: strict
         ),
         // libcurl for SMTP (Debian: libcurl4-openssl-dev).
+        // glibc's malloc_trim: a catalog reload frees tens of MiB in small pieces, which the
+        // allocator would otherwise keep.
+        .systemLibrary(name: "CMalloc"),
         .systemLibrary(
             name: "CCurl",
             pkgConfig: "libcurl",

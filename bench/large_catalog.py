@@ -21,6 +21,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 PRODUCTS = int(os.environ.get("PRODUCTS", "10000"))
 PRODUCT_PAGES = int(os.environ.get("PRODUCT_PAGES", "2000"))
+REFRESH_SECONDS, REFRESHES = int(os.environ.get("REFRESH_SECONDS", "10")), 4
 FAKE_PORT, BFF_PORT = 18201, 18202
 root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 resource.setrlimit(resource.RLIMIT_NOFILE, (8192, 8192))
@@ -74,7 +75,10 @@ def main():
     work = tempfile.mkdtemp()
     fake = subprocess.Popen([sys.executable, os.path.join(root, "bench/fake_directus.py"), str(FAKE_PORT), str(PRODUCTS), "50"])
     time.sleep(3 + PRODUCTS / 5000)
+    # Lists are read again every REFRESH_SECONDS: after the burst the server idles through several
+    # reloads of the whole catalog, and its RSS must not climb with them.
     env = dict(os.environ, PORT=str(BFF_PORT), LOG_LEVEL="warning", DIRECTUS_URL=f"http://127.0.0.1:{FAKE_PORT}",
+               CATALOG_FRESH_SECONDS=str(REFRESH_SECONDS),
                DATABASE_URL=f"sqlite://{work}/db.sqlite", MAIL_DIR=f"{work}/mail", ASSET_CACHE_DIR=f"{work}/assets")
     started = time.perf_counter()
     # WRAP="heaptrack -o /tmp/bff" runs the server under a profiler (RSS then includes its cost).
@@ -101,15 +105,27 @@ def main():
         before = sum(v for k, v in stats().items() if k.startswith("/items/"))
         ok, p50, p99 = asyncio.run(burst(f"/product/{PRODUCTS % kinds}-stanok-m{PRODUCTS}"))
         directus = sum(v for k, v in stats().items() if k.startswith("/items/")) - before
+        lists_before = stats().get("/items/products", 0)
+        # A stale list is reloaded on the request after it goes stale: ask once a second meanwhile.
+        rss_samples = []
+        deadline = time.perf_counter() + REFRESH_SECONDS * REFRESHES
+        while time.perf_counter() < deadline:
+            get("/catalog")
+            rss_samples.append(rss_mb(server.pid))
+            time.sleep(1)
+        reloads = (stats().get("/items/products", 0) - lists_before) // ((PRODUCTS + 249) // 250)
+        rss_after_refreshes = rss_mb(server.pid)
         result = {
             "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "machine": f"{os.uname().sysname} {os.uname().release}, {os.cpu_count()} cores",
             "products": PRODUCTS, "ready_s": round(ready, 2), "pages_crawled": len(statuses), "pages_not_200": len(bad),
             "crawl_s": round(crawl, 1), "rss_after_crawl_mb": rss, "burst_ok": ok, "burst_p50_ms": round(p50, 1),
             "burst_p99_ms": round(p99, 1), "burst_directus_requests": directus,
+            "list_reloads": reloads, "rss_after_reloads_mb": rss_after_refreshes, "rss_max_during_reloads_mb": max(rss_samples),
         }
         print(f"{PRODUCTS} products: first /catalog after {ready:.1f} s; crawled {len(statuses)} pages in {crawl:.0f} s, "
               f"{len(bad)} not 200 {bad[:3]}; RSS {rss} MB after the crawl")
         print(f"cold burst of 500 on an unrendered product: {ok} × 200, p50 {p50:.0f} ms, p99 {p99:.0f} ms, {directus} Directus requests")
+        print(f"{reloads} reloads of the whole list: RSS {rss_after_refreshes} MB after them (at most {max(rss_samples)} MB meanwhile)")
         os.makedirs(os.path.join(root, "bench/results"), exist_ok=True)
         with open(os.path.join(root, "bench/results/large-catalog.json"), "w") as out:
             json.dump(result, out)

@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import CMalloc
+import Glibc
+#endif
 import Logging
 import Synchronization
 
@@ -153,7 +157,21 @@ public final class Catalog: Sendable {
     private func products() async throws -> [Product] {
         let source = source
         let value = try await lists.value(for: .products) {
-            .products(try await source.fetchProducts { Self.normalize($0, categories: nil, assets: source.assetLinks) })
+            // A product that did not change keeps the value already in memory (in the last index,
+            // even after a purge): the old index and the new list share it, and a reload of an
+            // unchanged catalog holds no second copy (each new value is dropped as soon as it is
+            // compared).
+            let previous = self.lastIndex?.products ?? []
+            var positions: [Int: Int] = [:]
+            positions.reserveCapacity(previous.count)
+            for (position, product) in previous.enumerated() where positions[product.id] == nil { positions[product.id] = position }
+            let products = try await source.fetchProducts { record -> Product in
+                let product = Self.normalize(record, categories: nil, assets: source.assetLinks)
+                guard let position = positions[product.id], previous[position] == product else { return product }
+                return previous[position]
+            }
+            Memory.returnFreed()
+            return .products(products)
         }
         guard case .products(let products) = value else { return [] }
         return products
@@ -184,4 +202,26 @@ final class FailureCounter: Sendable {
     }
 
     var value: Int { count.load(ordering: .relaxed) }
+}
+
+/// glibc allocator settings for a long-running server with a large catalog.
+public enum Memory {
+    /// At most two malloc arenas (glibc's default is eight a core), unless `MALLOC_ARENA_MAX`
+    /// says otherwise. Catalog reloads allocate and free tens of MiB on whichever threads run
+    /// them; memory freed in one arena is not reused by another, so with many arenas the
+    /// resident size grows with every reload. Called first thing at start-up.
+    public static func limitArenas() {
+        #if canImport(Glibc)
+        if getenv("MALLOC_ARENA_MAX") == nil { mallopt(M_ARENA_MAX, 2) }
+        #endif
+    }
+
+    /// Gives the allocator's free pages back to the system. A whole catalog read frees its
+    /// JSON pages and rows in many small pieces; called once a list is read (at most once a
+    /// refresh interval).
+    static func returnFreed() {
+        #if canImport(Glibc)
+        malloc_trim(0)
+        #endif
+    }
 }

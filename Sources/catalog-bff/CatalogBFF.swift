@@ -1,5 +1,6 @@
 import AmoCRM
 import ArgumentParser
+import Catalog
 import Foundation
 import Hummingbird
 import Logging
@@ -20,6 +21,7 @@ struct Serve: AsyncParsableCommand {
         abstract: "Serve the site (settings from the environment and ./.env).")
 
     func run() async throws {
+        Memory.limitArenas()
         let configuration = try loadConfiguration()
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)

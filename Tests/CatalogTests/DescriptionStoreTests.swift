@@ -170,3 +170,34 @@ struct DescriptionStoreTests {
         #expect(source.calls == calls + 3)  // the list, and the description again
     }
 }
+
+@Suite("Catalog reloads")
+struct CatalogReloadTests {
+    /// Where a string's bytes live (two equal strings in different places are two copies).
+    static func storage(_ text: String) -> UInt? {
+        text.utf8.withContiguousStorageIfAvailable { UInt(bitPattern: $0.baseAddress) } ?? nil
+    }
+
+    @Test("a reload keeps the products that did not change as they are in memory; a changed one is new")
+    func unchangedProductsShared() async throws {
+        let text = String(repeating: "Станок для тяжёлой обработки. ", count: 10)
+        func records(secondName: String) -> [ProductRecord] {
+            [
+                ProductRecord(id: 1, name: "Токарный станок", slug: "a", description: "<p>\(text)</p>"),
+                ProductRecord(id: 2, name: secondName, slug: "b", description: "<p>\(text)</p>"),
+            ]
+        }
+        let source = StubCatalogSource(products: records(secondName: "Фрезерный станок"))
+        let catalog = Catalog(source: source, logger: Logger(label: "test"))
+        let before = try await catalog.index()
+        source.setProducts(records(secondName: "Фрезерный станок с ЧПУ"))
+        catalog.invalidateProducts()  // a Directus webhook: the list is read again
+        let after = try await catalog.index()
+        let (old1, new1) = (try #require(before.product(.id(1))), try #require(after.product(.id(1))))
+        #expect(old1 == new1)
+        #expect(Self.storage(new1.excerpt) != nil && Self.storage(new1.excerpt) == Self.storage(old1.excerpt))
+        let (old2, new2) = (try #require(before.product(.id(2))), try #require(after.product(.id(2))))
+        #expect(new2.name == "Фрезерный станок с ЧПУ")
+        #expect(Self.storage(new2.excerpt) != Self.storage(old2.excerpt))
+    }
+}

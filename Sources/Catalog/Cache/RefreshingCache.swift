@@ -209,6 +209,12 @@ public final class RefreshingCache<Key: Hashable & Sendable, Value: Sendable & E
             state.failures[key] = nil
             // Dropped while it loaded: it may be the data from before the change.
             guard state.generation == generation else { return false }
+            // An unchanged value keeps its old copy: pages and indexes built from it share that
+            // memory, and the new one (a whole catalog list, maybe) is freed at once.
+            if let kept = state.entries[key], kept.value == value {
+                state.entries[key]?.storedAt = now
+                return false
+            }
             let previous = state.entries.updateValue(Entry(value: value, storedAt: now), forKey: key)
             // A page rendered from an evicted value could outlive a change made while it was
             // not cached (its next load is a first insert): evicting real data bumps.
