@@ -4,9 +4,9 @@
 Generated, seeded data shaped like Directus' answers (see Tests/Support/Fixtures/directus):
 CATEGORIES categories and PRODUCTS products with realistic descriptions (a few KB of HTML),
 spec tables and image ids. Serves GET /items/{categories|products} with limit, page,
-filter[status][_eq], filter[slug][_eq] (relations expanded as the site asks), GET
+filter[status][_eq], filter[slug][_eq], filter[id][_in] (relations expanded as the site asks), GET
 /items/products/{id}, and GET /assets/{id}; every answer waits LATENCY_MS first. GET /_stats
-prints the requests served by path as JSON.
+prints the requests served by path as JSON (reads by id as "/items/products?ids").
 
     fake_directus.py PORT [PRODUCTS] [LATENCY_MS]
 """
@@ -75,7 +75,10 @@ class Handler(BaseHTTPRequestHandler):
             with lock:
                 return self.reply(200, stats)
         with lock:
+            # Reads of products by id (descriptions for pages) are counted apart from list pages.
             key = url.path if not url.path.startswith("/assets/") else "/assets/"
+            if "filter[id][_in]" in query:
+                key += "?ids"
             stats[key] = stats.get(key, 0) + 1
         time.sleep(latency)
         parts = url.path.strip("/").split("/")
@@ -91,6 +94,9 @@ class Handler(BaseHTTPRequestHandler):
             return self.reply(200, {"data": item})
         if "filter[slug][_eq]" in query:
             rows = [by_slug[query["filter[slug][_eq]"]]] if query["filter[slug][_eq]"] in by_slug else []
+        if "filter[id][_in]" in query:
+            wanted = set(query["filter[id][_in]"].split(","))
+            rows = [r for r in rows if str(r["id"]) in wanted]
         limit = int(query.get("limit", "100"))
         if limit >= 0:
             page = max(1, int(query.get("page", "1")))

@@ -2,6 +2,7 @@
 import CMalloc
 import Glibc
 #endif
+import Caching
 import Logging
 import Synchronization
 
@@ -94,15 +95,18 @@ public final class Catalog: Sendable {
     public func descriptions(of products: [Product]) async throws -> [Int: String] {
         let (source, failures, logger) = (source, failures, logger)
         return try await descriptionStore.descriptions(of: products) { ids in
-            var found: [Int: String] = [:]
+            var found: DescriptionStore.Found = [:]
             do {
                 for start in stride(from: 0, to: ids.count, by: maxProductBatch) {
                     let batch = Array(ids[start..<min(ids.count, start + maxProductBatch)])
                     for record in try await source.fetchProducts(ids: batch) {
-                        found[record.id] = CatalogNormalizer.description(record, assets: source.assetLinks)
+                        found[record.id] = (
+                            FNV1a.hash((record.description ?? "").utf8), CatalogNormalizer.description(record, assets: source.assetLinks)
+                        )
                     }
                 }
             } catch {
+                // A failed read counts as a Directus failure (a busy line never gets this far).
                 failures.increment()
                 logger.error("product descriptions could not be read", metadata: ["ids": "\(ids.count)", "error": "\(error)"])
                 throw error

@@ -1,3 +1,4 @@
+import Caching
 import Logging
 import Synchronization
 import Testing
@@ -16,21 +17,24 @@ struct DescriptionStoreTests {
             ProductRecord(id: id, name: "Станок \(id)", slug: "s-\(id)", description: "<p>\(excerpt)</p>"), categories: [:])
     }
 
-    /// A loader that records the ids of every read and answers `<p>{id}:{round}</p>`.
+    /// A loader that records the ids of every read and answers `<p>{id}:{round}</p>`, with the
+    /// digest of the description Directus has now (`<p>Станок</p>` unless a test changes it).
     final class Reads: Sendable {
         let log = Mutex<[[Int]]>([])
         let failing = Mutex(false)
+        let texts = Mutex<[Int: String]>([:])
 
         var count: Int { log.withLock { $0.count } }
         var ids: [[Int]] { log.withLock { $0 } }
 
-        func load(_ ids: [Int]) async throws -> [Int: String] {
+        func load(_ ids: [Int]) async throws -> DescriptionStore.Found {
             let round = log.withLock { log in
                 log.append(ids)
                 return log.count
             }
             if failing.withLock({ $0 }) { throw Upstream() }
-            return Dictionary(uniqueKeysWithValues: ids.map { ($0, "<p>\($0):\(round)</p>") })
+            let texts = texts.withLock { $0 }
+            return Dictionary(uniqueKeysWithValues: ids.map { ($0, (FNV1a.hash((texts[$0] ?? "<p>Станок</p>").utf8), "<p>\($0):\(round)</p>")) })
         }
     }
 
@@ -42,9 +46,64 @@ struct DescriptionStoreTests {
         #expect(try await store.descriptions(of: [first], load: reads.load) == [1: "<p>1:1</p>"])
         #expect(try await store.descriptions(of: [first], load: reads.load) == [1: "<p>1:1</p>"])
         #expect(reads.count == 1)
-        // The list brought a new excerpt: the description is read again.
-        #expect(try await store.descriptions(of: [product(1, excerpt: "Новый текст")], load: reads.load) == [1: "<p>1:2</p>"])
+        // The list brought a changed description: it is read again, and kept as the new one.
+        reads.texts.withLock { $0[1] = "<p>Новый текст</p>" }
+        let changed = product(1, excerpt: "Новый текст")
+        #expect(try await store.descriptions(of: [changed], load: reads.load) == [1: "<p>1:2</p>"])
+        #expect(try await store.descriptions(of: [changed], load: reads.load) == [1: "<p>1:2</p>"])
         #expect(reads.count == 2)
+    }
+
+    @Test("an edit the excerpt does not show (markup, text past 500 characters) changes the product")
+    func digestSeesEveryEdit() {
+        let start = String(repeating: "Станок для тяжёлой обработки. ", count: 30)
+        let before = CatalogNormalizer.product(ProductRecord(id: 1, name: "Станок", slug: "s", description: "<p>\(start)конец</p>"), categories: [:])
+        let after = CatalogNormalizer.product(
+            ProductRecord(id: 1, name: "Станок", slug: "s", description: "<p>\(start)<b>конец</b></p>"), categories: [:])
+        #expect(before.excerpt == after.excerpt)
+        #expect(before != after)
+    }
+
+    @Test("a request for a newer version of a product does not join a read started for the older one")
+    func noJoinAcrossVersions() async throws {
+        let store = DescriptionStore(maxBytes: 1 << 20, clock: clock.cacheClock)
+        let reads = Reads()
+        let gate = AsyncStream<Void>.makeStream()
+        async let old = store.descriptions(of: [product(4)]) { ids in
+            for await _ in gate.stream {}
+            return try await reads.load(ids)
+        }
+        #expect(try await eventually { store.isLoading(4) })
+        reads.texts.withLock { $0[4] = "<p>Новый текст</p>" }
+        #expect(try await store.descriptions(of: [product(4, excerpt: "Новый текст")], load: reads.load)[4] == "<p>4:1</p>")
+        gate.continuation.finish()
+        _ = try await old
+        #expect(reads.count == 2 && store.joinCount == 0)
+    }
+
+    @Test("at most so many reads run at once: a single product waits in a bounded line, a list is refused while none is free")
+    func boundedReads() async throws {
+        let store = DescriptionStore(maxBytes: 1 << 20, maxReads: 1, maxWaiting: 1, clock: clock.cacheClock)
+        let reads = Reads()
+        let gate = AsyncStream<Void>.makeStream()
+        let holding: DescriptionStore.Loader = { ids in
+            for await _ in gate.stream {}
+            return try await reads.load(ids)
+        }
+        async let first = store.descriptions(of: [product(1)], load: holding)
+        #expect(try await eventually { store.isLoading(1) })
+        // A list of products is refused at once while the one slot is taken…
+        await #expect(throws: DescriptionsBusy.self) { try await store.descriptions(of: [product(2), product(3)], load: reads.load) }
+        // …a single product waits in line, and the next one finds the line full.
+        async let second = store.descriptions(of: [product(4)], load: reads.load)
+        #expect(try await eventually { store.isLoading(4) })
+        await #expect(throws: DescriptionsBusy.self) { try await store.descriptions(of: [product(5)], load: reads.load) }
+        #expect(reads.count == 0)
+        gate.continuation.finish()
+        let (one, four) = try await (first, second)
+        #expect(one[1] == "<p>1:1</p>" && four[4] == "<p>4:2</p>")
+        // Nothing was counted as a failure: the next read runs at once.
+        #expect(try await store.descriptions(of: [product(2), product(3)], load: reads.load).count == 2)
     }
 
     @Test("a page's products that are not kept are read in one request; a product Directus no longer has gets none")
@@ -60,6 +119,7 @@ struct DescriptionStoreTests {
         })
         #expect(reads.ids == [[2], [1, 3, 4, 5]])
         #expect(found[2] == "<p>2:1</p>" && found[3] == "<p>3:2</p>" && found[5] == "")
+        #expect(store.count == 4)  // 5 is not kept: its next page asks again
     }
 
     @Test("concurrent requests for one product share one read")
@@ -68,20 +128,19 @@ struct DescriptionStoreTests {
         let reads = Reads()
         let gate = AsyncStream<Void>.makeStream()
         let target = product(7)
-        let started = CallCounter()
         try await withThrowingTaskGroup(of: String?.self) { group in
             for _ in 0..<30 {
                 group.addTask {
-                    started.increment()
-                    return try await store.descriptions(of: [target]) { ids in
-                        // Every read counts at once; the first is held open until all callers asked.
+                    try await store.descriptions(of: [target]) { ids in
+                        // Every read counts at once; the first is held open until all callers joined it.
                         let read = try await reads.load(ids)
                         for await _ in gate.stream {}
                         return read
                     }[7]
                 }
             }
-            #expect(try await eventually { started.value == 30 && store.isLoading(7) })
+            // Every other caller joined the one read, which is still held open.
+            #expect(try await eventually { store.joinCount == 29 && reads.count == 1 })
             gate.continuation.finish()
             for try await html in group { #expect(html == "<p>7:1</p>") }
         }
@@ -95,8 +154,7 @@ struct DescriptionStoreTests {
         let store = DescriptionStore(maxBytes: budget, clock: clock.cacheClock)
         let reads = Reads()
         let load: DescriptionStore.Loader = { ids in
-            _ = try await reads.load(ids)
-            return Dictionary(uniqueKeysWithValues: ids.map { ($0, html) })
+            try await reads.load(ids).mapValues { ($0.digest, html) }
         }
         for id in 1...3 { _ = try await store.descriptions(of: [product(id)], load: load) }
         _ = try await store.descriptions(of: [product(1)], load: load)  // 1 is now the most recent

@@ -23,6 +23,10 @@ public struct Product: Sendable, Hashable, Identifiable {
     public var excerpt: String
     /// Catalog files shown inside the description.
     public var descriptionFileIDs: [String] = []
+    /// A hash of the whole description as Directus has it: an edit the excerpt does not show
+    /// (markup, text past it) still changes the product, so pages are built again and the
+    /// kept description is read again.
+    public var descriptionDigest: UInt64 = 0
     public var updatedAt: Date?
     public var sort: Int
     /// Lower-cased, `ё`-folded name, SKU and category, for search.

@@ -1,3 +1,4 @@
+import Caching
 import Foundation
 
 /// Builds the site's `Product` and `Category` values from Directus rows (DESIGN §5).
@@ -51,6 +52,7 @@ public enum CatalogNormalizer {
             specs: SpecsNormalizer.specs(record.specs),
             excerpt: summary(description.text, limit: Product.excerptLimit),
             descriptionFileIDs: description.fileIDs,
+            descriptionDigest: FNV1a.hash((record.description ?? "").utf8),
             updatedAt: date(record.dateUpdated) ?? date(record.dateCreated),
             sort: record.sort ?? Int.max,
             searchText: SearchText.fold([name, sku, categoryRef?.name ?? ""].joined(separator: " ")))

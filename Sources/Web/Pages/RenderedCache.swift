@@ -139,25 +139,14 @@ final class RenderedCache: Sendable {
     var fastAnswerCount: Int { fastAnswers.load(ordering: .relaxed) }
 
     func put(_ key: String, version: UInt64, now: ContinuousClock.Instant, _ response: RenderedResponse) {
-        // The memory held, not the bytes sent: a buffer's storage is rounded up to a power of two.
-        let cost = response.body.storageCapacity + (response.gzip?.body.storageCapacity ?? 0)
+        // The memory held, not the bytes sent: a buffer's storage is rounded up to a power of two;
+        // and the fast path's status line and headers of both variants (`WireHeads`).
+        let cost = response.body.storageCapacity + (response.gzip?.body.storageCapacity ?? 0) + 2 * 1_024
             + response.headers.reduce(key.utf8.count) { $0 + $1.name.rawName.utf8.count + $1.value.utf8.count } * (response.gzip == nil ? 1 : 2)
         entries.withLock { entries in
             // A page of an older catalog version never replaces a newer one.
             if let stored = entries.peek(key), stored.version > version { return }
             _ = entries.set(Entry(version: version, checkedAt: now, response: response), forKey: key, cost: cost)
         }
-    }
-}
-
-/// 64-bit FNV-1a: a fast, stable hash for ETags (not for security).
-enum FNV1a {
-    static func hash(_ bytes: some Sequence<UInt8>) -> UInt64 {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in bytes {
-            hash ^= UInt64(byte)
-            hash &*= 0x0000_0100_0000_01B3
-        }
-        return hash
     }
 }
