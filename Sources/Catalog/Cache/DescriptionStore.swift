@@ -64,7 +64,7 @@ final class DescriptionStore: Sendable {
     private let maxReads: Int
     private let maxWaiting: Int
 
-    init(maxBytes: Int, maxEntries: Int = 20_000, maxReads: Int = 2, maxWaiting: Int = 64, clock: CacheClock = .continuous) {
+    init(maxBytes: Int, maxEntries: Int = 20_000, maxReads: Int = 4, maxWaiting: Int = 64, clock: CacheClock = .continuous) {
         state = Mutex(State(entries: LRUCache(maxEntries: maxEntries, maxCost: maxBytes)))
         self.clock = clock
         self.maxReads = max(1, maxReads)
