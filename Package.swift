@@ -74,6 +74,12 @@ let package = Package(
         // glibc's malloc_trim: a catalog reload frees tens of MiB in small pieces, which the
         // allocator would otherwise keep.
         .systemLibrary(name: "CMalloc"),
+        // Brotli variants of rendered pages and static text files (Debian's libbrotli).
+        .systemLibrary(
+            name: "CBrotli",
+            pkgConfig: "libbrotlienc",
+            providers: [.apt(["libbrotli-dev"])]
+        ),
         .systemLibrary(
             name: "CCurl",
             pkgConfig: "libcurl",
@@ -134,6 +140,7 @@ let package = Package(
                 "Mail",
                 "Storage",
                 "CLibXML2",
+                "CBrotli",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "CompressNIO", package: "compress-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -230,6 +237,7 @@ let package = Package(
                 "Leads",
                 "Storage",
                 "TestSupport",
+                "CBrotli",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),

@@ -1,5 +1,6 @@
 import Catalog
 import CompressNIO
+import CBrotli
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -29,6 +30,28 @@ struct CompressionTests {
         }
     }
 
+    static func unbrotli(_ body: ByteBuffer) throws -> String {
+        let input = Array(body.readableBytesView)
+        var size = 1 << 20
+        var output = [UInt8](repeating: 0, count: size)
+        let result = BrotliDecoderDecompress(input.count, input, &size, &output)
+        try #require(result == BROTLI_DECODER_RESULT_SUCCESS)
+        return String(decoding: output[..<size], as: UTF8.self)
+    }
+
+    @Test("brotli is preferred when a client takes it, then gzip; q=0 and * are honoured")
+    func preferredCoding() {
+        let cases: [(String?, Compression.Coding)] = [
+            ("gzip, deflate, br", .br), ("br", .br), ("*", .br), ("br;q=0, gzip", .gzip), ("gzip, deflate", .gzip),
+            ("*, br;q=0", .gzip), ("br;q=0, gzip;q=0", .identity), (nil, .identity), ("identity", .identity),
+        ]
+        for (header, coding) in cases {
+            #expect(Compression.preferred(header, gzip: true, brotli: true) == coding, "\(header ?? "nil")")
+        }
+        #expect(Compression.preferred("br", gzip: true, brotli: false) == .identity)
+        #expect(Compression.preferred("gzip, br", gzip: true, brotli: false) == .gzip)
+    }
+
     @Test("a cached page is sent gzipped to clients that take it, with its own ETag")
     func pages() async throws {
         try await withApp(mode: .live) { (client: any TestClientProtocol) async throws in
@@ -36,13 +59,17 @@ struct CompressionTests {
             #expect(plain.headers[.contentEncoding] == nil)
             #expect(plain.headers[.vary] == "Accept-Encoding")
             let etag = try #require(plain.headers[.eTag])
-            let gzipped = try await client.execute(uri: Self.product, method: .get, headers: [.acceptEncoding: "gzip, deflate, br"])
+            let brotli = try await client.execute(uri: Self.product, method: .get, headers: [.acceptEncoding: "gzip, deflate, br"])
+            #expect(brotli.headers[.contentEncoding] == "br")
+            #expect(try Self.unbrotli(brotli.body) == String(buffer: plain.body))
+            let gzipped = try await client.execute(uri: Self.product, method: .get, headers: [.acceptEncoding: "gzip, deflate"])
             #expect(gzipped.headers[.contentEncoding] == "gzip")
             #expect(gzipped.headers[.vary] == "Accept-Encoding")
             #expect(gzipped.body.readableBytes < plain.body.readableBytes / 2)
             #expect(try Self.gunzip(gzipped.body) == String(buffer: plain.body))
+            #expect(brotli.body.readableBytes < gzipped.body.readableBytes)
             let gzipETag = try #require(gzipped.headers[.eTag])
-            #expect(gzipETag != etag)
+            #expect(gzipETag != etag && gzipETag != brotli.headers[.eTag])
             let revalidated = try await client.execute(
                 uri: Self.product, method: .get, headers: [.acceptEncoding: "gzip", .ifNoneMatch: gzipETag])
             #expect(revalidated.status == .notModified)

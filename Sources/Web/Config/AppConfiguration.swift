@@ -28,8 +28,8 @@ public struct AppConfiguration: Sendable {
     /// The largest JSON answer read from Directus (`DIRECTUS_MAX_RESPONSE_MB`); lists come in pages.
     public var directusMaxResponseBytes = 32 << 20
     /// Rendered pages kept, in bytes of body storage (gzip variants included) and headers
-    /// (`PAGE_CACHE_MB`); 32 MiB keeps a 10,000-product catalog under 150 MB resident.
-    public var pageCacheBytes = 32 << 20
+    /// (`PAGE_CACHE_MB`); 24 MiB keeps a 10,000-product catalog under 150 MB resident.
+    public var pageCacheBytes = 24 << 20
     /// Full product descriptions kept for product pages and API answers (the catalog index holds
     /// excerpts only): a quarter of `PAGE_CACHE_MB`, at least 1 MiB.
     public var descriptionCacheBytes: Int { max(1 << 20, pageCacheBytes / 4) }

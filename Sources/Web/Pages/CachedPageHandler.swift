@@ -113,13 +113,13 @@ struct FastPages: Sendable {
         guard let target = request.path,
             let rendered = cache.fresh(target: target, version: version.current, now: ContinuousClock.now)
         else { return nil }
-        let gzip = rendered.gzip != nil && Compression.acceptsGzip(request.headerFields[.acceptEncoding])
-        let chosen = gzip ? rendered.gzip! : (rendered.body, rendered.headers, rendered.etag)
+        let coding = rendered.coding(acceptEncoding: request.headerFields[.acceptEncoding])
+        let chosen = rendered.variant(coding)
         let date = dates.current()
         if let match = request.headerFields[.ifNoneMatch], match.contains(chosen.etag) {
             return Answer(head: Self.head(.notModified, chosen.headers, date: date.text, server: serverName, length: nil), body: nil)
         }
-        let head = rendered.wire.head(gzip: gzip, second: date.second) {
+        let head = rendered.wire.head(coding, second: date.second) {
             Self.head(.ok, chosen.headers, date: date.text, server: serverName, length: chosen.body.readableBytes)
         }
         return Answer(head: head, body: chosen.body)
@@ -149,14 +149,14 @@ struct FastPages: Sendable {
 /// A page's status line and headers as the fast path sends them, for the current second
 /// (`Date` changes once a second): made once a second per variant, not once a request.
 final class WireHeads: Sendable {
-    private let state = Mutex<(second: Int, plain: ByteBuffer?, gzip: ByteBuffer?)>((-1, nil, nil))
+    private let state = Mutex<(second: Int, heads: [Compression.Coding: ByteBuffer])>((-1, [:]))
 
-    func head(gzip: Bool, second: Int, make: () -> ByteBuffer) -> ByteBuffer {
-        if let kept = state.withLock({ $0.second == second ? (gzip ? $0.gzip : $0.plain) : nil }) { return kept }
+    func head(_ coding: Compression.Coding, second: Int, make: () -> ByteBuffer) -> ByteBuffer {
+        if let kept = state.withLock({ $0.second == second ? $0.heads[coding] : nil }) { return kept }
         let head = make()
         state.withLock { state in
-            if state.second != second { state = (second, nil, nil) }
-            if gzip { state.gzip = head } else { state.plain = head }
+            if state.second != second { state = (second, [:]) }
+            state.heads[coding] = head
         }
         return head
     }

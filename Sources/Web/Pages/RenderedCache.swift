@@ -13,6 +13,8 @@ struct RenderedResponse: Sendable {
     var headers: HTTPFields = [:]
     /// The gzip variant with its headers, when the body is text worth compressing.
     var gzip: (body: ByteBuffer, headers: HTTPFields, etag: String)?
+    /// The brotli variant, likewise (smaller still; browsers ask for it over HTTPS).
+    var brotli: (body: ByteBuffer, headers: HTTPFields, etag: String)?
     /// false for a page built without some of its data (Directus could not give a product's
     /// description): it is sent with `no-store` and never kept, so the next request builds it again.
     var complete = true
@@ -20,25 +22,45 @@ struct RenderedResponse: Sendable {
     private(set) var wire = WireHeads()
 
     /// Sets the complete headers (`fields` plus the ETag) and, when `compress` and the body is
-    /// text worth it, the gzip variant with `Vary: Accept-Encoding` on both.
+    /// text worth it, the gzip and brotli variants with `Vary: Accept-Encoding` on all.
     mutating func seal(_ fields: HTTPFields, compress: Bool) {
         wire = WireHeads()
         var fields = fields
         fields[.eTag] = etag
-        if compress, Compression.isCompressible(contentType, size: body.readableBytes), let gzipped = Compression.gzip(body) {
-            fields[.vary] = "Accept-Encoding"
-            var gzipFields = fields
-            gzipFields[.contentEncoding] = "gzip"
-            gzipFields[.eTag] = Compression.gzipETag(etag)
-            gzip = (gzipped, gzipFields, Compression.gzipETag(etag))
+        if compress, Compression.isCompressible(contentType, size: body.readableBytes) {
+            let gzipped = Compression.gzip(body)
+            let brotlied = Compression.brotli(body)
+            if gzipped != nil || brotlied != nil { fields[.vary] = "Accept-Encoding" }
+            func variant(_ encoded: ByteBuffer?, _ coding: Compression.Coding) -> (body: ByteBuffer, headers: HTTPFields, etag: String)? {
+                guard let encoded else { return nil }
+                let tag = coding.etag(etag)
+                var variantFields = fields
+                variantFields[.contentEncoding] = coding.rawValue
+                variantFields[.eTag] = tag
+                return (encoded, variantFields, tag)
+            }
+            gzip = variant(gzipped, .gzip)
+            brotli = variant(brotlied, .br)
         }
         headers = fields
     }
 
+    /// Which variant a client with this `Accept-Encoding` gets.
+    func coding(acceptEncoding: String?) -> Compression.Coding {
+        Compression.preferred(acceptEncoding, gzip: gzip != nil, brotli: brotli != nil)
+    }
+
     /// The body, headers and ETag to send to a client with this `Accept-Encoding`.
     func variant(acceptEncoding: String?) -> (body: ByteBuffer, headers: HTTPFields, etag: String) {
-        if let gzip, Compression.acceptsGzip(acceptEncoding) { return gzip }
-        return (body, headers, etag)
+        variant(coding(acceptEncoding: acceptEncoding))
+    }
+
+    func variant(_ coding: Compression.Coding) -> (body: ByteBuffer, headers: HTTPFields, etag: String) {
+        switch coding {
+        case .br: brotli ?? (body, headers, etag)
+        case .gzip: gzip ?? (body, headers, etag)
+        case .identity: (body, headers, etag)
+        }
     }
 
     init(body: ByteBuffer, contentType: String) {
@@ -140,9 +162,10 @@ final class RenderedCache: Sendable {
 
     func put(_ key: String, version: UInt64, now: ContinuousClock.Instant, _ response: RenderedResponse) {
         // The memory held, not the bytes sent: a buffer's storage is rounded up to a power of two;
-        // and the fast path's status line and headers of both variants (`WireHeads`).
-        let cost = response.body.storageCapacity + (response.gzip?.body.storageCapacity ?? 0) + 2 * 1_024
-            + response.headers.reduce(key.utf8.count) { $0 + $1.name.rawName.utf8.count + $1.value.utf8.count } * (response.gzip == nil ? 1 : 2)
+        // and the fast path's status line and headers of each variant (`WireHeads`).
+        let cost = response.body.storageCapacity + (response.gzip?.body.storageCapacity ?? 0)
+            + (response.brotli?.body.storageCapacity ?? 0) + 3 * 1_024
+            + response.headers.reduce(key.utf8.count) { $0 + $1.name.rawName.utf8.count + $1.value.utf8.count } * (1 + (response.gzip == nil ? 0 : 1) + (response.brotli == nil ? 0 : 1))
         entries.withLock { entries in
             // A page of an older catalog version never replaces a newer one.
             if let stored = entries.peek(key), stored.version > version { return }
