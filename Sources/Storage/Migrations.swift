@@ -3,7 +3,7 @@
 /// Times are Unix milliseconds (`BIGINT`), identical on both engines; the statements are
 /// written once, with the auto-increment key type filled in per engine.
 enum Migrations {
-    static let all: [Migration] = [leadsAndOutbox, amoCRMTokens, amoCRMContacts, productAmount, oauthStates, verifiedContacts, outboxMaybeSent, instances]
+    static let all: [Migration] = [leadsAndOutbox, amoCRMTokens, amoCRMContacts, productAmount, oauthStates, verifiedContacts, outboxMaybeSent, instances, amoCRMEvents]
 
     static let leadsAndOutbox = Migration(version: 1, name: "leads, outbox, settings") { serial in
         [
@@ -118,6 +118,27 @@ extension Migrations {
             "CREATE TABLE instances (id TEXT PRIMARY KEY, started_at BIGINT NOT NULL, heartbeat_at BIGINT NOT NULL)",
             "CREATE TABLE roles (name TEXT PRIMARY KEY, holder TEXT NOT NULL, expires_at BIGINT NOT NULL)",
             "ALTER TABLE outbox ADD COLUMN lease_instance TEXT",
+        ]
+    }
+}
+
+extension Migrations {
+    /// amoCRM's status-change events (`POST /webhook/amocrm`), recorded before they are
+    /// answered and worked through in the background: a won deal gets its digital passport.
+    static let amoCRMEvents = Migration(version: 9, name: "amoCRM events") { serial in
+        [
+            """
+            CREATE TABLE amocrm_events (
+                id \(serial),
+                lead_id BIGINT NOT NULL,
+                status_id BIGINT NOT NULL,
+                pipeline_id BIGINT,
+                old_status_id BIGINT,
+                received_at BIGINT NOT NULL,
+                processed_at BIGINT
+            )
+            """,
+            "CREATE INDEX amocrm_events_pending ON amocrm_events (id) WHERE processed_at IS NULL",
         ]
     }
 }

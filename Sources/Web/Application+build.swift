@@ -101,10 +101,11 @@ public func buildApplication(
     router.add(middleware: CrossSiteMiddleware(siteOrigin: configuration.publicBaseURL, messages: messages))
     router.add(middleware: StaticFilesMiddleware(directory: configuration.publicDirectory, logger: logger))
     let breakers = workers.filter { !$0.deliverer.switchedOff }.map(\.breaker)
+    let amoEvents = AmoCRMEvents(database: database, clock: clock)
     HealthController(catalog: catalog, leads: leads, amoTokens: amoTokens, breakers: breakers, access: operators).addRoutes(to: router)
     MetricsController(
         catalog: catalog, pages: pages, assets: assets, intake: intake, leads: leads, amoTokens: amoTokens, breakers: breakers,
-        access: operators
+        amoEvents: amoEvents, access: operators
     ).addRoutes(to: router)
     AmoCRMController(
         account: configuration.amoCRM?.account, tokens: amoTokens, deliverer: amoDeliverer, onConnected: wakeWorkers,
@@ -148,6 +149,10 @@ public func buildApplication(
     ).addRoutes(to: router)
     let purges = CatalogPurges(catalog: catalog, assets: assets, database: database, instance: instance, logger: logger)
     DirectusWebhookController(secret: configuration.directusWebhookSecret, purges: purges, logger: logger).addRoutes(to: router)
+    AmoCRMWebhookController<AppRequestContext>(
+        subdomain: configuration.amoCRM?.subdomain, token: configuration.amoCRMWebhookToken,
+        events: amoEvents, logger: logger
+    ).addRoutes(to: router)
     PreviewController(
         secret: configuration.previewSecret, images: previewImages, catalog: catalog, renderer: renderer, models: models, messages: messages,
         headers: headers

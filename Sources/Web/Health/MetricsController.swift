@@ -16,6 +16,7 @@ struct MetricsController: Sendable {
     let leads: LeadStore
     let amoTokens: TokenManager?
     let breakers: [ChannelBreaker]
+    let amoEvents: AmoCRMEvents
     let access: OperatorAccess
 
     func addRoutes(to router: Router<AppRequestContext>) {
@@ -34,6 +35,9 @@ struct MetricsController: Sendable {
             lines.append("# TYPE \(name) \(type)")
             for sample in samples { lines.append("\(name)\(sample.labels) \(sample.value)") }
         }
+        metric(
+            "amocrm_events_pending", "gauge", "amoCRM status events recorded and not yet worked through (won deals get passports).",
+            [("", try await amoEvents.pendingCount())])
         metric(
             "catalog_refresh_failures_total", "counter", "Failed Directus loads (stale data was served when there was any).",
             [("", catalog.refreshFailures)])
