@@ -2,7 +2,6 @@
 import CMalloc
 import Glibc
 #endif
-import Caching
 import Logging
 import Synchronization
 
@@ -101,7 +100,7 @@ public final class Catalog: Sendable {
                     let batch = Array(ids[start..<min(ids.count, start + maxProductBatch)])
                     for record in try await source.fetchProducts(ids: batch) {
                         found[record.id] = (
-                            FNV1a.hash((record.description ?? "").utf8), CatalogNormalizer.description(record, assets: source.assetLinks)
+                            CatalogNormalizer.descriptionDigest(record), CatalogNormalizer.description(record, assets: source.assetLinks)
                         )
                     }
                 }

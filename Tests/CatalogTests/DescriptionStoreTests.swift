@@ -27,6 +27,14 @@ struct DescriptionStoreTests {
         var count: Int { log.withLock { $0.count } }
         var ids: [[Int]] { log.withLock { $0 } }
 
+        /// `load`, once `gate` is finished (a read held open while a test looks at the store).
+        func held(until gate: AsyncStream<Void>) -> DescriptionStore.Loader {
+            { ids in
+                for await _ in gate {}
+                return try await self.load(ids)
+            }
+        }
+
         func load(_ ids: [Int]) async throws -> DescriptionStore.Found {
             let round = log.withLock { log in
                 log.append(ids)
@@ -69,10 +77,7 @@ struct DescriptionStoreTests {
         let store = DescriptionStore(maxBytes: 1 << 20, clock: clock.cacheClock)
         let reads = Reads()
         let gate = AsyncStream<Void>.makeStream()
-        async let old = store.descriptions(of: [product(4)]) { ids in
-            for await _ in gate.stream {}
-            return try await reads.load(ids)
-        }
+        async let old = store.descriptions(of: [product(4)], load: reads.held(until: gate.stream))
         #expect(try await eventually { store.isLoading(4) })
         reads.texts.withLock { $0[4] = "<p>Новый текст</p>" }
         #expect(try await store.descriptions(of: [product(4, excerpt: "Новый текст")], load: reads.load)[4] == "<p>4:1</p>")
@@ -86,10 +91,7 @@ struct DescriptionStoreTests {
         let store = DescriptionStore(maxBytes: 1 << 20, maxReads: 1, maxWaiting: 1, clock: clock.cacheClock)
         let reads = Reads()
         let gate = AsyncStream<Void>.makeStream()
-        let holding: DescriptionStore.Loader = { ids in
-            for await _ in gate.stream {}
-            return try await reads.load(ids)
-        }
+        let holding = reads.held(until: gate.stream)
         async let first = store.descriptions(of: [product(1)], load: holding)
         #expect(try await eventually { store.isLoading(1) })
         // A list of products is refused at once while the one slot is taken…
@@ -200,10 +202,7 @@ struct DescriptionStoreTests {
         let reads = Reads()
         let gate = AsyncStream<Void>.makeStream()
         let target = product(3)
-        async let held = store.descriptions(of: [target]) { ids in
-            for await _ in gate.stream {}
-            return try await reads.load(ids)
-        }
+        async let held = store.descriptions(of: [target], load: reads.held(until: gate.stream))
         #expect(try await eventually { store.isLoading(3) })
         store.removeAll()
         gate.continuation.finish()

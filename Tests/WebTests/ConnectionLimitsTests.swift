@@ -44,6 +44,15 @@ struct ConnectionLimitsTests {
         #expect(!channel.isActive, "still open", sourceLocation: sourceLocation)
     }
 
+    /// The event-loop fast path with a fresh `/` page (`<html>home</html>`, 17 bytes) to answer.
+    static func fastPathWithHomePage() -> CachedPageHandler {
+        let cache = RenderedCache()
+        let version = CatalogVersion()
+        cache.put("page:/", version: version.current, now: .now, RenderedResponse(body: ByteBuffer(string: "<html>home</html>"), contentType: "text/html"))
+        cache.remember(target: "/", key: "page:/")
+        return CachedPageHandler(pages: FastPages(cache: cache, version: version, serverName: "test"))
+    }
+
     static func send(_ channel: EmbeddedChannel, _ text: String) throws {
         try channel.writeInbound(ByteBuffer(string: text))
     }
@@ -155,11 +164,7 @@ struct ConnectionLimitsTests {
 
     @Test("the fast path answers only while the client reads: otherwise the request goes to the router, which waits for it")
     func fastPathWritability() throws {
-        let cache = RenderedCache()
-        let version = CatalogVersion()
-        cache.put("page:/", version: version.current, now: .now, RenderedResponse(body: ByteBuffer(string: "<html>home</html>"), contentType: "text/html"))
-        cache.remember(target: "/", key: "page:/")
-        let channel = try Self.connection(to: CachedPageHandler(pages: FastPages(cache: cache, version: version, serverName: "test")))
+        let channel = try Self.connection(to: Self.fastPathWithHomePage())
 
         try channel.writeInbound(ByteBuffer(string: "GET / HTTP/1.1\r\nHost: x\r\n\r\n"))
         #expect(String(buffer: try #require(try channel.readOutbound(as: ByteBuffer.self))).hasPrefix("HTTP/1.1 200"))
@@ -180,12 +185,8 @@ struct ConnectionLimitsTests {
 
     @Test("an answer from the fast path ends its request for the limits too: the connection then idles for the keep-alive time")
     func fastPathAnswerEndsRequest() throws {
-        let cache = RenderedCache()
-        let version = CatalogVersion()
-        cache.put("page:/", version: version.current, now: .now, RenderedResponse(body: ByteBuffer(string: "<html>home</html>"), contentType: "text/html"))
-        cache.remember(target: "/", key: "page:/")
         let channel = try Self.connection()
-        try channel.pipeline.syncOperations.addHandler(CachedPageHandler(pages: FastPages(cache: cache, version: version, serverName: "test")))
+        try channel.pipeline.syncOperations.addHandler(Self.fastPathWithHomePage())
         try Self.send(channel, "GET / HTTP/1.1\r\nHost: x\r\n\r\n")
         let head = String(buffer: try #require(try channel.readOutbound(as: ByteBuffer.self)))
         #expect(head.hasPrefix("HTTP/1.1 200 OK\r\n") && head.contains("content-length: 17\r\n") && head.hasSuffix("\r\n\r\n"))

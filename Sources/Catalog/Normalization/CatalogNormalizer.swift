@@ -52,7 +52,7 @@ public enum CatalogNormalizer {
             specs: SpecsNormalizer.specs(record.specs),
             excerpt: summary(description.text, limit: Product.excerptLimit),
             descriptionFileIDs: description.fileIDs,
-            descriptionDigest: FNV1a.hash((record.description ?? "").utf8),
+            descriptionDigest: descriptionDigest(record),
             updatedAt: date(record.dateUpdated) ?? date(record.dateCreated),
             sort: record.sort ?? Int.max,
             searchText: SearchText.fold([name, sku, categoryRef?.name ?? ""].joined(separator: " ")))
@@ -62,6 +62,11 @@ public enum CatalogNormalizer {
     /// there is none.
     public static func description(_ record: ProductRecord, assets: AssetLinks = AssetLinks()) -> String {
         HTMLSanitizer.sanitize(record.description ?? "", assets: assets).html
+    }
+
+    /// A hash of the description exactly as Directus has it (`Product.descriptionDigest`).
+    public static func descriptionDigest(_ record: ProductRecord) -> UInt64 {
+        FNV1a.hash((record.description ?? "").utf8)
     }
 
     /// The hero image first, then the gallery without repeating it.

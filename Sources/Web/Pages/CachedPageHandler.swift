@@ -35,11 +35,16 @@ final class CachedPageHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// The answer to the request being read (its body is dropped), sent once its end arrives.
     private var answer: FastPages.Answer?
     /// Where finished bytes go in: the HTTP encoder's place, so they pass on to the socket
-    /// without it. Looked up once; nil (no encoder in this pipeline) turns the fast path off.
-    private var outlet: ChannelHandlerContext??
+    /// without it. The server pipeline has its encoder before this handler is added; nil (no
+    /// encoder in this pipeline) turns the fast path off.
+    private var outlet: ChannelHandlerContext?
 
     init(pages: FastPages) {
         self.pages = pages
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        outlet = try? context.pipeline.syncOperations.context(handlerType: HTTPResponseEncoder.self)
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
@@ -54,7 +59,7 @@ final class CachedPageHandler: ChannelDuplexHandler, RemovableChannelHandler {
             if withRouter == 0, context.channel.isWritable, request.method == .get,
                 !(request.headerFields[.connection]?.lowercased().contains("close") ?? false),
                 request.headerFields[.contentLength] == nil, request.headerFields[.transferEncoding] == nil,
-                outlet(context) != nil, let found = pages.answer(request)
+                outlet != nil, let found = pages.answer(request)
             {
                 answer = found
                 return
@@ -64,7 +69,7 @@ final class CachedPageHandler: ChannelDuplexHandler, RemovableChannelHandler {
         case .body:
             if answer == nil { context.fireChannelRead(data) }
         case .end:
-            guard let answer, let outlet = outlet(context) else {
+            guard let answer, let outlet else {
                 context.fireChannelRead(data)
                 return
             }
@@ -79,13 +84,6 @@ final class CachedPageHandler: ChannelDuplexHandler, RemovableChannelHandler {
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         if case .end = unwrapOutboundIn(data) { withRouter = max(0, withRouter - 1) }
         context.write(data, promise: promise)
-    }
-
-    private func outlet(_ context: ChannelHandlerContext) -> ChannelHandlerContext? {
-        if let outlet { return outlet }
-        let found = try? context.pipeline.syncOperations.context(handlerType: HTTPResponseEncoder.self)
-        outlet = .some(found)
-        return found
     }
 }
 
@@ -165,8 +163,6 @@ final class WireHeads: Sendable {
 /// The `Date` header's value (RFC 9110 IMF-fixdate), formatted once per second.
 final class HTTPDate: Sendable {
     private let cached = Mutex<(second: Int, text: String)>((0, ""))
-
-    func now() -> String { current().text }
 
     /// The value, and the second since the epoch it was made for.
     func current() -> (second: Int, text: String) {

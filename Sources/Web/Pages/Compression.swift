@@ -78,11 +78,4 @@ enum Compression {
         return .identity
     }
 
-    /// Whether a client takes gzip (`preferred` with gzip the only variant).
-    static func acceptsGzip(_ header: String?) -> Bool {
-        preferred(header, gzip: true, brotli: false) == .gzip
-    }
-
-    /// A strong validator of the gzip bytes, derived from the identity one.
-    static func gzipETag(_ etag: String) -> String { Coding.gzip.etag(etag) }
 }
