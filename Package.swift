@@ -130,10 +130,34 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // libqrencode: the QR code on a digital passport (Debian: libqrencode-dev).
+        .systemLibrary(
+            name: "CQREncode",
+            pkgConfig: "libqrencode",
+            providers: [.apt(["libqrencode-dev"])]
+        ),
+        // Digital passports of won amoCRM deals (DESIGN §7).
+        .target(
+            name: "Passport",
+            dependencies: [
+                "AmoCRM",
+                "Catalog",
+                "CQREncode",
+                "Leads",
+                "Mail",
+                "Storage",
+                .product(name: "SQLKit", package: "sql-kit"),
+                .product(name: "Mustache", package: "swift-mustache"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
         .target(
             name: "Web",
             dependencies: [
                 "Caching",
+                "Passport",
                 "Catalog",
                 "Leads",
                 "AmoCRM",
@@ -230,9 +254,15 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(
+            name: "PassportTests",
+            dependencies: ["Passport", "AmoCRM", "Catalog", "TestSupport"],
+            swiftSettings: strict
+        ),
+        .testTarget(
             name: "WebTests",
             dependencies: [
                 "Web",
+                "Passport",
                 "Catalog",
                 "Leads",
                 "Storage",

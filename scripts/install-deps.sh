@@ -3,10 +3,10 @@
 # Used by `make run` and `make test`, so both work on a fresh machine.
 set -euo pipefail
 
-packages=(pkg-config libxml2-dev libcurl4-openssl-dev libsqlite3-dev zlib1g-dev libbrotli-dev)
+packages=(pkg-config libxml2-dev libcurl4-openssl-dev libsqlite3-dev zlib1g-dev libbrotli-dev libqrencode-dev)
 # Tests start their own PostgreSQL server (initdb, postgres, pg_isready, psql), and drive
 # the site in a real browser (headless Chromium and its WebDriver).
-[ "${1:-}" = "--test" ] && packages+=(postgresql postgresql-client chromium chromium-driver)
+[ "${1:-}" = "--test" ] && packages+=(postgresql postgresql-client chromium chromium-driver librsvg2-bin zbar-tools)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

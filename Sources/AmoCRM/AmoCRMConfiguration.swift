@@ -26,13 +26,18 @@ public struct AmoCRMConfiguration: Sendable {
         public var quantity: Int?
         public var productURL: Int?
         public var comment: Int?
+        /// The deal's serial number, shown on its digital passport (`AMOCRM_FIELD_SERIAL`).
+        public var serial: Int?
 
-        public init(product: Int? = nil, sku: Int? = nil, quantity: Int? = nil, productURL: Int? = nil, comment: Int? = nil) {
+        public init(
+            product: Int? = nil, sku: Int? = nil, quantity: Int? = nil, productURL: Int? = nil, comment: Int? = nil, serial: Int? = nil
+        ) {
             self.product = product
             self.sku = sku
             self.quantity = quantity
             self.productURL = productURL
             self.comment = comment
+            self.serial = serial
         }
     }
 

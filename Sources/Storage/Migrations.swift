@@ -3,7 +3,7 @@
 /// Times are Unix milliseconds (`BIGINT`), identical on both engines; the statements are
 /// written once, with the auto-increment key type filled in per engine.
 enum Migrations {
-    static let all: [Migration] = [leadsAndOutbox, amoCRMTokens, amoCRMContacts, productAmount, oauthStates, verifiedContacts, outboxMaybeSent, instances, amoCRMEvents]
+    static let all: [Migration] = [leadsAndOutbox, amoCRMTokens, amoCRMContacts, productAmount, oauthStates, verifiedContacts, outboxMaybeSent, instances, amoCRMEvents, passports]
 
     static let leadsAndOutbox = Migration(version: 1, name: "leads, outbox, settings") { serial in
         [
@@ -139,6 +139,44 @@ extension Migrations {
             )
             """,
             "CREATE INDEX amocrm_events_pending ON amocrm_events (id) WHERE processed_at IS NULL",
+        ]
+    }
+}
+
+extension Migrations {
+    /// Digital passports (DESIGN §7): one per won amoCRM lead (the unique key makes repeated or
+    /// concurrent events create nothing more). A passport is a record of a sale: it holds its
+    /// own copy of the product, its specs and the buyer, not references a retention job could
+    /// erase. The note on the lead and the mailbox copy are due until their time is set.
+    /// An event that cannot be acted on (amoCRM answered what the API does not document) is
+    /// set aside with its reason instead of being retried for ever.
+    static let passports = Migration(version: 10, name: "digital passports") { _ in
+        [
+            """
+            CREATE TABLE passports (
+                code TEXT PRIMARY KEY,
+                amo_lead_id BIGINT NOT NULL UNIQUE,
+                lead_number BIGINT,
+                product_id BIGINT,
+                product_name TEXT NOT NULL,
+                product_sku TEXT,
+                product_url TEXT,
+                specs TEXT NOT NULL,
+                buyer TEXT NOT NULL,
+                serial TEXT,
+                sold_at BIGINT NOT NULL,
+                warranty_months INTEGER NOT NULL,
+                warranty_until BIGINT NOT NULL,
+                issued_at BIGINT NOT NULL,
+                revoked_at BIGINT,
+                note_added_at BIGINT,
+                mailed_at BIGINT
+            )
+            """,
+            "CREATE INDEX passports_issued ON passports (issued_at)",
+            "ALTER TABLE amocrm_events ADD COLUMN error TEXT",
+            // Our lead behind a won deal is found by the deal id its delivery recorded.
+            "CREATE INDEX outbox_external ON outbox (external_id) WHERE external_id IS NOT NULL",
         ]
     }
 }

@@ -72,6 +72,12 @@ public struct Spec: Sendable, Hashable {
         self.value = value
         self.unit = unit
     }
+
+    /// The value with its unit: `500 мм`, `45°` (degree and percent signs attach directly).
+    public var valueWithUnit: String {
+        guard let unit else { return value }
+        return ["°", "%", "″", "′"].contains(unit) ? value + unit : "\(value) \(unit)"
+    }
 }
 
 public struct Price: Sendable, Hashable {

@@ -16,4 +16,10 @@ public enum MoscowTime {
         func two(_ value: Int?) -> String { String(format: "%02d", value ?? 0) }
         return "\(two(parts.day)).\(two(parts.month)).\(parts.year ?? 0) \(two(parts.hour)):\(two(parts.minute)) МСК"
     }
+
+    /// `25.11.2026`
+    public static func formatDate(_ date: Date) -> String {
+        let parts = calendar.dateComponents([.year, .month, .day], from: date)
+        return String(format: "%02d.%02d.%04d", parts.day ?? 0, parts.month ?? 0, parts.year ?? 0)
+    }
 }

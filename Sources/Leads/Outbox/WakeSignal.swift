@@ -6,7 +6,7 @@ import Synchronization
 /// A cancelled `wait()` returns and leaves the signal usable – unlike an `AsyncStream`,
 /// which finishes for good when the task iterating it is cancelled, so a sleep raced against
 /// it would return at once forever after the first timer won the race.
-final class WakeSignal: Sendable {
+public final class WakeSignal: Sendable {
     private struct State {
         var pending = false
         var waiter: (id: Int, continuation: CheckedContinuation<Void, Never>)?
@@ -15,7 +15,9 @@ final class WakeSignal: Sendable {
 
     private let state = Mutex(State())
 
-    func signal() {
+    public init() {}
+
+    public func signal() {
         let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
             guard let waiter = state.waiter else {
                 state.pending = true
@@ -28,7 +30,7 @@ final class WakeSignal: Sendable {
     }
 
     /// Returns on a signal, or when the task is cancelled (without consuming a signal).
-    func wait() async {
+    public func wait() async {
         let id = state.withLock { state -> Int in
             state.nextID += 1
             return state.nextID

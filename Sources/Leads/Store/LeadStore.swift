@@ -40,6 +40,19 @@ public final class LeadStore: Sendable {
         }
     }
 
+    /// Our lead that became amoCRM deal `dealID` (its `amocrm` delivery holds the deal's id).
+    public func lead(amoCRMDeal dealID: Int) async throws -> Lead? {
+        try await database.read { db in
+            try await db.raw(
+                """
+                SELECT l.* FROM leads l JOIN outbox o ON o.lead_number = l.number
+                WHERE o.channel = \(bind: DeliveryChannel.amocrm.rawValue) AND o.state = 'delivered' AND o.external_id = \(bind: String(dealID))
+                ORDER BY l.number LIMIT 1
+                """
+            ).first().map(Self.decodeLead)
+        }
+    }
+
     static func decodeLead(_ row: any SQLRow) throws -> Lead {
         func text(_ column: String) throws -> String? { try row.decodeNil(column: column) ? nil : row.decode(column: column, as: String.self) }
         func int(_ column: String) throws -> Int? { try row.decodeNil(column: column) ? nil : row.decode(column: column, as: Int.self) }

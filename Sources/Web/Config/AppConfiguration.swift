@@ -76,6 +76,8 @@ public struct AppConfiguration: Sendable {
     public var amoCRMWebhookToken: String?
     /// Delivery attempts per lead and channel before a row is dead (`OUTBOX_MAX_ATTEMPTS`).
     public var outboxMaxAttempts = 10
+    /// The warranty a digital passport shows, in months (`PASSPORT_WARRANTY_MONTHS`).
+    public var passportWarrantyMonths = 12
     /// How long a worker owns a claimed row; after it the row is claimed again, which is how
     /// deliveries interrupted by a crash resume (`OUTBOX_LEASE_SECONDS`).
     public var outboxLease: Duration = .seconds(120)
@@ -196,7 +198,8 @@ public struct AppConfiguration: Sendable {
             amo.responsibleUserID = try id("AMOCRM_RESPONSIBLE_USER_ID")
             amo.fields = AmoCRMConfiguration.CustomFields(
                 product: try id("AMOCRM_FIELD_PRODUCT"), sku: try id("AMOCRM_FIELD_SKU"), quantity: try id("AMOCRM_FIELD_QUANTITY"),
-                productURL: try id("AMOCRM_FIELD_PRODUCT_URL"), comment: try id("AMOCRM_FIELD_COMMENT"))
+                productURL: try id("AMOCRM_FIELD_PRODUCT_URL"), comment: try id("AMOCRM_FIELD_COMMENT"),
+                serial: try id("AMOCRM_FIELD_SERIAL"))
             if let raw = value("AMOCRM_DUPLICATE_CONTROL") {
                 switch raw.lowercased() {
                 case "on", "true", "1": amo.duplicateControl = true
@@ -208,6 +211,9 @@ public struct AppConfiguration: Sendable {
             amoCRM = amo
         }
         amoCRMWebhookToken = try Self.secret(value("AMOCRM_WEBHOOK_TOKEN"), variable: "AMOCRM_WEBHOOK_TOKEN")
+        if let months = try Self.number(value("PASSPORT_WARRANTY_MONTHS"), variable: "PASSPORT_WARRANTY_MONTHS", in: 0...600, unit: "months") {
+            passportWarrantyMonths = months
+        }
         if let raw = value("OUTBOX_MAX_ATTEMPTS") {
             guard let number = Int(raw), (1...100).contains(number) else {
                 throw ConfigurationError(variable: "OUTBOX_MAX_ATTEMPTS", reason: "must be a number from 1 to 100, got '\(raw)'")

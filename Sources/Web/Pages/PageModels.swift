@@ -148,11 +148,7 @@ struct SpecRowModel {
 
     init(_ spec: Spec) {
         name = spec.name
-        guard let unit = spec.unit else {
-            value = spec.value
-            return
-        }
-        value = ["°", "%", "″", "′"].contains(unit) ? spec.value + unit : "\(spec.value) \(unit)"
+        value = spec.valueWithUnit
     }
 }
 

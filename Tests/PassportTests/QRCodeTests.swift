@@ -1,0 +1,66 @@
+import Foundation
+import Testing
+
+@testable import Passport
+
+@Suite("QR codes")
+struct QRCodeTests {
+    @Test("the SVG decodes to the encoded address (rendered by rsvg-convert, read by zbarimg)")
+    func decodes() throws {
+        let url = "https://stanki.example.ru/passport/0123456789abcdef01234567"
+        let code = try #require(QRCode(url))
+        let decoded = try Self.decode(svg: code.svg(title: "QR"))
+        #expect(decoded == url)
+    }
+
+    @Test("the quiet zone is 4 modules of white on every side, and the finder patterns sit in the corners")
+    func layout() throws {
+        let code = try #require(QRCode("https://example.ru/p/1"))
+        #expect(code.width >= 21 && (code.width - 17) % 4 == 0)
+        // A finder pattern: a dark 7×7 ring around a 3×3 dark core.
+        for (x0, y0) in [(0, 0), (code.width - 7, 0), (0, code.width - 7)] {
+            #expect((0..<7).allSatisfy { code.isDark(x: x0 + $0, y: y0) && code.isDark(x: x0, y: y0 + $0) })
+            #expect(code.isDark(x: x0 + 3, y: y0 + 3) && !code.isDark(x: x0 + 1, y: y0 + 1))
+        }
+        let svg = code.svg(title: "QR")
+        let side = code.width + 2 * QRCode.quietZone
+        #expect(svg.contains(#"viewBox="0 0 \#(side) \#(side)""#))
+        #expect(svg.contains("M4 4h7v1h-7z"))
+    }
+
+    @Test("the title is escaped")
+    func escapedTitle() throws {
+        let svg = try #require(QRCode("x")).svg(title: #"<a href="x">&"#)
+        #expect(svg.contains("&lt;a href=&quot;x&quot;&gt;&amp;") && !svg.contains("<a href"))
+    }
+
+    /// Renders the SVG to PNG and reads the code back, as a phone would.
+    static func decode(svg: String) throws -> String {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("qr-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let svgFile = directory.appendingPathComponent("code.svg")
+        let pngFile = directory.appendingPathComponent("code.png")
+        try svg.write(to: svgFile, atomically: true, encoding: .utf8)
+        _ = try run("/usr/bin/rsvg-convert", ["--width", "400", "--background-color", "white", "-o", pngFile.path, svgFile.path])
+        return try run("/usr/bin/zbarimg", ["--quiet", "--raw", pngFile.path]).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    static func run(_ tool: String, _ arguments: [String]) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: tool)
+        process.arguments = arguments
+        let output = Pipe()
+        process.standardOutput = output
+        try process.run()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else { throw ToolFailed(tool: tool, status: process.terminationStatus) }
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    struct ToolFailed: Error {
+        var tool: String
+        var status: Int32
+    }
+}
