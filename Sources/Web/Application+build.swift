@@ -7,6 +7,7 @@ import Leads
 import Logging
 import Mail
 import Mustache
+import Passport
 import Storage
 
 /// Builds the whole application; `serve` runs it and tests drive the very same one.
@@ -40,11 +41,10 @@ public func buildApplication(
     try await leads.releaseLeases(instance: instance)
     let workerConfiguration = OutboxWorker.Configuration(
         lease: configuration.outboxLease, retry: RetryPolicy(maxAttempts: configuration.outboxMaxAttempts), instance: instance)
+    let mailTemplates = try await MustacheLibrary(directory: configuration.templatesDirectory + "/mail")
     let email = OutboxWorker(
         store: leads,
-        deliverer: EmailDeliverer(
-            transport: transport, from: configuration.mailFrom, to: configuration.mailTo,
-            templates: try await MustacheLibrary(directory: configuration.templatesDirectory + "/mail")),
+        deliverer: EmailDeliverer(transport: transport, from: configuration.mailFrom, to: configuration.mailTo, templates: mailTemplates),
         configuration: workerConfiguration, logger: logger)
     let amoTokens = configuration.amoCRM.map { amo in
         TokenManager(
@@ -52,11 +52,14 @@ public func buildApplication(
             client: OAuthClient(configuration: amo, httpClient: HTTPClient.shared), longLivedToken: amo.longLivedToken,
             clock: clock, logger: logger)
     }
+    // One API client, so one pace (7 requests per second) for everything this instance asks amoCRM.
+    let amoAPI = configuration.amoCRM.flatMap { amo in
+        amoTokens.map { AmoCRMAPI(configuration: amo, httpClient: HTTPClient.shared, tokens: $0) }
+    }
     var amoDeliverer: AmoCRMDeliverer?
-    if let amo = configuration.amoCRM, let amoTokens {
+    if let amo = configuration.amoCRM, let amoTokens, let amoAPI {
         amoDeliverer = AmoCRMDeliverer(
-            api: AmoCRMAPI(configuration: amo, httpClient: HTTPClient.shared, tokens: amoTokens), tokens: amoTokens,
-            configuration: amo, contacts: ContactDirectory(database: database), logger: logger)
+            api: amoAPI, tokens: amoTokens, configuration: amo, contacts: ContactDirectory(database: database), logger: logger)
     }
     // Without amoCRM settings its rows wait in the outbox (visible on /admin, no attempts spent).
     var amoWorkerConfiguration = workerConfiguration
@@ -72,10 +75,27 @@ public func buildApplication(
             ?? UnconfiguredChannel(channel: .amocrm, reason: "amoCRM не подключён (AMOCRM_SUBDOMAIN не задан)"),
         configuration: amoWorkerConfiguration, logger: logger)
     let workers = [email, amoCRM]
-    let wakeWorkers: @Sendable () -> Void = { for worker in workers { worker.wake() } }
 
     // The web layer's shared parts.
     let layout = SiteLayout(baseURL: configuration.publicBaseURL)
+
+    // Digital passports of won deals: only with amoCRM, whose events they come from.
+    let passports = PassportStore(database: database, clock: clock)
+    let passportURL: @Sendable (String) -> String = { layout.absoluteURL(SiteURL.passport($0)) }
+    let passportWorker: PassportWorker? = configuration.amoCRM.flatMap { amo -> PassportWorker? in
+        guard let amoTokens, let amoAPI else { return nil }
+        let deals = AmoCRMDeals(api: amoAPI)
+        return PassportWorker(
+            store: passports,
+            issuer: PassportIssuer(
+                deals: deals, fields: amo.fields, leads: leads, catalog: catalog, warrantyMonths: configuration.passportWarrantyMonths,
+                productURL: { layout.absoluteURL(SiteURL.product($0)) }),
+            deals: deals, tokens: amoTokens,
+            mail: PassportMail(
+                transport: transport, from: configuration.mailFrom, to: configuration.mailTo, templates: mailTemplates, pageURL: passportURL),
+            pageURL: passportURL, instance: instance, logger: logger)
+    }
+    let wakeWorkers: @Sendable () -> Void = { for worker in workers { worker.wake() } }
     let headers = PageHeaders(directusURL: configuration.directusURL)
     // A page's catalog inputs are looked at again at least this often.
     let pages = PageCache(
@@ -105,10 +125,14 @@ public func buildApplication(
     HealthController(catalog: catalog, leads: leads, amoTokens: amoTokens, breakers: breakers, access: operators).addRoutes(to: router)
     MetricsController(
         catalog: catalog, pages: pages, assets: assets, intake: intake, leads: leads, amoTokens: amoTokens, breakers: breakers,
-        amoEvents: amoEvents, access: operators
+        amoEvents: amoEvents, passports: passports, access: operators
     ).addRoutes(to: router)
     AmoCRMController(
-        account: configuration.amoCRM?.account, tokens: amoTokens, deliverer: amoDeliverer, onConnected: wakeWorkers,
+        account: configuration.amoCRM?.account, tokens: amoTokens, deliverer: amoDeliverer,
+        onConnected: {
+            wakeWorkers()
+            passportWorker?.wake()
+        },
         states: OAuthStates(database: database, clock: clock), guardian: adminGuard, messages: messages,
         trustedProxies: configuration.trustedProxies, logger: logger
     ).addRoutes(to: router)
@@ -151,7 +175,10 @@ public func buildApplication(
     DirectusWebhookController(secret: configuration.directusWebhookSecret, purges: purges, logger: logger).addRoutes(to: router)
     AmoCRMWebhookController<AppRequestContext>(
         subdomain: configuration.amoCRM?.subdomain, token: configuration.amoCRMWebhookToken,
-        events: amoEvents, logger: logger
+        events: amoEvents, onRecorded: { passportWorker?.wake() }, logger: logger
+    ).addRoutes(to: router)
+    PassportController<AppRequestContext>(
+        passports: passports, catalog: catalog, renderer: renderer, layout: layout, pages: pages, clock: clock
     ).addRoutes(to: router)
     PreviewController(
         secret: configuration.previewSecret, images: previewImages, catalog: catalog, renderer: renderer, models: models, messages: messages,
@@ -173,6 +200,7 @@ public func buildApplication(
     app.addServices(InstanceHeartbeat(instances: instances, id: instance, logger: logger))
     app.addServices(purges)
     app.addServices(workers)
+    if let passportWorker { app.addServices(passportWorker) }
     if let amoTokens, configuration.amoCRM?.longLivedToken == nil {
         app.addServices(TokenKeeper(tokens: amoTokens, logger: logger))
     }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 
 @testable import Passport
 
@@ -9,7 +10,7 @@ struct QRCodeTests {
     func decodes() throws {
         let url = "https://stanki.example.ru/passport/0123456789abcdef01234567"
         let code = try #require(QRCode(url))
-        let decoded = try Self.decode(svg: code.svg(title: "QR"))
+        let decoded = try QRDecoder.decode(svg: code.svg(title: "QR"))
         #expect(decoded == url)
     }
 
@@ -32,35 +33,5 @@ struct QRCodeTests {
     func escapedTitle() throws {
         let svg = try #require(QRCode("x")).svg(title: #"<a href="x">&"#)
         #expect(svg.contains("&lt;a href=&quot;x&quot;&gt;&amp;") && !svg.contains("<a href"))
-    }
-
-    /// Renders the SVG to PNG and reads the code back, as a phone would.
-    static func decode(svg: String) throws -> String {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("qr-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let svgFile = directory.appendingPathComponent("code.svg")
-        let pngFile = directory.appendingPathComponent("code.png")
-        try svg.write(to: svgFile, atomically: true, encoding: .utf8)
-        _ = try run("/usr/bin/rsvg-convert", ["--width", "400", "--background-color", "white", "-o", pngFile.path, svgFile.path])
-        return try run("/usr/bin/zbarimg", ["--quiet", "--raw", pngFile.path]).trimmingCharacters(in: .whitespacesAndNewlines)
-    }
-
-    static func run(_ tool: String, _ arguments: [String]) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: tool)
-        process.arguments = arguments
-        let output = Pipe()
-        process.standardOutput = output
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else { throw ToolFailed(tool: tool, status: process.terminationStatus) }
-        return String(decoding: data, as: UTF8.self)
-    }
-
-    struct ToolFailed: Error {
-        var tool: String
-        var status: Int32
     }
 }

@@ -1,6 +1,8 @@
+import AsyncHTTPClient
 import Foundation
 import HTTPTypes
 import Hummingbird
+import NIOCore
 import Synchronization
 
 /// A loopback amoCRM following `Fixtures/amocrm`: the OAuth2 token endpoint with single-use,
@@ -34,6 +36,9 @@ public final class FakeAmoCRM: Sendable {
         var down = false
         var requestsWhileDown = 0
         var complexCalls = 0
+        var companies: [Int: String] = [:]
+        var dealReads = 0
+        var webhookURL: String?
     }
 
     struct Contact: Sendable {
@@ -48,6 +53,11 @@ public final class FakeAmoCRM: Sendable {
         var name: String
         var contactID: Int?
         var body: Data
+        var statusID = FakeAmoCRM.statusID
+        var closedAt: Int?
+        var companyID: Int?
+        /// Values set in amoCRM after the lead was made (a manager types in the serial number).
+        var fields: [Int: String] = [:]
     }
 
     /// Created leads, as amoCRM stored them (the request bodies plus `id` and `contact_id`).
@@ -104,10 +114,13 @@ public final class FakeAmoCRM: Sendable {
     }
 
     /// Field ids and codes this account has; anything else is a 400.
-    static let knownFieldIDs: Set<Int> = [600101, 600102, 600103, 600104, 600105]
+    static let knownFieldIDs: Set<Int> = [600101, 600102, 600103, 600104, 600105, serialFieldID]
+    /// «Серийный номер», a text field of the account's deals.
+    public static let serialFieldID = 600106
+    public static let accountID = 31361463
     static let knownFieldCodes: Set<String> = ["UTM_SOURCE", "UTM_MEDIUM", "UTM_CAMPAIGN", "UTM_TERM", "UTM_CONTENT", "PHONE", "EMAIL"]
     static let pipelineID = 7000001
-    static let statusID = 70000011
+    public static let statusID = 70000011
 
     private let state = Mutex(State())
     public let redirectURI: String
@@ -132,6 +145,13 @@ public final class FakeAmoCRM: Sendable {
         router.get("/api/v4/leads") { request, _ in try await self.api(request) { self.searchLeads(request) } }
         router.get("/api/v4/contacts") { request, _ in try await self.api(request) { self.searchContacts(request) } }
         router.post("/api/v4/leads/notes") { request, _ in try await self.api(request) { try await self.addNotes(request) } }
+        router.get("/api/v4/leads/:id") { request, context in try await self.api(request) { self.deal(context.parameters.get("id", as: Int.self)) } }
+        router.get("/api/v4/companies/:id") { request, context in
+            try await self.api(request) { self.entity(context.parameters.get("id", as: Int.self), kind: "companies") }
+        }
+        router.get("/api/v4/contacts/:id") { request, context in
+            try await self.api(request) { self.entity(context.parameters.get("id", as: Int.self), kind: "contacts") }
+        }
         return try await LoopbackServer.run(router, label: "fake-amocrm", body)
     }
 
@@ -285,13 +305,14 @@ public final class FakeAmoCRM: Sendable {
             var requestID: String
             var name: String
             var existingContact: Int?
-            var newContact: (phone: String?, email: String?)?
+            var newContact: (name: String, phone: String?, email: String?)?
+            var company: String?
             var body: Data
         }
         let incoming = leads.map { lead -> Incoming in
             let embedded = lead["_embedded"] as? [String: Any] ?? [:]
             let contact = (embedded["contacts"] as? [[String: Any]])?.first
-            var newContact: (phone: String?, email: String?)?
+            var newContact: (name: String, phone: String?, email: String?)?
             if let contact, contact["id"] == nil {
                 var phone: String?
                 var email: String?
@@ -300,11 +321,12 @@ public final class FakeAmoCRM: Sendable {
                     if field["field_code"] as? String == "PHONE" { phone = value }
                     if field["field_code"] as? String == "EMAIL" { email = value }
                 }
-                newContact = (phone, email)
+                newContact = (contact["first_name"] as? String ?? contact["name"] as? String ?? "", phone, email)
             }
             return Incoming(
                 requestID: lead["request_id"] as? String ?? "0", name: lead["name"] as? String ?? "",
                 existingContact: contact?["id"] as? Int, newContact: newContact,
+                company: (embedded["companies"] as? [[String: Any]])?.first?["name"] as? String,
                 body: (try? JSONSerialization.data(withJSONObject: lead)) ?? Data())
         }
         let (stored, stall) = state.withLock { state -> ([(id: Int, contactID: Int?, requestID: String)], Duration?) in
@@ -316,10 +338,15 @@ public final class FakeAmoCRM: Sendable {
                 var contactID = lead.existingContact
                 if let newContact = lead.newContact {
                     let newID = 40_000_000 + state.contacts.count + 1
-                    state.contacts.append(Contact(id: newID, name: "", phone: newContact.phone, email: newContact.email))
+                    state.contacts.append(Contact(id: newID, name: newContact.name, phone: newContact.phone, email: newContact.email))
                     contactID = newID
                 }
-                state.leads.append(StoredLead(id: id, name: lead.name, contactID: contactID, body: lead.body))
+                var companyID: Int?
+                if let company = lead.company {
+                    companyID = 50_000_001 + state.companies.count
+                    state.companies[companyID!] = company
+                }
+                state.leads.append(StoredLead(id: id, name: lead.name, contactID: contactID, body: lead.body, companyID: companyID))
                 stored.append((id, contactID, lead.requestID))
             }
             let stall = state.failNextComplexAfterStoring
@@ -389,5 +416,134 @@ public final class FakeAmoCRM: Sendable {
         return Response(
             status: .ok, headers: [.contentType: "application/hal+json"],
             body: .init(byteBuffer: ByteBuffer(string: #"{"id":31361463,"name":"Пример","subdomain":"example"}"#)))
+    }
+
+    // MARK: Deals as amoCRM shows and moves them.
+
+    /// `GET /api/v4/leads/{id}?with=contacts`, shaped like `lead_get_response.json`; 204 with an
+    /// empty body when there is no such lead.
+    private func deal(_ id: Int?) -> Response {
+        let found = state.withLock { state -> (StoredLead, [String: Any]?)? in
+            state.dealReads += 1
+            guard let lead = state.leads.first(where: { $0.id == id }) else { return nil }
+            return (lead, try? JSONSerialization.jsonObject(with: lead.body) as? [String: Any])
+        }
+        guard let (lead, body) = found else { return Response(status: .noContent) }
+        var fields = (body?["custom_fields_values"] as? [[String: Any]] ?? []).filter { $0["field_id"] != nil || $0["field_code"] != nil }
+        for (fieldID, value) in lead.fields.sorted(by: { $0.key < $1.key }) {
+            fields.removeAll { $0["field_id"] as? Int == fieldID }
+            fields.append(["field_id": fieldID, "field_name": "Поле \(fieldID)", "field_code": NSNull(), "field_type": "text", "values": [["value": value]]])
+        }
+        var embedded: [String: Any] = ["tags": []]
+        if let company = lead.companyID { embedded["companies"] = [["id": company]] }
+        if let contact = lead.contactID { embedded["contacts"] = [["id": contact, "is_main": true]] }
+        let json: [String: Any] = [
+            "id": lead.id, "name": lead.name, "price": body?["price"] ?? 0, "status_id": lead.statusID, "pipeline_id": Self.pipelineID,
+            "closed_at": lead.closedAt ?? NSNull(), "custom_fields_values": fields.isEmpty ? NSNull() : fields,
+            "account_id": Self.accountID, "is_deleted": false, "_embedded": embedded,
+        ]
+        return self.json(json)
+    }
+
+    private func entity(_ id: Int?, kind: String) -> Response {
+        let name = state.withLock { state -> String? in
+            switch kind {
+            case "companies": return id.flatMap { state.companies[$0] }
+            default: return state.contacts.first { $0.id == id }?.name
+            }
+        }
+        guard let name, let id else { return Response(status: .noContent) }
+        return json(["id": id, "name": name, "custom_fields_values": NSNull()])
+    }
+
+    /// Times a deal was read by id.
+    public var dealReads: Int { state.withLock { $0.dealReads } }
+
+    /// Where amoCRM posts «Смена статуса сделки» (the account's webhook setting).
+    public func setWebhookURL(_ url: String?) { state.withLock { $0.webhookURL = url } }
+
+    /// A deal made by a manager in amoCRM, not by the site: its name, custom fields, company
+    /// and contact.
+    @discardableResult
+    public func addDeal(name: String, fields: [Int: String] = [:], company: String? = nil, contact: String? = nil) -> Int {
+        state.withLock { state in
+            let id = state.nextID
+            state.nextID += 1
+            var companyID: Int?
+            if let company {
+                companyID = 50_000_001 + state.companies.count
+                state.companies[companyID!] = company
+            }
+            var contactID: Int?
+            if let contact {
+                contactID = 40_000_000 + state.contacts.count + 1
+                state.contacts.append(Contact(id: contactID!, name: contact, phone: nil, email: nil))
+            }
+            let body = (try? JSONSerialization.data(withJSONObject: ["name": name])) ?? Data()
+            state.leads.append(StoredLead(id: id, name: name, contactID: contactID, body: body, companyID: companyID, fields: fields))
+            return id
+        }
+    }
+
+    /// Sets a custom field of a deal, as a manager does in amoCRM.
+    public func setField(_ fieldID: Int, of dealID: Int, to value: String) {
+        state.withLock { state in
+            guard let index = state.leads.firstIndex(where: { $0.id == dealID }) else { return }
+            state.leads[index].fields[fieldID] = value
+        }
+    }
+
+    /// The deal's status now (amoCRM's 142 is won, 143 lost).
+    public func status(of dealID: Int) -> Int? { state.withLock { state in state.leads.first { $0.id == dealID }?.statusID } }
+
+    /// Moves a deal to `status` (142 and 143 close it) and posts the account's webhook, as
+    /// amoCRM does. Returns the webhook's HTTP status (nil: no webhook set).
+    @discardableResult
+    public func moveDeal(_ dealID: Int, to status: Int, closedAt: Date = Date()) async throws -> Int? {
+        let event = state.withLock { state -> (name: String, old: Int)? in
+            guard let index = state.leads.firstIndex(where: { $0.id == dealID }) else { return nil }
+            let old = state.leads[index].statusID
+            state.leads[index].statusID = status
+            if status == 142 || status == 143 { state.leads[index].closedAt = Int(closedAt.timeIntervalSince1970) }
+            return (state.leads[index].name, old)
+        }
+        guard let event else { return nil }
+        return try await postWebhook(Self.statusWebhook([(dealID, event.name, status, event.old)]))
+    }
+
+    /// Posts a webhook body (form-encoded) to the account's webhook URL; its HTTP status.
+    public func postWebhook(_ body: String) async throws -> Int? {
+        guard let url = state.withLock({ $0.webhookURL }) else { return nil }
+        var request = HTTPClientRequest(url: url)
+        request.method = .POST
+        request.headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
+        request.headers.add(name: "User-Agent", value: "amoCRM-Webhooks/3.0")
+        request.body = .bytes(ByteBuffer(string: body))
+        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
+        _ = try await response.body.collect(upTo: 1 << 16)
+        return Int(response.status.code)
+    }
+
+    /// A «Смена статуса сделки» body with the legacy field names amoCRM posts
+    /// (`webhook_status_142.fields.txt`), several events as `[0]`, `[1]`, ….
+    public static func statusWebhook(
+        _ events: [(dealID: Int, name: String, status: Int, oldStatus: Int)], subdomain: String = "example", accountID: Int = accountID
+    ) -> String {
+        var fields: [(String, String)] = []
+        let now = String(Int(Date().timeIntervalSince1970))
+        for (index, event) in events.enumerated() {
+            let prefix = "leads[status][\(index)]"
+            fields += [
+                ("\(prefix)[id]", String(event.dealID)), ("\(prefix)[name]", event.name), ("\(prefix)[status_id]", String(event.status)),
+                ("\(prefix)[old_status_id]", String(event.oldStatus)), ("\(prefix)[pipeline_id]", String(pipelineID)),
+                ("\(prefix)[old_pipeline_id]", String(pipelineID)), ("\(prefix)[responsible_user_id]", "9000002"),
+                ("\(prefix)[last_modified]", now), ("\(prefix)[modified_user_id]", "9000001"), ("\(prefix)[created_user_id]", "0"),
+                ("\(prefix)[date_create]", now), ("\(prefix)[account_id]", String(accountID)),
+            ]
+        }
+        fields += [("account[subdomain]", subdomain), ("account[id]", String(accountID)), ("account[_links][self]", "https://\(subdomain).amocrm.ru")]
+        let allowed = CharacterSet(charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+        func encode(_ text: String) -> String { text.addingPercentEncoding(withAllowedCharacters: allowed) ?? text }
+        return fields.map { encode($0.0) + "=" + encode($0.1) }.joined(separator: "&")
     }
 }

@@ -54,8 +54,9 @@ struct OutageTests {
                     #expect(order.status == .accepted)
                 }
                 // An hour of the application's clock, a probe's worth at a time: every sleeper
-                // (workers, heartbeat, token keeper) is asleep again before time moves on.
-                #expect(try await eventually { clock.sleeping >= 4 })
+                // (two outbox workers, heartbeat, token keeper, passport worker) is asleep again
+                // before time moves on.
+                #expect(try await eventually { clock.sleeping >= 5 })
                 let sleepers = clock.sleeping
                 for _ in 0..<120 {
                     clock.advance(by: .seconds(30))

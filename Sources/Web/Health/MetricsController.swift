@@ -3,6 +3,7 @@ import Catalog
 import Foundation
 import Hummingbird
 import Leads
+import Passport
 
 /// `GET /metrics`: Prometheus text format (version 0.0.4) for the few numbers that tell
 /// whether orders flow: catalog refresh failures, orders taken and caught, the outbox.
@@ -17,6 +18,7 @@ struct MetricsController: Sendable {
     let amoTokens: TokenManager?
     let breakers: [ChannelBreaker]
     let amoEvents: AmoCRMEvents
+    let passports: PassportStore
     let access: OperatorAccess
 
     func addRoutes(to router: Router<AppRequestContext>) {
@@ -38,6 +40,7 @@ struct MetricsController: Sendable {
         metric(
             "amocrm_events_pending", "gauge", "amoCRM status events recorded and not yet worked through (won deals get passports).",
             [("", try await amoEvents.pendingCount())])
+        metric("passports", "gauge", "Digital passports issued for won amoCRM deals, revoked ones included.", [("", try await passports.count())])
         metric(
             "catalog_refresh_failures_total", "counter", "Failed Directus loads (stale data was served when there was any).",
             [("", catalog.refreshFailures)])

@@ -16,6 +16,8 @@ enum SiteURL {
         case privacy = "/privacy"
         case preview = "/preview/:collection/:id"
         case previewAsset = "/preview/assets/:token/:fileID"
+        case passport = "/passport/:code"
+        case passportQR = "/passport/:code/qr.svg"
         // Admin (the test lead lives under /ingest/ by DESIGN, guarded as admin).
         case admin = "/admin"
         case adminRetry = "/admin/leads/:number/retry"
@@ -86,6 +88,9 @@ enum SiteURL {
     static func orderForm(productID: Int) -> String {
         Route.product.path(String(productID)) + "#order"
     }
+
+    static func passport(_ code: String) -> String { Route.passport.path(code) }
+    static func passportQR(_ code: String) -> String { Route.passportQR.path(code) }
 
     static func category(_ slug: String) -> String {
         Route.category.path(slug)

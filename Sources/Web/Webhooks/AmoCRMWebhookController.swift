@@ -18,6 +18,8 @@ struct AmoCRMWebhookController<Context: RequestContext>: Sendable {
     /// `AMOCRM_WEBHOOK_TOKEN`.
     let token: String?
     let events: AmoCRMEvents
+    /// Tells the passport worker that there is work.
+    let onRecorded: @Sendable () -> Void
     let logger: Logger
 
     func addRoutes(to router: Router<Context>) {
@@ -37,7 +39,10 @@ struct AmoCRMWebhookController<Context: RequestContext>: Sendable {
             return Response(status: .ok)
         }
         try await events.record(read.events)
-        if !read.events.isEmpty { logger.info("amoCRM events recorded", metadata: ["count": "\(read.events.count)"]) }
+        if !read.events.isEmpty {
+            logger.info("amoCRM events recorded", metadata: ["count": "\(read.events.count)"])
+            onRecorded()
+        }
         return Response(status: .ok)
     }
 }
