@@ -156,6 +156,10 @@ public func buildApplication(
         },
         wakeWorkers: wakeWorkers, logger: logger
     ).addRoutes(to: router)
+    PassportAdminController(
+        passports: passports, catalog: catalog, pages: pages, renderer: renderer, layout: layout, messages: messages,
+        forms: AdminForms(tokens: formTokens), guardian: adminGuard, wakeWorker: { passportWorker?.wake() }, logger: logger
+    ).addRoutes(to: router)
     LeadsAPIController(
         intake: intake, ipLimiter: orderLimiter, keyLimiter: configuration.orderRateLimit.map { RateLimiter($0) },
         ingestKeys: configuration.ingestKeys, trustedProxies: configuration.trustedProxies

@@ -227,4 +227,44 @@ struct PassportFlowTests {
             #expect(page.contains("Токарный станок с ЧПУ CK6150"))
         }
     }
+
+    @Test("the admin lists passports, has a note added again, and revokes one: its page then says so (410)")
+    func admin() async throws {
+        try await Self.withSetup { setup in
+            let deal = try await setup.dealOfOrder(Self.order)
+            try await setup.amo.moveDeal(deal, to: StatusEvent.won)
+            #expect(try await eventually { setup.noteCodes(deal: deal).count == 1 })
+            let code = try #require(setup.noteCodes(deal: deal).first)
+            let client = setup.client
+            #expect(try await client.execute(uri: "/admin/passports", method: .get).status == .unauthorized)
+            let list = try await client.execute(uri: "/admin/passports", method: .get, headers: operatorHeaders)
+            #expect(list.status == .ok)
+            #expect(list.text.contains(code) && list.text.contains("№\(deal)") && list.text.contains("Токарь"))
+            let csrf = try #require(list.text.range(of: #"name="csrf" value=""#).map { String(list.text[$0.upperBound...].prefix { $0 != "\"" }) })
+            var form = operatorHeaders
+            form[.contentType] = "application/x-www-form-urlencoded"
+
+            // The note once more (a manager deleted it in amoCRM).
+            let note = try await client.execute(uri: "/admin/passports/\(code)/note", method: .post, headers: form, body: ByteBuffer(string: "csrf=\(csrf)"))
+            #expect(note.status == .seeOther)
+            #expect(try await eventually { setup.noteCodes(deal: deal).count == 2 })
+
+            // Revoking needs the form token, then the page says the passport is revoked.
+            let forged = try await client.execute(uri: "/admin/passports/\(code)/revoke", method: .post, headers: form, body: ByteBuffer(string: "csrf=x"))
+            #expect(forged.status == .forbidden)
+            #expect(try await client.execute(uri: "/passport/\(code)", method: .get).status == .ok)
+            let revoke = try await client.execute(uri: "/admin/passports/\(code)/revoke", method: .post, headers: form, body: ByteBuffer(string: "csrf=\(csrf)"))
+            #expect(revoke.status == .seeOther)
+            let page = try await client.execute(uri: "/passport/\(code)", method: .get)
+            #expect(page.status == .gone)
+            #expect(page.text.contains("Паспорт отозван"))
+            // Nothing more to do for a revoked passport, nor for one that does not exist.
+            let again = try await client.execute(uri: "/admin/passports/\(code)/note", method: .post, headers: form, body: ByteBuffer(string: "csrf=\(csrf)"))
+            #expect(again.status == .notFound)
+            let unknown = String(repeating: "a", count: 24)
+            #expect(try await client.execute(uri: "/admin/passports/\(unknown)/revoke", method: .post, headers: form, body: ByteBuffer(string: "csrf=\(csrf)")).status == .notFound)
+            let after = try await client.execute(uri: "/admin/passports", method: .get, headers: operatorHeaders).text
+            #expect(after.contains("отозван"))
+        }
+    }
 }

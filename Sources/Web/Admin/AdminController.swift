@@ -89,7 +89,7 @@ struct AdminController: Sendable {
         let model = Model(
             layout: layout.layout(
                 catalog.lastIndex, title: "Заявки", description: "Заявки и их доставка", canonicalPath: nil, noindex: true),
-            rows: Array(rows), channels: notes, csrf: adminToken(request), page: page,
+            rows: Array(rows), channels: notes, csrf: AdminForms(tokens: formTokens).token(request), page: page,
             previousURL: page > 1 ? SiteURL.admin(page: page - 1) : nil,
             nextURL: recent.count > Self.perPage ? SiteURL.admin(page: page + 1) : nil,
             retried: fields["retried"].flatMap { RequestNumber.integer($0, in: Self.leadNumbers) })
@@ -102,7 +102,7 @@ struct AdminController: Sendable {
         }
         let body = try await request.body.collect(upTo: context.maxUploadSize)
         let fields = FormURLEncoded.decode(String(buffer: body))
-        guard formTokens.isValid(fields["csrf"], purpose: adminPurpose(request)) else {
+        guard AdminForms(tokens: formTokens).isValid(fields, request) else {
             return messages.page(
                 .forbidden, heading: "Форма устарела", message: "Обновите страницу заявок и нажмите «Повторить» ещё раз.",
                 backURL: SiteURL.admin)
@@ -113,17 +113,6 @@ struct AdminController: Sendable {
         return Response(status: .seeOther, headers: [.location: SiteURL.admin(retried: number), .cacheControl: "no-store"])
     }
 
-    /// Admin forms carry a token bound to the admin's credential (a per-session token:
-    /// Basic auth has no other session), so another site cannot make the browser post them.
-    func adminPurpose(_ request: Request) -> String {
-        let credential = AdminGuard.credential(request.headers[.authorization]) ?? ""
-        let digest = SHA256.hash(data: Data(("admin|" + credential).utf8)).prefix(8).map { String(format: "%02x", $0) }.joined()
-        return "admin:" + digest
-    }
-
-    func adminToken(_ request: Request) -> String {
-        formTokens.token(purpose: adminPurpose(request))
-    }
 
     static func delivery(_ status: DeliveryStatus) -> Delivery {
         let state: String
@@ -138,5 +127,26 @@ struct AdminController: Sendable {
             channel: status.channel.displayName,
             state: state, stateClass: status.state.rawValue, attempts: status.attempts > 0 ? "попыток: \(status.attempts)" : nil,
             detail: detail)
+    }
+}
+
+/// Admin forms carry a token bound to the admin's credential (a per-session token: Basic
+/// auth has no other session), so another site cannot make the browser post them.
+struct AdminForms: Sendable {
+    let tokens: FormTokens
+
+    func purpose(_ request: Request) -> String {
+        let credential = AdminGuard.credential(request.headers[.authorization]) ?? ""
+        let digest = SHA256.hash(data: Data(("admin|" + credential).utf8)).prefix(8).map { String(format: "%02x", $0) }.joined()
+        return "admin:" + digest
+    }
+
+    func token(_ request: Request) -> String {
+        tokens.token(purpose: purpose(request))
+    }
+
+    /// Whether the posted `fields` carry this admin's token.
+    func isValid(_ fields: [String: String], _ request: Request) -> Bool {
+        tokens.isValid(fields["csrf"], purpose: purpose(request))
     }
 }

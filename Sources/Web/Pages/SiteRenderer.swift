@@ -14,7 +14,7 @@ struct SiteRenderer: Sendable {
 
     init(directory: String) async throws {
         library = try await MustacheLibrary(directory: directory)
-        for name in ["layout", "home", "catalog", "product", "error", "order", "thanks", "privacy", "admin", "passport"] where library.getTemplate(named: name) == nil {
+        for name in ["layout", "home", "catalog", "product", "error", "order", "thanks", "privacy", "admin", "admin-passports", "passport"] where library.getTemplate(named: name) == nil {
             throw MissingTemplate(name: name)
         }
     }

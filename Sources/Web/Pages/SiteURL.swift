@@ -22,6 +22,9 @@ enum SiteURL {
         case admin = "/admin"
         case adminRetry = "/admin/leads/:number/retry"
         case amoCRMConnect = "/admin/amocrm/connect"
+        case adminPassports = "/admin/passports"
+        case adminPassportRevoke = "/admin/passports/:code/revoke"
+        case adminPassportNote = "/admin/passports/:code/note"
         case amoCRMTestLead = "/ingest/test-crm"
         // Machines.
         case apiCategories = "/api/categories"
@@ -109,6 +112,15 @@ enum SiteURL {
         Route.adminRetry.path(String(leadNumber))
     }
 
+    /// `/admin/passports`, with its page and what was just done (`done=revoked`).
+    static func adminPassports(page: Int = 1, done: String? = nil) -> String {
+        var items: [String] = []
+        if page > 1 { items.append("page=\(page)") }
+        if let done { items.append("done=\(queryValue(done))") }
+        let path = Route.adminPassports.rawValue
+        return items.isEmpty ? path : path + "?" + items.joined(separator: "&")
+    }
+
     /// `/admin`, `/admin?page=3`, `/admin?retried=12`.
     static func admin(page: Int = 1, retried: Int? = nil) -> String {
         var items: [String] = []
@@ -145,4 +157,6 @@ struct SiteLinks {
     var catalog = SiteURL.catalog
     var order = SiteURL.order
     var privacy = SiteURL.privacy
+    var admin = SiteURL.admin
+    var adminPassports = SiteURL.Route.adminPassports.rawValue
 }
