@@ -255,7 +255,7 @@ let package = Package(
         ),
         .testTarget(
             name: "PassportTests",
-            dependencies: ["Passport", "AmoCRM", "Catalog", "TestSupport"],
+            dependencies: ["Passport", "AmoCRM", "Catalog", "Leads", "Storage", "TestSupport"],
             swiftSettings: strict
         ),
         .testTarget(

@@ -47,6 +47,8 @@ public struct PassportStore: Sendable {
     }
 
     static func markProcessed(_ ids: [Int], error: String?, at now: Int64, in db: any SQLDatabase) async throws {
+        // `IN ()` is a syntax error on PostgreSQL.
+        guard !ids.isEmpty else { return }
         try await db.update("amocrm_events").set("processed_at", to: now).set("error", to: error)
             .where("id", .in, ids).run()
     }
