@@ -4,8 +4,9 @@
 set -euo pipefail
 
 packages=(pkg-config libxml2-dev libcurl4-openssl-dev libsqlite3-dev zlib1g-dev libbrotli-dev libqrencode-dev)
-# Tests start their own PostgreSQL server (initdb, postgres, pg_isready, psql), and drive
-# the site in a real browser (headless Chromium and its WebDriver).
+# Tests start their own PostgreSQL server (initdb, postgres, pg_isready, psql), drive the
+# site in a real browser (headless Chromium and its WebDriver), and read a passport's QR
+# code back (rsvg-convert renders the SVG, zbarimg decodes it).
 [ "${1:-}" = "--test" ] && packages+=(postgresql postgresql-client chromium chromium-driver librsvg2-bin zbar-tools)
 missing=()
 for package in "${packages[@]}"; do
