@@ -255,7 +255,11 @@ let package = Package(
         ),
         .testTarget(
             name: "PassportTests",
-            dependencies: ["Passport", "AmoCRM", "Catalog", "Leads", "Storage", "TestSupport"],
+            dependencies: [
+                "Passport", "AmoCRM", "Catalog", "Leads", "Mail", "Storage", "TestSupport",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Mustache", package: "swift-mustache"),
+            ],
             swiftSettings: strict
         ),
         .testTarget(

@@ -80,6 +80,11 @@ public struct Passport: Sendable, Equatable {
         text.utf8.count == 24 && text.utf8.allSatisfy { (48...57).contains($0) || (97...102).contains($0) }
     }
 
+    /// `18 мес., до 30.05.2028`, or `без гарантии`.
+    public var warrantyText: String {
+        warrantyMonths == 0 ? "без гарантии" : "\(warrantyMonths) мес., до \(MoscowTime.formatDate(warrantyUntil))"
+    }
+
     /// The warranty's end: `months` calendar months after the sale, in Moscow time.
     public static func warrantyEnd(soldAt: Date, months: Int) -> Date {
         MoscowTime.calendar.date(byAdding: .month, value: months, to: soldAt) ?? soldAt

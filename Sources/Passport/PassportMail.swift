@@ -67,14 +67,9 @@ struct PassportText {
         serial = passport.serial
         buyer = passport.buyer.isEmpty ? "не указан" : passport.buyer
         soldAt = MoscowTime.formatDate(passport.soldAt)
-        warranty = Self.warranty(passport)
+        warranty = passport.warrantyText
         specs = passport.specs
         hasSpecs = !passport.specs.isEmpty
-    }
-
-    static func warranty(_ passport: Passport) -> String {
-        passport.warrantyMonths == 0
-            ? "без гарантии" : "\(passport.warrantyMonths) мес., до \(MoscowTime.formatDate(passport.warrantyUntil))"
     }
 
     /// The note added to the deal in amoCRM.

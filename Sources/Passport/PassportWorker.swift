@@ -209,8 +209,10 @@ public final class PassportWorker: Service, Sendable {
     private func sleep() async {
         let now = store.clock.now()
         var delay = Self.idlePoll
-        for retryAt in [amoCRMWait.withLock { $0.retryAt }, mailWait.withLock { $0.retryAt }].compactMap({ $0 }) {
-            delay = min(delay, .milliseconds(max(0, Int64(retryAt.timeIntervalSince(now) * 1000))))
+        // Only a retry still ahead shortens the sleep: one that is due but could not be made
+        // (amoCRM needs reconnecting, another instance holds the role) must not make it spin.
+        for retryAt in [amoCRMWait.withLock { $0.retryAt }, mailWait.withLock { $0.retryAt }].compactMap({ $0 }) where retryAt > now {
+            delay = min(delay, .milliseconds(Int64(retryAt.timeIntervalSince(now) * 1000) + 1))
         }
         let wakeups = wakeups
         let clock = store.clock

@@ -1,4 +1,5 @@
 import CQREncode
+import Catalog
 
 /// A QR code (libqrencode) and its SVG drawing.
 public struct QRCode: Sendable, Equatable {
@@ -43,26 +44,12 @@ public struct QRCode: Sendable, Equatable {
         return """
             <?xml version="1.0" encoding="UTF-8"?>
             <svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 \(side) \(side)" width="\(side * 4)" height="\(side * 4)" \
-            shape-rendering="crispEdges" role="img" aria-label="\(Self.escape(title))">
-            <title>\(Self.escape(title))</title>
+            shape-rendering="crispEdges" role="img" aria-label="\(HTMLEscaping.escape(title))">
+            <title>\(HTMLEscaping.escape(title))</title>
             <rect width="\(side)" height="\(side)" fill="#fff"/>
             <path fill="#000" d="\(path)"/>
             </svg>
 
             """
-    }
-
-    static func escape(_ text: String) -> String {
-        var out = ""
-        for character in text {
-            switch character {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            default: out.append(character)
-            }
-        }
-        return out
     }
 }

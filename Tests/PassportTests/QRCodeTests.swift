@@ -7,10 +7,10 @@ import TestSupport
 @Suite("QR codes")
 struct QRCodeTests {
     @Test("the SVG decodes to the encoded address (rendered by rsvg-convert, read by zbarimg)")
-    func decodes() throws {
+    func decodes() async throws {
         let url = "https://stanki.example.ru/passport/0123456789abcdef01234567"
         let code = try #require(QRCode(url))
-        let decoded = try QRDecoder.decode(svg: code.svg(title: "QR"))
+        let decoded = try await QRDecoder.decode(svg: code.svg(title: "QR"))
         #expect(decoded == url)
     }
 

@@ -3,32 +3,56 @@ import Foundation
 /// Reads a QR code back as a phone would: the SVG rendered to PNG by `rsvg-convert`
 /// (librsvg2-bin), the PNG read by `zbarimg` (zbar-tools); both installed by the test setup.
 public enum QRDecoder {
-    public static func decode(svg: String) throws -> String {
+    public static func decode(svg: String) async throws -> String {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("qr-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         let svgFile = directory.appendingPathComponent("code.svg")
         let pngFile = directory.appendingPathComponent("code.png")
         try svg.write(to: svgFile, atomically: true, encoding: .utf8)
-        _ = try run("/usr/bin/rsvg-convert", ["--width", "400", "--background-color", "white", "-o", pngFile.path, svgFile.path])
-        return try run("/usr/bin/zbarimg", ["--quiet", "--raw", pngFile.path]).trimmingCharacters(in: .whitespacesAndNewlines)
+        _ = try await ExternalTool.run("/usr/bin/rsvg-convert", ["--width", "400", "--background-color", "white", "-o", pngFile.path, svgFile.path])
+        return try await ExternalTool.run("/usr/bin/zbarimg", ["--quiet", "--raw", pngFile.path])
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+}
+
+/// Runs a program to its end without holding a thread of Swift's cooperative pool (a test
+/// blocked in `waitUntilExit` starves the server it is talking to on a 2-core machine), and
+/// kills it when it takes longer than `timeout`.
+public enum ExternalTool {
+    public struct Failed: Error, CustomStringConvertible {
+        public var tool: String
+        public var status: Int32
+        public var description: String { "\(tool) exited with \(status)" }
     }
 
-    static func run(_ tool: String, _ arguments: [String]) throws -> String {
+    /// The program's standard output, if it exits with 0.
+    public static func run(_ tool: String, _ arguments: [String], timeout: Duration = .seconds(60)) async throws -> String {
+        let output = FileManager.default.temporaryDirectory.appendingPathComponent("tool-\(UUID().uuidString).out")
+        _ = FileManager.default.createFile(atPath: output.path, contents: nil)
+        defer { try? FileManager.default.removeItem(at: output) }
+        let handle = try FileHandle(forWritingTo: output)
+        defer { try? handle.close() }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: tool)
         process.arguments = arguments
-        let output = Pipe()
-        process.standardOutput = output
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else { throw ToolFailed(tool: tool, status: process.terminationStatus) }
-        return String(decoding: data, as: UTF8.self)
-    }
-
-    struct ToolFailed: Error {
-        var tool: String
-        var status: Int32
+        process.standardOutput = handle
+        process.standardError = FileHandle.nullDevice
+        let watchdog = Task {
+            try await Task.sleep(for: timeout)
+            if process.isRunning { process.terminate() }
+        }
+        defer { watchdog.cancel() }
+        let status: Int32 = try await withCheckedThrowingContinuation { continuation in
+            process.terminationHandler = { continuation.resume(returning: $0.terminationStatus) }
+            do {
+                try process.run()
+            } catch {
+                process.terminationHandler = nil
+                continuation.resume(throwing: error)
+            }
+        }
+        guard status == 0 else { throw Failed(tool: tool, status: status) }
+        return String(decoding: try Data(contentsOf: output), as: UTF8.self)
     }
 }

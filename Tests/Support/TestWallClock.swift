@@ -18,6 +18,9 @@ public final class TestWallClock: WallClock {
     /// Tasks waiting in `sleep` right now.
     public var sleeping: Int { sleepers.count }
 
+    /// The earliest deadline of those asleep.
+    public var nextDeadline: Date? { sleepers.nextDeadline }
+
     /// Calls to `sleep` so far, the ones that returned at once included.
     public var sleepCalls: Int { sleepers.calls }
 

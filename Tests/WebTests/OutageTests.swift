@@ -53,6 +53,11 @@ struct OutageTests {
                     let order = try await browser.json("/api/leads", #"{"name":"Клиент \#(index)","phone":"\#(phone)","consent":true}"#)
                     #expect(order.status == .accepted)
                 }
+                // Both channels have seen they are down (each worker's first try) before time moves.
+                #expect(try await eventually(timeout: .seconds(30)) {
+                    let metrics = try await client.execute(uri: "/metrics", method: .get, headers: operatorHeaders).text
+                    return metrics.contains(#"outbox_channel_up{channel="email"} 0"#) && metrics.contains(#"outbox_channel_up{channel="amocrm"} 0"#)
+                })
                 // An hour of the application's clock, a probe's worth at a time: every sleeper
                 // (two outbox workers, heartbeat, token keeper, passport worker) is asleep again
                 // before time moves on.

@@ -137,7 +137,7 @@ struct PassportFlowTests {
             let svg = try await setup.client.execute(uri: "/passport/\(code)/qr.svg", method: .get)
             #expect(svg.status == .ok)
             #expect(svg.headers[.contentType] == "image/svg+xml")
-            #expect(try QRDecoder.decode(svg: svg.text) == Self.base + "/passport/" + code)
+            #expect(try await QRDecoder.decode(svg: svg.text) == Self.base + "/passport/" + code)
             // Codes that are not passports: 404, the page's and the QR code's.
             for path in ["/passport/" + String(repeating: "0", count: 24), "/passport/\(code.prefix(23))", "/passport/../admin", "/passport/x/qr.svg"] {
                 #expect(try await setup.client.execute(uri: path, method: .get).status == .notFound, "\(path)")

@@ -83,23 +83,6 @@ public struct AmoCRMEvents: Sendable {
         }
     }
 
-    /// Events not worked through yet, oldest first.
-    public func pending(limit: Int = 100) async throws -> [StatusEvent] {
-        try await database.transaction { db in
-            try await db.raw(
-                """
-                SELECT lead_id, status_id, pipeline_id, old_status_id FROM amocrm_events
-                WHERE processed_at IS NULL ORDER BY id LIMIT \(literal: max(1, limit))
-                """
-            ).all().map { row in
-                StatusEvent(
-                    leadID: try row.decode(column: "lead_id", as: Int.self), statusID: try row.decode(column: "status_id", as: Int.self),
-                    pipelineID: try row.decode(column: "pipeline_id", as: Int?.self),
-                    oldStatusID: try row.decode(column: "old_status_id", as: Int?.self))
-            }
-        }
-    }
-
     /// How many events wait to be worked through (metrics).
     public func pendingCount() async throws -> Int {
         try await database.transaction { db in

@@ -85,9 +85,7 @@ struct PassportPageModel {
         serial = passport.serial ?? "не указан"
         buyer = passport.buyer.isEmpty ? "не указан" : passport.buyer
         soldAt = MoscowTime.formatDate(passport.soldAt)
-        warranty =
-            passport.warrantyMonths == 0
-            ? "без гарантии" : "\(passport.warrantyMonths) мес., до \(MoscowTime.formatDate(passport.warrantyUntil))"
+        warranty = passport.warrantyText
         if passport.revokedAt == nil && passport.warrantyMonths > 0 {
             warrantyState = now < passport.warrantyUntil ? "действует" : "истекла"
         }
