@@ -13,6 +13,7 @@ test:
 	@scripts/install-deps.sh --test
 	$(SWIFT) build --build-tests
 	$(SWIFT) test
+	PRINT_TEST=1 $(SWIFT) test --skip-build --filter printsOnOnePage
 	@$(MAKE) --no-print-directory smoke
 	scripts/browser-test.sh $(BIN)
 
