@@ -36,7 +36,12 @@ public final class SMTPTestServer: @unchecked Sendable {
             "--mode", mode.rawValue, "--port", String(port), "--password", password, "--refuse", String(refuse),
         ]
         input = Pipe()
+        // The server stops when its standard input closes: no other child of this process
+        // (PostgreSQL, the real binary, another SMTP server) may inherit the write end and
+        // keep it open. (It did, and `stop()` then waited for ever on a cooperative thread.)
+        _ = fcntl(input.fileHandleForWriting.fileDescriptor, F_SETFD, FD_CLOEXEC)
         let output = Pipe()
+        _ = fcntl(output.fileHandleForReading.fileDescriptor, F_SETFD, FD_CLOEXEC)
         process.standardInput = input
         process.standardOutput = output
         try process.run()
@@ -58,6 +63,9 @@ public final class SMTPTestServer: @unchecked Sendable {
     /// Stops the server (it exits when its standard input closes).
     public func stop() {
         try? input.fileHandleForWriting.close()
+        // Bounded: if the server does not go on its own within 5 s, it is terminated.
+        for _ in 0..<500 where process.isRunning { usleep(10_000) }
+        if process.isRunning { process.terminate() }
         process.waitUntilExit()
     }
 
