@@ -17,7 +17,10 @@ struct PassportStoreTests {
             warrantyUntil: Passport.warrantyEnd(soldAt: sold, months: 12), issuedAt: sold)
     }
 
-    @Test("two instances issuing the same deal at once store one passport, and both get that one", arguments: DatabaseEngine.allCases)
+    /// PostgreSQL only: instances of a deployment share PostgreSQL. Two SQLite stores on one
+    /// file in one process contend through sqlite-nio's busy handler, which retries at once on
+    /// NIO's shared thread pool (see the closing note of issue 14).
+    @Test("two instances issuing the same deal at once store one passport, and both get that one", arguments: [DatabaseEngine.postgres])
     func oncePerDeal(_ engine: DatabaseEngine) async throws {
         let location = try await engine.freshDatabase()
         let first = try await openDatabase(location, logger: quietLogger)
