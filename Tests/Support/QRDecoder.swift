@@ -18,7 +18,7 @@ public enum QRDecoder {
 
 /// Runs a program to its end without holding a thread of Swift's cooperative pool (a test
 /// blocked in `waitUntilExit` starves the server it is talking to on a 2-core machine), and
-/// kills it when it takes longer than `timeout`.
+/// kills it when it takes longer than `timeout` (whole seconds).
 public enum ExternalTool {
     public struct Failed: Error, CustomStringConvertible {
         public var tool: String
@@ -34,15 +34,11 @@ public enum ExternalTool {
         let handle = try FileHandle(forWritingTo: output)
         defer { try? handle.close() }
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: tool)
-        process.arguments = arguments
+        // coreutils' `timeout` ends the program when it takes too long: no timer in the test.
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/timeout")
+        process.arguments = ["--signal=KILL", String(timeout.components.seconds), tool] + arguments
         process.standardOutput = handle
         process.standardError = FileHandle.nullDevice
-        let watchdog = Task {
-            try await Task.sleep(for: timeout)
-            if process.isRunning { process.terminate() }
-        }
-        defer { watchdog.cancel() }
         let status: Int32 = try await withCheckedThrowingContinuation { continuation in
             process.terminationHandler = { continuation.resume(returning: $0.terminationStatus) }
             do {
