@@ -13,7 +13,10 @@ import PackageDescription
 // - swift-service-lifecycle: outbox workers start and stop with the server;
 // - swift-crypto: HMAC for the signed form tokens;
 // - swift-nio + swift-nio-extras (already under Hummingbird): the event-loop handler that
-//   answers warm cached pages without entering the router (NIOHTTPTypes parts).
+//   answers warm cached pages without entering the router (NIOHTTPTypes parts);
+// - swift-metrics + swift-prometheus: the domain targets count and time through the
+//   swift-metrics API (an injected factory, no process-global bootstrap, so every app a
+//   test builds has its own numbers); the web layer serves them as Prometheus text.
 let strict: [SwiftSetting] = [
     .swiftLanguageMode(.v6),
     .enableUpcomingFeature("ExistentialAny"),
@@ -40,6 +43,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         // Tests only: HTML snapshots of every page kind, compared with files in the repository.
         .package(url: "https://github.com/pointfreeco/swift-snapshot-testing.git", from: "1.19.7"),
         // gzip variants of rendered pages and static files, made once (zlib; Debian: zlib1g-dev).
@@ -61,6 +66,7 @@ let package = Package(
         .target(
             name: "Catalog",
             dependencies: [
+                .product(name: "CoreMetrics", package: "swift-metrics"),
                 "Caching",
                 "CMalloc",
                 "CLibXML2",
@@ -101,6 +107,7 @@ let package = Package(
         .target(
             name: "Mail",
             dependencies: [
+                .product(name: "CoreMetrics", package: "swift-metrics"),
                 "CCurl",
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
@@ -109,6 +116,7 @@ let package = Package(
         .target(
             name: "Leads",
             dependencies: [
+                .product(name: "CoreMetrics", package: "swift-metrics"),
                 "Storage",
                 "Mail",
                 .product(name: "SQLKit", package: "sql-kit"),
@@ -121,6 +129,7 @@ let package = Package(
         .target(
             name: "AmoCRM",
             dependencies: [
+                .product(name: "CoreMetrics", package: "swift-metrics"),
                 "Storage",
                 "Leads",
                 .product(name: "SQLKit", package: "sql-kit"),
@@ -140,6 +149,7 @@ let package = Package(
         .target(
             name: "Passport",
             dependencies: [
+                .product(name: "CoreMetrics", package: "swift-metrics"),
                 "AmoCRM",
                 "Catalog",
                 "CQREncode",
@@ -156,6 +166,8 @@ let package = Package(
         .target(
             name: "Web",
             dependencies: [
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
                 "Caching",
                 "Passport",
                 "Catalog",

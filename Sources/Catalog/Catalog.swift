@@ -2,6 +2,7 @@
 import CMalloc
 import Glibc
 #endif
+import CoreMetrics
 import Logging
 import Synchronization
 
@@ -11,7 +12,7 @@ public final class Catalog: Sendable {
     public let version: CatalogVersion
     private let lists: RefreshingCache<ListKey, ListValue>
     private let indexMemo = Mutex<(version: UInt64, index: CatalogIndex)?>(nil)
-    private let failures = FailureCounter()
+    private let health: UpstreamHealth
     private let descriptionStore: DescriptionStore
     private let logger: Logger
 
@@ -28,16 +29,17 @@ public final class Catalog: Sendable {
     ///   (the index keeps excerpts only).
     public init(
         source: any CatalogSource, policy: CachePolicy = CachePolicy(), clock: CacheClock = .continuous,
-        descriptionBytes: Int = 8 << 20, logger: Logger
+        descriptionBytes: Int = 8 << 20, metrics: any MetricsFactory = NOOPMetricsHandler.instance, logger: Logger
     ) {
         self.source = source
         self.logger = logger
         descriptionStore = DescriptionStore(maxBytes: descriptionBytes, clock: clock)
         let version = CatalogVersion()
         self.version = version
-        let failures = self.failures
+        let health = UpstreamHealth(metrics: metrics)
+        self.health = health
         lists = RefreshingCache(policy: policy, clock: clock, version: version) { key, error, hasStale in
-            failures.increment()
+            health.failed(servingStale: hasStale, reason: "\(error)")
             logger.error(
                 "catalog refresh failed",
                 metadata: ["key": "\(key)", "error": "\(error)", "serving_stale": "\(hasStale)"])
@@ -45,7 +47,11 @@ public final class Catalog: Sendable {
     }
 
     /// Failed upstream loads since start (for metrics).
-    public var refreshFailures: Int { failures.value }
+    public var refreshFailures: Int { health.failures }
+
+    /// Whether the last load of a catalog list failed, and whether older data is shown meanwhile
+    /// (nil while Directus answers).
+    public var upstreamFailure: (servingStale: Bool, reason: String)? { health.current }
 
     /// Categories and products, normalized; rebuilt only when the catalog version changes.
     public func index() async throws -> CatalogIndex {
@@ -92,7 +98,7 @@ public final class Catalog: Sendable {
 
     /// The descriptions of a page of products by id, the ones not kept read in one request.
     public func descriptions(of products: [Product]) async throws -> [Int: String] {
-        let (source, failures, logger) = (source, failures, logger)
+        let (source, health, logger) = (source, health, logger)
         return try await descriptionStore.descriptions(of: products) { ids in
             var found: DescriptionStore.Found = [:]
             do {
@@ -106,7 +112,7 @@ public final class Catalog: Sendable {
                 }
             } catch {
                 // A failed read counts as a Directus failure (a busy line never gets this far).
-                failures.increment()
+                health.countFailure()
                 logger.error("product descriptions could not be read", metadata: ["ids": "\(ids.count)", "error": "\(error)"])
                 throw error
             }
@@ -149,16 +155,18 @@ public final class Catalog: Sendable {
     }
 
     private func categories() async throws -> [Category] {
-        let source = source
+        let (source, health) = (source, health)
         let value = try await lists.value(for: .categories) {
-            .categories(try await source.fetchCategories().compactMap(CatalogNormalizer.category))
+            let categories = try await source.fetchCategories().compactMap(CatalogNormalizer.category)
+            health.succeeded()
+            return .categories(categories)
         }
         guard case .categories(let categories) = value else { return [] }
         return categories
     }
 
     private func products() async throws -> [Product] {
-        let source = source
+        let (source, health) = (source, health)
         let value = try await lists.value(for: .products) {
             // A product that did not change keeps the value already in memory (in the last index,
             // even after a purge): the old index and the new list share it, and a reload of an
@@ -173,6 +181,7 @@ public final class Catalog: Sendable {
                 guard let position = positions[product.id], previous[position] == product else { return product }
                 return previous[position]
             }
+            health.succeeded()
             Memory.returnFreed()
             return .products(products)
         }
@@ -197,14 +206,36 @@ public struct Preview<Item: Sendable>: Sendable {
     public var status: String?
 }
 
-final class FailureCounter: Sendable {
-    private let count = Atomic<Int>(0)
+/// Whether Directus answers the catalog's list loads, for metrics, readiness and alerts.
+final class UpstreamHealth: Sendable {
+    private let state = Mutex<(failures: Int, failing: String?, servingStale: Bool)>((0, nil, false))
+    private let failureCounter: CoreMetrics.Counter
 
-    func increment() {
-        count.add(1, ordering: .relaxed)
+    init(metrics: any MetricsFactory) {
+        failureCounter = CoreMetrics.Counter(label: "catalog_refresh_failures_total", factory: metrics)
     }
 
-    var value: Int { count.load(ordering: .relaxed) }
+    /// A list load failed; `servingStale` when older data is shown instead.
+    func failed(servingStale: Bool, reason: String) {
+        state.withLock { $0 = ($0.failures + 1, reason, servingStale) }
+        failureCounter.increment()
+    }
+
+    /// A failed read that says nothing about the lists (a page's descriptions).
+    func countFailure() {
+        state.withLock { $0.failures += 1 }
+        failureCounter.increment()
+    }
+
+    func succeeded() {
+        state.withLock { $0.failing = nil; $0.servingStale = false }
+    }
+
+    var failures: Int { state.withLock { $0.failures } }
+
+    var current: (servingStale: Bool, reason: String)? {
+        state.withLock { state in state.failing.map { (state.servingStale, $0) } }
+    }
 }
 
 /// glibc allocator settings for a long-running server with a large catalog.

@@ -1,6 +1,7 @@
 import AmoCRM
 import AsyncHTTPClient
 import Catalog
+import CoreMetrics
 import Foundation
 import Hummingbird
 import Leads
@@ -18,11 +19,14 @@ public func buildApplication(
     configuration: AppConfiguration, catalogSource: (any CatalogSource)? = nil, clock: any WallClock = SystemClock(),
     logger: Logger
 ) async throws -> some ApplicationProtocol {
-    let source = try catalogSource ?? makeCatalogSource(configuration: configuration, logger: logger)
+    // Every part counts into this application's own registry, served at /metrics.
+    let telemetry = Telemetry()
+    let metrics = telemetry.factory
+    let source = try catalogSource ?? makeCatalogSource(configuration: configuration, metrics: metrics, logger: logger)
     let catalog = Catalog(
         source: source,
         policy: CachePolicy(fresh: configuration.catalogFresh, stale: configuration.catalogStale),
-        descriptionBytes: configuration.descriptionCacheBytes, logger: logger)
+        descriptionBytes: configuration.descriptionCacheBytes, metrics: metrics, logger: logger)
     let renderer = try await SiteRenderer(directory: configuration.templatesDirectory)
 
     let database = try await openDatabase(configuration.database, logger: logger)
@@ -44,17 +48,19 @@ public func buildApplication(
     let mailTemplates = try await MustacheLibrary(directory: configuration.templatesDirectory + "/mail")
     let email = OutboxWorker(
         store: leads,
-        deliverer: EmailDeliverer(transport: transport, from: configuration.mailFrom, to: configuration.mailTo, templates: mailTemplates),
-        configuration: workerConfiguration, logger: logger)
+        deliverer: EmailDeliverer(
+            transport: MeteredMailTransport(transport, kind: "lead", metrics: metrics), from: configuration.mailFrom, to: configuration.mailTo,
+            templates: mailTemplates),
+        configuration: workerConfiguration, metrics: metrics, logger: logger)
     let amoTokens = configuration.amoCRM.map { amo in
         TokenManager(
             store: TokenStore(database: database, account: amo.subdomain),
             client: OAuthClient(configuration: amo, httpClient: HTTPClient.shared), longLivedToken: amo.longLivedToken,
-            clock: clock, logger: logger)
+            clock: clock, metrics: metrics, logger: logger)
     }
     // One API client, so one pace (7 requests per second) for everything this instance asks amoCRM.
     let amoAPI = configuration.amoCRM.flatMap { amo in
-        amoTokens.map { AmoCRMAPI(configuration: amo, httpClient: HTTPClient.shared, tokens: $0) }
+        amoTokens.map { AmoCRMAPI(configuration: amo, httpClient: HTTPClient.shared, tokens: $0, metrics: metrics) }
     }
     var amoDeliverer: AmoCRMDeliverer?
     if let amo = configuration.amoCRM, let amoTokens, let amoAPI {
@@ -73,7 +79,7 @@ public func buildApplication(
         store: leads,
         deliverer: amoDeliverer.map { $0 as any LeadDeliverer }
             ?? UnconfiguredChannel(channel: .amocrm, reason: "amoCRM не подключён (AMOCRM_SUBDOMAIN не задан)"),
-        configuration: amoWorkerConfiguration, logger: logger)
+        configuration: amoWorkerConfiguration, metrics: metrics, logger: logger)
     let workers = [email, amoCRM]
 
     // The web layer's shared parts.
@@ -92,31 +98,36 @@ public func buildApplication(
                 productURL: { layout.absoluteURL(SiteURL.product($0)) }),
             deals: deals, tokens: amoTokens,
             mail: PassportMail(
-                transport: transport, from: configuration.mailFrom, to: configuration.mailTo, templates: mailTemplates, pageURL: passportURL),
+                transport: MeteredMailTransport(transport, kind: "passport", metrics: metrics), from: configuration.mailFrom,
+                to: configuration.mailTo, templates: mailTemplates, pageURL: passportURL),
             pageURL: passportURL, instance: instance, logger: logger)
     }
     let wakeWorkers: @Sendable () -> Void = { for worker in workers { worker.wake() } }
     let headers = PageHeaders(directusURL: configuration.directusURL)
     // A page's catalog inputs are looked at again at least this often.
     let pages = PageCache(
-        rendered: RenderedCache(maxBytes: configuration.pageCacheBytes, recheckInterval: min(.seconds(1), configuration.catalogFresh)),
+        rendered: RenderedCache(
+            maxBytes: configuration.pageCacheBytes, recheckInterval: min(.seconds(1), configuration.catalogFresh), metrics: metrics),
         version: catalog.version,
-        headers: headers)
+        headers: headers, metrics: metrics)
     let messages = MessagePages(renderer: renderer, layout: layout, headers: headers, catalog: catalog)
     let models = CatalogPageModels(layout: layout, formTokens: formTokens)
     let assets = try AssetStore(
         source: source, directory: configuration.assetCacheDirectory, maxBytes: configuration.assetCacheMaxBytes, logger: logger)
     let intake = LeadIntake(
-        store: leads, products: CatalogProductLookup(catalog: catalog, layout: layout), logger: logger, onAccepted: wakeWorkers)
-    let orderLimiter = configuration.orderRateLimit.map { RateLimiter($0) }
+        store: leads, products: CatalogProductLookup(catalog: catalog, layout: layout), metrics: metrics, logger: logger,
+        onAccepted: wakeWorkers)
+    let orderLimiter = configuration.orderRateLimit.map { RateLimiter($0, name: "orders", metrics: metrics) }
     let adminGuard = AdminGuard(
         token: configuration.adminToken, messages: messages, trustedProxies: configuration.trustedProxies,
-        failures: RateLimiter(AdminGuard.failureLimit))
+        failures: RateLimiter(AdminGuard.failureLimit, name: "admin_failures", metrics: metrics))
     let operators = OperatorAccess(
         allow: configuration.metricsAllow, trustedProxies: configuration.trustedProxies, adminToken: configuration.adminToken,
         failures: adminGuard.failures)
 
     let router = Router(context: AppRequestContext.self)
+    // Outermost: it sees the status every other middleware settled on.
+    router.add(middleware: RequestMetricsMiddleware(metrics: metrics))
     router.add(middleware: ErrorPageMiddleware(messages: messages, logger: logger))
     router.add(middleware: CrossSiteMiddleware(siteOrigin: configuration.publicBaseURL, messages: messages))
     router.add(middleware: StaticFilesMiddleware(directory: configuration.publicDirectory, logger: logger))
@@ -124,8 +135,8 @@ public func buildApplication(
     let amoEvents = AmoCRMEvents(database: database, clock: clock)
     HealthController(catalog: catalog, leads: leads, amoTokens: amoTokens, breakers: breakers, access: operators).addRoutes(to: router)
     MetricsController(
-        catalog: catalog, pages: pages, assets: assets, intake: intake, leads: leads, amoTokens: amoTokens, breakers: breakers,
-        amoEvents: amoEvents, passports: passports, access: operators
+        telemetry: telemetry, catalog: catalog, pages: pages, assets: assets, leads: leads, amoTokens: amoTokens, breakers: breakers,
+        amoEvents: amoEvents, passports: passports, clock: clock, access: operators
     ).addRoutes(to: router)
     AmoCRMController(
         account: configuration.amoCRM?.account, tokens: amoTokens, deliverer: amoDeliverer,
@@ -161,7 +172,7 @@ public func buildApplication(
         forms: AdminForms(tokens: formTokens), guardian: adminGuard, wakeWorker: { passportWorker?.wake() }, logger: logger
     ).addRoutes(to: router)
     LeadsAPIController(
-        intake: intake, ipLimiter: orderLimiter, keyLimiter: configuration.orderRateLimit.map { RateLimiter($0) },
+        intake: intake, ipLimiter: orderLimiter, keyLimiter: configuration.orderRateLimit.map { RateLimiter($0, name: "ingest", metrics: metrics) },
         ingestKeys: configuration.ingestKeys, trustedProxies: configuration.trustedProxies
     ).addRoutes(to: router)
     CatalogAPIController(catalog: catalog, pages: pages, layout: layout).addRoutes(to: router)
@@ -212,7 +223,9 @@ public func buildApplication(
 }
 
 /// The catalog source the configuration asks for: Directus, or the demo catalog.
-public func makeCatalogSource(configuration: AppConfiguration, logger: Logger) throws -> any CatalogSource {
+public func makeCatalogSource(
+    configuration: AppConfiguration, metrics: any MetricsFactory = NOOPMetricsHandler.instance, logger: Logger
+) throws -> any CatalogSource {
     guard let directusURL = configuration.directusURL else {
         logger.notice("DIRECTUS_URL is not set: serving the built-in demo catalog")
         return try DemoCatalogSource()
@@ -221,5 +234,5 @@ public func makeCatalogSource(configuration: AppConfiguration, logger: Logger) t
         configuration: .init(
             baseURL: directusURL, token: configuration.directusToken,
             timeout: .seconds(configuration.directusTimeout.components.seconds), maxResponseBytes: configuration.directusMaxResponseBytes),
-        httpClient: HTTPClient.shared, logger: logger)
+        httpClient: HTTPClient.shared, metrics: metrics, logger: logger)
 }

@@ -23,7 +23,9 @@ public enum ExternalTool {
     public struct Failed: Error, CustomStringConvertible {
         public var tool: String
         public var status: Int32
-        public var description: String { "\(tool) exited with \(status)" }
+        /// What it wrote to standard output.
+        public var output: String
+        public var description: String { "\(tool) exited with \(status)" + (output.isEmpty ? "" : ":\n\(output)") }
     }
 
     /// The program's standard output, if it exits with 0.
@@ -48,7 +50,8 @@ public enum ExternalTool {
                 continuation.resume(throwing: error)
             }
         }
-        guard status == 0 else { throw Failed(tool: tool, status: status) }
-        return String(decoding: try Data(contentsOf: output), as: UTF8.self)
+        let text = String(decoding: try Data(contentsOf: output), as: UTF8.self)
+        guard status == 0 else { throw Failed(tool: tool, status: status, output: text) }
+        return text
     }
 }

@@ -49,7 +49,7 @@ struct AmoCRMConnectTests {
                 #expect(done.text.contains("amoCRM подключён"))
                 let after = try await client.execute(uri: "/readyz", method: .get, headers: operatorHeaders).text
                 #expect(after.contains(#""amocrm":"ok""#))
-                #expect(try await client.execute(uri: "/metrics", method: .get, headers: operatorHeaders).text.contains("amocrm_connected 1"))
+                #expect(try await scrape(client).value("amocrm_connected") == 1)
 
                 // The state is used up: the same redirect again exchanges nothing.
                 let again = try await client.execute(

@@ -41,9 +41,7 @@ struct AssetProxyTests {
             #expect(jpeg.headers[.contentType] == "image/jpeg")
             #expect(directus.requests.filter { $0.path == "/assets/\(Self.file)" }.count == 2)
             #expect(directus.requests.last?.query["format"] == nil)
-            let metrics = try await client.execute(uri: "/metrics", method: .get, headers: operatorHeaders).text
-            let line = try #require(metrics.split(separator: "\n").first { $0.hasPrefix("asset_cache_bytes ") })
-            #expect((Int(line.split(separator: " ")[1]) ?? 0) > 2 * 480 * 360 / 100)
+            #expect(try await scrape(client).value("asset_cache_bytes") ?? 0 > Double(2 * 480 * 360 / 100))
         }
     }
 

@@ -14,9 +14,7 @@ import TestSupport
 struct ExhaustionTests {
     /// A metric's value from /metrics.
     static func metric(_ name: String, in client: any TestClientProtocol) async throws -> Int? {
-        let text = try await client.execute(uri: "/metrics", method: .get, headers: operatorHeaders).text
-        let line = text.split(separator: "\n").first { $0.hasPrefix(name + " ") }
-        return line.flatMap { Int($0.split(separator: " ").last ?? "") }
+        try await scrape(client).value(name).map { Int($0) }
     }
 
     // MARK: Rate limiter

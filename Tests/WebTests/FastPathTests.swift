@@ -12,9 +12,7 @@ struct FastPathTests {
     static let product = "/product/tokarnyj-stanok-chpu-ck6150"
 
     static func fastCount(_ client: any TestClientProtocol) async throws -> Int {
-        let metrics = try await client.execute(uri: "/metrics", method: .get, headers: operatorHeaders).text
-        let line = try #require(metrics.split(separator: "\n").first { $0.hasPrefix("pages_fast_path_total ") })
-        return Int(line.split(separator: " ")[1]) ?? -1
+        Int(try #require(try await scrape(client).value("pages_fast_path_total")))
     }
 
     /// Repeats a request until the fast path answered it (a busy machine can let a page's

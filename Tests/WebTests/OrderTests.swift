@@ -161,9 +161,9 @@ struct OrderTests {
             let real = try await browser.post(validOrder(csrf: try await browser.csrf()))
             let realThanks = try await client.execute(uri: try #require(real.headers[.location]), method: .get)
             #expect(realThanks.text.contains("Заявка №1 принята"))  // the bot's order took no number
-            let metrics = try await client.execute(uri: "/metrics", method: .get, headers: operatorHeaders).text
-            #expect(metrics.contains("orders_honeypot_total 1\n"))
-            #expect(metrics.contains("orders_accepted_total 1\n"))
+            let metrics = try await scrape(client)
+            #expect(metrics.value("orders_honeypot_total") == 1)
+            #expect(metrics.value("orders_accepted_total", ["source": "сайт"]) == 1)
         }
     }
 

@@ -55,8 +55,8 @@ struct OutageTests {
                 }
                 // Both channels have seen they are down (each worker's first try) before time moves.
                 #expect(try await eventually(timeout: .seconds(30)) {
-                    let metrics = try await client.execute(uri: "/metrics", method: .get, headers: operatorHeaders).text
-                    return metrics.contains(#"outbox_channel_up{channel="email"} 0"#) && metrics.contains(#"outbox_channel_up{channel="amocrm"} 0"#)
+                    let metrics = try await scrape(client)
+                    return metrics.value("outbox_channel_up", ["channel": "email"]) == 0 && metrics.value("outbox_channel_up", ["channel": "amocrm"]) == 0
                 })
                 // An hour of the application's clock, a probe's worth at a time: every sleeper
                 // (two outbox workers, heartbeat, token keeper, passport worker) is asleep again
@@ -67,12 +67,12 @@ struct OutageTests {
                     clock.advance(by: .seconds(30))
                     #expect(try await eventually { clock.sleeping == sleepers })
                 }
-                let metrics = try await client.execute(uri: "/metrics", method: .get, headers: operatorHeaders).text
-                #expect(metrics.contains(#"outbox_channel_up{channel="email"} 0"#))
-                #expect(metrics.contains(#"outbox_channel_up{channel="amocrm"} 0"#))
-                #expect(metrics.contains(#"outbox_deliveries{channel="email",state="dead"} 0"#))
-                #expect(metrics.contains(#"outbox_deliveries{channel="amocrm",state="dead"} 0"#))
-                #expect(metrics.contains(#"outbox_deliveries{channel="email",state="pending"} 200"#))
+                let metrics = try await scrape(client)
+                #expect(metrics.value("outbox_channel_up", ["channel": "email"]) == 0)
+                #expect(metrics.value("outbox_channel_up", ["channel": "amocrm"]) == 0)
+                #expect(metrics.value("outbox_deliveries", ["channel": "email", "state": "dead"]) == 0)
+                #expect(metrics.value("outbox_deliveries", ["channel": "amocrm", "state": "dead"]) == 0)
+                #expect(metrics.value("outbox_deliveries", ["channel": "email", "state": "pending"]) == 200)
                 let ready = try await client.execute(uri: "/readyz", method: .get, headers: operatorHeaders).text
                 #expect(ready.contains(#""status":"degraded""#) && ready.contains(#""delivery_email":"down since"#))
                 let admin = try await client.execute(uri: "/admin", method: .get, headers: operatorHeaders).text
@@ -89,9 +89,9 @@ struct OutageTests {
                 defer { again.stop() }
                 let requestsBefore = amo.apiRequestCount
                 let allDelivered: @Sendable () async throws -> Bool = {
-                    let metrics = try await client.execute(uri: "/metrics", method: .get, headers: operatorHeaders).text
-                    return metrics.contains(#"outbox_deliveries{channel="amocrm",state="delivered"} 200"#)
-                        && metrics.contains(#"outbox_deliveries{channel="email",state="delivered"} 200"#)
+                    let metrics = try await scrape(client)
+                    return metrics.value("outbox_deliveries", ["channel": "amocrm", "state": "delivered"]) == 200
+                        && metrics.value("outbox_deliveries", ["channel": "email", "state": "delivered"]) == 200
                 }
                 clock.advance(by: ChannelBreaker.maxProbeDelay)
                 var drainStart = ContinuousClock.now

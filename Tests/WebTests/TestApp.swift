@@ -29,13 +29,20 @@ func withApp(
     let configuration = try AppConfiguration(environment: settings)
     var logger = given ?? Logger(label: "test")
     if given == nil { logger.logLevel = .critical }
+    // With DIRECTUS_URL and no source given, the application makes its own (as `serve` does).
     let app = try await buildApplication(
-        configuration: configuration, catalogSource: source ?? DemoCatalogSource(), clock: clock, logger: logger)
+        configuration: configuration, catalogSource: source ?? (settings["DIRECTUS_URL"] == nil ? DemoCatalogSource() : nil), clock: clock,
+        logger: logger)
     try await app.test(mode, test)
 }
 
 extension TestResponse {
     var text: String { String(buffer: body) }
+}
+
+/// `/metrics` as Prometheus reads it (a line it could not read fails the test).
+func scrape(_ client: any TestClientProtocol) async throws -> PrometheusText {
+    try PrometheusText(try await client.execute(uri: "/metrics", method: .get, headers: operatorHeaders).text)
 }
 
 /// The real application on a loopback Directus (service token), with more settings.
@@ -47,11 +54,7 @@ func withDirectusApp(
     try await directus.run { (url: String) async throws in
         var environment = ["DIRECTUS_URL": url, "DIRECTUS_TOKEN": FakeDirectus.serviceToken]
         environment.merge(extra) { _, given in given }
-        let configuration = try AppConfiguration(environment: environment)
-        var logger = Logger(label: "test")
-        logger.logLevel = .critical
-        let source = try makeCatalogSource(configuration: configuration, logger: logger)
-        try await withApp(source: source, environment: environment) { (client: any TestClientProtocol) async throws in
+        try await withApp(environment: environment) { (client: any TestClientProtocol) async throws in
             try await test(client, directus, url)
         }
     }

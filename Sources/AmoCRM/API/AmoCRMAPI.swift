@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import CoreMetrics
 import Foundation
 import Logging
 import NIOCore
@@ -126,16 +127,27 @@ public struct AmoCRMAPI: Sendable {
     let pacer: RequestPacer<ContinuousClock>
     let timeout: TimeAmount
     private let requestCount = RequestCounter()
+    private let metrics: any MetricsFactory
+    private let rateLimited: Counter
 
     public init(
         configuration: AmoCRMConfiguration, httpClient: HTTPClient, tokens: TokenManager, pacer: RequestPacer<ContinuousClock> = RequestPacer(),
-        timeout: TimeAmount = .seconds(20)
+        timeout: TimeAmount = .seconds(20), metrics: any MetricsFactory = NOOPMetricsHandler.instance
     ) {
         self.configuration = configuration
         self.httpClient = httpClient
         self.tokens = tokens
         self.pacer = pacer
         self.timeout = timeout
+        self.metrics = metrics
+        rateLimited = Counter(label: "amocrm_rate_limited_total", factory: metrics)
+    }
+
+    /// One request by its status class (`2xx`…`5xx`, or `error` when there was no answer).
+    private func count(status: Int?) {
+        let statusClass = status.map { "\(min(max($0 / 100, 1), 5))xx" } ?? "error"
+        Counter(label: "amocrm_requests_total", dimensions: [("status", statusClass)], factory: metrics).increment()
+        if status == 429 { rateLimited.increment() }
     }
 
     /// API requests sent so far (benchmarks, metrics).
@@ -181,7 +193,9 @@ public struct AmoCRMAPI: Sendable {
             do {
                 let response = try await httpClient.execute(request, timeout: timeout)
                 reply = Reply(status: Int(response.status.code), body: try await response.body.collect(upTo: 8 << 20))
+                count(status: reply.status)
             } catch {
+                count(status: nil)
                 // The request may have reached amoCRM: the outcome is unknown.
                 throw .unavailable("\(method) \(path.split(separator: "?")[0]): \(type(of: error))")
             }

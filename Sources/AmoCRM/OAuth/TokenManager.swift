@@ -1,3 +1,4 @@
+import CoreMetrics
 import Foundation
 import Logging
 import Storage
@@ -25,11 +26,21 @@ public actor TokenManager {
     let maxAge: TimeInterval
     private var refreshing: Task<String, any Error>?
     private var refreshCount = 0
+    /// Refreshes that failed in a row, and the last reason (alerts: "the refresh keeps failing").
+    public private(set) var failedRefreshes: (count: Int, reason: String?) = (0, nil)
+    private let refreshed: Counter
+    private let metrics: any MetricsFactory
 
     public init(
-        store: TokenStore, client: OAuthClient, longLivedToken: String? = nil, clock: any WallClock, logger: Logger,
+        store: TokenStore, client: OAuthClient, longLivedToken: String? = nil, clock: any WallClock,
+        metrics: any MetricsFactory = NOOPMetricsHandler.instance, logger: Logger,
         refreshMargin: TimeInterval = 3600, maxAge: TimeInterval = 86_400
     ) {
+        self.metrics = metrics
+        refreshed = Counter(label: "amocrm_token_refreshes_total", factory: metrics)
+        for kind in ["rejected", "unavailable"] {
+            _ = Counter(label: "amocrm_token_refresh_failures_total", dimensions: [("kind", kind)], factory: metrics)
+        }
         self.store = store
         self.clock = clock
         self.client = client
@@ -75,6 +86,12 @@ public actor TokenManager {
         logger.notice("amoCRM connected")
     }
 
+    /// When the stored access token expires (nil when there is none, or with a long-lived token).
+    public func accessTokenExpiry() async -> Date? {
+        guard longLivedToken == nil else { return nil }
+        return try? await store.load()?.expiresAt
+    }
+
     /// Nil when connected; otherwise what is wrong, for `/readyz` and the admin page.
     public func problem() async -> String? {
         if longLivedToken != nil { return nil }
@@ -103,6 +120,11 @@ public actor TokenManager {
         return try await task.value
     }
 
+    private func refreshFailed(_ kind: String, reason: String) {
+        failedRefreshes = (failedRefreshes.count + 1, reason)
+        Counter(label: "amocrm_token_refresh_failures_total", dimensions: [("kind", kind)], factory: metrics).increment()
+    }
+
     private func performRefresh(from expected: String) async throws -> String {
         // Waiting for another process's refresh is about that process, not a time rule: real time.
         let deadline = ContinuousClock.now + .seconds(30)
@@ -113,13 +135,17 @@ public actor TokenManager {
                     // The old refresh token is dead now: commit the new pair before using it.
                     try await store.save(pair, now: clock.now())
                     refreshCount += 1
+                    failedRefreshes = (0, nil)
+                    refreshed.increment()
                     logger.info("amoCRM tokens refreshed")
                     return pair.accessToken
                 } catch AmoCRMError.needsReauthorization(let reason) {
+                    refreshFailed("rejected", reason: reason)
                     try? await store.markNeedsReauthorization(reason)
                     logger.critical("amoCRM connection lost: re-authorize it in /admin/amocrm/connect", metadata: ["reason": "\(reason)"])
                     throw AmoCRMError.needsReauthorization(reason)
                 } catch {
+                    refreshFailed("unavailable", reason: "\(error)")
                     try? await store.releaseLease(owner: owner)
                     throw error
                 }

@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import CoreMetrics
 import Foundation
 import Logging
 import NIOCore
@@ -45,11 +46,15 @@ public struct DirectusCatalogSource: CatalogSource {
 
     let configuration: Configuration
     let httpClient: HTTPClient
+    let metrics: any MetricsFactory
     let logger: Logger
 
-    public init(configuration: Configuration, httpClient: HTTPClient, logger: Logger) {
+    public init(
+        configuration: Configuration, httpClient: HTTPClient, metrics: any MetricsFactory = NOOPMetricsHandler.instance, logger: Logger
+    ) {
         self.configuration = configuration
         self.httpClient = httpClient
+        self.metrics = metrics
         self.logger = logger
     }
 
@@ -141,6 +146,10 @@ public struct DirectusCatalogSource: CatalogSource {
     /// `GET /assets/{id}?{transform}`: Directus renders the named size (and WebP when
     /// asked) and answers with the bytes; 403 means no such file.
     public func asset(fileID: String, preset: ImagePreset, format: ImageFormat) async throws(CatalogError) -> Asset? {
+        try await observed("asset") { () async throws(CatalogError) -> Asset? in try await fetchAsset(fileID: fileID, preset: preset, format: format) }
+    }
+
+    private func fetchAsset(fileID: String, preset: ImagePreset, format: ImageFormat) async throws(CatalogError) -> Asset? {
         let id = fileID.addingPercentEncoding(withAllowedCharacters: .urlPathComponentAllowed) ?? fileID
         var query = preset.directusQuery
         if format == .webp { query += "&format=webp" }
@@ -206,6 +215,28 @@ public struct DirectusCatalogSource: CatalogSource {
     }
 
     func get(_ path: String, query: [(String, String)]) async throws(CatalogError) -> JSONValue {
+        // `/items/{collection}` is a list (a page of it), `/items/{collection}/{id}` one item.
+        let operation = path.split(separator: "/").count > 2 ? "item" : "list"
+        return try await observed(operation) { () async throws(CatalogError) -> JSONValue in try await getJSON(path, query: query) }
+    }
+
+    /// Times a request and counts its failure by kind (metrics).
+    private func observed<T>(_ operation: String, _ request: () async throws(CatalogError) -> T) async throws(CatalogError) -> T {
+        let start = ContinuousClock.now
+        defer {
+            Timer(label: "directus_request_duration_seconds", dimensions: [("operation", operation)], factory: metrics)
+                .record(start.duration(to: .now))
+        }
+        do {
+            return try await request()
+        } catch {
+            Counter(label: "directus_request_errors_total", dimensions: [("operation", operation), ("kind", error.kind)], factory: metrics)
+                .increment()
+            throw error
+        }
+    }
+
+    private func getJSON(_ path: String, query: [(String, String)]) async throws(CatalogError) -> JSONValue {
         let (response, bytes) = try await send(path, query: Self.encode(query), accept: "application/json", limit: configuration.maxResponseBytes)
         let json = try? JSONParser.parse(bytes.readableBytesView)
         let status = response.status.code

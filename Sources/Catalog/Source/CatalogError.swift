@@ -11,6 +11,17 @@ public enum CatalogError: Error, Sendable, Equatable, CustomStringConvertible {
     /// Directus answered something that is not the JSON it documents.
     case invalidResponse(String)
 
+    /// A short name of the kind of failure (a metrics label).
+    public var kind: String {
+        switch self {
+        case .unavailable(let reason): reason.hasPrefix("timeout") ? "timeout" : "unavailable"
+        case .rateLimited: "rate_limited"
+        case .unauthorized: "unauthorized"
+        case .forbidden: "forbidden"
+        case .invalidResponse: "invalid_response"
+        }
+    }
+
     public var description: String {
         switch self {
         case .unavailable(let reason): "Directus unavailable: \(reason)"

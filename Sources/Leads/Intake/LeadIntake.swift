@@ -1,3 +1,4 @@
+import CoreMetrics
 import Foundation
 import Logging
 import Synchronization
@@ -40,26 +41,24 @@ public final class LeadIntake: Sendable {
     let logger: Logger
     /// Called after a new lead is committed: the delivery workers can go.
     let onAccepted: @Sendable () -> Void
-    private let acceptedCount = Atomic<Int>(0)
-    private let honeypotCount = Atomic<Int>(0)
+    let metrics: any MetricsFactory
+    private let honeypot: Counter
 
     public init(
-        store: LeadStore, products: any ProductLookup, logger: Logger, onAccepted: @escaping @Sendable () -> Void
+        store: LeadStore, products: any ProductLookup, metrics: any MetricsFactory = NOOPMetricsHandler.instance, logger: Logger,
+        onAccepted: @escaping @Sendable () -> Void
     ) {
         self.store = store
         self.products = products
+        self.metrics = metrics
         self.logger = logger
         self.onAccepted = onAccepted
+        honeypot = Counter(label: "orders_honeypot_total", factory: metrics)
     }
 
-    /// Orders stored since start.
-    public var accepted: Int { acceptedCount.load(ordering: .relaxed) }
-
-    /// Form submissions caught by the honeypot since start: nothing was stored or sent.
-    public var honeypotHits: Int { honeypotCount.load(ordering: .relaxed) }
-
+    /// A form submission caught by the honeypot: nothing was stored or sent.
     public func recordHoneypot() {
-        honeypotCount.add(1, ordering: .relaxed)
+        honeypot.increment()
     }
 
     /// Validates and stores an order; returns once it is committed.
@@ -82,7 +81,8 @@ public final class LeadIntake: Sendable {
         if let email = order.email { metadata["email"] = "\(PersonalData.mask(email: email))" }
         logger.info("lead accepted", metadata: metadata)
         if !accepted.duplicate {
-            acceptedCount.add(1, ordering: .relaxed)
+            // `source` is `site` or a configured ingest source: a handful of label values.
+            Counter(label: "orders_accepted_total", dimensions: [("source", source)], factory: metrics).increment()
             onAccepted()
         }
         return .accepted(accepted)

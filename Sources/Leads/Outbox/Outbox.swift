@@ -261,6 +261,24 @@ extension LeadStore {
             return counts
         }
     }
+
+    /// When the oldest lead still waiting on each channel was taken (channels with none waiting
+    /// are absent).
+    public func oldestPending() async throws -> [DeliveryChannel: Date] {
+        try await database.read { db in
+            let rows = try await db.raw(
+                """
+                SELECT o.channel AS channel, MIN(l.created_at) AS oldest FROM outbox o
+                JOIN leads l ON l.number = o.lead_number WHERE o.state = 'pending' GROUP BY o.channel
+                """
+            ).all()
+            var oldest: [DeliveryChannel: Date] = [:]
+            for row in rows {
+                oldest[try DeliveryChannel.decode(row)] = Date(milliseconds: try row.decode(column: "oldest", as: Int64.self))
+            }
+            return oldest
+        }
+    }
 }
 
 /// One channel's delivery state of a lead.

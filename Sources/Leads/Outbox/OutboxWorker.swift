@@ -1,3 +1,4 @@
+import CoreMetrics
 import Foundation
 import Logging
 import ServiceLifecycle
@@ -51,12 +52,19 @@ public final class OutboxWorker: Service, Sendable {
     private let stopping = Atomic<Bool>(false)
     /// False while another instance holds this worker's role: it waits for the role, not the rows.
     private let roleHeld = Atomic<Bool>(true)
+    private let metrics: any MetricsFactory
+    private let dead: Counter
 
-    public init(store: LeadStore, deliverer: any LeadDeliverer, configuration: Configuration = Configuration(), logger: Logger) {
+    public init(
+        store: LeadStore, deliverer: any LeadDeliverer, configuration: Configuration = Configuration(),
+        metrics: any MetricsFactory = NOOPMetricsHandler.instance, logger: Logger
+    ) {
         self.store = store
         self.deliverer = deliverer
         self.configuration = configuration
+        self.metrics = metrics
         self.logger = logger
+        dead = Counter(label: "outbox_dead_total", dimensions: [("channel", deliverer.channel.rawValue)], factory: metrics)
         owner = configuration.instance.map { "\($0)/\(deliverer.channel)" }
             ?? "\(ProcessInfo.processInfo.processIdentifier)/\(deliverer.channel)/\(RandomHex.make(bytes: 6))"
         breaker = ChannelBreaker(channel: deliverer.channel, clock: store.clock, logger: logger)
@@ -146,6 +154,7 @@ public final class OutboxWorker: Service, Sendable {
                 logger.error("outbox update failed", metadata: ["lead_number": "\(entry.item.leadNumber)", "error": "\(error)"])
                 continue
             }
+            count(outcome, entry.item)
             if case .unavailable(let reason, _) = outcome { channelDown = reason } else { log(outcome, entry.item) }
         }
         if let channelDown {
@@ -170,6 +179,24 @@ public final class OutboxWorker: Service, Sendable {
         }
         roleHeld.store(held, ordering: .relaxed)
         return held
+    }
+
+    /// Attempts by outcome, and rows that went dead (metrics).
+    private func count(_ outcome: DeliveryOutcome, _ item: OutboxItem) {
+        let name: String
+        switch outcome {
+        case .delivered: name = "delivered"
+        case .failed: name = "failed"
+        case .rejected: name = "rejected"
+        case .unavailable: name = "unavailable"
+        }
+        Counter(label: "outbox_attempts_total", dimensions: [("channel", deliverer.channel.rawValue), ("outcome", name)], factory: metrics)
+            .increment()
+        switch outcome {
+        case .rejected: dead.increment()
+        case .failed where item.attempts + 1 >= configuration.retry.maxAttempts: dead.increment()
+        default: break
+        }
     }
 
     /// One line per lead for what concerns that lead; a channel that is down is the

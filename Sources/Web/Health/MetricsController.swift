@@ -1,24 +1,30 @@
 import AmoCRM
 import Catalog
+import CoreMetrics
 import Foundation
 import Hummingbird
 import Leads
 import Passport
+import Storage
 
-/// `GET /metrics`: Prometheus text format (version 0.0.4) for the few numbers that tell
-/// whether orders flow: catalog refresh failures, orders taken and caught, the outbox.
+/// `GET /metrics`: Prometheus text (format 0.0.4) of the application's registry.
+///
+/// Counters and timers are recorded where things happen (swift-metrics); the levels that live
+/// in the database or in other parts (outbox depth, token expiry, cache sizes) are read here
+/// and set as gauges just before the text is written.
 ///
 /// Operators only (`OperatorAccess`): the counts cost queries, and they are nobody else's business.
 struct MetricsController: Sendable {
+    let telemetry: Telemetry
     let catalog: Catalog
     let pages: PageCache
     let assets: AssetStore
-    let intake: LeadIntake
     let leads: LeadStore
     let amoTokens: TokenManager?
     let breakers: [ChannelBreaker]
     let amoEvents: AmoCRMEvents
     let passports: PassportStore
+    let clock: any WallClock
     let access: OperatorAccess
 
     func addRoutes(to router: Router<AppRequestContext>) {
@@ -31,52 +37,55 @@ struct MetricsController: Sendable {
                 status: .forbidden, headers: [.contentType: "text/plain; charset=utf-8", .cacheControl: "no-store"],
                 body: .init(byteBuffer: ByteBuffer(string: "forbidden: allow this address in METRICS_ALLOW or send the admin token\n")))
         }
-        var lines: [String] = []
-        func metric(_ name: String, _ type: String, _ help: String, _ samples: [(labels: String, value: Int)]) {
-            lines.append("# HELP \(name) \(help)")
-            lines.append("# TYPE \(name) \(type)")
-            for sample in samples { lines.append("\(name)\(sample.labels) \(sample.value)") }
-        }
-        metric(
-            "amocrm_events_pending", "gauge", "amoCRM status events recorded and not yet worked through (won deals get passports).",
-            [("", try await amoEvents.pendingCount())])
-        metric("passports", "gauge", "Digital passports issued for won amoCRM deals, revoked ones included.", [("", try await passports.count())])
-        metric(
-            "catalog_refresh_failures_total", "counter", "Failed Directus loads (stale data was served when there was any).",
-            [("", catalog.refreshFailures)])
-        metric(
-            "pages_fast_path_total", "counter", "Warm page requests answered from the rendered cache on the event loop.",
-            [("", pages.rendered.fastAnswerCount)])
-        metric("pages_rendered_total", "counter", "Cacheable pages and documents rendered (a cold burst of one page renders it once).", [("", pages.renderCount)])
-        let usage = pages.rendered.usage
-        metric("page_cache_entries", "gauge", "Rendered pages and documents kept (least recently used go first).", [("", usage.entries)])
-        metric("page_cache_bytes", "gauge", "Bytes of the rendered pages kept.", [("", usage.bytes)])
-        metric(
-            "page_cache_targets", "gauge", "Canonical request targets the event-loop fast path knows.",
-            [("", pages.rendered.targetCount)])
-        let descriptions = catalog.descriptionsKept
-        metric("catalog_descriptions_kept", "gauge", "Full product descriptions kept for product pages (the index keeps excerpts).", [("", descriptions.count)])
-        metric("catalog_descriptions_bytes", "gauge", "Bytes of the product descriptions kept.", [("", descriptions.bytes)])
-        metric("asset_cache_bytes", "gauge", "Bytes of transformed images in the disk cache.", [("", assets.totalBytes)])
-        metric("orders_accepted_total", "counter", "Orders stored since start.", [("", intake.accepted)])
-        metric("orders_honeypot_total", "counter", "Form submissions caught by the honeypot field.", [("", intake.honeypotHits)])
-        let counts = (try? await leads.outboxCounts()) ?? [:]
-        var samples: [(labels: String, value: Int)] = []
-        for channel in DeliveryChannel.allCases {
-            for state in [OutboxState.pending, .delivered, .dead] {
-                samples.append(("{channel=\"\(channel.rawValue)\",state=\"\(state.rawValue)\"}", counts[channel]?[state] ?? 0))
-            }
-        }
-        metric("outbox_deliveries", "gauge", "Lead deliveries by channel and state.", samples)
-        metric(
-            "outbox_channel_up", "gauge", "1 while a delivery channel works, 0 while its breaker is open (leads wait).",
-            breakers.map { ("{channel=\"\($0.channel.rawValue)\"}", $0.open == nil ? 1 : 0) })
-        if let amoTokens {
-            let connected = await amoTokens.problem() == nil ? 1 : 0
-            metric("amocrm_connected", "gauge", "1 when amoCRM tokens work, 0 when it must be (re)connected.", [("", connected)])
-        }
+        await updateLevels()
         return Response(
             status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8", .cacheControl: "no-store"],
-            body: .init(byteBuffer: ByteBuffer(string: lines.joined(separator: "\n") + "\n")))
+            body: .init(byteBuffer: ByteBuffer(bytes: telemetry.exposition())))
+    }
+
+    /// Sets the gauges whose values are read rather than counted.
+    private func updateLevels() async {
+
+        let usage = pages.rendered.usage
+        gauge("page_cache_entries", usage.entries)
+        gauge("page_cache_bytes", usage.bytes)
+        gauge("page_cache_targets", pages.rendered.targetCount)
+        let descriptions = catalog.descriptionsKept
+        gauge("catalog_descriptions_kept", descriptions.count)
+        gauge("catalog_descriptions_bytes", descriptions.bytes)
+        gauge("asset_cache_bytes", assets.totalBytes)
+        let upstream = catalog.upstreamFailure
+        gauge("catalog_upstream_failing", upstream == nil ? 0 : 1)
+        gauge("catalog_serving_stale", upstream?.servingStale == true ? 1 : 0)
+
+        // A failed read leaves the last values standing rather than reporting zeros.
+        if let counts = try? await leads.outboxCounts(), let oldest = try? await leads.oldestPending() {
+            let now = clock.now()
+            for channel in DeliveryChannel.allCases {
+                for state in [OutboxState.pending, .delivered, .dead] {
+                    gauge("outbox_deliveries", labels: [("channel", channel.rawValue), ("state", state.rawValue)], counts[channel]?[state] ?? 0)
+                }
+                gauge("outbox_oldest_pending_seconds", labels: [("channel", channel.rawValue)], oldest[channel].map { max(0, now.timeIntervalSince($0)) } ?? 0)
+            }
+        }
+        for breaker in breakers {
+            gauge("outbox_channel_up", labels: [("channel", breaker.channel.rawValue)], breaker.open == nil ? 1 : 0)
+        }
+        if let amoTokens {
+            gauge("amocrm_connected", await amoTokens.problem() == nil ? 1 : 0)
+            if let expiry = await amoTokens.accessTokenExpiry() {
+                gauge("amocrm_token_expires_in_seconds", expiry.timeIntervalSince(clock.now()).rounded())
+            }
+        }
+        if let pending = try? await amoEvents.pendingCount() { gauge("amocrm_events_pending", pending) }
+        if let count = try? await passports.count() { gauge("passports", count) }
+    }
+
+    private func gauge(_ name: String, labels: [(String, String)] = [], _ value: Double) {
+        Gauge(label: name, dimensions: labels, factory: telemetry.factory).record(value)
+    }
+
+    private func gauge(_ name: String, labels: [(String, String)] = [], _ value: Int) {
+        gauge(name, labels: labels, Double(value))
     }
 }

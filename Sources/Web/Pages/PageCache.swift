@@ -1,4 +1,5 @@
 import Catalog
+import CoreMetrics
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -11,15 +12,18 @@ struct PageCache: Sendable {
     let version: CatalogVersion
     let headers: PageHeaders
     let flights = RenderFlights()
+    private let hits: CoreMetrics.Counter
+    private let misses: CoreMetrics.Counter
+    private let renders: CoreMetrics.Counter
 
-    init(rendered: RenderedCache, version: CatalogVersion, headers: PageHeaders) {
+    init(rendered: RenderedCache, version: CatalogVersion, headers: PageHeaders, metrics: any MetricsFactory = NOOPMetricsHandler.instance) {
         self.rendered = rendered
         self.version = version
         self.headers = headers
+        hits = CoreMetrics.Counter(label: "page_cache_hits_total", factory: metrics)
+        misses = CoreMetrics.Counter(label: "page_cache_misses_total", factory: metrics)
+        renders = CoreMetrics.Counter(label: "pages_rendered_total", factory: metrics)
     }
-
-    /// Pages rendered since start (metrics).
-    var renderCount: Int { flights.renders.load(ordering: .relaxed) }
 
     /// What a page handler found: data to render, or a response that is not cached (a redirect).
     enum Prepared<Input> {
@@ -45,9 +49,14 @@ struct PageCache: Sendable {
         defer { flight?.land() }
         if let key {
             switch rendered.get(key, version: version, now: now) {
-            case .fresh(let hit): return response(hit, for: request)
-            case .recheck(let hit): previous = hit
+            case .fresh(let hit):
+                hits.increment()
+                return response(hit, for: request)
+            case .recheck(let hit):
+                hits.increment()
+                previous = hit
             case .miss:
+                misses.increment()
                 // A cold burst renders once: the first request renders, the others wait for it
                 // and take its page (or, if it found none, go on their own way).
                 switch flights.join("\(key)@\(version)") {
@@ -74,7 +83,7 @@ struct PageCache: Sendable {
             return response(previous, for: request)
         }
         let built = try await render(input)
-        flights.renders.add(1, ordering: .relaxed)
+        renders.increment()
         guard built.complete else { return uncached(built) }
         let page = finish(built, compress: key != nil)
         if let key {
@@ -138,8 +147,6 @@ final class RenderFlights: Sendable {
     }
 
     private let waiting = Mutex<[String: [CheckedContinuation<Void, Never>]]>([:])
-    /// Pages rendered since start.
-    let renders = Atomic<Int>(0)
 
     func join(_ key: String) -> Role {
         let leads = waiting.withLock { waiting -> Bool in

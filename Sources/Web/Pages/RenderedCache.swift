@@ -1,3 +1,4 @@
+import CoreMetrics
 import Caching
 import HTTPTypes
 import NIOCore
@@ -106,14 +107,20 @@ final class RenderedCache: Sendable {
     /// Canonical request targets (`/product/x`, `/catalog?page=2`) → the key of their page,
     /// for the event-loop fast path (`CachedPageHandler`).
     private let targets: Mutex<LRUCache<String, String>>
-    private let fastAnswers = Atomic<Int>(0)
+    private let fastAnswers: CoreMetrics.Counter
+    private let evictions: CoreMetrics.Counter
     let recheckInterval: Duration
 
     /// `maxBytes` counts bodies and headers of the stored responses.
-    init(maxEntries: Int = 4_096, maxBytes: Int = 32 << 20, recheckInterval: Duration = .seconds(1)) {
+    init(
+        maxEntries: Int = 4_096, maxBytes: Int = 32 << 20, recheckInterval: Duration = .seconds(1),
+        metrics: any MetricsFactory = NOOPMetricsHandler.instance
+    ) {
         entries = Mutex(LRUCache(maxEntries: maxEntries, maxCost: maxBytes))
         targets = Mutex(LRUCache(maxEntries: maxEntries))
         self.recheckInterval = recheckInterval
+        fastAnswers = CoreMetrics.Counter(label: "pages_fast_path_total", factory: metrics)
+        evictions = CoreMetrics.Counter(label: "page_cache_evictions_total", factory: metrics)
     }
 
     /// Pages stored and their bytes (metrics, tests).
@@ -153,12 +160,9 @@ final class RenderedCache: Sendable {
         guard let key = targets.withLock({ $0.value(forKey: target) }), case .fresh(let response) = get(key, version: version, now: now) else {
             return nil
         }
-        fastAnswers.add(1, ordering: .relaxed)
+        fastAnswers.increment()
         return response
     }
-
-    /// Requests answered on the event loop since start (for metrics).
-    var fastAnswerCount: Int { fastAnswers.load(ordering: .relaxed) }
 
     func put(_ key: String, version: UInt64, now: ContinuousClock.Instant, _ response: RenderedResponse) {
         // The memory held, not the bytes sent: a buffer's storage is rounded up to a power of two;
@@ -166,10 +170,11 @@ final class RenderedCache: Sendable {
         let cost = response.body.storageCapacity + (response.gzip?.body.storageCapacity ?? 0)
             + (response.brotli?.body.storageCapacity ?? 0) + 3 * 1_024
             + response.headers.reduce(key.utf8.count) { $0 + $1.name.rawName.utf8.count + $1.value.utf8.count } * (1 + (response.gzip == nil ? 0 : 1) + (response.brotli == nil ? 0 : 1))
-        entries.withLock { entries in
+        let evicted = entries.withLock { entries in
             // A page of an older catalog version never replaces a newer one.
-            if let stored = entries.peek(key), stored.version > version { return }
-            _ = entries.set(Entry(version: version, checkedAt: now, response: response), forKey: key, cost: cost)
+            if let stored = entries.peek(key), stored.version > version { return 0 }
+            return entries.set(Entry(version: version, checkedAt: now, response: response), forKey: key, cost: cost).count
         }
+        if evicted > 0 { evictions.increment(by: Int64(evicted)) }
     }
 }

@@ -1,3 +1,4 @@
+import CoreMetrics
 import Caching
 import Foundation
 import Synchronization
@@ -47,9 +48,15 @@ final class RateLimiter: Sendable {
     private let buckets: Mutex<LRUCache<String, Bucket>>
     /// Clients remembered at most (each costs about a hundred bytes).
     static let maxClients = 10_000
+    /// Requests this limit refused (metrics), labelled with its name.
+    private let refused: CoreMetrics.Counter
 
-    init(_ limit: RateLimit, maxClients: Int = RateLimiter.maxClients) {
+    init(
+        _ limit: RateLimit, maxClients: Int = RateLimiter.maxClients, name: String = "unnamed",
+        metrics: any MetricsFactory = NOOPMetricsHandler.instance
+    ) {
         self.limit = limit
+        refused = CoreMetrics.Counter(label: "rate_limit_hits_total", dimensions: [("limit", name)], factory: metrics)
         let period = Double(limit.period.components.seconds) + Double(limit.period.components.attoseconds) / 1e18
         perSecond = Double(limit.count) / period
         buckets = Mutex(LRUCache(maxEntries: max(1, maxClients)))
@@ -60,12 +67,16 @@ final class RateLimiter: Sendable {
 
     /// nil when allowed; otherwise the seconds until the next request would be.
     func check(_ key: String, now: ContinuousClock.Instant = .now) -> Int? {
-        take(key, now: now, consume: true)
+        let wait = take(key, now: now, consume: true)
+        if wait != nil { refused.increment() }
+        return wait
     }
 
     /// Like `check`, without using a token up: whether `key` is out of tokens right now.
     func exhausted(_ key: String, now: ContinuousClock.Instant = .now) -> Int? {
-        take(key, now: now, consume: false)
+        let wait = take(key, now: now, consume: false)
+        if wait != nil { refused.increment() }
+        return wait
     }
 
     /// The bucket's tokens at `now`.
