@@ -2,7 +2,7 @@
 SWIFT ?= swift
 BIN := .build/debug/catalog-bff
 
-.PHONY: run test drill bench deps build release smoke clean
+.PHONY: run test drill bench deps build release smoke rules clean
 
 ## Build and serve the demo catalog on http://127.0.0.1:8080 (SQLite, mail to files).
 run: build
@@ -15,7 +15,13 @@ test:
 	$(SWIFT) test
 	PRINT_TEST=1 $(SWIFT) test --skip-build --filter printsOnOnePage
 	@$(MAKE) --no-print-directory smoke
+	@$(MAKE) --no-print-directory rules
 	scripts/browser-test.sh $(BIN)
+
+## The Prometheus alert rules in deploy/: valid, and firing (or not) on sample series as their tests say.
+rules:
+	promtool check rules deploy/prometheus/catalog-bff.rules.yml
+	cd deploy/prometheus && promtool test rules catalog-bff.rules.test.yml
 
 deps:
 	@scripts/install-deps.sh

@@ -142,4 +142,71 @@ struct MetricsTests {
             #expect(metrics.value("catalog_refresh_failures_total") ?? 0 >= 1)
         }
     }
+
+    // MARK: - deploy/
+
+    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    /// The metric names a PromQL expression reads (functions, keywords, label matchers,
+    /// grouping labels and ranges left out; `_bucket`, `_sum`, `_count` of a histogram are its name).
+    static func metricNames(in expression: String) -> Set<String> {
+        var text = expression
+        for pattern in [#""[^"]*""#, #"\{[^}]*\}"#, #"\[[^\]]*\]"#, #"\b(by|without|on|ignoring)\s*\([^)]*\)"#] {
+            text = text.replacingOccurrences(of: pattern, with: " ", options: .regularExpression)
+        }
+        let words: Set<String> = [
+            "sum", "min", "max", "avg", "count", "rate", "increase", "irate", "histogram_quantile", "clamp_min", "clamp_max", "abs",
+            "and", "or", "unless", "bool", "offset", "time", "up",
+        ]
+        let tokens = text.split { !($0.isLetter || $0.isNumber || $0 == "_" || $0 == ":") }.map(String.init)
+        return Set(tokens.filter { !($0.first?.isNumber ?? true) && !words.contains($0) }.map { name in
+            for suffix in ["_bucket", "_sum", "_count"] where name.hasSuffix(suffix) {
+                let base = String(name.dropLast(suffix.count))
+                if MetricCatalog.help[base] != nil { return base }
+            }
+            return name
+        })
+    }
+
+    @Test("the alert rules and the Grafana dashboard in deploy/ read only metrics the service exposes")
+    func deployUsesExposedMetrics() throws {
+        var expressions: [String] = []
+        // Rules: `expr:` values, including `expr: |` blocks.
+        let rules = try String(contentsOf: Self.repository.appendingPathComponent("deploy/prometheus/catalog-bff.rules.yml"), encoding: .utf8)
+        var block: (indent: Int, lines: [String])?
+        for line in rules.split(separator: "\n", omittingEmptySubsequences: false).map(String.init) {
+            let indent = line.prefix { $0 == " " }.count
+            let trimmed = line.trimmingCharacters(in: .whitespaces)
+            if let current = block {
+                if trimmed.isEmpty || indent > current.indent {
+                    block?.lines.append(trimmed)
+                    continue
+                }
+                expressions.append(current.lines.joined(separator: " "))
+                block = nil
+            }
+            guard trimmed.hasPrefix("expr:") else { continue }
+            let value = trimmed.dropFirst(5).trimmingCharacters(in: .whitespaces)
+            if value == "|" { block = (indent, []) } else { expressions.append(value) }
+        }
+        if let block { expressions.append(block.lines.joined(separator: " ")) }
+        #expect(expressions.count == 12)
+        // Dashboard: every target's `expr`.
+        let dashboard = try JSONSerialization.jsonObject(
+            with: Data(contentsOf: Self.repository.appendingPathComponent("deploy/grafana/catalog-bff.json")))
+        func collect(_ value: Any) {
+            if let object = value as? [String: Any] {
+                if let expr = object["expr"] as? String { expressions.append(expr) }
+                object.values.forEach(collect)
+            } else if let array = value as? [Any] {
+                array.forEach(collect)
+            }
+        }
+        collect(dashboard)
+        #expect(expressions.count > 30)
+        let used = expressions.reduce(into: Set<String>()) { $0.formUnion(Self.metricNames(in: $1)) }
+        let unknown = used.subtracting(MetricCatalog.help.keys)
+        #expect(unknown.isEmpty, "not exposed by the service: \(unknown.sorted())")
+        #expect(used.count > 20)
+    }
 }
