@@ -163,9 +163,25 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // Operator alerts by e-mail (ALERT_TO): each incident mailed when it opens and when it clears.
+        .target(
+            name: "Alerts",
+            dependencies: [
+                "Leads",
+                "Mail",
+                "Storage",
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "SQLKit", package: "sql-kit"),
+                .product(name: "Mustache", package: "swift-mustache"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
         .target(
             name: "Web",
             dependencies: [
+                "Alerts",
                 .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 "Caching",
@@ -262,6 +278,15 @@ let package = Package(
                 "Storage",
                 "TestSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "AlertsTests",
+            dependencies: [
+                "Alerts", "Mail", "Storage", "TestSupport",
+                .product(name: "Mustache", package: "swift-mustache"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict
         ),

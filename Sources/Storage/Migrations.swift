@@ -3,7 +3,7 @@
 /// Times are Unix milliseconds (`BIGINT`), identical on both engines; the statements are
 /// written once, with the auto-increment key type filled in per engine.
 enum Migrations {
-    static let all: [Migration] = [leadsAndOutbox, amoCRMTokens, amoCRMContacts, productAmount, oauthStates, verifiedContacts, outboxMaybeSent, instances, amoCRMEvents, passports]
+    static let all: [Migration] = [leadsAndOutbox, amoCRMTokens, amoCRMContacts, productAmount, oauthStates, verifiedContacts, outboxMaybeSent, instances, amoCRMEvents, passports, alerts]
 
     static let leadsAndOutbox = Migration(version: 1, name: "leads, outbox, settings") { serial in
         [
@@ -177,6 +177,33 @@ extension Migrations {
             "ALTER TABLE amocrm_events ADD COLUMN error TEXT",
             // Our lead behind a won deal is found by the deal id its delivery recorded.
             "CREATE INDEX outbox_external ON outbox (external_id) WHERE external_id IS NOT NULL",
+        ]
+    }
+}
+
+extension Migrations {
+    /// Operator alerts (issue «Operations»): one row per incident, by a key such as
+    /// `channel.email`. An incident is mailed once when it opens and once when it clears; the
+    /// times say which of the two are still due (a mail server that is itself the incident gets
+    /// both once it works again). Rows are kept as the incident history `/admin` shows.
+    static let alerts = Migration(version: 11, name: "operator alerts") { serial in
+        [
+            """
+            CREATE TABLE alerts (
+                id \(serial),
+                key TEXT NOT NULL,
+                title TEXT NOT NULL,
+                detail TEXT NOT NULL,
+                opened_at BIGINT NOT NULL,
+                closed_at BIGINT,
+                open_mailed_at BIGINT,
+                close_mailed_at BIGINT,
+                mail_error TEXT
+            )
+            """,
+            // At most one open incident per key, on every instance.
+            "CREATE UNIQUE INDEX alerts_open ON alerts (key) WHERE closed_at IS NULL",
+            "CREATE INDEX alerts_opened ON alerts (opened_at)",
         ]
     }
 }

@@ -1,3 +1,4 @@
+import Alerts
 import AmoCRM
 import AsyncHTTPClient
 import Catalog
@@ -132,8 +133,18 @@ public func buildApplication(
     router.add(middleware: CrossSiteMiddleware(siteOrigin: configuration.publicBaseURL, messages: messages))
     router.add(middleware: StaticFilesMiddleware(directory: configuration.publicDirectory, logger: logger))
     let breakers = workers.filter { !$0.deliverer.switchedOff }.map(\.breaker)
+    // Operator alerts: mailed once per incident and once when it clears (one instance mails).
+    let alerts = AlertStore(database: database, clock: clock)
+    let operatorAlerts = OperatorAlerts(catalog: catalog, amoTokens: amoTokens, breakers: breakers, leads: leads, after: configuration.alertAfter)
+    let alerter = Alerter(
+        store: alerts,
+        mail: AlertMail(
+            transport: MeteredMailTransport(transport, kind: "alert", metrics: metrics), from: configuration.mailFrom,
+            to: configuration.alertTo ?? configuration.mailTo, templates: mailTemplates, adminURL: layout.absoluteURL(SiteURL.admin)),
+        configuration: .init(instance: instance), metrics: metrics, logger: logger, checks: operatorAlerts.checks)
     let amoEvents = AmoCRMEvents(database: database, clock: clock)
-    HealthController(catalog: catalog, leads: leads, amoTokens: amoTokens, breakers: breakers, access: operators).addRoutes(to: router)
+    HealthController(catalog: catalog, leads: leads, amoTokens: amoTokens, breakers: breakers, alerts: alerts, access: operators)
+        .addRoutes(to: router)
     MetricsController(
         telemetry: telemetry, catalog: catalog, pages: pages, assets: assets, leads: leads, amoTokens: amoTokens, breakers: breakers,
         amoEvents: amoEvents, passports: passports, clock: clock, access: operators
@@ -165,7 +176,7 @@ public func buildApplication(
             }
             return status
         },
-        wakeWorkers: wakeWorkers, logger: logger
+        alerts: alerts, wakeWorkers: wakeWorkers, logger: logger
     ).addRoutes(to: router)
     PassportAdminController(
         passports: passports, catalog: catalog, pages: pages, renderer: renderer, layout: layout, messages: messages,
@@ -216,6 +227,7 @@ public func buildApplication(
     app.addServices(purges)
     app.addServices(workers)
     if let passportWorker { app.addServices(passportWorker) }
+    app.addServices(alerter)
     if let amoTokens, configuration.amoCRM?.longLivedToken == nil {
         app.addServices(TokenKeeper(tokens: amoTokens, logger: logger))
     }

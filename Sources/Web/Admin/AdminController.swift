@@ -1,3 +1,4 @@
+import Alerts
 import Crypto
 import Foundation
 import Hummingbird
@@ -18,6 +19,8 @@ struct AdminController: Sendable {
     let guardian: AdminGuard
     /// Why a channel cannot deliver right now, if it cannot.
     let channelStatus: @Sendable () async -> [DeliveryChannel: String]
+    /// Open operator incidents, shown above the leads.
+    let alerts: AlertStore
     /// Dead deliveries put back in the queue can go at once.
     let wakeWorkers: @Sendable () -> Void
     let logger: Logger
@@ -55,8 +58,17 @@ struct AdminController: Sendable {
         var note: String
     }
 
+    struct AlertNote {
+        var title: String
+        var detail: [String]
+        var since: String
+        /// Why the operators have not been mailed yet.
+        var unsent: String?
+    }
+
     struct Model {
         var layout: LayoutModel
+        var alerts: [AlertNote]
         var rows: [Row]
         var channels: [ChannelNote]
         var csrf: String
@@ -89,7 +101,7 @@ struct AdminController: Sendable {
         let model = Model(
             layout: layout.layout(
                 catalog.lastIndex, title: "Заявки", description: "Заявки и их доставка", canonicalPath: nil, noindex: true),
-            rows: Array(rows), channels: notes, csrf: AdminForms(tokens: formTokens).token(request), page: page,
+            alerts: await Self.alertNotes(alerts), rows: Array(rows), channels: notes, csrf: AdminForms(tokens: formTokens).token(request), page: page,
             previousURL: page > 1 ? SiteURL.admin(page: page - 1) : nil,
             nextURL: recent.count > Self.perPage ? SiteURL.admin(page: page + 1) : nil,
             retried: fields["retried"].flatMap { RequestNumber.integer($0, in: Self.leadNumbers) })
@@ -113,6 +125,15 @@ struct AdminController: Sendable {
         return Response(status: .seeOther, headers: [.location: SiteURL.admin(retried: number), .cacheControl: "no-store"])
     }
 
+
+    /// Open incidents; one that could not be read is no reason to hide the leads.
+    static func alertNotes(_ alerts: AlertStore) async -> [AlertNote] {
+        ((try? await alerts.openIncidents()) ?? []).map { incident in
+            AlertNote(
+                title: incident.title, detail: incident.detail.split(separator: "\n").map(String.init), since: MoscowTime.format(incident.openedAt),
+                unsent: incident.openMailedAt == nil ? (incident.mailError.map { "письмо не отправлено: \($0)" } ?? "письмо ещё не отправлено") : nil)
+        }
+    }
 
     static func delivery(_ status: DeliveryStatus) -> Delivery {
         let state: String

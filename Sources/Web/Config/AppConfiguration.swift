@@ -62,6 +62,10 @@ public struct AppConfiguration: Sendable {
     public var mailFrom = MailAddress("orders@localhost")
     public var mailTo = [MailAddress("orders@localhost")]
     public var mailDirectory = "var/mail"
+    /// Operator alerts go here (`ALERT_TO`); nil: to `mailTo`.
+    public var alertTo: [MailAddress]?
+    /// How long a failing channel or Directus is tolerated before it is an incident (`ALERT_AFTER`).
+    public var alertAfter: Duration = .seconds(600)
     /// nil: the admin routes answer 403.
     public var adminToken: String?
     /// Ingest key → source name (`telegram`).
@@ -156,6 +160,8 @@ public struct AppConfiguration: Sendable {
             try Self.networks(text, variable: "METRICS_ALLOW")
         } ?? Self.loopback + trustedProxies
         try readMail(value)
+        if let raw = value("ALERT_TO") { alertTo = try Self.addresses(raw, variable: "ALERT_TO") }
+        if let raw = value("ALERT_AFTER") { alertAfter = try Self.duration(raw, variable: "ALERT_AFTER", in: 0...86_400) }
         adminToken = try Self.secret(value("ADMIN_TOKEN"), variable: "ADMIN_TOKEN")
         if let keys = value("INGEST_KEYS") {
             for pair in keys.split(separator: ",") {
@@ -346,6 +352,19 @@ public struct AppConfiguration: Sendable {
                 variable: variable, reason: "must be a number of \(unit) from \(range.lowerBound) to \(range.upperBound), got '\(raw)'")
         }
         return number
+    }
+
+    /// `90`, `90s`, `10m`, `2h`: a duration within `range` seconds.
+    static func duration(_ raw: String, variable: String, in range: ClosedRange<Int>) throws(ConfigurationError) -> Duration {
+        let text = raw.trimmingCharacters(in: .whitespaces).lowercased()
+        let units: [(suffix: String, seconds: Int)] = [("h", 3_600), ("m", 60), ("s", 1)]
+        let unit = units.first { text.hasSuffix($0.suffix) }
+        let digits = unit.map { String(text.dropLast($0.suffix.count)) } ?? text
+        guard digits.count <= 6, let number = Int(digits), number >= 0, range.contains(number * (unit?.seconds ?? 1)) else {
+            throw ConfigurationError(
+                variable: variable, reason: "must be a duration such as 90s, 10m or 2h, at most \(range.upperBound / 3_600) h, got '\(raw)'")
+        }
+        return .seconds(number * (unit?.seconds ?? 1))
     }
 
     static func seconds(_ raw: String, variable: String) throws(ConfigurationError) -> Int {

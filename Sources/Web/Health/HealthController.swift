@@ -1,3 +1,4 @@
+import Alerts
 import AmoCRM
 import Catalog
 import Foundation
@@ -14,6 +15,8 @@ struct HealthController: Sendable {
     let amoTokens: TokenManager?
     /// The delivery channels' breakers: a channel that is down makes the service degraded.
     let breakers: [ChannelBreaker]
+    /// Open operator incidents are listed (`alert.{key}`), saying whether they were mailed.
+    let alerts: AlertStore
     let access: OperatorAccess
     /// The public answer is worked out at most once a second, however often it is asked.
     let publicAnswer = Memo<Bool>(for: .seconds(1))
@@ -68,6 +71,11 @@ struct HealthController: Sendable {
             } else {
                 checks[name] = "ok"
             }
+        }
+        for incident in (try? await alerts.openIncidents()) ?? [] {
+            let mailed = incident.openMailedAt != nil ? "mailed" : "not mailed yet" + (incident.mailError.map { ": \($0)" } ?? "")
+            checks["alert." + incident.key] = "\(incident.title) (since \(incident.openedAt); \(mailed))"
+            degraded = true
         }
         let status = !ready ? "not ready" : degraded ? "degraded" : "ready"
         return try answer(Readiness(status: status, checks: checks), ready: ready)
