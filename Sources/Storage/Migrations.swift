@@ -3,7 +3,7 @@
 /// Times are Unix milliseconds (`BIGINT`), identical on both engines; the statements are
 /// written once, with the auto-increment key type filled in per engine.
 enum Migrations {
-    static let all: [Migration] = [leadsAndOutbox, amoCRMTokens, amoCRMContacts, productAmount, oauthStates, verifiedContacts, outboxMaybeSent, instances, amoCRMEvents, passports, alerts]
+    static let all: [Migration] = [leadsAndOutbox, amoCRMTokens, amoCRMContacts, productAmount, oauthStates, verifiedContacts, outboxMaybeSent, instances, amoCRMEvents, passports, alerts, deliveryAttempts]
 
     static let leadsAndOutbox = Migration(version: 1, name: "leads, outbox, settings") { serial in
         [
@@ -204,6 +204,28 @@ extension Migrations {
             // At most one open incident per key, on every instance.
             "CREATE UNIQUE INDEX alerts_open ON alerts (key) WHERE closed_at IS NULL",
             "CREATE INDEX alerts_opened ON alerts (opened_at)",
+        ]
+    }
+}
+
+extension Migrations {
+    /// Every delivery attempt and admin action on an outbox row, for a lead's detail page and
+    /// the daily chart of failures; the row itself keeps only its latest state.
+    static let deliveryAttempts = Migration(version: 12, name: "delivery attempts") { serial in
+        [
+            """
+            CREATE TABLE delivery_attempts (
+                id \(serial),
+                lead_number BIGINT NOT NULL REFERENCES leads (number),
+                channel TEXT NOT NULL,
+                at BIGINT NOT NULL,
+                outcome TEXT NOT NULL,
+                detail TEXT
+            )
+            """,
+            "CREATE INDEX delivery_attempts_lead ON delivery_attempts (lead_number)",
+            "CREATE INDEX delivery_attempts_at ON delivery_attempts (at)",
+            "CREATE INDEX leads_created ON leads (created_at)",
         ]
     }
 }

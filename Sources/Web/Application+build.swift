@@ -176,7 +176,7 @@ public func buildApplication(
             }
             return status
         },
-        alerts: alerts, wakeWorkers: wakeWorkers, logger: logger
+        alerts: alerts, amoTokens: amoTokens, clock: clock, wakeWorkers: wakeWorkers, logger: logger
     ).addRoutes(to: router)
     PassportAdminController(
         passports: passports, catalog: catalog, pages: pages, renderer: renderer, layout: layout, messages: messages,

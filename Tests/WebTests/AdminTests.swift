@@ -103,9 +103,9 @@ struct AdminTests {
                 headers: [.authorization: Self.basic, .contentType: "application/x-www-form-urlencoded", .origin: Browser.origin],
                 body: ByteBuffer(string: "csrf=\(try Self.retryToken(html))"))
             #expect(retried.status == .seeOther)
-            #expect(retried.headers[.location] == "/admin?retried=1")
-            let page = try await client.execute(uri: "/admin?retried=1", method: .get, headers: [.authorization: Self.basic]).text
-            #expect(page.contains("Доставка заявки №1 поставлена в очередь заново"))
+            #expect(retried.headers[.location] == "/admin/leads/1?done=retried")
+            let page = try await client.execute(uri: "/admin/leads/1?done=retried", method: .get, headers: [.authorization: Self.basic]).text
+            #expect(page.contains("Доставка поставлена в очередь заново"))
             #expect(try await eventually { try await Self.adminPage(client).contains("<strong>почта</strong>: доставлена") })
         }
     }

@@ -249,7 +249,7 @@ struct OrderTests {
             // Each lead records the source its key names, as the admin's list shows it.
             let admin = try await client.execute(uri: "/admin", method: .get, headers: operatorHeaders).text
             for (number, source) in [(1, "telegram"), (2, "telegram"), (3, "partner")] {
-                let row = #"<td>\#(number)</td>\s*<td>[^<]*</td>\s*<td>\#(source)</td>"#
+                let row = #"<td data-label="№"><a href="[^"]*">\#(number)</a></td>\s*<td data-label="Получена">[^<]*</td>\s*<td data-label="Источник">\#(source)</td>"#
                 #expect(admin.range(of: row, options: .regularExpression) != nil, "lead \(number) from \(source)")
             }
         }

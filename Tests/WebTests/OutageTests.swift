@@ -59,9 +59,9 @@ struct OutageTests {
                     return metrics.value("outbox_channel_up", ["channel": "email"]) == 0 && metrics.value("outbox_channel_up", ["channel": "amocrm"]) == 0
                 })
                 // An hour of the application's clock, a probe's worth at a time: every sleeper
-                // (two outbox workers, heartbeat, token keeper, passport worker) is asleep again
-                // before time moves on.
-                #expect(try await eventually { clock.sleeping >= 5 })
+                // (two outbox workers, heartbeat, token keeper, passport worker, alerter) is asleep
+                // again before time moves on.
+                #expect(try await eventually { clock.sleeping >= 6 })
                 let sleepers = clock.sleeping
                 for _ in 0..<120 {
                     clock.advance(by: .seconds(30))
@@ -76,7 +76,7 @@ struct OutageTests {
                 let ready = try await client.execute(uri: "/readyz", method: .get, headers: operatorHeaders).text
                 #expect(ready.contains(#""status":"degraded""#) && ready.contains(#""delivery_email":"down since"#))
                 let admin = try await client.execute(uri: "/admin", method: .get, headers: operatorHeaders).text
-                #expect(admin.contains("Канал «email»: не работает с") && admin.contains("Канал «amocrm»: не работает с"))
+                #expect(admin.contains("<strong>почта</strong>: не работает с") && admin.contains("<strong>amoCRM</strong>: не работает с"))
                 let lines = log.text
                 #expect(lines.components(separatedBy: "delivery channel down").count - 1 == 2)
                 // A reminder every 10 minutes of the hour, per channel.

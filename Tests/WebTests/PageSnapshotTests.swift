@@ -54,7 +54,8 @@ struct PageSnapshotTests {
 
     @Test("orders: the form with errors, the thanks page, the admin's list")
     func orderPages() async throws {
-        try await withApp { (client: any TestClientProtocol) async throws in
+        // A fixed clock: the admin's chart names the last 30 days.
+        try await withApp(clock: TestWallClock()) { (client: any TestClientProtocol) async throws in
             let browser = Browser(client: client)
             var invalid = validOrder(csrf: try await browser.csrf())
             invalid[2] = ("phone", "12")

@@ -11,7 +11,8 @@ struct SiteURLTests {
         #expect(SiteURL.thanks(leadID: "abc") == "/order/thanks/abc")
         #expect(SiteURL.adminRetry(leadNumber: 12) == "/admin/leads/12/retry")
         #expect(SiteURL.admin(page: 3) == "/admin?page=3")
-        #expect(SiteURL.admin(retried: 5) == "/admin?retried=5")
+        #expect(SiteURL.admin(done: "requeued-email") == "/admin?done=requeued-email")
+        #expect(SiteURL.adminLead(7, done: "retried") == "/admin/leads/7?done=retried")
         #expect(SiteURL.orderForm(productID: 7) == "/product/7#order")
         #expect(SiteURL.list(SiteURL.catalog, query: "токарный станок", page: 2) == "/catalog?q=%D1%82%D0%BE%D0%BA%D0%B0%D1%80%D0%BD%D1%8B%D0%B9%20%D1%81%D1%82%D0%B0%D0%BD%D0%BE%D0%BA&page=2")
     }

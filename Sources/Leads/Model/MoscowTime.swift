@@ -10,6 +10,9 @@ public enum MoscowTime {
         return calendar
     }
 
+    /// Midnight in Moscow of the day `date` falls on.
+    public static func startOfDay(_ date: Date) -> Date { calendar.startOfDay(for: date) }
+
     /// `25.11.2026 16:45 МСК`
     public static func format(_ date: Date) -> String {
         let parts = calendar.dateComponents([.year, .month, .day, .hour, .minute], from: date)

@@ -8,6 +8,10 @@ public enum OutboxState: String, Sendable, Codable {
     case delivered
     /// Out of attempts, or rejected for good; an admin can retry it.
     case dead
+    /// A dead delivery an admin gave up on (handled by hand); it can still be retried.
+    case cancelled
+
+    public static let all: [OutboxState] = [.pending, .delivered, .dead, .cancelled]
 }
 
 /// One lead's delivery on one channel, claimed by a worker.
@@ -142,50 +146,68 @@ extension LeadStore {
         }
     }
 
-    /// Records how a claimed delivery went; ignored if the lease was lost meanwhile.
+    /// Records how a claimed delivery went; ignored if the lease was lost meanwhile. Each
+    /// attempt is kept in `delivery_attempts` with its outcome and error.
     public func record(_ outcome: DeliveryOutcome, for item: OutboxItem, owner: String, policy: RetryPolicy) async throws {
         let now = clock.now().milliseconds
         try await database.transaction { db in
+            let updated: [any SQLRow]
+            let logged: (outcome: String, detail: String?)
             switch outcome {
             case .delivered(let externalID):
-                try await db.raw(
+                logged = ("delivered", externalID)
+                updated = try await db.raw(
                     """
                     UPDATE outbox SET state = 'delivered', attempts = attempts + 1, external_id = \(bind: externalID),
                         last_error = NULL, lease_owner = NULL, lease_expires_at = NULL, updated_at = \(bind: now)
-                    WHERE id = \(bind: item.id) AND lease_owner = \(bind: owner)
+                    WHERE id = \(bind: item.id) AND lease_owner = \(bind: owner) RETURNING id
                     """
-                ).run()
+                ).all()
             case .failed(let reason):
                 let attempts = item.attempts + 1
                 let dead = attempts >= policy.maxAttempts
                 let next = now + policy.delay(afterAttempts: attempts).milliseconds
-                try await db.raw(
+                logged = (dead ? "dead" : "failed", reason)
+                updated = try await db.raw(
                     """
                     UPDATE outbox SET state = \(bind: dead ? OutboxState.dead.rawValue : OutboxState.pending.rawValue),
                         attempts = \(bind: attempts), next_attempt_at = \(bind: next), last_error = \(bind: String(reason.prefix(2000))),
                         lease_owner = NULL, lease_expires_at = NULL, updated_at = \(bind: now)
-                    WHERE id = \(bind: item.id) AND lease_owner = \(bind: owner)
+                    WHERE id = \(bind: item.id) AND lease_owner = \(bind: owner) RETURNING id
                     """
-                ).run()
+                ).all()
             case .rejected(let reason):
-                try await db.raw(
+                logged = ("rejected", reason)
+                updated = try await db.raw(
                     """
                     UPDATE outbox SET state = 'dead', attempts = attempts + 1, last_error = \(bind: String(reason.prefix(2000))),
                         lease_owner = NULL, lease_expires_at = NULL, updated_at = \(bind: now)
-                    WHERE id = \(bind: item.id) AND lease_owner = \(bind: owner)
+                    WHERE id = \(bind: item.id) AND lease_owner = \(bind: owner) RETURNING id
                     """
-                ).run()
+                ).all()
             case .unavailable(let reason, let maybeSent):
+                logged = ("unavailable", reason)
                 // Still due: it goes as soon as the channel is back (the breaker decides when).
-                try await db.raw(
+                updated = try await db.raw(
                     """
                     UPDATE outbox SET last_error = \(bind: String(reason.prefix(2000))), maybe_sent = \(bind: item.maybeSent || maybeSent ? 1 : 0),
                         lease_owner = NULL, lease_expires_at = NULL, updated_at = \(bind: now)
-                    WHERE id = \(bind: item.id) AND lease_owner = \(bind: owner)
+                    WHERE id = \(bind: item.id) AND lease_owner = \(bind: owner) RETURNING id
                     """
-                ).run()
+                ).all()
             }
+            guard !updated.isEmpty else { return }
+            try await Self.log(logged.outcome, detail: logged.detail, leadNumber: item.leadNumber, channel: item.channel, at: now, in: db)
         }
+    }
+
+    static func log(_ outcome: String, detail: String?, leadNumber: Int, channel: DeliveryChannel, at now: Int64, in db: any SQLDatabase) async throws {
+        try await db.raw(
+            """
+            INSERT INTO delivery_attempts (lead_number, channel, at, outcome, detail)
+            VALUES (\(bind: leadNumber), \(bind: channel.rawValue), \(bind: now), \(bind: outcome), \(bind: detail.map { String($0.prefix(2000)) }))
+            """
+        ).run()
     }
 
     /// When the next row of `channel` becomes due, if any is pending.
@@ -203,7 +225,8 @@ extension LeadStore {
         }
     }
 
-    /// Puts a lead's dead deliveries back in the queue with fresh attempts (admin "retry").
+    /// Puts a lead's dead (or cancelled) deliveries back in the queue with fresh attempts
+    /// (admin "retry").
     @discardableResult
     public func retryDead(leadNumber: Int) async throws -> Int {
         let now = clock.now().milliseconds
@@ -212,11 +235,64 @@ extension LeadStore {
                 """
                 UPDATE outbox SET state = 'pending', attempts = 0, next_attempt_at = \(bind: now), lease_owner = NULL,
                     lease_expires_at = NULL, updated_at = \(bind: now)
-                WHERE lead_number = \(bind: leadNumber) AND state = 'dead'
-                RETURNING id
+                WHERE lead_number = \(bind: leadNumber) AND state IN ('dead', 'cancelled')
+                RETURNING channel
                 """
             ).all()
+            for row in rows {
+                try await Self.log("admin_retry", detail: nil, leadNumber: leadNumber, channel: try DeliveryChannel.decode(row), at: now, in: db)
+            }
             return rows.count
+        }
+    }
+
+    /// Gives up a lead's dead deliveries (an admin handled the lead by hand): they leave the
+    /// list of failures and stop the dead-rows alert.
+    @discardableResult
+    public func cancelDead(leadNumber: Int) async throws -> Int {
+        let now = clock.now().milliseconds
+        return try await database.transaction { db in
+            let rows = try await db.raw(
+                """
+                UPDATE outbox SET state = 'cancelled', updated_at = \(bind: now)
+                WHERE lead_number = \(bind: leadNumber) AND state = 'dead' RETURNING channel
+                """
+            ).all()
+            for row in rows {
+                try await Self.log("admin_cancel", detail: nil, leadNumber: leadNumber, channel: try DeliveryChannel.decode(row), at: now, in: db)
+            }
+            return rows.count
+        }
+    }
+
+    /// Makes everything waiting on `channel` due now (admin "requeue", `catalog-bff outbox
+    /// requeue`): rows waiting out a backoff go on the next round. Leases in flight are kept.
+    @discardableResult
+    public func requeue(channel: DeliveryChannel) async throws -> Int {
+        let now = clock.now().milliseconds
+        return try await database.transaction { db in
+            try await db.raw(
+                """
+                UPDATE outbox SET next_attempt_at = \(bind: now), updated_at = \(bind: now)
+                WHERE channel = \(bind: channel.rawValue) AND state = 'pending' AND next_attempt_at > \(bind: now)
+                    AND (lease_expires_at IS NULL OR lease_expires_at <= \(bind: now))
+                RETURNING id
+                """
+            ).all().count
+        }
+    }
+
+    /// A lead's delivery attempts and admin actions, oldest first.
+    public func attempts(leadNumber: Int) async throws -> [DeliveryAttempt] {
+        try await database.read { db in
+            try await db.raw(
+                "SELECT * FROM delivery_attempts WHERE lead_number = \(bind: leadNumber) ORDER BY at, id"
+            ).all().map { row in
+                DeliveryAttempt(
+                    channel: try DeliveryChannel.decode(row), at: Date(milliseconds: try row.decode(column: "at", as: Int64.self)),
+                    outcome: try row.decode(column: "outcome", as: String.self),
+                    detail: try row.decodeNil(column: "detail") ? nil : try row.decode(column: "detail", as: String.self))
+            }
         }
     }
 
@@ -316,4 +392,15 @@ extension DeliveryChannel {
         guard let channel = DeliveryChannel(rawValue: name) else { throw Unknown(name: name) }
         return channel
     }
+}
+
+/// One try at delivering a lead, or an admin's action on its delivery.
+public struct DeliveryAttempt: Sendable, Equatable {
+    public var channel: DeliveryChannel
+    public var at: Date
+    /// `delivered`, `failed`, `dead` (failed, the last attempt), `rejected`, `unavailable`
+    /// (the service was down: no attempt spent), `admin_retry`, `admin_cancel`.
+    public var outcome: String
+    /// The error, or the receiver's id on delivery.
+    public var detail: String?
 }

@@ -1,6 +1,7 @@
 import Catalog
 import Foundation
 import Hummingbird
+import Leads
 
 /// Every route of the site, written once: the router registers `Route.pattern`, and every
 /// link, redirect and template URL is built from the same pattern, so the two cannot drift.
@@ -20,7 +21,11 @@ enum SiteURL {
         case passportQR = "/passport/:code/qr.svg"
         // Admin (the test lead lives under /ingest/ by DESIGN, guarded as admin).
         case admin = "/admin"
+        case adminLead = "/admin/leads/:number"
         case adminRetry = "/admin/leads/:number/retry"
+        case adminCancel = "/admin/leads/:number/cancel"
+        case adminRequeue = "/admin/outbox/:channel/requeue"
+        case adminExport = "/admin/leads.csv"
         case amoCRMConnect = "/admin/amocrm/connect"
         case adminPassports = "/admin/passports"
         case adminPassportRevoke = "/admin/passports/:code/revoke"
@@ -112,6 +117,13 @@ enum SiteURL {
         Route.adminRetry.path(String(leadNumber))
     }
 
+    static func adminLead(_ number: Int, done: String? = nil) -> String {
+        Route.adminLead.path(String(number)) + (done.map { "?done=" + queryValue($0) } ?? "")
+    }
+
+    static func adminCancel(leadNumber: Int) -> String { Route.adminCancel.path(String(leadNumber)) }
+    static func adminRequeue(_ channel: DeliveryChannel) -> String { Route.adminRequeue.path(channel.rawValue) }
+
     /// `/admin/passports`, with its page and what was just done (`done=revoked`).
     static func adminPassports(page: Int = 1, done: String? = nil) -> String {
         var items: [String] = []
@@ -121,11 +133,11 @@ enum SiteURL {
         return items.isEmpty ? path : path + "?" + items.joined(separator: "&")
     }
 
-    /// `/admin`, `/admin?page=3`, `/admin?retried=12`.
-    static func admin(page: Int = 1, retried: Int? = nil) -> String {
+    /// `/admin`, `/admin?page=3`, `/admin?done=requeued-email`.
+    static func admin(page: Int = 1, done: String? = nil) -> String {
         var items: [String] = []
         if page > 1 { items.append("page=\(page)") }
-        if let retried { items.append("retried=\(retried)") }
+        if let done { items.append("done=\(queryValue(done))") }
         return items.isEmpty ? admin : admin + "?" + items.joined(separator: "&")
     }
 
