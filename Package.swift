@@ -209,6 +209,7 @@ let package = Package(
             name: "catalog-bff",
             dependencies: [
                 "Web",
+                "Leads",
                 "AmoCRM",
                 "Storage",
                 "Catalog",
