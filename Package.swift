@@ -170,7 +170,6 @@ let package = Package(
                 "Leads",
                 "Mail",
                 "Storage",
-                .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "SQLKit", package: "sql-kit"),
                 .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "Logging", package: "swift-log"),

@@ -66,10 +66,25 @@ public struct AlertStore: Sendable {
         }
     }
 
+    /// Takes the mail about `incident` for this sender until `until`; false when another
+    /// instance is sending it now (a sender that outlived its role cannot send it twice).
+    public func claimMail(_ incident: Incident, now: Date, until: Date) async throws -> Bool {
+        try await database.transaction { db in
+            try await !db.raw(
+                """
+                UPDATE alerts SET mail_claimed_until = \(bind: until.milliseconds)
+                WHERE id = \(bind: incident.id) AND (mail_claimed_until IS NULL OR mail_claimed_until <= \(bind: now.milliseconds))
+                RETURNING id
+                """
+            ).all().isEmpty
+        }
+    }
+
     /// The mail about `incident` went: what it covered (the opening, the clearing) is done.
     public func markMailed(_ incident: Incident, at time: Date) async throws {
         try await database.transaction { db in
-            var update = db.update("alerts").set("mail_error", to: SQLLiteral.null).where("id", .equal, incident.id)
+            var update = db.update("alerts").set("mail_error", to: SQLLiteral.null).set("mail_claimed_until", to: SQLLiteral.null)
+                .where("id", .equal, incident.id)
             if incident.openMailedAt == nil { update = update.set("open_mailed_at", to: time.milliseconds) }
             if incident.closedAt != nil { update = update.set("close_mailed_at", to: time.milliseconds) }
             try await update.run()
@@ -78,7 +93,8 @@ public struct AlertStore: Sendable {
 
     public func markMailFailed(_ incident: Incident, error: String) async throws {
         try await database.transaction { db in
-            try await db.update("alerts").set("mail_error", to: String(error.prefix(500))).where("id", .equal, incident.id).run()
+            try await db.update("alerts").set("mail_error", to: String(error.prefix(500))).set("mail_claimed_until", to: SQLLiteral.null)
+                .where("id", .equal, incident.id).run()
         }
     }
 

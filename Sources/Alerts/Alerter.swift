@@ -1,6 +1,6 @@
-import CoreMetrics
 import Foundation
 import Leads
+import Mail
 import Logging
 import ServiceLifecycle
 import Storage
@@ -9,20 +9,29 @@ import Synchronization
 /// Turns what the checks see into incidents and mails each one to the operators once when it
 /// opens and once when it clears (a service of the application).
 ///
-/// One instance of a deployment does this at a time (the `alerts` role), so an outage seen by
-/// three instances is one mail. A condition must hold for its `after` before it is an incident
-/// (a blip is none). While the mail server is itself the trouble, alerts are logged at
-/// `critical`, shown on `/readyz` and `/admin`, and mailed once mail works again.
+/// One instance of a deployment looks at a time (`leader`: the instance that sends to amoCRM,
+/// whose breaker knows amoCRM's state), and incidents and their mail are rows every instance
+/// shares (one open incident per key, each mail claimed before it is sent), so an outage seen
+/// by three instances is one mail. A condition must hold for its `after` before it is an
+/// incident (a blip is none). While the mail server is itself the trouble, alerts are logged
+/// at `critical`, shown on `/readyz` and `/admin`, and mailed once mail works again.
 public final class Alerter: Service, Sendable {
     public struct Configuration: Sendable {
         /// How often the checks run.
         public var interval: Duration
-        /// This instance's id (the role is held per instance); nil for a single process.
-        public var instance: String?
+        /// Whether this instance looks now.
+        public var leader: @Sendable () async -> Bool
 
-        public init(interval: Duration = .seconds(10), instance: String? = nil) {
+        public init(interval: Duration = .seconds(10), leader: @escaping @Sendable () async -> Bool = { true }) {
             self.interval = interval
-            self.instance = instance
+            self.leader = leader
+        }
+    }
+
+    /// A leader by a role lease of its own (`alerts`), for deployments without an amoCRM sender.
+    public static func roleLeader(instance: String, database: any Database, clock: any WallClock, duration: Duration) -> @Sendable () async -> Bool {
+        {
+            (try? await Instances(database: database, clock: clock).hold(role, for: instance, duration: duration)) ?? false
         }
     }
 
@@ -30,7 +39,6 @@ public final class Alerter: Service, Sendable {
     let mail: AlertMail
     let checks: @Sendable () async -> [AlertCheck]
     let configuration: Configuration
-    let metrics: any MetricsFactory
     let logger: Logger
     private let wakeups = WakeSignal()
     private let stopping = Atomic<Bool>(false)
@@ -47,17 +55,18 @@ public final class Alerter: Service, Sendable {
     private let state = Mutex(State())
     static let firstMailRetry: Duration = .seconds(5)
     static let longestMailRetry: Duration = .seconds(60)
+    /// A claimed mail is this instance's to send for this long (SMTP's own timeouts are shorter).
+    static let mailClaim: Duration = .seconds(120)
     static let role = "alerts"
 
     public init(
-        store: AlertStore, mail: AlertMail, configuration: Configuration = Configuration(),
-        metrics: any MetricsFactory = NOOPMetricsHandler.instance, logger: Logger, checks: @escaping @Sendable () async -> [AlertCheck]
+        store: AlertStore, mail: AlertMail, configuration: Configuration = Configuration(), logger: Logger,
+        checks: @escaping @Sendable () async -> [AlertCheck]
     ) {
         self.store = store
         self.mail = mail
         self.checks = checks
         self.configuration = configuration
-        self.metrics = metrics
         self.logger = logger
     }
 
@@ -89,7 +98,11 @@ public final class Alerter: Service, Sendable {
 
     /// One round: the checks, incidents opened and closed, mail that is due.
     public func runOnce() async {
-        guard await holdRole() else { return }
+        guard await configuration.leader() else {
+            // Another instance looks; what this one saw before says nothing when it looks again.
+            state.withLock { $0.firstSeen.removeAll() }
+            return
+        }
         let now = store.clock.now()
         let results = await checks()
         let open: [String: Incident]
@@ -129,7 +142,6 @@ public final class Alerter: Service, Sendable {
             logger.error("alert could not be stored", metadata: ["alert": "\(signal.key)", "error": "\(error)"])
             return
         }
-        Gauge(label: "alerts_active", dimensions: [("alert", signal.key)], factory: metrics).record(1)
         logger.log(
             level: signal.blocksMail ? .critical : .error, "alert: \(signal.title)",
             metadata: ["alert": "\(signal.key)", "detail": "\(signal.detail)"])
@@ -142,12 +154,14 @@ public final class Alerter: Service, Sendable {
             logger.error("alert could not be closed", metadata: ["alert": "\(key)", "error": "\(error)"])
             return
         }
-        Gauge(label: "alerts_active", dimensions: [("alert", key)], factory: metrics).record(0)
+        // Something works again (perhaps the mail server): due mail is tried now.
+        state.withLock { $0.nextMail = nil }
         logger.notice("alert cleared", metadata: ["alert": "\(key)"])
     }
 
-    /// Mails what is due, unless the mail server is down (then each unsent alert is logged at
-    /// `critical`, once) or the last try failed a moment ago.
+    /// Mails what is due. After a failure the next try waits (5 s, doubling to 60 s); while the
+    /// mail server is itself the trouble, at the longest wait. Each unsent alert is logged at
+    /// `critical`, once.
     private func sendDue(blocked: Bool, now: Date) async {
         let due: [Incident]
         do {
@@ -157,28 +171,37 @@ public final class Alerter: Service, Sendable {
             return
         }
         guard !due.isEmpty else { return }
-        let waiting = state.withLock { state in state.nextMail.map { now < $0 } ?? false }
-        if blocked || waiting {
-            reportUnsent(due, reason: blocked ? "the mail server is down" : "the last alert mail failed")
-            return
-        }
-        for incident in due {
+        if blocked { reportUnsent(due, reason: "the mail server is down") }
+        if state.withLock({ state in state.nextMail.map { now < $0 } ?? false }) { return }
+        for (index, incident) in due.enumerated() {
+            do {
+                guard try await store.claimMail(incident, now: now, until: now + Self.mailClaim) else { continue }
+            } catch {
+                logger.error("alert mail could not be claimed", metadata: ["alert": "\(incident.key)", "error": "\(error)"])
+                return
+            }
             do {
                 try await mail.send(incident, now: now)
                 try await store.markMailed(incident, at: now)
                 state.withLock { state in
                     state.mailDelay = .zero
-                    state.nextMail = nil
                     state.reported.remove(incident.id)
                 }
                 logger.info("alert mailed", metadata: ["alert": "\(incident.key)", "cleared": "\(incident.closedAt != nil)"])
+            } catch let error as MailError {
+                try? await store.markMailFailed(incident, error: "\(error)")
+                if case .refused = error {
+                    // This message was refused, not mail as such: the others may still go.
+                    reportUnsent([incident], reason: "\(error)")
+                    continue
+                }
+                backOff(now: now, blocked: blocked)
+                reportUnsent(Array(due[index...]), reason: "\(error)")
+                return
             } catch {
                 try? await store.markMailFailed(incident, error: "\(error)")
-                state.withLock { state in
-                    state.mailDelay = state.mailDelay == .zero ? Self.firstMailRetry : min(state.mailDelay * 2, Self.longestMailRetry)
-                    state.nextMail = now.addingTimeInterval(Double(state.mailDelay.components.seconds))
-                }
-                reportUnsent(due, reason: "\(error)")
+                backOff(now: now, blocked: blocked)
+                reportUnsent(Array(due[index...]), reason: "\(error)")
                 return
             }
         }
@@ -193,15 +216,16 @@ public final class Alerter: Service, Sendable {
         }
     }
 
-    /// True when this instance evaluates alerts: it has no instance id, or holds the role.
-    private func holdRole() async -> Bool {
-        guard let instance = configuration.instance else { return true }
-        do {
-            return try await Instances(database: store.database, clock: store.clock)
-                .hold(Self.role, for: instance, duration: configuration.interval * 3)
-        } catch {
-            logger.error("role check failed", metadata: ["role": "\(Self.role)", "error": "\(error)"])
-            return false
+    private func backOff(now: Date, blocked: Bool) {
+        state.withLock { state in
+            state.mailDelay = blocked ? Self.longestMailRetry : state.mailDelay == .zero ? Self.firstMailRetry : min(state.mailDelay * 2, Self.longestMailRetry)
+            state.nextMail = now + state.mailDelay
         }
+    }
+}
+
+extension Date {
+    fileprivate static func + (date: Date, duration: Duration) -> Date {
+        date.addingTimeInterval(Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18)
     }
 }

@@ -53,6 +53,9 @@ public final class Catalog: Sendable {
     /// (nil while Directus answers).
     public var upstreamFailure: (servingStale: Bool, reason: String)? { health.current }
 
+    /// Whether this process has read (or failed to read) a catalog list from its source yet.
+    public var upstreamKnown: Bool { health.known }
+
     /// Categories and products, normalized; rebuilt only when the catalog version changes.
     public func index() async throws -> CatalogIndex {
         // Always ask the caches (cheap when warm): that is what starts background refreshes.
@@ -208,7 +211,7 @@ public struct Preview<Item: Sendable>: Sendable {
 
 /// Whether Directus answers the catalog's list loads, for metrics, readiness and alerts.
 final class UpstreamHealth: Sendable {
-    private let state = Mutex<(failures: Int, failing: String?, servingStale: Bool)>((0, nil, false))
+    private let state = Mutex<(failures: Int, failing: String?, servingStale: Bool, known: Bool)>((0, nil, false, false))
     private let failureCounter: CoreMetrics.Counter
 
     init(metrics: any MetricsFactory) {
@@ -217,7 +220,7 @@ final class UpstreamHealth: Sendable {
 
     /// A list load failed; `servingStale` when older data is shown instead.
     func failed(servingStale: Bool, reason: String) {
-        state.withLock { $0 = ($0.failures + 1, reason, servingStale) }
+        state.withLock { $0 = ($0.failures + 1, reason, servingStale, true) }
         failureCounter.increment()
     }
 
@@ -228,10 +231,11 @@ final class UpstreamHealth: Sendable {
     }
 
     func succeeded() {
-        state.withLock { $0.failing = nil; $0.servingStale = false }
+        state.withLock { $0 = ($0.failures, nil, false, true) }
     }
 
     var failures: Int { state.withLock { $0.failures } }
+    var known: Bool { state.withLock { $0.known } }
 
     var current: (servingStale: Bool, reason: String)? {
         state.withLock { state in state.failing.map { (state.servingStale, $0) } }

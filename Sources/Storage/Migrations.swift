@@ -198,6 +198,7 @@ extension Migrations {
                 closed_at BIGINT,
                 open_mailed_at BIGINT,
                 close_mailed_at BIGINT,
+                mail_claimed_until BIGINT,
                 mail_error TEXT
             )
             """,
@@ -210,7 +211,8 @@ extension Migrations {
 
 extension Migrations {
     /// Every delivery attempt and admin action on an outbox row, for a lead's detail page and
-    /// the daily chart of failures; the row itself keeps only its latest state.
+    /// the daily chart of failures; the row itself keeps only its latest state. And when a row
+    /// last started waiting, for the age of the oldest waiting delivery.
     static let deliveryAttempts = Migration(version: 12, name: "delivery attempts") { serial in
         [
             """
@@ -226,6 +228,8 @@ extension Migrations {
             "CREATE INDEX delivery_attempts_lead ON delivery_attempts (lead_number)",
             "CREATE INDEX delivery_attempts_at ON delivery_attempts (at)",
             "CREATE INDEX leads_created ON leads (created_at)",
+            // When a row last started waiting (an admin's retry); NULL: since its lead came.
+            "ALTER TABLE outbox ADD COLUMN pending_since BIGINT",
         ]
     }
 }

@@ -134,6 +134,9 @@ public func buildApplication(
     router.add(middleware: StaticFilesMiddleware(directory: configuration.publicDirectory, logger: logger))
     let breakers = workers.filter { !$0.deliverer.switchedOff }.map(\.breaker)
     // Operator alerts: mailed once per incident and once when it clears (one instance mails).
+    let alertLeader: @Sendable () async -> Bool =
+        configuration.amoCRM != nil
+        ? { @Sendable in amoCRM.holdsRole } : Alerter.roleLeader(instance: instance, database: database, clock: clock, duration: .seconds(30))
     let alerts = AlertStore(database: database, clock: clock)
     let operatorAlerts = OperatorAlerts(catalog: catalog, amoTokens: amoTokens, breakers: breakers, leads: leads, after: configuration.alertAfter)
     let alerter = Alerter(
@@ -141,13 +144,14 @@ public func buildApplication(
         mail: AlertMail(
             transport: MeteredMailTransport(transport, kind: "alert", metrics: metrics), from: configuration.mailFrom,
             to: configuration.alertTo ?? configuration.mailTo, templates: mailTemplates, adminURL: layout.absoluteURL(SiteURL.admin)),
-        configuration: .init(instance: instance), metrics: metrics, logger: logger, checks: operatorAlerts.checks)
+        // The instance that sends to amoCRM looks: its breaker is the one that knows amoCRM.
+        configuration: .init(leader: alertLeader), logger: logger, checks: operatorAlerts.checks)
     let amoEvents = AmoCRMEvents(database: database, clock: clock)
     HealthController(catalog: catalog, leads: leads, amoTokens: amoTokens, breakers: breakers, alerts: alerts, access: operators)
         .addRoutes(to: router)
     MetricsController(
         telemetry: telemetry, catalog: catalog, pages: pages, assets: assets, leads: leads, amoTokens: amoTokens, breakers: breakers,
-        amoEvents: amoEvents, passports: passports, clock: clock, access: operators
+        amoEvents: amoEvents, passports: passports, alerts: alerts, clock: clock, access: operators
     ).addRoutes(to: router)
     AmoCRMController(
         account: configuration.amoCRM?.account, tokens: amoTokens, deliverer: amoDeliverer,

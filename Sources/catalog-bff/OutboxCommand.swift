@@ -79,20 +79,25 @@ struct Outbox: AsyncParsableCommand {
         }
     }
 
-    struct Retry: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Put a lead's dead (or cancelled) deliveries back in the queue.")
-
+    /// The lead an action is for: its number, checked before anything opens.
+    struct LeadNumber: ParsableArguments {
         @Argument(help: "The lead's number.")
         var number: Int
 
         func validate() throws {
             guard number > 0 else { throw ValidationError("the lead's number is a whole number from 1, got \(number)") }
         }
+    }
+
+    struct Retry: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Put a lead's dead (or cancelled) deliveries back in the queue.")
+
+        @OptionGroup var lead: LeadNumber
 
         func run() async throws {
             try await withLeadStore { store in
-                let count = try await store.retryDead(leadNumber: number)
-                print(count > 0 ? "lead \(number): \(count) deliveries queued again" : "lead \(number): nothing dead or cancelled to retry")
+                let count = try await store.retryDead(leadNumber: lead.number)
+                print(count > 0 ? "lead \(lead.number): \(count) deliveries queued again" : "lead \(lead.number): nothing dead or cancelled to retry")
             }
         }
     }
@@ -100,17 +105,12 @@ struct Outbox: AsyncParsableCommand {
     struct Cancel: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Give up a lead's dead deliveries (handled by hand).")
 
-        @Argument(help: "The lead's number.")
-        var number: Int
-
-        func validate() throws {
-            guard number > 0 else { throw ValidationError("the lead's number is a whole number from 1, got \(number)") }
-        }
+        @OptionGroup var lead: LeadNumber
 
         func run() async throws {
             try await withLeadStore { store in
-                let count = try await store.cancelDead(leadNumber: number)
-                print(count > 0 ? "lead \(number): \(count) dead deliveries cancelled" : "lead \(number): nothing dead to cancel")
+                let count = try await store.cancelDead(leadNumber: lead.number)
+                print(count > 0 ? "lead \(lead.number): \(count) dead deliveries cancelled" : "lead \(lead.number): nothing dead to cancel")
             }
         }
     }

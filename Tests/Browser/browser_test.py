@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Real-browser end-to-end test: home -> category -> product -> order (422, then success).
+"""Real-browser end-to-end test: home -> category -> product -> order (422, then success) -> admin on a phone.
 
 Starts the built server on a free loopback port with a throwaway data dir, drives headless
 Chromium through Selenium, fails on SEVERE console errors and saves 1280/375 px screenshots.
@@ -21,6 +21,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 WAIT = 10  # seconds for any browser condition
+ADMIN_TOKEN = "browser-test-admin-token-2026"
 
 
 class Failure(Exception):
@@ -46,7 +47,7 @@ def start_server(binary, data_dir, port, log):
     base = f"http://127.0.0.1:{port}"
     env = dict(os.environ, PORT=str(port), HOST="127.0.0.1", PUBLIC_BASE_URL=base,
                DATABASE_URL=f"sqlite://{data_dir}/db.sqlite", MAIL_DIR=f"{data_dir}/mail",
-               ASSET_CACHE_DIR=f"{data_dir}/assets", ORDER_RATE_LIMIT="off",
+               ASSET_CACHE_DIR=f"{data_dir}/assets", ORDER_RATE_LIMIT="off", ADMIN_TOKEN=ADMIN_TOKEN,
                TEMPLATES_DIR=os.path.join(REPO, "templates"), PUBLIC_DIR=os.path.join(REPO, "public"))
     env.pop("DIRECTUS_URL", None)  # use the built-in demo catalog
     proc = subprocess.Popen([binary, "serve"], cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
@@ -172,6 +173,46 @@ def walk(driver, base, out):
     step(f"order accepted: «{heading}» at {driver.current_url}")
     assert_console_clean(driver, "thanks")
     screenshots(driver, out, "thanks")
+
+    admin_on_a_phone(driver, base, out)
+
+
+def fits_the_width(driver, page):
+    """No sideways scrolling: nothing on the page is wider than the window."""
+    scroll, inner = driver.execute_script("return [document.documentElement.scrollWidth, window.innerWidth]")
+    check(scroll <= inner, f"{page} is {scroll} px wide in a {inner} px window")
+
+
+def admin_on_a_phone(driver, base, out):
+    """The admin's list and a lead's page at 375 px: cards instead of a table, no sideways
+    scrolling, the chart within the screen, buttons big enough to tap."""
+    driver.execute_cdp_cmd("Network.enable", {})
+    driver.execute_cdp_cmd("Network.setExtraHTTPHeaders", {"headers": {"Authorization": f"Bearer {ADMIN_TOKEN}"}})
+    driver.set_window_size(375, 900)
+    WebDriverWait(driver, WAIT).until(lambda d: d.execute_script("return window.innerWidth") == 375)
+    driver.get(base + "/admin")
+    wait_for(driver, ".admin-table")
+    check("Иван Тестов" in driver.page_source, "the order is not on the admin page")
+    fits_the_width(driver, "/admin")
+    header = driver.execute_script("return getComputedStyle(document.querySelector('.admin-table thead')).display")
+    check(header == "none", f"the lead table keeps its header row on a phone (display: {header})")
+    chart = driver.execute_script("return document.querySelector('svg.activity-chart').getBoundingClientRect().width")
+    check(0 < chart <= 375, f"the chart is {chart} px wide")
+    buttons = driver.execute_script(
+        "return [...document.querySelectorAll('.admin button')].map(b => b.getBoundingClientRect().height)")
+    check(buttons and min(buttons) >= 44, f"admin buttons are too small to tap: {buttons}")
+    step(f"admin on a phone: {len(buttons)} buttons, chart {chart:.0f} px")
+    assert_console_clean(driver, "/admin")
+    screenshots(driver, out, "admin")
+    driver.set_window_size(375, 900)
+    WebDriverWait(driver, WAIT).until(lambda d: d.execute_script("return window.innerWidth") == 375)
+    click_and_wait(driver, driver.find_element(By.CSS_SELECTOR, ".admin-table td[data-label='№'] a"))
+    wait_for(driver, ".admin-fields")
+    check("Заявка №" in driver.find_element(By.TAG_NAME, "h1").text, "the lead's page has no heading")
+    fits_the_width(driver, "the lead's page")
+    step(f"lead page on a phone: {driver.current_url}")
+    assert_console_clean(driver, "the lead's page")
+    driver.set_window_size(1280, 900)
 
 
 def main():

@@ -53,11 +53,7 @@ struct AdminTests {
     func withDeadDelivery(_ test: @Sendable (any TestClientProtocol) async throws -> Void) async throws {
         let smtp = try SMTPTestServer(refuse: 1)
         defer { smtp.stop() }
-        let environment = [
-            "OUTBOX_MAX_ATTEMPTS": "1", "SMTP_HOST": "127.0.0.1", "SMTP_PORT": String(smtp.port), "SMTP_SECURITY": "ssl",
-            "SMTP_CA_FILE": smtp.caFile, "SMTP_USER": smtp.user, "SMTP_PASSWORD": smtp.password, "MAIL_TO": "sales@example.ru",
-        ]
-        try await withApp(environment: environment) { (client: any TestClientProtocol) async throws in
+        try await withApp(environment: smtpEnvironment(smtp, maxAttempts: 1)) { (client: any TestClientProtocol) async throws in
             let browser = Browser(client: client)
             _ = try await browser.post(validOrder(csrf: try await browser.csrf()))
             #expect(try await eventually { try await Self.adminPage(client).contains("<strong>почта</strong>: не доставлена (попыток: 1)") })
@@ -109,4 +105,12 @@ struct AdminTests {
             #expect(try await eventually { try await Self.adminPage(client).contains("<strong>почта</strong>: доставлена") })
         }
     }
+}
+
+/// An app's settings for mail through `smtp`, giving up after `maxAttempts`.
+func smtpEnvironment(_ smtp: SMTPTestServer, maxAttempts: Int) -> [String: String] {
+    [
+        "OUTBOX_MAX_ATTEMPTS": String(maxAttempts), "SMTP_HOST": "127.0.0.1", "SMTP_PORT": String(smtp.port), "SMTP_SECURITY": "ssl",
+        "SMTP_CA_FILE": smtp.caFile, "SMTP_USER": smtp.user, "SMTP_PASSWORD": smtp.password, "MAIL_TO": "sales@example.ru",
+    ]
 }

@@ -89,11 +89,7 @@ struct AdminWorkplaceTests {
     func detail() async throws {
         let smtp = try SMTPTestServer(refuse: 1)
         defer { smtp.stop() }
-        let environment = [
-            "OUTBOX_MAX_ATTEMPTS": "3", "SMTP_HOST": "127.0.0.1", "SMTP_PORT": String(smtp.port), "SMTP_SECURITY": "ssl",
-            "SMTP_CA_FILE": smtp.caFile, "SMTP_USER": smtp.user, "SMTP_PASSWORD": smtp.password, "MAIL_TO": "sales@example.ru",
-        ]
-        try await withApp(environment: environment) { (client: any TestClientProtocol) async throws in
+        try await withApp(environment: smtpEnvironment(smtp, maxAttempts: 3)) { (client: any TestClientProtocol) async throws in
             let browser = Browser(client: client)
             #expect(
                 try await browser.post(validOrder(csrf: try await browser.csrf()), headers: [.userAgent: "Mozilla/5.0 (Тест)"]).status == .seeOther)
@@ -126,11 +122,7 @@ struct AdminWorkplaceTests {
     func cancelAndRetry() async throws {
         let smtp = try SMTPTestServer(refuse: 1)
         defer { smtp.stop() }
-        let environment = [
-            "OUTBOX_MAX_ATTEMPTS": "1", "SMTP_HOST": "127.0.0.1", "SMTP_PORT": String(smtp.port), "SMTP_SECURITY": "ssl",
-            "SMTP_CA_FILE": smtp.caFile, "SMTP_USER": smtp.user, "SMTP_PASSWORD": smtp.password, "MAIL_TO": "sales@example.ru",
-        ]
-        try await withApp(environment: environment) { (client: any TestClientProtocol) async throws in
+        try await withApp(environment: smtpEnvironment(smtp, maxAttempts: 1)) { (client: any TestClientProtocol) async throws in
             let browser = Browser(client: client)
             _ = try await browser.post(validOrder(csrf: try await browser.csrf()))
             #expect(try await eventually { try await Self.page(client, "/admin?state=dead").contains("Найдено: 1") })

@@ -37,23 +37,30 @@ struct OperatorAlertTests {
             #expect(ready.contains("Почта (SMTP) не работает") && ready.contains("not mailed yet"))
             let admin = try await client.execute(uri: "/admin", method: .get, headers: operatorHeaders).text
             #expect(admin.contains("Тревога: Почта (SMTP) не работает"))
-            #expect(admin.contains("письмо ещё не отправлено"))
+            // Not mailed: still being tried, or tried and failed.
+            #expect(admin.contains("письмо ещё не отправлено") || admin.contains("письмо не отправлено: mail service unavailable"))
             #expect(try await scrape(client).value("alerts_active", ["alert": "channel.email"]) == 1)
             #expect(log.text.split(separator: "\n").contains { $0.hasPrefix("critical") && $0.contains("Почта (SMTP) не работает") })
 
-            // The mail server is back: the lead goes out, and so does one alert mail, to ALERT_TO.
+            // The mail server is back: the lead goes out, and the alert reaches ALERT_TO – as one
+            // «cleared» mail, or (when the alerter's next try came before the outbox noticed)
+            // as the alert and then its clearing; never more.
             let server = try SMTPTestServer(port: port, certificates: certificates)
             defer { server.stop() }
+            let subjects: @Sendable () -> [String] = {
+                server.messages().filter { header("X-Envelope-To", in: $0) == "ops@example.ru" }.map { decodeHeader(header("Subject", in: $0) ?? "") }
+            }
             let mailed = try await eventually(timeout: .seconds(30)) {
                 clock.advance(by: .seconds(10))
-                return server.messages().contains { header("X-Envelope-To", in: $0) == "ops@example.ru" }
+                return subjects().contains("[catalog-bff] Восстановлено: Почта (SMTP) не работает")
                     && server.messages().contains { header("X-Envelope-To", in: $0) == "sales@example.ru" }
             }
             #expect(mailed)
-            let alerts = server.messages().filter { header("X-Envelope-To", in: $0) == "ops@example.ru" }
-            #expect(alerts.count == 1)
-            #expect(decodeHeader(header("Subject", in: alerts[0]) ?? "") == "[catalog-bff] Восстановлено: Почта (SMTP) не работает")
-            #expect(try await scrape(client).value("mail_sent_total", ["kind": "alert"]) == 1)
+            let alerts = subjects()
+            #expect(alerts.filter { $0 == "[catalog-bff] Восстановлено: Почта (SMTP) не работает" }.count == 1)
+            #expect(alerts.filter { $0 == "[catalog-bff] Тревога: Почта (SMTP) не работает" }.count <= 1)
+            #expect(alerts.count <= 2)
+            #expect(try await scrape(client).value("mail_sent_total", ["kind": "alert"]) == Double(alerts.count))
             #expect(!(try await client.execute(uri: "/admin", method: .get, headers: operatorHeaders).text.contains("Тревога:")))
         }
     }

@@ -26,8 +26,9 @@ public actor TokenManager {
     let maxAge: TimeInterval
     private var refreshing: Task<String, any Error>?
     private var refreshCount = 0
-    /// Refreshes that failed in a row, and the last reason (alerts: "the refresh keeps failing").
-    public private(set) var failedRefreshes: (count: Int, reason: String?) = (0, nil)
+    /// Refreshes that failed in a row, and the last reason (alerts: "the refresh keeps failing");
+    /// nil until this process has tried one (it knows nothing of other instances' tries).
+    public private(set) var failedRefreshes: (count: Int, reason: String?)?
     private let refreshed: Counter
     private let metrics: any MetricsFactory
 
@@ -121,7 +122,7 @@ public actor TokenManager {
     }
 
     private func refreshFailed(_ kind: String, reason: String) {
-        failedRefreshes = (failedRefreshes.count + 1, reason)
+        failedRefreshes = ((failedRefreshes?.count ?? 0) + 1, reason)
         Counter(label: "amocrm_token_refresh_failures_total", dimensions: [("kind", kind)], factory: metrics).increment()
     }
 

@@ -224,13 +224,13 @@ public struct DirectusCatalogSource: CatalogSource {
     private func observed<T>(_ operation: String, _ request: () async throws(CatalogError) -> T) async throws(CatalogError) -> T {
         let start = ContinuousClock.now
         defer {
-            Timer(label: "directus_request_duration_seconds", dimensions: [("operation", operation)], factory: metrics)
+            CoreMetrics.Timer(label: "directus_request_duration_seconds", dimensions: [("operation", operation)], factory: metrics)
                 .record(start.duration(to: .now))
         }
         do {
             return try await request()
         } catch {
-            Counter(label: "directus_request_errors_total", dimensions: [("operation", operation), ("kind", error.kind)], factory: metrics)
+            CoreMetrics.Counter(label: "directus_request_errors_total", dimensions: [("operation", operation), ("kind", error.kind)], factory: metrics)
                 .increment()
             throw error
         }

@@ -26,6 +26,7 @@ public final class ChannelBreaker: Sendable {
     let clock: any WallClock
     let logger: Logger
     private let state = Mutex<Open?>(nil)
+    private let observed = Atomic<Bool>(false)
 
     public init(channel: DeliveryChannel, clock: any WallClock, logger: Logger) {
         self.channel = channel
@@ -35,6 +36,10 @@ public final class ChannelBreaker: Sendable {
 
     /// Nil while the channel works.
     public var open: Open? { state.withLock { $0 } }
+
+    /// Whether this process has seen the channel work or fail yet (a fresh instance knows
+    /// nothing: its closed breaker says nothing about the service).
+    public var hasOutcome: Bool { observed.load(ordering: .relaxed) }
 
     /// What the worker may do now: claim a batch, send one probe, or wait until `until`.
     enum Permission: Equatable {
@@ -53,6 +58,7 @@ public final class ChannelBreaker: Sendable {
 
     /// A channel-wide failure (or a probe that failed).
     func trip(_ reason: String) {
+        observed.store(true, ordering: .relaxed)
         let now = clock.now()
         enum Change { case opened, reminder(Date), none }
         let change = state.withLock { open -> Change in
@@ -84,6 +90,7 @@ public final class ChannelBreaker: Sendable {
 
     /// A delivery went through: the channel works.
     func succeeded() {
+        observed.store(true, ordering: .relaxed)
         let now = clock.now()
         guard let was = state.withLock({ open -> Open? in
             defer { open = nil }

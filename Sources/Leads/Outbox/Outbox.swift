@@ -147,15 +147,23 @@ extension LeadStore {
     }
 
     /// Records how a claimed delivery went; ignored if the lease was lost meanwhile. Each
-    /// attempt is kept in `delivery_attempts` with its outcome and error.
-    public func record(_ outcome: DeliveryOutcome, for item: OutboxItem, owner: String, policy: RetryPolicy) async throws {
+    /// attempt is kept in `delivery_attempts` with its outcome and error (a channel's outage
+    /// once, not every probe of it). Returns the state the row is in now, or nil when the
+    /// outcome was not applied.
+    @discardableResult
+    public func record(_ outcome: DeliveryOutcome, for item: OutboxItem, owner: String, policy: RetryPolicy) async throws -> OutboxState? {
         let now = clock.now().milliseconds
-        try await database.transaction { db in
+        return try await database.transaction { db -> OutboxState? in
             let updated: [any SQLRow]
             let logged: (outcome: String, detail: String?)
+            var state = OutboxState.pending
+            // The error it had, to log a probe's failure only when it says something new.
+            let previous = try await db.raw("SELECT last_error FROM outbox WHERE id = \(bind: item.id)").first()
+            let previousError = try previous.flatMap { try $0.decodeNil(column: "last_error") ? nil : try $0.decode(column: "last_error", as: String.self) }
             switch outcome {
             case .delivered(let externalID):
                 logged = ("delivered", externalID)
+                state = .delivered
                 updated = try await db.raw(
                     """
                     UPDATE outbox SET state = 'delivered', attempts = attempts + 1, external_id = \(bind: externalID),
@@ -168,6 +176,7 @@ extension LeadStore {
                 let dead = attempts >= policy.maxAttempts
                 let next = now + policy.delay(afterAttempts: attempts).milliseconds
                 logged = (dead ? "dead" : "failed", reason)
+                state = dead ? .dead : .pending
                 updated = try await db.raw(
                     """
                     UPDATE outbox SET state = \(bind: dead ? OutboxState.dead.rawValue : OutboxState.pending.rawValue),
@@ -178,6 +187,7 @@ extension LeadStore {
                 ).all()
             case .rejected(let reason):
                 logged = ("rejected", reason)
+                state = .dead
                 updated = try await db.raw(
                     """
                     UPDATE outbox SET state = 'dead', attempts = attempts + 1, last_error = \(bind: String(reason.prefix(2000))),
@@ -196,8 +206,12 @@ extension LeadStore {
                     """
                 ).all()
             }
-            guard !updated.isEmpty else { return }
-            try await Self.log(logged.outcome, detail: logged.detail, leadNumber: item.leadNumber, channel: item.channel, at: now, in: db)
+            guard !updated.isEmpty else { return nil }
+            let repeatedProbe = logged.outcome == "unavailable" && previousError == logged.detail.map { String($0.prefix(2000)) }
+            if !repeatedProbe {
+                try await Self.log(logged.outcome, detail: logged.detail, leadNumber: item.leadNumber, channel: item.channel, at: now, in: db)
+            }
+            return state
         }
     }
 
@@ -234,7 +248,7 @@ extension LeadStore {
             let rows = try await db.raw(
                 """
                 UPDATE outbox SET state = 'pending', attempts = 0, next_attempt_at = \(bind: now), lease_owner = NULL,
-                    lease_expires_at = NULL, updated_at = \(bind: now)
+                    lease_expires_at = NULL, updated_at = \(bind: now), pending_since = \(bind: now)
                 WHERE lead_number = \(bind: leadNumber) AND state IN ('dead', 'cancelled')
                 RETURNING channel
                 """
@@ -282,12 +296,15 @@ extension LeadStore {
         }
     }
 
-    /// A lead's delivery attempts and admin actions, oldest first.
-    public func attempts(leadNumber: Int) async throws -> [DeliveryAttempt] {
+    /// A lead's latest delivery attempts and admin actions (at most `limit`), oldest first.
+    public func attempts(leadNumber: Int, limit: Int = 200) async throws -> [DeliveryAttempt] {
         try await database.read { db in
             try await db.raw(
-                "SELECT * FROM delivery_attempts WHERE lead_number = \(bind: leadNumber) ORDER BY at, id"
-            ).all().map { row in
+                """
+                SELECT * FROM delivery_attempts WHERE lead_number = \(bind: leadNumber)
+                ORDER BY at DESC, id DESC LIMIT \(literal: max(1, min(limit, 1_000)))
+                """
+            ).all().reversed().map { row in
                 DeliveryAttempt(
                     channel: try DeliveryChannel.decode(row), at: Date(milliseconds: try row.decode(column: "at", as: Int64.self)),
                     outcome: try row.decode(column: "outcome", as: String.self),
@@ -338,13 +355,13 @@ extension LeadStore {
         }
     }
 
-    /// When the oldest lead still waiting on each channel was taken (channels with none waiting
-    /// are absent).
+    /// Since when the longest-waiting delivery of each channel has waited: since its lead came,
+    /// or since an admin retried it (channels with none waiting are absent).
     public func oldestPending() async throws -> [DeliveryChannel: Date] {
         try await database.read { db in
             let rows = try await db.raw(
                 """
-                SELECT o.channel AS channel, MIN(l.created_at) AS oldest FROM outbox o
+                SELECT o.channel AS channel, MIN(COALESCE(o.pending_since, l.created_at)) AS oldest FROM outbox o
                 JOIN leads l ON l.number = o.lead_number WHERE o.state = 'pending' GROUP BY o.channel
                 """
             ).all()

@@ -70,6 +70,10 @@ public final class OutboxWorker: Service, Sendable {
         breaker = ChannelBreaker(channel: deliverer.channel, clock: store.clock, logger: logger)
     }
 
+    /// Whether this worker held its role when it last looked (true for a worker without one):
+    /// the `amocrm` sender's instance is the one whose breaker knows amoCRM's state.
+    public var holdsRole: Bool { roleHeld.load(ordering: .relaxed) }
+
     /// New work is there (a lead was stored, an admin pressed retry or reconnected amoCRM):
     /// look now, and if the channel was down, probe it now.
     public func wake() {
@@ -148,13 +152,14 @@ public final class OutboxWorker: Service, Sendable {
         keeper.cancel()
         var channelDown: String?
         for (entry, outcome) in zip(batch, outcomes) {
+            let applied: OutboxState?
             do {
-                try await store.record(outcome, for: entry.item, owner: owner, policy: configuration.retry)
+                applied = try await store.record(outcome, for: entry.item, owner: owner, policy: configuration.retry)
             } catch {
                 logger.error("outbox update failed", metadata: ["lead_number": "\(entry.item.leadNumber)", "error": "\(error)"])
                 continue
             }
-            count(outcome, entry.item)
+            count(outcome, state: applied)
             if case .unavailable(let reason, _) = outcome { channelDown = reason } else { log(outcome, entry.item) }
         }
         if let channelDown {
@@ -181,8 +186,10 @@ public final class OutboxWorker: Service, Sendable {
         return held
     }
 
-    /// Attempts by outcome, and rows that went dead (metrics).
-    private func count(_ outcome: DeliveryOutcome, _ item: OutboxItem) {
+    /// Attempts by outcome, and rows that went dead (metrics); `state` is what the row became,
+    /// nil when the outcome was not applied (the lease was lost meanwhile).
+    private func count(_ outcome: DeliveryOutcome, state: OutboxState?) {
+        guard let state else { return }
         let name: String
         switch outcome {
         case .delivered: name = "delivered"
@@ -192,11 +199,7 @@ public final class OutboxWorker: Service, Sendable {
         }
         Counter(label: "outbox_attempts_total", dimensions: [("channel", deliverer.channel.rawValue), ("outcome", name)], factory: metrics)
             .increment()
-        switch outcome {
-        case .rejected: dead.increment()
-        case .failed where item.attempts + 1 >= configuration.retry.maxAttempts: dead.increment()
-        default: break
-        }
+        if state == .dead { dead.increment() }
     }
 
     /// One line per lead for what concerns that lead; a channel that is down is the

@@ -35,12 +35,16 @@ public struct DayActivity: Sendable, Equatable {
 }
 
 extension LeadStore {
-    /// The newest leads that match, with their deliveries.
-    public func leads(matching filter: LeadFilter, limit: Int, offset: Int = 0) async throws -> [(lead: Lead, deliveries: [DeliveryStatus])] {
+    /// The newest leads that match, with their deliveries: a page by `offset`, or (for a walk
+    /// through all of them that leads arriving meanwhile cannot shift) the ones numbered below
+    /// `before`.
+    public func leads(
+        matching filter: LeadFilter, limit: Int, offset: Int = 0, before: Int? = nil
+    ) async throws -> [(lead: Lead, deliveries: [DeliveryStatus])] {
         try await database.read { db in
-            let query: SQLQueryString =
-                "SELECT * FROM leads WHERE " + Self.conditions(filter)
-                + " ORDER BY number DESC LIMIT \(bind: max(1, limit)) OFFSET \(bind: max(0, offset))"
+            var query: SQLQueryString = "SELECT * FROM leads WHERE " + Self.conditions(filter, dialect: db.dialect.name)
+            if let before { query += " AND number < \(bind: before)" }
+            query += " ORDER BY number DESC LIMIT \(bind: max(1, limit)) OFFSET \(bind: max(0, offset))"
             let leads = try await db.raw(query).all().map(LeadStore.decodeLead)
             guard !leads.isEmpty else { return [] }
             let numbers = leads.map(\.number)
@@ -54,7 +58,7 @@ extension LeadStore {
     /// How many leads match (the admin's count, the export's size).
     public func count(matching filter: LeadFilter) async throws -> Int {
         try await database.read { db in
-            let row = try await db.raw("SELECT COUNT(*) AS n FROM leads WHERE " + Self.conditions(filter)).first()
+            let row = try await db.raw("SELECT COUNT(*) AS n FROM leads WHERE " + Self.conditions(filter, dialect: db.dialect.name)).first()
             return try row?.decode(column: "n", as: Int.self) ?? 0
         }
     }
@@ -103,7 +107,7 @@ extension LeadStore {
     }
 
     /// The WHERE clause of a filter; every value is a bound parameter.
-    static func conditions(_ filter: LeadFilter) -> SQLQueryString {
+    static func conditions(_ filter: LeadFilter, dialect: String) -> SQLQueryString {
         var parts: [SQLQueryString] = ["1 = 1"]
         if let state = filter.state {
             parts.append("number IN (SELECT lead_number FROM outbox WHERE state = \(bind: state.rawValue))")
@@ -114,11 +118,16 @@ extension LeadStore {
         if let text = filter.text?.trimmingCharacters(in: .whitespacesAndNewlines), !text.isEmpty {
             let term = String(text.prefix(100))
             var alternatives: [SQLQueryString] = []
-            // SQLite folds case for ASCII only: the usual spellings of a Cyrillic word are tried.
-            for variant in Set([term, term.lowercased(), term.capitalized, term.uppercased()]) {
+            // PostgreSQL folds case with ILIKE; SQLite's LIKE folds ASCII only, so there the
+            // usual spellings of a Cyrillic word are tried.
+            let postgres = dialect == "postgresql"
+            let variants = postgres ? [term] : Array(Set([term, term.lowercased(), term.capitalized, term.uppercased()]))
+            for variant in variants {
                 let pattern = "%" + Self.escapeLike(variant) + "%"
                 for column in ["name", "email", "company", "comment"] {
-                    alternatives.append("\(ident: column) LIKE \(bind: pattern) ESCAPE '\\'")
+                    alternatives.append(
+                        postgres
+                            ? "\(ident: column) ILIKE \(bind: pattern) ESCAPE '\\'" : "\(ident: column) LIKE \(bind: pattern) ESCAPE '\\'")
                 }
             }
             let digits = term.filter(\.isASCII).filter(\.isNumber)

@@ -45,7 +45,10 @@ enum ActivityChart {
             // A date under every seventh day, counted back from today.
             if (days.count - 1 - index) % 7 == 0 {
                 let date = MoscowTime.formatDate(day.day).prefix(5)
-                parts.append(#"<text x="\#(number(x + step / 2))" y="\#(number(height - 6))" class="axis" text-anchor="middle">\#(date)</text>"#)
+                // The last label ends at the right edge instead of running over it.
+                let last = index == days.count - 1
+                parts.append(
+                    #"<text x="\#(number(last ? width : x + step / 2))" y="\#(number(height - 6))" class="axis" text-anchor="\#(last ? "end" : "middle")">\#(date)</text>"#)
             }
         }
         let points = days.enumerated().map { index, day in

@@ -237,6 +237,7 @@ struct AdminController: Sendable {
         var deliveries: [Delivery]
         var attempts: [Attempt]
         var retryable: Bool
+        var cancellable: Bool
         var retryURL: String
         var cancelURL: String
         var backURL: String
@@ -282,6 +283,7 @@ struct AdminController: Sendable {
                     outcomeClass: attempt.outcome, detail: attempt.detail)
             },
             retryable: deliveries.contains { $0.state == .dead || $0.state == .cancelled },
+            cancellable: deliveries.contains { $0.state == .dead },
             retryURL: SiteURL.adminRetry(leadNumber: number), cancelURL: SiteURL.adminCancel(leadNumber: number),
             backURL: SiteURL.admin, csrf: AdminForms(tokens: formTokens).token(request))
         return pages.uncached(try renderer.render("admin-lead", model))
@@ -359,14 +361,21 @@ struct AdminController: Sendable {
             return messages.page(.badRequest, heading: "Фильтр не распознан", message: query.problems.joined(separator: " "), backURL: SiteURL.admin)
         }
         let filter = query.filter
+        let total = try await leads.count(matching: filter)
+        guard total <= Self.exportLimit else {
+            return messages.page(
+                .unprocessableContent, heading: "Слишком много заявок для одного файла",
+                message: "Под фильтр подходит \(total) заявок, в файл помещается \(Self.exportLimit). Сузьте фильтр, например по датам.",
+                backURL: query.url(SiteURL.admin))
+        }
         var text = LeadsCSV.byteOrderMark + LeadsCSV.line(LeadsCSV.header)
-        var offset = 0
-        let batch = 500
-        while offset < Self.exportLimit {
-            let found = try await leads.leads(matching: filter, limit: min(batch, Self.exportLimit - offset), offset: offset)
+        // By number, not by offset: leads that arrive during the export cannot shift the pages.
+        var before: Int?
+        while true {
+            let found = try await leads.leads(matching: filter, limit: 500, before: before)
             for entry in found { text += LeadsCSV.line(LeadsCSV.row(entry.lead, entry.deliveries)) }
-            guard found.count == batch else { break }
-            offset += batch
+            guard found.count == 500, let last = found.last?.lead.number else { break }
+            before = last
         }
         let stamp = MoscowTime.formatDate(clock.now()).split(separator: ".").reversed().joined(separator: "-")
         logger.notice("leads exported by admin", metadata: ["filtered": "\(!filter.isEmpty)"])

@@ -1,3 +1,4 @@
+import Alerts
 import AmoCRM
 import Catalog
 import CoreMetrics
@@ -24,6 +25,7 @@ struct MetricsController: Sendable {
     let breakers: [ChannelBreaker]
     let amoEvents: AmoCRMEvents
     let passports: PassportStore
+    let alerts: AlertStore
     let clock: any WallClock
     let access: OperatorAccess
 
@@ -79,6 +81,11 @@ struct MetricsController: Sendable {
         }
         if let pending = try? await amoEvents.pendingCount() { gauge("amocrm_events_pending", pending) }
         if let count = try? await passports.count() { gauge("passports", count) }
+        // From the shared table, so every instance says the same and a restart forgets nothing.
+        if let incidents = try? await alerts.recent(limit: 200) {
+            let open = Set(incidents.filter(\.isOpen).map(\.key))
+            for key in Set(incidents.map(\.key)) { gauge("alerts_active", labels: [("alert", key)], open.contains(key) ? 1 : 0) }
+        }
     }
 
     private func gauge(_ name: String, labels: [(String, String)] = [], _ value: Double) {

@@ -6,6 +6,11 @@ import Leads
 
 /// The conditions the operators are mailed about (`ALERT_TO`), read from the parts that know
 /// them: amoCRM's tokens, the outbox, the delivery channels' breakers, the catalog's source.
+///
+/// A condition this process knows nothing about yet (a channel it has not delivered on since
+/// it started, a refresh it has not tried) is left out rather than called fine, so that an
+/// instance taking over the look does not clear what another saw. A feature that is switched
+/// off is fine: its old incidents close.
 struct OperatorAlerts: Sendable {
     let catalog: Catalog
     let amoTokens: TokenManager?
@@ -33,16 +38,18 @@ struct OperatorAlerts: Sendable {
                 checks.append(.fine("amocrm.authorization"))
             }
             let failed = await amoTokens.failedRefreshes
-            if failed.count >= Self.refreshFailures {
+            if let failed, failed.count >= Self.refreshFailures {
                 checks.append(
                     .failing(
                         AlertSignal(
                             key: "amocrm.refresh", title: "Токен amoCRM не обновляется",
                             detail: "Не удались \(failed.count) попыток подряд. Последняя ошибка: \(failed.reason ?? "—").\n"
                                 + "Пока действует нынешний токен, заявки уходят; когда он истечёт, они будут ждать.")))
-            } else {
+            } else if failed != nil {
                 checks.append(.fine("amocrm.refresh"))
             }
+        } else {
+            checks.append(contentsOf: [.fine("amocrm.authorization"), .fine("amocrm.refresh")])
         }
         if let counts = try? await leads.outboxCounts() {
             for channel in DeliveryChannel.allCases {
@@ -59,8 +66,13 @@ struct OperatorAlerts: Sendable {
                             detail: "Доставка прекращена после всех попыток: \(dead) шт.\nПовторите или отмените их в админке (фильтр «не доставлены»).")))
             }
         }
-        for breaker in breakers {
-            let key = "channel.\(breaker.channel.rawValue)"
+        for channel in DeliveryChannel.allCases {
+            let key = "channel.\(channel.rawValue)"
+            guard let breaker = breakers.first(where: { $0.channel == channel }) else {
+                checks.append(.fine(key))  // switched off
+                continue
+            }
+            guard breaker.hasOutcome else { continue }
             guard let open = breaker.open else {
                 checks.append(.fine(key))
                 continue
@@ -83,7 +95,7 @@ struct OperatorAlerts: Sendable {
                             ? "\(failure.reason).\nПравки в Directus не появятся на сайте, пока он не ответит."
                             : "\(failure.reason).\nСтраницы каталога отвечают «временно недоступен».",
                         after: after)))
-        } else {
+        } else if catalog.upstreamKnown {
             checks.append(.fine("directus"))
         }
         return checks
