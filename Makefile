@@ -2,7 +2,7 @@
 SWIFT ?= swift
 BIN := .build/debug/catalog-bff
 
-.PHONY: run test drill bench deps build release smoke rules clean
+.PHONY: run test drill bench deps build release smoke rules install clean
 
 ## Build and serve the demo catalog on http://127.0.0.1:8080 (SQLite, mail to files).
 run: build
@@ -31,6 +31,20 @@ build: deps
 
 release: deps
 	$(SWIFT) build -c release --product catalog-bff
+
+## Install under PREFIX (default /usr/local): the binary in bin/, templates and static files
+## in share/catalog-bff/ (the binary finds them there), a sample settings file in
+## etc/catalog-bff/. BUILD=debug installs the debug build as it is, without building.
+PREFIX ?= /usr/local
+BUILD ?= release
+install: $(if $(filter release,$(BUILD)),release)
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/catalog-bff $(DESTDIR)$(PREFIX)/etc/catalog-bff
+	install -m 755 .build/$(BUILD)/catalog-bff $(DESTDIR)$(PREFIX)/bin/catalog-bff
+	rm -rf $(DESTDIR)$(PREFIX)/share/catalog-bff/templates $(DESTDIR)$(PREFIX)/share/catalog-bff/public
+	cp -R templates public $(DESTDIR)$(PREFIX)/share/catalog-bff/
+	install -m 644 deploy/catalog-bff.env $(DESTDIR)$(PREFIX)/etc/catalog-bff/catalog-bff.env.sample
+	install -m 644 deploy/systemd/catalog-bff.service deploy/nginx/catalog-bff.conf $(DESTDIR)$(PREFIX)/share/catalog-bff/
+	@echo "installed in $(DESTDIR)$(PREFIX): bin/catalog-bff, share/catalog-bff/, etc/catalog-bff/catalog-bff.env.sample"
 
 ## The bad-day tests again and again (outages, SIGKILL, two instances), to catch what only
 ## shows once in a while: DRILL_ROUNDS=10 make drill.

@@ -3,7 +3,7 @@
 /// Times are Unix milliseconds (`BIGINT`), identical on both engines; the statements are
 /// written once, with the auto-increment key type filled in per engine.
 enum Migrations {
-    static let all: [Migration] = [leadsAndOutbox, amoCRMTokens, amoCRMContacts, productAmount, oauthStates, verifiedContacts, outboxMaybeSent, instances, amoCRMEvents, passports, alerts, deliveryAttempts]
+    static let all: [Migration] = [leadsAndOutbox, amoCRMTokens, amoCRMContacts, productAmount, oauthStates, verifiedContacts, outboxMaybeSent, instances, amoCRMEvents, passports, alerts, deliveryAttempts, erasure]
 
     static let leadsAndOutbox = Migration(version: 1, name: "leads, outbox, settings") { serial in
         [
@@ -231,5 +231,13 @@ extension Migrations {
             // When a row last started waiting (an admin's retry); NULL: since its lead came.
             "ALTER TABLE outbox ADD COLUMN pending_since BIGINT",
         ]
+    }
+}
+
+extension Migrations {
+    /// When a lead's personal data was erased (`LEAD_RETENTION_DAYS`, or a customer's request):
+    /// the lead stays as a record that an order came, without the customer.
+    static let erasure = Migration(version: 13, name: "personal data erasure") { _ in
+        ["ALTER TABLE leads ADD COLUMN erased_at BIGINT"]
     }
 }

@@ -39,6 +39,14 @@ public final class SQLiteStore: Database {
         return SQLiteStore(writer: writer, reader: reader, logger: logger)
     }
 
+    /// A consistent copy of the whole database at `path` (`VACUUM INTO`: one read snapshot,
+    /// while other processes go on writing), compacted. `path` must not exist yet.
+    public func copy(to path: String) async throws {
+        try await writeLock.withLock {
+            try await sql(writer).raw("VACUUM INTO \(bind: path)").run()
+        }
+    }
+
     public func transaction<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
         try await writeLock.withLock {
             let db = sql(writer)

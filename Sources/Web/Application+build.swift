@@ -35,6 +35,10 @@ public func buildApplication(
     let formSecret = try await Settings.value(FormTokens.secretKey, in: database) { RandomHex.make(bytes: 32) }
     let formTokens = FormTokens(secret: formSecret, clock: clock)
     let leads = LeadStore(database: database, clock: clock, logger: logger)
+    // Personal data goes after LEAD_RETENTION_DAYS, or on a customer's request (the admin).
+    let eraser = PersonalDataEraser(
+        database: database, clock: clock, mailDirectory: configuration.smtp == nil ? configuration.mailDirectory : nil,
+        contactKeys: { ContactDirectory.keys(phone: $0, email: $1) }, logger: logger)
 
     // Delivery: the outbox workers of both channels.
     let transport: any MailTransport =
@@ -180,7 +184,7 @@ public func buildApplication(
             }
             return status
         },
-        alerts: alerts, amoTokens: amoTokens, clock: clock, wakeWorkers: wakeWorkers, logger: logger
+        alerts: alerts, amoTokens: amoTokens, eraser: eraser, clock: clock, wakeWorkers: wakeWorkers, logger: logger
     ).addRoutes(to: router)
     PassportAdminController(
         passports: passports, catalog: catalog, pages: pages, renderer: renderer, layout: layout, messages: messages,
@@ -232,6 +236,7 @@ public func buildApplication(
     app.addServices(workers)
     if let passportWorker { app.addServices(passportWorker) }
     app.addServices(alerter)
+    if let days = configuration.leadRetentionDays { app.addServices(RetentionWorker(eraser: eraser, days: days, logger: logger)) }
     if let amoTokens, configuration.amoCRM?.longLivedToken == nil {
         app.addServices(TokenKeeper(tokens: amoTokens, logger: logger))
     }

@@ -12,7 +12,7 @@ struct CatalogBFF: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "catalog-bff",
         abstract: "The machine-tool catalog site: pages, JSON API and order delivery.",
-        subcommands: [Serve.self, Migrate.self, AmoCRMConnectURL.self, Outbox.self],
+        subcommands: [Serve.self, Migrate.self, BackupCommand.self, AmoCRMConnectURL.self, Outbox.self],
         defaultSubcommand: Serve.self)
 }
 

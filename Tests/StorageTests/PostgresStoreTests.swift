@@ -44,7 +44,7 @@ struct PostgresStoreTests {
         let versions = try await databases[0].read { db in
             try await db.raw("SELECT version FROM schema_migrations ORDER BY version").all().map { try $0.decode(column: "version", as: Int.self) }
         }
-        #expect(versions == Array(1...12))  // every migration, each once
+        #expect(versions == Array(1...13))  // every migration, each once
         for database in databases { await database.close() }
     }
 }

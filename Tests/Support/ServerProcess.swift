@@ -22,12 +22,18 @@ public final class ServerProcess: @unchecked Sendable {
         return found
     }
 
-    /// - Parameter log: where the server's output goes (kept for a failing test to show).
-    public init(port: Int, environment: [String: String], log: URL? = nil) throws {
+    /// - Parameters:
+    ///   - log: where the server's output goes (kept for a failing test to show).
+    ///   - executable: another copy of the binary (an installed one); `workingDirectory`: where
+    ///     it runs (by default the test's, the repository).
+    public init(
+        port: Int, environment: [String: String], log: URL? = nil, executable: URL? = nil, workingDirectory: URL? = nil
+    ) throws {
         self.port = port
         process = Process()
-        process.executableURL = try Self.binary()
+        process.executableURL = try executable ?? Self.binary()
         process.arguments = ["serve"]
+        if let workingDirectory { process.currentDirectoryURL = workingDirectory }
         var env = ProcessInfo.processInfo.environment
         env["HOST"] = "127.0.0.1"
         env["PORT"] = String(port)

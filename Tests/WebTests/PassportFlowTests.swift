@@ -216,12 +216,16 @@ struct PassportFlowTests {
             let deal = try await setup.dealOfOrder(Self.order)
             try await setup.amo.moveDeal(deal, to: StatusEvent.won)
             #expect(try await eventually { setup.noteCodes(deal: deal).count == 1 })
-            // What retention does to a lead: its customer's data is gone.
-            let database = try await openDatabase(setup.database, logger: quietLogger)
-            try await database.transaction { db in
-                try await db.raw("UPDATE leads SET name = '', company = NULL, phone = NULL, email = NULL").run()
-            }
-            await database.close()
+            // The customer asks to have their data erased (what retention does too).
+            let lead = try await setup.client.execute(uri: "/admin/leads/1", method: .get, headers: operatorHeaders).text
+            let csrf = try #require(lead.range(of: #"name="csrf" value=""#).map { String(lead[$0.upperBound...].prefix { $0 != "\"" }) })
+            var form = operatorHeaders
+            form[.contentType] = "application/x-www-form-urlencoded"
+            form[.origin] = Self.base
+            let erased = try await setup.client.execute(uri: "/admin/leads/1/erase", method: .post, headers: form, body: ByteBuffer(string: "csrf=\(csrf)"))
+            #expect(erased.headers[.location] == "/admin/leads/1?done=erased")
+            let after = try await setup.client.execute(uri: "/admin/leads/1?done=erased", method: .get, headers: operatorHeaders).text
+            #expect(after.contains("Персональные данные клиента удалены") && !after.contains("Токарь"))
             let page = try await setup.client.execute(uri: "/passport/\(try #require(setup.noteCodes(deal: deal).first))", method: .get).text
             #expect(page.contains("ООО &laquo;Токарь&raquo;") || page.contains("ООО «Токарь»"))
             #expect(page.contains("Токарный станок с ЧПУ CK6150"))

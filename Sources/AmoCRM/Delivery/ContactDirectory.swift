@@ -10,7 +10,7 @@ public struct ContactDirectory: Sendable {
         self.database = database
     }
 
-    static func keys(phone: String?, email: String?) -> [String] {
+    public static func keys(phone: String?, email: String?) -> [String] {
         [phone.map { "phone:" + $0 }, email.map { "email:" + $0.lowercased() }].compactMap { $0 }
     }
 

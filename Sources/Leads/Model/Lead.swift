@@ -65,6 +65,8 @@ public struct Lead: Sendable, Equatable, Identifiable {
     public var product: ProductSnapshot?
     public var consent: ConsentRecord
     public var createdAt: Date
+    /// When the customer's personal data was erased (`PersonalDataEraser`); nil while kept.
+    public var erasedAt: Date? = nil
 
     /// `Заявка №12: Токарный станок CK6150` – the e-mail subject and the amoCRM lead name.
     public var title: String {

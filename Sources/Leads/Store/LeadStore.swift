@@ -72,7 +72,8 @@ public final class LeadStore: Sendable {
             consent: ConsentRecord(
                 at: Date(milliseconds: try row.decode(column: "consent_at", as: Int64.self)), ip: try text("consent_ip"),
                 userAgent: try text("consent_user_agent"), version: try text("consent_version") ?? ""),
-            createdAt: Date(milliseconds: try row.decode(column: "created_at", as: Int64.self)))
+            createdAt: Date(milliseconds: try row.decode(column: "created_at", as: Int64.self)),
+            erasedAt: try row.decodeNil(column: "erased_at") ? nil : Date(milliseconds: try row.decode(column: "erased_at", as: Int64.self)))
     }
 }
 

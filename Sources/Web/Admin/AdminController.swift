@@ -27,6 +27,8 @@ struct AdminController: Sendable {
     let alerts: AlertStore
     /// nil when amoCRM is not configured.
     let amoTokens: TokenManager?
+    /// A customer's request to have their data erased (152-ФЗ).
+    let eraser: PersonalDataEraser
     let clock: any WallClock
     /// Deliveries put back in the queue can go at once.
     let wakeWorkers: @Sendable () -> Void
@@ -45,6 +47,7 @@ struct AdminController: Sendable {
         admin.get(SiteURL.Route.adminLead.pattern, use: detail)
         admin.post(SiteURL.Route.adminRetry.pattern, use: retry)
         admin.post(SiteURL.Route.adminCancel.pattern, use: cancel)
+        admin.post(SiteURL.Route.adminErase.pattern, use: erase)
         admin.post(SiteURL.Route.adminRequeue.pattern, use: requeue)
     }
 
@@ -172,6 +175,7 @@ struct AdminController: Sendable {
         case "retried": "Доставка поставлена в очередь заново."
         case "cancelled": "Недоставленное отменено: заявка обработана вручную."
         case "nothing": "Нечего было менять: состояние заявки уже другое."
+        case "erased": "Персональные данные клиента удалены из всех его заявок."
         default: nil
         }
     }
@@ -240,6 +244,8 @@ struct AdminController: Sendable {
         var cancellable: Bool
         var retryURL: String
         var cancelURL: String
+        var erased: String?
+        var eraseURL: String
         var backURL: String
         var csrf: String
     }
@@ -285,6 +291,7 @@ struct AdminController: Sendable {
             retryable: deliveries.contains { $0.state == .dead || $0.state == .cancelled },
             cancellable: deliveries.contains { $0.state == .dead },
             retryURL: SiteURL.adminRetry(leadNumber: number), cancelURL: SiteURL.adminCancel(leadNumber: number),
+            erased: lead.erasedAt.map(MoscowTime.format), eraseURL: SiteURL.adminErase(leadNumber: number),
             backURL: SiteURL.admin, csrf: AdminForms(tokens: formTokens).token(request))
         return pages.uncached(try renderer.render("admin-lead", model))
     }
@@ -336,6 +343,13 @@ struct AdminController: Sendable {
         let count = try await leads.cancelDead(leadNumber: number)
         logger.notice("dead deliveries cancelled by admin", metadata: ["lead_number": "\(number)", "rows": "\(count)"])
         return redirect(SiteURL.adminLead(number, done: count > 0 ? "cancelled" : "nothing"))
+    }
+
+    @Sendable func erase(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let number = try leadNumber(context)
+        if let refused = try await checkedForm(request, context: context, back: SiteURL.adminLead(number)) { return refused }
+        let erased = try await eraser.eraseCustomer(ofLead: number)
+        return redirect(SiteURL.adminLead(number, done: erased.leads > 0 ? "erased" : "nothing"))
     }
 
     @Sendable func requeue(_ request: Request, context: AppRequestContext) async throws -> Response {

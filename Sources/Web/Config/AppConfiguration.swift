@@ -38,9 +38,14 @@ public struct AppConfiguration: Sendable {
     public var catalogFresh: Duration = .seconds(60)
     public var catalogStale: Duration = .seconds(86_400)
     public var logLevel: Logger.Level = .info
-    /// Where the Mustache templates and static files are; relative to the working directory.
+    /// Where the Mustache templates and static files are (`TEMPLATES_DIR`, `PUBLIC_DIR`):
+    /// `templates` and `public` in the working directory, else where `make install` put them
+    /// next to the binary (`PREFIX/share/catalog-bff/…`). Symbolic links are followed.
     public var templatesDirectory = "templates"
     public var publicDirectory = "public"
+    /// The service's own files (`DATA_DIR`): the SQLite database, mail files and the image cache
+    /// live here unless their own settings say otherwise.
+    public var dataDirectory = "var"
     /// The image proxy's disk cache (`ASSET_CACHE_DIR`) and its size cap (`ASSET_CACHE_MAX_MB`).
     public var assetCacheDirectory = "var/assets"
     public var assetCacheMaxBytes = 512 << 20
@@ -62,6 +67,9 @@ public struct AppConfiguration: Sendable {
     public var mailFrom = MailAddress("orders@localhost")
     public var mailTo = [MailAddress("orders@localhost")]
     public var mailDirectory = "var/mail"
+    /// Erase customers' personal data from leads delivered longer ago (`LEAD_RETENTION_DAYS`);
+    /// nil: keep it.
+    public var leadRetentionDays: Int?
     /// Operator alerts go here (`ALERT_TO`); nil: to `mailTo`.
     public var alertTo: [MailAddress]?
     /// How long a failing channel or Directus is tolerated before it is an incident (`ALERT_AFTER`).
@@ -100,6 +108,12 @@ public struct AppConfiguration: Sendable {
             guard let raw = env[name]?.trimmingCharacters(in: .whitespaces), !raw.isEmpty else { return nil }
             return raw
         }
+        templatesDirectory = Self.directory(value("TEMPLATES_DIR"), installed: "templates")
+        publicDirectory = Self.directory(value("PUBLIC_DIR"), installed: "public")
+        if let directory = value("DATA_DIR") { dataDirectory = directory }
+        assetCacheDirectory = dataDirectory + "/assets"
+        mailDirectory = dataDirectory + "/mail"
+        database = .sqlite(path: dataDirectory + "/catalog-bff.sqlite")
         if let host = value("HOST") { self.host = host }
         if let port = value("PORT") {
             guard let number = Int(port), (1...65_535).contains(number) else {
@@ -160,6 +174,7 @@ public struct AppConfiguration: Sendable {
             try Self.networks(text, variable: "METRICS_ALLOW")
         } ?? Self.loopback + trustedProxies
         try readMail(value)
+        leadRetentionDays = try Self.number(value("LEAD_RETENTION_DAYS"), variable: "LEAD_RETENTION_DAYS", in: 1...3_650, unit: "days")
         if let raw = value("ALERT_TO") { alertTo = try Self.addresses(raw, variable: "ALERT_TO") }
         if let raw = value("ALERT_AFTER") { alertAfter = try Self.duration(raw, variable: "ALERT_AFTER", in: 0...86_400) }
         adminToken = try Self.secret(value("ADMIN_TOKEN"), variable: "ADMIN_TOKEN")
@@ -352,6 +367,20 @@ public struct AppConfiguration: Sendable {
                 variable: variable, reason: "must be a number of \(unit) from \(range.lowerBound) to \(range.upperBound), got '\(raw)'")
         }
         return number
+    }
+
+    /// A directory as set, or by default `name` in the working directory, else the installed
+    /// copy (`<binary>/../share/catalog-bff/name`) when there is one; symbolic links resolved,
+    /// so a release folder that links to its templates works like the templates themselves.
+    static func directory(_ setting: String?, installed name: String) -> String {
+        let fileManager = FileManager.default
+        var path = setting ?? name
+        if setting == nil, !fileManager.fileExists(atPath: name), let executable = Bundle.main.executableURL {
+            let shared = executable.resolvingSymlinksInPath().deletingLastPathComponent().deletingLastPathComponent()
+                .appendingPathComponent("share/catalog-bff/\(name)").path
+            if fileManager.fileExists(atPath: shared) { path = shared }
+        }
+        return URL(fileURLWithPath: path).resolvingSymlinksInPath().path
     }
 
     /// `90`, `90s`, `10m`, `2h`: a duration within `range` seconds.

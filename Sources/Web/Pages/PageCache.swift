@@ -101,9 +101,15 @@ struct PageCache: Sendable {
         rendered.remember(target: canonical, key: key)
     }
 
+    /// What a shared cache (nginx, a CDN) may do with a public page: keep it a minute, and serve
+    /// it up to two more while it fetches a new one. Short enough that a Directus edit shows
+    /// within three minutes behind a cache the purge webhook cannot reach, and that a cached
+    /// order form's token (valid one to two hours) is still good when the form is sent.
+    static let publicCacheControl = "public, max-age=60, stale-while-revalidate=120"
+
     /// Builds the full header set of a rendered response once, and for a cached one its gzip
     /// variant (a text of 1 KiB or more).
-    func finish(_ page: RenderedResponse, cacheControl: String = "no-cache", compress: Bool = false) -> RenderedResponse {
+    func finish(_ page: RenderedResponse, cacheControl: String = PageCache.publicCacheControl, compress: Bool = false) -> RenderedResponse {
         var finished = page
         var fields = page.contentType.hasPrefix("text/html") ? headers.page : [:]
         fields[.contentType] = page.contentType

@@ -24,6 +24,7 @@ enum SiteURL {
         case adminLead = "/admin/leads/:number"
         case adminRetry = "/admin/leads/:number/retry"
         case adminCancel = "/admin/leads/:number/cancel"
+        case adminErase = "/admin/leads/:number/erase"
         case adminRequeue = "/admin/outbox/:channel/requeue"
         case adminExport = "/admin/leads.csv"
         case amoCRMConnect = "/admin/amocrm/connect"
@@ -122,6 +123,7 @@ enum SiteURL {
     }
 
     static func adminCancel(leadNumber: Int) -> String { Route.adminCancel.path(String(leadNumber)) }
+    static func adminErase(leadNumber: Int) -> String { Route.adminErase.path(String(leadNumber)) }
     static func adminRequeue(_ channel: DeliveryChannel) -> String { Route.adminRequeue.path(channel.rawValue) }
 
     /// `/admin/passports`, with its page and what was just done (`done=revoked`).
