@@ -16,6 +16,7 @@ test:
 	PRINT_TEST=1 $(SWIFT) test --skip-build --filter printsOnOnePage
 	@$(MAKE) --no-print-directory smoke
 	@$(MAKE) --no-print-directory rules
+	scripts/check-deploy.sh debug
 	scripts/browser-test.sh $(BIN)
 
 ## The Prometheus alert rules in deploy/: valid, and firing (or not) on sample series as their tests say.
@@ -43,7 +44,7 @@ install: $(if $(filter release,$(BUILD)),release)
 	rm -rf $(DESTDIR)$(PREFIX)/share/catalog-bff/templates $(DESTDIR)$(PREFIX)/share/catalog-bff/public
 	cp -R templates public $(DESTDIR)$(PREFIX)/share/catalog-bff/
 	install -m 644 deploy/catalog-bff.env $(DESTDIR)$(PREFIX)/etc/catalog-bff/catalog-bff.env.sample
-	install -m 644 deploy/systemd/catalog-bff.service deploy/nginx/catalog-bff.conf $(DESTDIR)$(PREFIX)/share/catalog-bff/
+	install -m 644 deploy/catalog-bff.service deploy/nginx.conf $(DESTDIR)$(PREFIX)/share/catalog-bff/
 	@echo "installed in $(DESTDIR)$(PREFIX): bin/catalog-bff, share/catalog-bff/, etc/catalog-bff/catalog-bff.env.sample"
 
 ## The bad-day tests again and again (outages, SIGKILL, two instances), to catch what only

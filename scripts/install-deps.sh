@@ -7,8 +7,8 @@ packages=(pkg-config libxml2-dev libcurl4-openssl-dev libsqlite3-dev zlib1g-dev 
 # Tests start their own PostgreSQL server (initdb, postgres, pg_isready, psql), drive the
 # site in a real browser (headless Chromium and its WebDriver), and read a passport's QR
 # code back (rsvg-convert renders the SVG, zbarimg decodes it); promtool (Debian's prometheus)
-# lints /metrics and checks and tests the alert rules in deploy/.
-[ "${1:-}" = "--test" ] && packages+=(postgresql postgresql-client chromium chromium-driver librsvg2-bin zbar-tools prometheus)
+# lints /metrics and checks and tests the alert rules in deploy/; nginx checks deploy/nginx.conf.
+[ "${1:-}" = "--test" ] && packages+=(postgresql postgresql-client chromium chromium-driver librsvg2-bin zbar-tools prometheus nginx-light)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

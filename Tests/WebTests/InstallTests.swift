@@ -27,7 +27,7 @@ struct InstallTests {
         for installed in [
             "bin/catalog-bff", "share/catalog-bff/templates/layout.mustache", "share/catalog-bff/templates/mail/lead.txt.mustache",
             "share/catalog-bff/public/css/site.css", "etc/catalog-bff/catalog-bff.env.sample", "share/catalog-bff/catalog-bff.service",
-            "share/catalog-bff/catalog-bff.conf",
+            "share/catalog-bff/nginx.conf",
         ] {
             #expect(files.fileExists(atPath: prefix.appendingPathComponent(installed).path), "installed \(installed)")
         }

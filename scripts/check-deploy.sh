@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# The sample deployment files, checked by the tools that will read them, where they exist:
+#   nginx -t on deploy/nginx.conf (with a self-signed certificate made here), and
+#   systemd-analyze verify on deploy/catalog-bff.service (with the binary installed in place).
+# Usage: scripts/check-deploy.sh [BUILD]   (BUILD: debug or release, as built already)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+build=${1:-debug}
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+if command -v nginx >/dev/null || [ -x /usr/sbin/nginx ]; then
+  nginx=$(command -v nginx || echo /usr/sbin/nginx)
+  mkdir -p "$work/nginx/cache"
+  openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=shop.example.ru" \
+    -keyout "$work/nginx/key.pem" -out "$work/nginx/cert.pem" 2>/dev/null
+  sed -e "s|/etc/ssl/certs/shop.example.ru.pem|$work/nginx/cert.pem|" -e "s|/etc/ssl/private/shop.example.ru.key|$work/nginx/key.pem|" \
+      -e "s|/var/cache/nginx/catalog-bff|$work/nginx/cache|" deploy/nginx.conf >"$work/nginx/site.conf"
+  printf 'pid %s/nginx.pid;\nerror_log %s/error.log;\nevents {}\nhttp {\n  access_log off;\n  include %s/site.conf;\n}\n' \
+    "$work/nginx" "$work/nginx" "$work/nginx" >"$work/nginx/nginx.conf"
+  "$nginx" -t -q -p "$work/nginx" -c "$work/nginx/nginx.conf" -e "$work/nginx/error.log"
+  echo "deploy: nginx -t accepts deploy/nginx.conf"
+else
+  echo "deploy: nginx is not installed here; deploy/nginx.conf not checked"
+fi
+
+if command -v systemd-analyze >/dev/null; then
+  make -s install PREFIX="$work/prefix" BUILD="$build" >/dev/null
+  sed "s|/usr/local/bin/catalog-bff|$work/prefix/bin/catalog-bff|g" deploy/catalog-bff.service >"$work/catalog-bff.service"
+  # Warnings (an unknown setting, a value it cannot parse) count as failures too.
+  out=$(systemd-analyze verify "$work/catalog-bff.service" 2>&1) || { echo "$out"; exit 1; }
+  if [ -n "$out" ]; then echo "$out"; exit 1; fi
+  echo "deploy: systemd-analyze verify accepts deploy/catalog-bff.service with the installed binary"
+else
+  echo "deploy: systemd-analyze is not installed here; deploy/catalog-bff.service not checked"
+fi
