@@ -209,6 +209,7 @@ let package = Package(
             dependencies: [
                 "Web",
                 "Leads",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 "AmoCRM",
                 "Storage",
                 "Catalog",

@@ -51,6 +51,15 @@ public struct Instances: Sendable {
         }
     }
 
+    /// `id` stops: the roles it holds are free at once and its heartbeat is gone, so another
+    /// instance takes over now rather than when the leases run out.
+    public func leave(_ id: String) async throws {
+        try await database.transaction { db in
+            try await db.raw("DELETE FROM roles WHERE holder = \(bind: id)").run()
+            try await db.raw("DELETE FROM instances WHERE id = \(bind: id)").run()
+        }
+    }
+
     /// Who holds `role` now, if anyone.
     public func holder(of role: String) async throws -> String? {
         let now = clock.now().milliseconds
@@ -61,15 +70,20 @@ public struct Instances: Sendable {
     }
 }
 
-/// Keeps this instance's heartbeat going while it runs.
+/// Keeps this instance's heartbeat going while it runs; on a graceful stop (SIGTERM) it gives
+/// back what the instance holds. The application registers it before its workers, so it stops
+/// after them: by then no delivery is in flight, and `onStop` (the outbox leases) and the roles
+/// can go without another instance sending anything twice.
 public struct InstanceHeartbeat: Service {
     let instances: Instances
     let id: String
+    let onStop: @Sendable () async -> Void
     let logger: Logger
 
-    public init(instances: Instances, id: String, logger: Logger) {
+    public init(instances: Instances, id: String, logger: Logger, onStop: @escaping @Sendable () async -> Void = {}) {
         self.instances = instances
         self.id = id
+        self.onStop = onStop
         self.logger = logger
     }
 
@@ -81,6 +95,14 @@ public struct InstanceHeartbeat: Service {
                 logger.warning("instance heartbeat failed", metadata: ["instance": "\(id)", "error": "\(error)"])
             }
             try? await cancelWhenGracefulShutdown { [instances] in try await instances.clock.sleep(for: Instances.heartbeatInterval) }
+        }
+        guard Task.isShuttingDownGracefully else { return }
+        await onStop()
+        do {
+            try await instances.leave(id)
+            logger.notice("instance stopped: its roles and leases are free", metadata: ["instance": "\(id)"])
+        } catch {
+            logger.warning("instance could not give back its roles", metadata: ["instance": "\(id)", "error": "\(error)"])
         }
     }
 }

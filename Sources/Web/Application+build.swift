@@ -231,7 +231,11 @@ public func buildApplication(
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "catalog-bff"),
         logger: logger)
     app.addServices(DatabaseService(database: database))
-    app.addServices(InstanceHeartbeat(instances: instances, id: instance, logger: logger))
+    // Stops after the workers (services stop in reverse order): then nothing is in flight.
+    app.addServices(
+        InstanceHeartbeat(instances: instances, id: instance, logger: logger) {
+            _ = try? await leads.releaseLeases(instance: instance)
+        })
     app.addServices(purges)
     app.addServices(workers)
     if let passportWorker { app.addServices(passportWorker) }

@@ -4,6 +4,7 @@ import Catalog
 import Foundation
 import Hummingbird
 import Logging
+import ServiceLifecycle
 import Storage
 import Web
 
@@ -38,7 +39,15 @@ struct Serve: AsyncParsableCommand {
             throw ExitCode.failure
         }
         logger.info("listening", metadata: ["address": "http://\(configuration.host):\(configuration.port)"])
-        try await app.runService()
+        // SIGTERM or SIGINT: stop taking connections, finish the requests and deliveries in
+        // flight, give back leases and roles (services stop in reverse order: the server
+        // first, the heartbeat and the database last). Whatever still runs after the deadline
+        // is cancelled; systemd's TimeoutStopSec (30 s) is the last word.
+        var group = ServiceGroupConfiguration(services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        group.maximumGracefulShutdownDuration = .seconds(25)
+        group.maximumCancellationDuration = .seconds(3)
+        try await ServiceGroup(configuration: group).run()
+        logger.notice("stopped")
     }
 }
 
