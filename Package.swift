@@ -69,6 +69,7 @@ let package = Package(
                 .product(name: "CoreMetrics", package: "swift-metrics"),
                 "Caching",
                 "CMalloc",
+                "CStemmer",
                 "CLibXML2",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
@@ -80,6 +81,9 @@ let package = Package(
         // glibc's malloc_trim: a catalog reload frees tens of MiB in small pieces, which the
         // allocator would otherwise keep.
         .systemLibrary(name: "CMalloc"),
+        // Snowball stemmers (Russian, English) for catalog search (Debian: libstemmer-dev; it has
+        // no pkg-config file).
+        .systemLibrary(name: "CStemmer", providers: [.apt(["libstemmer-dev"])]),
         // Brotli variants of rendered pages and static text files (Debian's libbrotli).
         .systemLibrary(
             name: "CBrotli",

@@ -3,7 +3,7 @@
 # Used by `make run` and `make test`, so both work on a fresh machine.
 set -euo pipefail
 
-packages=(pkg-config libxml2-dev libcurl4-openssl-dev libsqlite3-dev zlib1g-dev libbrotli-dev libqrencode-dev)
+packages=(pkg-config libxml2-dev libcurl4-openssl-dev libsqlite3-dev zlib1g-dev libbrotli-dev libqrencode-dev libstemmer-dev)
 # Tests start their own PostgreSQL server (initdb, postgres, pg_isready, psql), drive the
 # site in a real browser (headless Chromium and its WebDriver), and read a passport's QR
 # code back (rsvg-convert renders the SVG, zbarimg decodes it); promtool (Debian's prometheus)

@@ -15,6 +15,8 @@ public struct CatalogIndex: Sendable {
     /// Positions in `products` (not copies of them: a product value is a few hundred bytes).
     private let productsByID: [Int: Int32]
     private let productsBySlug: [String: Int32]
+    /// Search over `products` (built with the index, once per catalog version).
+    public let searchIndex: SearchIndex
 
     public init(categories: [Category], products: [Product]) {
         let sortedCategories = categories.sorted { ($0.sort, $0.id) < ($1.sort, $1.id) }
@@ -56,6 +58,7 @@ public struct CatalogIndex: Sendable {
         }
         productsByID = idPositions
         productsBySlug = slugPositions
+        searchIndex = SearchIndex(products: sorted)
     }
 
     /// The published product that goes by `key`.
@@ -97,13 +100,30 @@ public struct CatalogIndex: Sendable {
         products(in: category).count
     }
 
-    /// Products whose name, SKU or category contain every word of the query
-    /// (case-insensitive, `ё` = `е`); all products for an empty query.
+    /// What a search found, best first (`SearchIndex`).
+    public struct Found: Sendable {
+        public var products: [Product]
+        public var matchedKeys: Set<String>
+        /// The query as understood, when not as typed (the other keyboard layout).
+        public var correctedQuery: String?
+        /// Nothing had every word: these lack one.
+        public var partial = false
+    }
+
+    /// Products for the query (word forms, any order, lookalike letters in codes, typos, the
+    /// other keyboard layout), best first; all of `scope` (or the catalog) for an empty query.
+    public func find(_ query: String, in scope: [Product]? = nil) -> Found {
+        guard !SearchTerms.words(query).isEmpty else { return Found(products: scope ?? products, matchedKeys: [], correctedQuery: nil) }
+        let allowed = scope.map { Set($0.compactMap { productsByID[$0.id].map(Int.init) }) }
+        let result = searchIndex.search(query, allowed: allowed)
+        return Found(
+            products: result.positions.map { products[$0] }, matchedKeys: result.matchedKeys, correctedQuery: result.correctedQuery,
+            partial: result.partial)
+    }
+
+    /// The products of `find`, best first.
     public func search(_ query: String, in scope: [Product]? = nil) -> [Product] {
-        let terms = SearchText.terms(query)
-        let candidates = scope ?? products
-        guard !terms.isEmpty else { return candidates }
-        return candidates.filter { product in terms.allSatisfy { product.searchText.contains($0) } }
+        find(query, in: scope).products
     }
 
     /// Recently updated products first.

@@ -29,8 +29,6 @@ public struct Product: Sendable, Hashable, Identifiable {
     public var descriptionDigest: UInt64 = 0
     public var updatedAt: Date?
     public var sort: Int
-    /// Lower-cased, `ё`-folded name, SKU and category, for search.
-    public var searchText: String
 
     /// A one-line summary of the description (meta description, structured data).
     public var summary: String { CatalogNormalizer.summary(excerpt) }

@@ -54,8 +54,7 @@ public enum CatalogNormalizer {
             descriptionFileIDs: description.fileIDs,
             descriptionDigest: descriptionDigest(record),
             updatedAt: date(record.dateUpdated) ?? date(record.dateCreated),
-            sort: record.sort ?? Int.max,
-            searchText: SearchText.fold([name, sku, categoryRef?.name ?? ""].joined(separator: " ")))
+            sort: record.sort ?? Int.max)
     }
 
     /// The sanitized description HTML of a product row, safe to insert into a page; empty when

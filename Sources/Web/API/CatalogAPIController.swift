@@ -49,7 +49,7 @@ struct CatalogAPIController<Context: RequestContext>: Sendable {
         let target = SiteURL.Route.apiProducts.rawValue + (canonical.isEmpty ? "" : "?" + canonical.joined(separator: "&"))
         return try await pages.cached(key, canonical: target, request: request) {
             let index = try await catalog.index()
-            var scope = index.products
+            var scope: [Product]?
             if let categorySlug {
                 guard let category = index.category(slug: categorySlug) else {
                     throw ProblemDetails(.notFound, detail: "Категория «\(categorySlug)» не найдена.")

@@ -89,7 +89,7 @@ struct CatalogPageModels: Sendable {
             subcategories: index.children(of: category).map {
                 NavItem(name: "\($0.name) (\(index.productCount($0)))", url: SiteURL.category($0.slug), active: false)
             },
-            products: page.items.map(ProductCardModel.init),
+            products: page.items.map { ProductCardModel($0) },
             emptyText: "В этой категории пока нет товаров. Оставьте заявку — подберём оборудование под задачу.",
             pagination: PaginationModel(path: path, query: "", page: page),
             query: "", formAction: SiteURL.catalog)

@@ -39,7 +39,7 @@ struct PageController<Context: RequestContext>: Sendable {
                     description: "Металлообрабатывающие станки и прессы: токарные, фрезерные, сверлильные. Цены, характеристики, заказ.",
                     canonicalPath: SiteURL.home),
                 categories: tiles,
-                newest: index.newest(limit: 8).map(ProductCardModel.init))
+                newest: index.newest(limit: 8).map { ProductCardModel($0) })
             return try renderer.render("home", model)
         }
     }
@@ -52,10 +52,11 @@ struct PageController<Context: RequestContext>: Sendable {
             query.isEmpty ? "page:/catalog?page=\(number)" : nil, canonical: SiteURL.list(SiteURL.catalog, page: number), request: request
         ) {
             let index = try await catalog.index()
-            let page = Page(all: index.search(query), number: number, perPage: Self.perPage)
+            let found = index.find(query)
+            let page = Page(all: found.products, number: number, perPage: Self.perPage)
             guard page.exists else { throw HTTPError(.notFound) }
-            return .input((index, page))
-        } render: { index, page in
+            return .input((index, page, found))
+        } render: { index, page, found in
             let heading = query.isEmpty ? "Каталог" : "Поиск: «\(query)»"
             let model = CatalogPageModel(
                 layout: layout.layout(
@@ -66,11 +67,13 @@ struct PageController<Context: RequestContext>: Sendable {
                     query: query, noindex: !query.isEmpty),
                 heading: heading, intro: nil,
                 countText: query.isEmpty ? RussianPlural.products(page.total) : "Найдено: \(RussianPlural.products(page.total))",
-                subcategories: [], products: page.items.map(ProductCardModel.init),
+                subcategories: [], products: page.items.map { ProductCardModel($0, highlighting: found.matchedKeys) },
                 emptyText: query.isEmpty
                     ? "Каталог пока пуст." : "По запросу «\(query)» ничего не найдено. Проверьте написание или позвоните нам — подберём оборудование.",
                 pagination: PaginationModel(path: SiteURL.catalog, query: query, page: page),
-                query: query, formAction: SiteURL.catalog)
+                query: query, formAction: SiteURL.catalog, correctedQuery: found.correctedQuery, partialMatch: found.partial,
+                suggestions: page.items.isEmpty && !query.isEmpty
+                    ? index.rootCategories.map { NavItem(name: $0.name, url: SiteURL.category($0.slug), active: false) } : [])
             return try renderer.render("catalog", model)
         }
     }

@@ -62,9 +62,12 @@ struct ProductCardModel {
     var imageURL: String
     var imageSrcset: String?
     var imageAlt: String
+    /// The name with the words a search matched marked (escaped HTML), on search results.
+    var nameHTML: String?
 
-    init(_ product: Product) {
+    init(_ product: Product, highlighting keys: Set<String> = []) {
         name = product.name
+        nameHTML = keys.isEmpty ? nil : SearchIndex.highlight(product.name, keys: keys)
         url = SiteURL.product(product)
         sku = product.sku
         priceText = product.price.text
@@ -128,6 +131,12 @@ struct CatalogPageModel {
     var pagination: PaginationModel
     var query: String
     var formAction: String
+    /// «Показаны результаты по запросу «токарный»» when the query was read in the other layout.
+    var correctedQuery: String? = nil
+    /// No product had every word of the query; these have all but one.
+    var partialMatch = false
+    /// Categories to go on with when a search found nothing.
+    var suggestions: [NavItem] = []
 }
 
 struct GalleryImageModel {
