@@ -11,12 +11,14 @@ bench/results/large-catalog.json. Run by `make bench` (bench/large-catalog.sh bu
 """
 import asyncio
 import json
+import re
 import os
 import resource
 import subprocess
 import sys
 import tempfile
 import time
+import urllib.parse
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 
@@ -78,13 +80,15 @@ def main():
     time.sleep(3 + PRODUCTS / 5000)
     # Lists are read again every REFRESH_SECONDS: after the burst the server idles through several
     # reloads of the whole catalog, and its RSS must not climb with them.
-    env = dict(os.environ, PORT=str(BFF_PORT), LOG_LEVEL="warning", DIRECTUS_URL=f"http://127.0.0.1:{FAKE_PORT}",
+    env = dict(os.environ, PORT=str(BFF_PORT), LOG_LEVEL="info", DIRECTUS_URL=f"http://127.0.0.1:{FAKE_PORT}",
                CATALOG_FRESH_SECONDS=str(REFRESH_SECONDS),
                DATABASE_URL=f"sqlite://{work}/db.sqlite", MAIL_DIR=f"{work}/mail", ASSET_CACHE_DIR=f"{work}/assets")
     started = time.perf_counter()
     # WRAP="heaptrack -o /tmp/bff" runs the server under a profiler (RSS then includes its cost).
     wrap = os.environ.get("WRAP", "").split()
-    server = subprocess.Popen(wrap + [os.path.join(root, ".build/release/catalog-bff"), "serve"], env=env, cwd=root)
+    server_log = open(os.path.join(work, "server.log"), "w")
+    server = subprocess.Popen(wrap + [os.path.join(root, ".build/release/catalog-bff"), "serve"], env=env, cwd=root,
+                              stdout=server_log, stderr=subprocess.STDOUT)
     try:
         while get("/catalog", timeout=60) != 200:
             if time.perf_counter() - started > 120:
@@ -109,6 +113,33 @@ def main():
             if f"модели M{i} " not in page or "пункт 11.</p>" not in page:
                 raise SystemExit(f"/product/{i % kinds}-stanok-m{i} lacks its whole description")
         rss = rss_mb(server.pid)
+        # Search on the whole catalog (never cached: every query is new): word forms, a model
+        # code, a typo, the other keyboard layout, two words in any order.
+        queries = ["токарные", "станок фрезерный", f"m{PRODUCTS // 2}", "сверлилный", "ghtcc", "пресс гидравлический",
+                   "ленточнопильные станки", "станок"]
+        search_paths = [f"/api/products?q={urllib.parse.quote(q)}" for q in queries]
+        for path in search_paths:
+            if get(path) != 200:
+                raise SystemExit(f"{path} did not answer 200")
+        search_seconds = 10
+        search_latencies = []
+        def search_worker(worker):
+            deadline = time.perf_counter() + search_seconds
+            n = worker
+            while time.perf_counter() < deadline:
+                path = search_paths[n % len(search_paths)]
+                n += 1
+                t = time.perf_counter()
+                get(path)
+                search_latencies.append((time.perf_counter() - t) * 1000)
+        with ThreadPoolExecutor(8) as pool:
+            list(pool.map(search_worker, range(8)))
+        search_latencies.sort()
+        search_qps = len(search_latencies) / search_seconds
+        search_p50 = search_latencies[len(search_latencies) // 2]
+        search_p99 = search_latencies[int(len(search_latencies) * 0.99)]
+        server_log.flush()
+        builds = [int(m.group(1)) for m in re.finditer(r"catalog index built.*?ms=(\d+)", open(os.path.join(work, "server.log")).read())]
         # What the burst costs: reads of the product (its description), not list reloads that
         # happen to fall due meanwhile.
         def product_reads():
@@ -141,11 +172,15 @@ def main():
             "burst_p99_ms": round(p99, 1), "burst_directus_requests": directus,
             "burst_p50s_ms": [round(run[1], 1) for run in runs],
             "list_reloads": reloads, "rss_after_reloads_mb": rss_after_refreshes, "rss_max_during_reloads_mb": max(rss_samples),
+            "search_qps": round(search_qps, 1), "search_p50_ms": round(search_p50, 1), "search_p99_ms": round(search_p99, 1),
+            "index_build_ms": builds,
         }
         print(f"{PRODUCTS} products: first /catalog after {ready:.1f} s; crawled {len(statuses)} pages in {crawl:.0f} s, "
               f"{len(bad)} not 200 {bad[:3]}; RSS {rss} MB after the crawl")
         print(f"cold burst of 500 on an unrendered product (median of 3): {ok} × 200 (fewest), p50 {p50:.0f} ms, p99 {p99:.0f} ms, "
               f"{directus} Directus requests (most); all p50s {[round(run[1]) for run in runs]} ms")
+        print(f"search on {PRODUCTS} products (8 clients, {len(queries)} queries, never cached): {search_qps:.0f} queries/s, "
+              f"p50 {search_p50:.1f} ms, p99 {search_p99:.1f} ms; index builds (catalog and search) {builds} ms")
         print(f"{reloads} reloads of the whole list: RSS {rss_after_refreshes} MB after them (at most {max(rss_samples)} MB meanwhile)")
         os.makedirs(os.path.join(root, "bench/results"), exist_ok=True)
         with open(os.path.join(root, "bench/results/large-catalog.json"), "w") as out:

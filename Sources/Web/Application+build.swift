@@ -195,6 +195,7 @@ public func buildApplication(
         ingestKeys: configuration.ingestKeys, trustedProxies: configuration.trustedProxies
     ).addRoutes(to: router)
     CatalogAPIController(catalog: catalog, pages: pages, layout: layout).addRoutes(to: router)
+    SuggestController(catalog: catalog, layout: layout, answers: SuggestAnswers()).addRoutes(to: router)
     // Preview image links are signed with a key of their own, kept in the database (all
     // instances verify each other's links): PREVIEW_SECRET sits in every editor's preview URL.
     var previewImages: PreviewImages?

@@ -16,6 +16,7 @@ import urllib.request
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
 
@@ -135,6 +136,25 @@ def walk(driver, base, out):
     step(f"home page: {driver.title}")
     assert_console_clean(driver, "home")
     screenshots(driver, out, "home")
+
+    # Suggestions as you type, and the arrow keys and Enter to open one.
+    field = driver.find_element(By.ID, "search-q")
+    field.send_keys("ток")
+    first = WebDriverWait(driver, WAIT).until(
+        EC.visibility_of_element_located((By.CSS_SELECTOR, "#search-suggestions [role=option] a")))
+    labels = [a.text for a in driver.find_elements(By.CSS_SELECTOR, "#search-suggestions [role=option] a")]
+    check(any("Токарн" in label for label in labels), f"no lathe among the suggestions: {labels}")
+    check(field.get_attribute("aria-expanded") == "true", "the search field does not say its list is open")
+    step(f"suggestions for «ток»: {len(labels)}, first «{first.text.splitlines()[0]}»")
+    field.send_keys(Keys.ARROW_DOWN)
+    check(field.get_attribute("aria-activedescendant") == "search-suggestion-0", "arrow down chose no suggestion")
+    old = driver.find_element(By.TAG_NAME, "h1")
+    field.send_keys(Keys.ENTER)
+    WebDriverWait(driver, WAIT).until(EC.staleness_of(old))
+    check("/product/" in driver.current_url or "/catalog/" in driver.current_url, f"Enter led to {driver.current_url}")
+    assert_console_clean(driver, "suggestions")
+    driver.get(base + "/")
+    wait_for(driver, ".category-grid a.category-name")
 
     tile = driver.find_element(By.CSS_SELECTOR, ".category-grid a.category-name")
     category = tile.text

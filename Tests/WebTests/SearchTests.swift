@@ -150,4 +150,29 @@ struct SearchTests {
             #expect(!hostile.html.contains("<b>токарный</b>"))
         }
     }
+
+    @Test("/api/suggest: the best few products and the sections for what is typed so far; kept per normalized query")
+    func suggest() async throws {
+        try await withApp(source: Self.source) { (client: any TestClientProtocol) async throws in
+            func answer(_ query: String) async throws -> (products: [String], categories: [String], raw: TestResponse) {
+                let encoded = query.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? query
+                let response = try await client.execute(uri: "/api/suggest?q=\(encoded)", method: .get)
+                let json = try #require(try JSONSerialization.jsonObject(with: Data(buffer: response.body)) as? [String: Any])
+                let names: (String) -> [String] = { key in (json[key] as? [[String: Any]] ?? []).compactMap { $0["name"] as? String } }
+                return (names("products"), names("categories"), response)
+            }
+            let typing = try await answer("ток")
+            #expect(typing.categories == ["Токарные станки"])
+            #expect(typing.products.first?.hasPrefix("Токарн") == true && typing.products.count <= 5)
+            #expect(typing.raw.headers[.contentType] == "application/json; charset=utf-8")
+            #expect(typing.raw.headers[.cacheControl] == "public, max-age=60")
+            let code = try await answer("СК61")
+            #expect(code.products.first == "Токарный станок с ЧПУ CK6150")
+            #expect(try await answer("фрезерн").categories == ["Фрезерные станки"])
+            #expect(try await answer("").products.isEmpty)
+            // The same search spelt otherwise is the same answer, byte for byte.
+            let spaced = try await answer("  ТОК ").raw
+            #expect(Data(buffer: spaced.body) == Data(buffer: typing.raw.body))
+        }
+    }
 }

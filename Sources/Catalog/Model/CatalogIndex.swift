@@ -121,6 +121,25 @@ public struct CatalogIndex: Sendable {
             partial: result.partial)
     }
 
+    /// For a search field's as-you-type list: the best few products (no near matches) and the
+    /// categories whose names have every word, the last as typed so far («ток» → «Токарные станки»).
+    public func suggest(_ query: String, products limit: Int = 5, categories categoryLimit: Int = 3) -> (products: [Product], categories: [Category]) {
+        let words = SearchTerms.words(query)
+        guard !words.isEmpty else { return ([], []) }
+        let found = find(query)
+        let products = found.partial ? [] : Array(found.products.prefix(limit))
+        let keys = words.map(SearchTerms.key)
+        let matching = categories.filter { category in
+            let names = SearchTerms.words(category.name)
+            let nameKeys = Set(names.map(SearchTerms.key))
+            return keys.enumerated().allSatisfy { index, key in
+                nameKeys.contains(key)
+                    || (index == keys.count - 1 && names.contains { $0.hasPrefix(words[index]) || SearchTerms.key($0).hasPrefix(key) })
+            }
+        }
+        return (products, Array(matching.prefix(categoryLimit)))
+    }
+
     /// The products of `find`, best first.
     public func search(_ query: String, in scope: [Product]? = nil) -> [Product] {
         find(query, in: scope).products

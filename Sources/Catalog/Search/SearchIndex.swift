@@ -160,6 +160,12 @@ public struct SearchIndex: Sendable {
         return nameKeys[low..<end]
     }
 
+    /// A query as search reads it (folded words, one space between): one cache key for every
+    /// spelling that searches the same.
+    public static func normalize(_ query: String) -> String {
+        SearchTerms.words(query).prefix(maxWords).joined(separator: " ")
+    }
+
     /// `text` as HTML with the words that matched marked (`<mark>`), everything escaped.
     public static func highlight(_ text: String, keys: Set<String>) -> String {
         guard !keys.isEmpty else { return escape(text) }

@@ -36,6 +36,7 @@ enum SiteURL {
         case apiCategories = "/api/categories"
         case apiProducts = "/api/products"
         case apiProduct = "/api/products/:slug"
+        case apiSuggest = "/api/suggest"
         case apiLeads = "/api/leads"
         case ingestLeads = "/ingest/leads"
         case amoCRMCallback = "/webhook/amocrm"
