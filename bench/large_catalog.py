@@ -139,7 +139,8 @@ def main():
         search_p50 = search_latencies[len(search_latencies) // 2]
         search_p99 = search_latencies[int(len(search_latencies) * 0.99)]
         server_log.flush()
-        builds = [int(m.group(1)) for m in re.finditer(r"catalog index built.*?ms=(\d+)", open(os.path.join(work, "server.log")).read())]
+        builds = [int(m.group(1)) for line in open(os.path.join(work, "server.log")) if "catalog index built" in line
+                  for m in [re.search(r"\bms=(\d+)", line)] if m]
         # What the burst costs: reads of the product (its description), not list reloads that
         # happen to fall due meanwhile.
         def product_reads():

@@ -12,6 +12,7 @@ public final class Catalog: Sendable {
     public let version: CatalogVersion
     private let lists: RefreshingCache<ListKey, ListValue>
     private let indexMemo = Mutex<(version: UInt64, index: CatalogIndex)?>(nil)
+    private let indexBuild = Mutex<(version: UInt64, task: Task<CatalogIndex, Never>)?>(nil)
     private let health: UpstreamHealth
     private let descriptionStore: DescriptionStore
     private let logger: Logger
@@ -69,14 +70,34 @@ public final class Catalog: Sendable {
         if let memo = indexMemo.withLock({ $0 }), memo.version == after {
             return memo.index
         }
-        let started = ContinuousClock.now
-        let index = CatalogIndex(categories: categoryList, products: productList)
-        let took = started.duration(to: .now)
-        indexMemo.withLock { $0 = (before, index) }
-        // `make bench` reads this line: the index (and search) build time of a large catalog.
-        logger.info(
-            "catalog index built",
-            metadata: ["products": "\(productList.count)", "ms": "\(took.components.seconds * 1_000 + took.components.attoseconds / 1_000_000_000_000_000)"])
+        // One build a version: the requests that need it meanwhile wait for that one (with a
+        // large catalog it takes a good part of a second: the search index is in it). Only
+        // lists read within one version are shared; a read a change came into builds its own.
+        let logger = logger
+        let build = indexBuild.withLock { current -> Task<CatalogIndex, Never> in
+            if before == after, let current, current.version == before { return current.task }
+            let task = Task {
+                let started = ContinuousClock.now
+                let index = CatalogIndex(categories: categoryList, products: productList)
+                let took = started.duration(to: .now)
+                // `make bench` reads this line: the index (and search) build time of a large catalog.
+                logger.info(
+                    "catalog index built",
+                    metadata: [
+                        "products": "\(productList.count)",
+                        "ms": "\(took.components.seconds * 1_000 + took.components.attoseconds / 1_000_000_000_000_000)",
+                    ])
+                return index
+            }
+            if before == after { current = (before, task) }
+            return task
+        }
+        let index = await build.value
+        indexMemo.withLock { memo in
+            // A build of an older version never replaces a newer one.
+            if let kept = memo, kept.version > before { return }
+            memo = (before, index)
+        }
         return index
     }
 

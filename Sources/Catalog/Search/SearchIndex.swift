@@ -28,19 +28,33 @@ public struct SearchIndex: Sendable {
     private let skus: [String: [Int32]]
 
     public init(products: [Product]) {
-        var best: [String: [Int32: Field]] = [:]
+        // Products come in catalog order, so a key's postings grow in order too: the last one
+        // is the current product's, if it has one yet.
+        var ids: [String: Int] = [:]
+        var lists: [[(product: Int32, field: Field)]] = []
         var keyCache: [String: String] = [:]
+        func key(_ word: String) -> String {
+            if let cached = keyCache[word] { return cached }
+            let key = SearchTerms.key(word)
+            keyCache[word] = key
+            return key
+        }
         func add(_ text: String, _ field: Field, _ position: Int32) {
             for word in SearchTerms.words(text) {
-                let key: String
-                if let cached = keyCache[word] {
-                    key = cached
+                let key = key(word)
+                let id: Int
+                if let known = ids[key] {
+                    id = known
                 } else {
-                    key = SearchTerms.key(word)
-                    keyCache[word] = key
+                    id = lists.count
+                    ids[key] = id
+                    lists.append([])
                 }
-                if let current = best[key, default: [:]][position], current >= field { continue }
-                best[key, default: [:]][position] = field
+                if let last = lists[id].last, last.product == position {
+                    if field > last.field { lists[id][lists[id].count - 1].field = field }
+                } else {
+                    lists[id].append((position, field))
+                }
             }
         }
         var names = Set<String>()
@@ -51,19 +65,23 @@ public struct SearchIndex: Sendable {
                 let whole = SearchTerms.wholeCode(sku)
                 if !whole.isEmpty { skus[whole, default: []].append(position) }
             }
-            add(product.name, .name, position)
-            if let category = product.category?.name { add(category, .category, position) }
+            // A model code in a name ranks like a SKU: «Токарный станок CK6150».
+            for word in SearchTerms.words(product.name) {
+                let key = key(word)
+                names.insert(key)
+                add(word, key.contains(where: \.isNumber) ? .code : .name, position)
+            }
+            if let category = product.category?.name {
+                for word in SearchTerms.words(category) { names.insert(key(word)) }
+                add(category, .category, position)
+            }
             for spec in product.specs { add(spec.name + " " + spec.valueWithUnit, .spec, position) }
             add(product.excerpt, .description, position)
-            for word in SearchTerms.words(product.name + " " + (product.category?.name ?? "")) {
-                names.insert(keyCache[word] ?? SearchTerms.key(word))
-            }
         }
-        // A model code in a name ranks like a SKU: «Токарный станок CK6150».
-        for (key, positions) in best where key.contains(where: \.isNumber) {
-            for (position, field) in positions where field == .name { best[key]?[position] = .code }
-        }
-        postings = best.mapValues { positions in positions.map { ($0.key, $0.value) }.sorted { $0.product < $1.product } }
+        var postings: [String: [(product: Int32, field: Field)]] = [:]
+        postings.reserveCapacity(ids.count)
+        for (key, id) in ids { postings[key] = lists[id] }
+        self.postings = postings
         nameKeys = names.sorted()
         self.skus = skus
     }

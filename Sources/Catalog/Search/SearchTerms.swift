@@ -10,20 +10,21 @@ enum SearchTerms {
         "а": "a", "в": "b", "е": "e", "к": "k", "м": "m", "н": "h", "о": "o", "р": "p", "с": "c", "т": "t", "х": "x", "у": "y",
     ]
 
-    /// The words of `text`, folded (not stemmed).
+    /// The words of `text`, folded (not stemmed). Works on Unicode scalars: a catalog of ten
+    /// thousand products is tens of megabytes of text to go through at each index build.
     static func words(_ text: String) -> [String] {
         var words: [String] = []
-        var current = ""
-        for character in text.lowercased() {
-            let folded: Character = character == "ё" ? "е" : character
-            if folded.isLetter || folded.isNumber {
-                current.append(folded)
+        var current = String.UnicodeScalarView()
+        for scalar in text.lowercased().unicodeScalars {
+            if scalar.properties.isAlphabetic || scalar.properties.numericType != nil {
+                // ё is е.
+                current.append(scalar.value == 0x0451 ? "е" : scalar)
             } else if !current.isEmpty {
-                words.append(current)
-                current = ""
+                words.append(String(current))
+                current = String.UnicodeScalarView()
             }
         }
-        if !current.isEmpty { words.append(current) }
+        if !current.isEmpty { words.append(String(current)) }
         return words
     }
 
