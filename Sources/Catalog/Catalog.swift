@@ -39,11 +39,20 @@ public final class Catalog: Sendable {
         self.version = version
         let health = UpstreamHealth(metrics: metrics)
         self.health = health
-        lists = RefreshingCache(policy: policy, clock: clock, version: version) { key, error, hasStale in
-            health.failed(servingStale: hasStale, reason: "\(error)")
-            logger.error(
-                "catalog refresh failed",
-                metadata: ["key": "\(key)", "error": "\(error)", "serving_stale": "\(hasStale)"])
+        let rebuild = RebuildHook()
+        lists = RefreshingCache(
+            policy: policy, clock: clock, version: version,
+            onFailure: { key, error, hasStale in
+                health.failed(servingStale: hasStale, reason: "\(error)")
+                logger.error(
+                    "catalog refresh failed",
+                    metadata: ["key": "\(key)", "error": "\(error)", "serving_stale": "\(hasStale)"])
+            },
+            onChange: { rebuild.fire() })
+        // A list that changed in a background refresh: the index (and its search) is built at
+        // once, before a request needs it.
+        rebuild.set { [weak self] in
+            Task { _ = try? await self?.index() }
         }
     }
 
@@ -234,6 +243,15 @@ public final class Catalog: Sendable {
 public struct Preview<Item: Sendable>: Sendable {
     public var item: Item
     public var status: String?
+}
+
+/// Calls what the catalog sets once it exists (the cache it owns is made before it).
+final class RebuildHook: Sendable {
+    private let action = Mutex<(@Sendable () -> Void)?>(nil)
+
+    func set(_ action: @escaping @Sendable () -> Void) { self.action.withLock { $0 = action } }
+
+    func fire() { action.withLock { $0 }?() }
 }
 
 /// Whether Directus answers the catalog's list loads, for metrics, readiness and alerts.

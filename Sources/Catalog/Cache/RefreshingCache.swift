@@ -86,9 +86,12 @@ public final class RefreshingCache<Key: Hashable & Sendable, Value: Sendable & E
     private let clock: CacheClock
     private let version: CatalogVersion
     private let onFailure: @Sendable (Key, any Error, _ hasStale: Bool) -> Void
+    private let onChange: @Sendable () -> Void
     private let isAbsent: @Sendable (Value) -> Bool
 
     /// - Parameters:
+    ///   - onChange: told after a load changed a value (the version moved on): what is built
+    ///     from the values can be built again now, off the request path.
     ///   - onFailure: told once about every failed load (to log and count it); `hasStale`
     ///     says whether an older value is still being served.
     ///   - isAbsent: true for a value that says "no such item" (no page shows it): at the
@@ -96,6 +99,7 @@ public final class RefreshingCache<Key: Hashable & Sendable, Value: Sendable & E
     public init(
         policy: CachePolicy, clock: CacheClock = .continuous, version: CatalogVersion,
         onFailure: @escaping @Sendable (Key, any Error, _ hasStale: Bool) -> Void = { _, _, _ in },
+        onChange: @escaping @Sendable () -> Void = {},
         isAbsent: @escaping @Sendable (Value) -> Bool = { _ in false }
     ) {
         self.policy = policy
@@ -103,6 +107,7 @@ public final class RefreshingCache<Key: Hashable & Sendable, Value: Sendable & E
         self.version = version
         self.isAbsent = isAbsent
         self.onFailure = onFailure
+        self.onChange = onChange
     }
 
     public func value(for key: Key, load: @escaping Loader) async throws -> Value {
@@ -228,7 +233,10 @@ public final class RefreshingCache<Key: Hashable & Sendable, Value: Sendable & E
             guard let previous else { return evictedData }
             return evictedData || previous.value != value
         }
-        if changed { version.bump() }
+        if changed {
+            version.bump()
+            onChange()
+        }
     }
 
     /// Drops the oldest "no such item" entry, or else the oldest entry; true when that held
