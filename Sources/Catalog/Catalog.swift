@@ -98,7 +98,7 @@ public final class Catalog: Sendable {
                     ])
                 return index
             }
-            if before == after { current = (before, task) }
+            if before == after, (current?.version ?? 0) <= before { current = (before, task) }
             return task
         }
         let index = await build.value

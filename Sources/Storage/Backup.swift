@@ -22,7 +22,12 @@ public enum Backup {
         guard !fileManager.fileExists(atPath: target) else { throw Failure(description: "\(target) exists already: choose a new file") }
         guard fileManager.fileExists(atPath: source) else { throw Failure(description: "there is no database at \(source)") }
         let folder = URL(fileURLWithPath: target).deletingLastPathComponent().path
-        try fileManager.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        try fileManager.createDirectory(atPath: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        // The copy holds every customer's data: readable by its owner only. VACUUM INTO writes
+        // into an empty file it is given.
+        guard fileManager.createFile(atPath: target, contents: nil, attributes: [.posixPermissions: 0o600]) else {
+            throw Failure(description: "cannot create \(target)")
+        }
         let store = try await SQLiteStore.open(path: source, logger: logger)
         let version: Int
         do {
@@ -31,7 +36,13 @@ public enum Backup {
             await store.close()
         } catch {
             await store.close()
+            try? fileManager.removeItem(atPath: target)
             throw error
+        }
+        // On disk before it is called a backup.
+        if let handle = FileHandle(forUpdatingAtPath: target) {
+            try? handle.synchronize()
+            try? handle.close()
         }
         // The copy as a restore would see it.
         let copy = try await SQLiteStore.open(path: target, logger: logger)
@@ -50,7 +61,7 @@ public enum Backup {
             return Report(path: target, bytes: bytes, schemaVersion: version, leads: leads)
         } catch {
             await copy.close()
-            try? fileManager.removeItem(atPath: target)
+            for suffix in ["", "-wal", "-shm"] { try? fileManager.removeItem(atPath: target + suffix) }
             throw error
         }
     }

@@ -106,12 +106,18 @@ struct RetentionTests {
             let first = try await store.accept(sampleLead(name: "Иван Петров", phone: "+79001234567", email: "ivan@example.ru"))
             let second = try await store.accept(sampleLead(name: "Иван П.", phone: nil, email: "IVAN@example.ru"))
             let other = try await store.accept(sampleLead(name: "Мария", phone: "+79009999999", email: "maria@example.ru"))
+            // A worker has the first lead's e-mail in hand when the request comes.
+            let inHand = try #require(try await store.claim(channel: .email, owner: "w", limit: 10, lease: .seconds(60)).first { $0.leadNumber == first.number })
             let erased = try await Self.eraser(store, mail: mail).eraseCustomer(ofLead: second.number)
             #expect(erased.leads == 2)
             for number in [first.number, second.number] {
                 #expect(try await store.lead(number: number)?.order.name == PersonalDataEraser.erasedName)
                 #expect(try await store.deliveries(leadNumber: number).allSatisfy { $0.state == .cancelled })
             }
+            // Its late outcome changes nothing: the row stays cancelled, no error text comes back.
+            #expect(try await store.record(.failed("554 for ivan@example.ru"), for: inHand, owner: "w", policy: RetryPolicy()) == nil)
+            #expect(try await store.deliveries(leadNumber: first.number).allSatisfy { $0.state == .cancelled && $0.lastError == nil })
+            #expect(try await store.attempts(leadNumber: first.number).allSatisfy { $0.detail == nil })
             #expect(try await store.lead(number: other.number)?.order.name == "Мария")
             #expect(try await store.deliveries(leadNumber: other.number).allSatisfy { $0.state == .pending })
         }

@@ -42,6 +42,9 @@ struct BackupTests {
             }
         )
         #expect(output.contains("the copy opens and passes SQLite's integrity check"))
+        // Every customer's data is in it: its owner's to read only.
+        let permissions = try FileManager.default.attributesOfItem(atPath: copy.path)[.posixPermissions] as? Int
+        #expect(permissions == 0o600)
         #expect(output.range(of: #"schema version \d+, \d+ leads"#, options: .regularExpression) != nil)
         // A second backup to the same file is refused, and the first is left alone.
         await #expect(throws: ExternalTool.Failed.self) { _ = try await Self.backup(["DATA_DIR=" + data.path], copy.path) }

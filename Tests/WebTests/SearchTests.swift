@@ -169,6 +169,8 @@ struct SearchTests {
             let code = try await answer("СК61")
             #expect(code.products.first == "Токарный станок с ЧПУ CK6150")
             #expect(try await answer("фрезерн").categories == ["Фрезерные станки"])
+            // The other keyboard layout, punctuation included («;» is «ж»).
+            #expect(try await answer("njrfhysq").products.first?.hasPrefix("Токарн") == true)
             #expect(try await answer("").products.isEmpty)
             // The same search spelt otherwise is the same answer, byte for byte.
             let spaced = try await answer("  ТОК ").raw

@@ -19,11 +19,17 @@ public struct SearchIndex: Sendable {
     static let wholeSKU = 1_000
     /// Words of a query looked at.
     static let maxWords = 8
+    /// Words of a query that may be typos (the search for them is the costly part).
+    static let maxTypoWords = 3
+    /// A longer "word" is no word a name has.
+    static let maxWordLength = 32
 
     /// key → (product position in the catalog's order, the best field it occurs in).
     private let postings: [String: [(product: Int32, field: Field)]]
-    /// Name and category keys, sorted: typo and prefix candidates.
+    /// Name and category keys, sorted: prefix candidates.
     private let nameKeys: [String]
+    /// The same without model codes, as characters, by length: typo candidates.
+    private let typoCandidates: [Int: [(key: String, characters: [Character])]]
     /// A product's SKU as one code → its positions.
     private let skus: [String: [Int32]]
 
@@ -83,6 +89,9 @@ public struct SearchIndex: Sendable {
         for (key, id) in ids { postings[key] = lists[id] }
         self.postings = postings
         nameKeys = names.sorted()
+        typoCandidates = Dictionary(
+            grouping: names.filter { !$0.contains(where: \.isNumber) }.map { ($0, Array($0)) }, by: { $0.1.count }
+        ).mapValues { $0.map { (key: $0.0, characters: $0.1) } }
         self.skus = skus
     }
 
@@ -126,7 +135,8 @@ public struct SearchIndex: Sendable {
         var scores: [Int32: Int] = [:]
         var hits: [Int32: Int] = [:]
         var matched = Set<String>()
-        for (index, word) in words.enumerated() {
+        var typoWords = 0
+        for (index, word) in words.enumerated() where word.count <= Self.maxWordLength {
             let key = SearchTerms.key(word)
             var found: [Int32: Int] = [:]
             func collect(_ key: String, penalty: Int) {
@@ -144,12 +154,16 @@ public struct SearchIndex: Sendable {
             }
             // No exact key: a word of a name one or two typos away (never a model code: 6Т15 is
             // not a mistyped 6Т12, it is another machine).
-            if found.isEmpty, !word.contains(where: \.isNumber) {
+            if found.isEmpty, !word.contains(where: \.isNumber), typoWords < Self.maxTypoWords {
                 let limit = SearchTerms.allowedEdits(word.count)
                 if limit > 0 {
+                    typoWords += 1
                     let target = Array(key)
-                    for candidate in nameKeys where SearchTerms.distance(target, Array(candidate), limit: limit) != nil {
-                        collect(candidate, penalty: 4)
+                    for length in max(1, target.count - limit)...(target.count + limit) {
+                        for candidate in typoCandidates[length] ?? []
+                        where SearchTerms.distance(target, candidate.characters, limit: limit) != nil {
+                            collect(candidate.key, penalty: 4)
+                        }
                     }
                 }
             }

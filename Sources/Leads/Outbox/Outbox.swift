@@ -132,14 +132,15 @@ extension LeadStore {
         }
     }
 
-    /// At start: the leases this instance held before it was stopped (killed) are its own
-    /// no more – the rows are due again at once.
+    /// At start (and at a graceful stop): the leases this instance held are its own no more –
+    /// the rows are due again at once. Their delivery may have gone out before the stop (the
+    /// outcome not recorded), so the next try looks at the receiver first (`maybe_sent`).
     @discardableResult
     public func releaseLeases(instance: String) async throws -> Int {
         try await database.transaction { db in
             try await db.raw(
                 """
-                UPDATE outbox SET lease_owner = NULL, lease_instance = NULL, lease_expires_at = NULL
+                UPDATE outbox SET lease_owner = NULL, lease_instance = NULL, lease_expires_at = NULL, maybe_sent = 1
                 WHERE lease_instance = \(bind: instance) AND state = 'pending' RETURNING id
                 """
             ).all().count
@@ -168,7 +169,7 @@ extension LeadStore {
                     """
                     UPDATE outbox SET state = 'delivered', attempts = attempts + 1, external_id = \(bind: externalID),
                         last_error = NULL, lease_owner = NULL, lease_expires_at = NULL, updated_at = \(bind: now)
-                    WHERE id = \(bind: item.id) AND lease_owner = \(bind: owner) RETURNING id
+                    WHERE id = \(bind: item.id) AND lease_owner = \(bind: owner) AND state = 'pending' RETURNING id
                     """
                 ).all()
             case .failed(let reason):
@@ -182,7 +183,7 @@ extension LeadStore {
                     UPDATE outbox SET state = \(bind: dead ? OutboxState.dead.rawValue : OutboxState.pending.rawValue),
                         attempts = \(bind: attempts), next_attempt_at = \(bind: next), last_error = \(bind: String(reason.prefix(2000))),
                         lease_owner = NULL, lease_expires_at = NULL, updated_at = \(bind: now)
-                    WHERE id = \(bind: item.id) AND lease_owner = \(bind: owner) RETURNING id
+                    WHERE id = \(bind: item.id) AND lease_owner = \(bind: owner) AND state = 'pending' RETURNING id
                     """
                 ).all()
             case .rejected(let reason):
@@ -192,7 +193,7 @@ extension LeadStore {
                     """
                     UPDATE outbox SET state = 'dead', attempts = attempts + 1, last_error = \(bind: String(reason.prefix(2000))),
                         lease_owner = NULL, lease_expires_at = NULL, updated_at = \(bind: now)
-                    WHERE id = \(bind: item.id) AND lease_owner = \(bind: owner) RETURNING id
+                    WHERE id = \(bind: item.id) AND lease_owner = \(bind: owner) AND state = 'pending' RETURNING id
                     """
                 ).all()
             case .unavailable(let reason, let maybeSent):
@@ -202,7 +203,7 @@ extension LeadStore {
                     """
                     UPDATE outbox SET last_error = \(bind: String(reason.prefix(2000))), maybe_sent = \(bind: item.maybeSent || maybeSent ? 1 : 0),
                         lease_owner = NULL, lease_expires_at = NULL, updated_at = \(bind: now)
-                    WHERE id = \(bind: item.id) AND lease_owner = \(bind: owner) RETURNING id
+                    WHERE id = \(bind: item.id) AND lease_owner = \(bind: owner) AND state = 'pending' RETURNING id
                     """
                 ).all()
             }
@@ -268,7 +269,8 @@ extension LeadStore {
         return try await database.transaction { db in
             let rows = try await db.raw(
                 """
-                UPDATE outbox SET state = 'cancelled', updated_at = \(bind: now)
+                UPDATE outbox SET state = 'cancelled', updated_at = \(bind: now), lease_owner = NULL, lease_instance = NULL,
+                    lease_expires_at = NULL
                 WHERE lead_number = \(bind: leadNumber) AND state = 'dead' RETURNING channel
                 """
             ).all()

@@ -108,7 +108,9 @@ public struct PersonalDataEraser: Sendable {
                 .set("erased_at", to: now)
                 .where("number", .in, numbers).run()
             if cancelWaiting {
+                // A worker that has one of them in hand records nothing now (its lease is gone).
                 try await db.update("outbox").set("state", to: OutboxState.cancelled.rawValue).set("updated_at", to: now)
+                    .set("lease_owner", to: SQLLiteral.null).set("lease_instance", to: SQLLiteral.null).set("lease_expires_at", to: SQLLiteral.null)
                     .where("lead_number", .in, numbers).where("state", .in, [OutboxState.pending.rawValue, OutboxState.dead.rawValue]).run()
             }
             try await db.update("outbox").set("last_error", to: SQLLiteral.null).where("lead_number", .in, numbers).run()

@@ -34,7 +34,9 @@ struct SuggestController<Context: RequestContext>: Sendable {
 
     @Sendable func suggest(_ request: Request, context: Context) async throws -> Response {
         let query = PageController<Context>.query(request.queryFields)
-        let normalized = SearchIndex.normalize(query)
+        // The query as typed (lower case), not only its words: «yj;ybws» is «ножницы» in the
+        // other layout, and `;` is its «ж».
+        let normalized = query.lowercased()
         let key = "\(catalog.version.current)|\(normalized)"
         let body: ByteBuffer
         if let kept = answers.get(key) {
