@@ -200,13 +200,13 @@ public struct SearchIndex: Sendable {
 
     /// `text` as HTML with the words that matched marked (`<mark>`), everything escaped.
     public static func highlight(_ text: String, keys: Set<String>) -> String {
-        guard !keys.isEmpty else { return escape(text) }
+        guard !keys.isEmpty else { return HTMLEscaping.escape(text) }
         var html = ""
         var word = ""
         func flush() {
             guard !word.isEmpty else { return }
             let folded = SearchTerms.words(word).first.map(SearchTerms.key)
-            html += folded.map(keys.contains) == true ? "<mark>" + escape(word) + "</mark>" : escape(word)
+            html += folded.map(keys.contains) == true ? "<mark>" + HTMLEscaping.escape(word) + "</mark>" : HTMLEscaping.escape(word)
             word = ""
         }
         for character in text {
@@ -214,25 +214,10 @@ public struct SearchIndex: Sendable {
                 word.append(character)
             } else {
                 flush()
-                html += escape(String(character))
+                html += HTMLEscaping.escape(String(character))
             }
         }
         flush()
         return html
-    }
-
-    static func escape(_ text: String) -> String {
-        var escaped = ""
-        for character in text {
-            switch character {
-            case "&": escaped += "&amp;"
-            case "<": escaped += "&lt;"
-            case ">": escaped += "&gt;"
-            case "\"": escaped += "&quot;"
-            case "'": escaped += "&#39;"
-            default: escaped.append(character)
-            }
-        }
-        return escaped
     }
 }

@@ -1,3 +1,4 @@
+import Catalog
 import Foundation
 import Leads
 
@@ -29,7 +30,7 @@ enum ActivityChart {
         var parts: [String] = []
         parts.append(
             #"<svg class="activity-chart" viewBox="0 0 \#(Int(width)) \#(Int(height))" role="img" aria-labelledby="chart-title" xmlns="http://www.w3.org/2000/svg">"#)
-        parts.append(#"<title id="chart-title">\#(escape(summary))</title>"#)
+        parts.append(#"<title id="chart-title">\#(HTMLEscaping.escape(summary))</title>"#)
         // Scale lines at 0, half and the top.
         for value in Set([0, scale / 2, scale]).sorted() {
             parts.append(
@@ -41,7 +42,7 @@ enum ActivityChart {
             let barHeight = plotHeight * Double(day.leads) / Double(scale)
             let label = "\(MoscowTime.formatDate(day.day)): заявок \(day.leads), неудачных попыток \(day.failures)"
             parts.append(
-                #"<rect x="\#(number(x + step * 0.15))" y="\#(number(top + plotHeight - barHeight))" width="\#(number(step * 0.7))" height="\#(number(barHeight))" class="bar"><title>\#(escape(label))</title></rect>"#)
+                #"<rect x="\#(number(x + step * 0.15))" y="\#(number(top + plotHeight - barHeight))" width="\#(number(step * 0.7))" height="\#(number(barHeight))" class="bar"><title>\#(HTMLEscaping.escape(label))</title></rect>"#)
             // A date under every seventh day, counted back from today.
             if (days.count - 1 - index) % 7 == 0 {
                 let date = MoscowTime.formatDate(day.day).prefix(5)
@@ -64,10 +65,5 @@ enum ActivityChart {
         while magnitude * 10 <= value { magnitude *= 10 }
         for factor in [1, 2, 5, 10] where factor * magnitude >= value { return factor * magnitude }
         return 10 * magnitude
-    }
-
-    static func escape(_ text: String) -> String {
-        text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
-            .replacingOccurrences(of: "\"", with: "&quot;")
     }
 }
