@@ -160,6 +160,7 @@ def walk(driver, base, out):
     category = tile.text
     click_and_wait(driver, tile)
     check("/catalog/" in driver.current_url, f"category link led to {driver.current_url}")
+    category_url = driver.current_url
     wait_for(driver, ".card-grid a.card-link")
     step(f"category «{category}»: {driver.current_url}")
     assert_console_clean(driver, "category")
@@ -167,6 +168,7 @@ def walk(driver, base, out):
     card = driver.find_element(By.CSS_SELECTOR, ".card-grid a.card-link")
     click_and_wait(driver, card)
     check("/product/" in driver.current_url, f"product card led to {driver.current_url}")
+    product_url = driver.current_url
     wait_for(driver, "form.order-form")
     step(f"product «{driver.find_element(By.TAG_NAME, 'h1').text}»: {driver.current_url}")
     assert_console_clean(driver, "product")
@@ -184,6 +186,7 @@ def walk(driver, base, out):
     step(f"bad phone rejected: «{error.text}»")
     # Chromium logs the 422 document response itself as a SEVERE network entry; anything else is a bug.
     assert_console_clean(driver, "the 422 page", allowed="status of 422")
+    fits_phones_here(driver, "the order form with errors")
 
     # Fixed phone: the re-rendered form must go through to the thanks page.
     submit_order(driver, phone="+7 900 123-45-67")
@@ -193,6 +196,13 @@ def walk(driver, base, out):
     step(f"order accepted: «{heading}» at {driver.current_url}")
     assert_console_clean(driver, "thanks")
     screenshots(driver, out, "thanks")
+    thanks = driver.current_url
+
+    fits_phones(driver, [
+        ("home", base + "/"), ("catalog", base + "/catalog"), ("category", category_url), ("product", product_url),
+        ("search", base + "/catalog?q=%D1%82%D0%BE%D0%BA%D0%B0%D1%80%D0%BD%D1%8B%D0%B9"), ("order form", base + "/order"),
+        ("thanks", thanks), ("privacy", base + "/privacy"),
+    ])
 
     admin_on_a_phone(driver, base, out)
 
@@ -201,6 +211,31 @@ def fits_the_width(driver, page):
     """No sideways scrolling: nothing on the page is wider than the window."""
     scroll, inner = driver.execute_script("return [document.documentElement.scrollWidth, window.innerWidth]")
     check(scroll <= inner, f"{page} is {scroll} px wide in a {inner} px window")
+
+
+PHONES = (320, 375, 414)
+
+
+def fits_phones_here(driver, page):
+    """The page as it is now, at each phone width (the window is resized, the page not reloaded)."""
+    for width in PHONES:
+        driver.set_window_size(width, 900)
+        WebDriverWait(driver, WAIT).until(lambda d: d.execute_script("return window.innerWidth") == width)
+        fits_the_width(driver, f"{page} at {width} px")
+    driver.set_window_size(1280, 900)
+
+
+def fits_phones(driver, urls):
+    """Each page, loaded at each phone width."""
+    for width in PHONES:
+        driver.set_window_size(width, 900)
+        WebDriverWait(driver, WAIT).until(lambda d: d.execute_script("return window.innerWidth") == width)
+        for name, url in urls:
+            driver.get(url)
+            WebDriverWait(driver, WAIT).until(lambda d: d.execute_script("return document.readyState") == "complete")
+            fits_the_width(driver, f"{name} at {width} px")
+    driver.set_window_size(1280, 900)
+    step(f"{len(urls)} page kinds fit {', '.join(map(str, PHONES))} px without sideways scrolling")
 
 
 def admin_on_a_phone(driver, base, out):
