@@ -24,10 +24,11 @@ if [ ${#missing[@]} -gt 0 ]; then
   $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
-# Test helpers: a real SMTP server (aiosmtpd) with a CA made at test time (cryptography), and
-# Selenium for the browser test (pointed at Debian's chromedriver, so it downloads nothing).
-if [ "${1:-}" = "--test" ] && ! python3 -c "import aiosmtpd, cryptography, selenium" 2>/dev/null; then
-  echo "Installing Python test helpers: aiosmtpd cryptography selenium"
-  python3 -m pip install --quiet --disable-pip-version-check aiosmtpd cryptography selenium 2>/dev/null \
-    || python3 -m pip install --quiet --disable-pip-version-check --break-system-packages aiosmtpd cryptography selenium
+# Test helpers: a real SMTP server (aiosmtpd) with a CA made at test time (cryptography),
+# Selenium for the browser test (pointed at Debian's chromedriver, so it downloads nothing), and
+# axe-core's bundle (axe-selenium-python) for its accessibility checks.
+if [ "${1:-}" = "--test" ] && ! python3 -c "import aiosmtpd, cryptography, selenium, axe_selenium_python" 2>/dev/null; then
+  echo "Installing Python test helpers: aiosmtpd cryptography selenium axe-selenium-python"
+  python3 -m pip install --quiet --disable-pip-version-check aiosmtpd cryptography selenium axe-selenium-python 2>/dev/null \
+    || python3 -m pip install --quiet --disable-pip-version-check --break-system-packages aiosmtpd cryptography selenium axe-selenium-python
 fi

@@ -13,6 +13,7 @@ import tempfile
 import time
 import urllib.request
 
+from axe_selenium_python import Axe
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
@@ -187,6 +188,7 @@ def walk(driver, base, out):
     # Chromium logs the 422 document response itself as a SEVERE network entry; anything else is a bug.
     assert_console_clean(driver, "the 422 page", allowed="status of 422")
     fits_phones_here(driver, "the order form with errors")
+    accessible_here(driver, "the order form with errors")
 
     # Fixed phone: the re-rendered form must go through to the thanks page.
     submit_order(driver, phone="+7 900 123-45-67")
@@ -198,11 +200,13 @@ def walk(driver, base, out):
     screenshots(driver, out, "thanks")
     thanks = driver.current_url
 
-    fits_phones(driver, [
+    kinds = [
         ("home", base + "/"), ("catalog", base + "/catalog"), ("category", category_url), ("product", product_url),
         ("search", base + "/catalog?q=%D1%82%D0%BE%D0%BA%D0%B0%D1%80%D0%BD%D1%8B%D0%B9"), ("order form", base + "/order"),
         ("thanks", thanks), ("privacy", base + "/privacy"),
-    ])
+    ]
+    fits_phones(driver, kinds)
+    accessible(driver, kinds)
 
     admin_on_a_phone(driver, base, out)
 
@@ -214,6 +218,24 @@ def fits_the_width(driver, page):
 
 
 PHONES = (320, 375, 414)
+
+
+def accessible_here(driver, page):
+    """axe-core on the page as it is: no critical or serious violation."""
+    axe = Axe(driver)
+    axe.inject()
+    results = axe.run()
+    bad = [f"{v['id']} ({v['impact']}): {v['nodes'][0].get('html', '')[:120]}" for v in results["violations"]
+           if v["impact"] in ("critical", "serious")]
+    check(not bad, f"axe-core on {page}:\n    " + "\n    ".join(bad))
+
+
+def accessible(driver, urls):
+    for name, url in urls:
+        driver.get(url)
+        WebDriverWait(driver, WAIT).until(lambda d: d.execute_script("return document.readyState") == "complete")
+        accessible_here(driver, name)
+    step(f"axe-core: no critical or serious violation on {len(urls)} page kinds")
 
 
 def fits_phones_here(driver, page):

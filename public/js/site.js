@@ -52,7 +52,9 @@ document.addEventListener("click", function (event) {
   input.setAttribute("aria-autocomplete", "list");
   input.setAttribute("aria-controls", list.id);
   input.setAttribute("aria-expanded", "false");
-  input.setAttribute("autocomplete", "off");
+  // The field keeps its name as a combobox (its <label> is visually hidden).
+  var label = form.querySelector('label[for="search-q"]');
+  if (label) input.setAttribute("aria-label", label.textContent.trim());
   var timer = null;
   var asked = "";
   var active = -1;
