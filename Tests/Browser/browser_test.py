@@ -162,6 +162,23 @@ def walk(driver, base, out):
     click_and_wait(driver, tile)
     check("/catalog/" in driver.current_url, f"category link led to {driver.current_url}")
     category_url = driver.current_url
+
+    # The filter form: a plain GET form (no script involved), its own address, cards that fit it.
+    form = driver.find_element(By.CSS_SELECTOR, "form.list-filter")
+    stock = form.find_element(By.NAME, "stock")
+    if not stock.is_selected():
+        stock.click()
+    from selenium.webdriver.support.ui import Select
+    Select(form.find_element(By.NAME, "sort")).select_by_value("price")
+    click_and_wait(driver, form.find_element(By.CSS_SELECTOR, "button[type=submit]"))
+    check("stock=1" in driver.current_url and "sort=price" in driver.current_url, f"the filter form led to {driver.current_url}")
+    wait_for(driver, ".card-grid a.card-link")
+    check(driver.find_element(By.NAME, "stock").is_selected(), "the filtered page does not show its filter")
+    step(f"filtered category: {driver.current_url}")
+    assert_console_clean(driver, "filtered category")
+    screenshots(driver, out, "category-filtered")
+    driver.get(category_url)
+    wait_for(driver, ".card-grid a.card-link")
     wait_for(driver, ".card-grid a.card-link")
     step(f"category «{category}»: {driver.current_url}")
     assert_console_clean(driver, "category")

@@ -38,12 +38,18 @@ struct CatalogAPIController<Context: RequestContext>: Sendable {
             parameters["per_page"], name: "per_page", default: Self.defaultPerPage, range: 1...Self.maxPerPage)
         let query = PageController<Context>.query(parameters)
         let categorySlug = parameters["category"].flatMap { $0.isEmpty ? nil : $0 }
+        guard let filter = ProductFilter(query: parameters) else {
+            throw ProblemDetails(
+                .badRequest, detail: "Фильтр не распознан: stock=1, price_from и price_to — целые рубли, sort — price, -price, name или new.",
+                errors: ["filter": "stock=1; price_from, price_to: 0…\(ProductFilter.priceLimit); sort: price, -price, name, new"])
+        }
         // Cached: the default page size only. Every `per_page` from 1 to 100 times every page
         // would be tens of thousands of valid keys, enough to push the site's pages out.
-        let key = query.isEmpty && perPage == Self.defaultPerPage ? "api:products?c=\(categorySlug ?? "")&p=\(page)" : nil
+        let key = query.isEmpty && perPage == Self.defaultPerPage ? "api:products?c=\(categorySlug ?? "")&\(SiteURL.list("", filter: filter))&p=\(page)" : nil
         // The canonical spelling: known parameters in this order, defaults left out.
         var canonical: [String] = []
         if let categorySlug { canonical.append("category=" + SiteURL.queryValue(categorySlug)) }
+        canonical += filter.queryItems.map { "\($0.name)=\(SiteURL.queryValue($0.value))" }
         if page != 1 { canonical.append("page=\(page)") }
         if perPage != Self.defaultPerPage { canonical.append("per_page=\(perPage)") }
         let target = SiteURL.Route.apiProducts.rawValue + (canonical.isEmpty ? "" : "?" + canonical.joined(separator: "&"))
@@ -56,7 +62,7 @@ struct CatalogAPIController<Context: RequestContext>: Sendable {
                 }
                 scope = index.products(in: category)
             }
-            let result = Page(all: index.search(query, in: scope), number: page, perPage: perPage)
+            let result = Page(all: filter.apply(index.search(query, in: scope)), number: page, perPage: perPage)
             guard result.exists else {
                 throw ProblemDetails(
                     .notFound, detail: "Страницы \(page) нет: товаров \(result.total), последняя страница — \(result.pageCount).",

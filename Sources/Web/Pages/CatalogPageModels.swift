@@ -68,19 +68,21 @@ struct CatalogPageModels: Sendable {
     }
 
     /// A category page: its products and those of its subcategories.
-    func category(_ category: Category, index: CatalogIndex, page: Page<Product>, preview: PreviewBanner? = nil) -> CatalogPageModel {
+    func category(
+        _ category: Category, index: CatalogIndex, page: Page<Product>, filter: ProductFilter = ProductFilter(), preview: PreviewBanner? = nil
+    ) -> CatalogPageModel {
         let path = SiteURL.category(category.slug)
         var crumbs = [Crumb(name: "Главная", url: SiteURL.home), Crumb(name: "Каталог", url: SiteURL.catalog)]
         crumbs += index.path(to: category).map { Crumb(name: $0.name, url: $0.id == category.id ? nil : SiteURL.category($0.slug)) }
         let description = "\(category.name): \(RussianPlural.products(page.total)) с ценами и характеристиками."
         var frame = layout.layout(
             index, title: category.name, description: description,
-            canonicalPath: SiteURL.list(path, page: page.number), activeCategoryID: category.id, breadcrumbs: crumbs,
-            noindex: preview != nil)
+            canonicalPath: SiteURL.list(path, filter: filter, page: page.number), activeCategoryID: category.id, breadcrumbs: crumbs,
+            noindex: preview != nil || filter.conditionCount > 1)
         frame.preview = preview
         frame.openGraph = OpenGraphModel(
             type: "website", title: category.name, description: description,
-            url: layout.absoluteURL(SiteURL.list(path, page: page.number)),
+            url: layout.absoluteURL(SiteURL.list(path, filter: filter, page: page.number)),
             image: page.items.first?.images.first.map { layout.absoluteURL(SiteURL.asset($0.fileID, preset: .card)) })
         return CatalogPageModel(
             layout: frame,
@@ -90,9 +92,12 @@ struct CatalogPageModels: Sendable {
                 NavItem(name: "\($0.name) (\(index.productCount($0)))", url: SiteURL.category($0.slug), active: false)
             },
             products: page.items.map { ProductCardModel($0) },
-            emptyText: "В этой категории пока нет товаров. Оставьте заявку — подберём оборудование под задачу.",
-            pagination: PaginationModel(path: path, query: "", page: page),
-            query: "", formAction: SiteURL.catalog)
+            emptyText: filter.isEmpty
+                ? "В этой категории пока нет товаров. Оставьте заявку — подберём оборудование под задачу."
+                : "Под эти условия ничего не подходит. Уберите часть фильтров или оставьте заявку — подберём.",
+            pagination: PaginationModel(path: path, query: "", filter: filter, page: page),
+            query: "", formAction: SiteURL.catalog,
+            filter: preview == nil ? FilterFormModel(action: path, query: "", filter: filter) : nil)
     }
 }
 

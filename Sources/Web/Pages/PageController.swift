@@ -48,12 +48,12 @@ struct PageController<Context: RequestContext>: Sendable {
         let fields = request.queryFields
         let query = Self.query(fields)
         let number = try Self.pageNumber(fields)
-        return try await pages.cached(
-            query.isEmpty ? "page:/catalog?page=\(number)" : nil, canonical: SiteURL.list(SiteURL.catalog, page: number), request: request
-        ) {
+        let filter = try Self.filter(fields)
+        let address = SiteURL.list(SiteURL.catalog, filter: filter, page: number)
+        return try await pages.cached(query.isEmpty ? "page:" + address : nil, canonical: address, request: request) {
             let index = try await catalog.index()
             let found = index.find(query)
-            let page = Page(all: found.products, number: number, perPage: Self.perPage)
+            let page = Page(all: filter.apply(found.products), number: number, perPage: Self.perPage)
             guard page.exists else { throw HTTPError(.notFound) }
             return .input((index, page, found))
         } render: { index, page, found in
@@ -62,35 +62,39 @@ struct PageController<Context: RequestContext>: Sendable {
                 layout: layout.layout(
                     index, title: query.isEmpty ? "Каталог оборудования" : heading,
                     description: "Каталог металлообрабатывающего оборудования: \(RussianPlural.products(index.products.count)).",
-                    canonicalPath: query.isEmpty ? SiteURL.list(SiteURL.catalog, page: page.number) : nil,
+                    canonicalPath: query.isEmpty ? address : nil,
                     breadcrumbs: [Crumb(name: "Главная", url: SiteURL.home), Crumb(name: "Каталог", url: nil)],
-                    query: query, noindex: !query.isEmpty),
+                    query: query, noindex: !query.isEmpty || filter.conditionCount > 1),
                 heading: heading, intro: nil,
-                countText: query.isEmpty ? RussianPlural.products(page.total) : "Найдено: \(RussianPlural.products(page.total))",
+                countText: query.isEmpty && filter.isEmpty
+                    ? RussianPlural.products(page.total) : "Найдено: \(RussianPlural.products(page.total))",
                 subcategories: [], products: page.items.map { ProductCardModel($0, highlighting: found.matchedKeys) },
                 emptyText: query.isEmpty
-                    ? "Каталог пока пуст." : "По запросу «\(query)» ничего не найдено. Проверьте написание или позвоните нам — подберём оборудование.",
-                pagination: PaginationModel(path: SiteURL.catalog, query: query, page: page),
+                    ? (filter.isEmpty ? "Каталог пока пуст." : "Под эти условия ничего не подходит. Уберите часть фильтров.")
+                    : "По запросу «\(query)» ничего не найдено. Проверьте написание или позвоните нам — подберём оборудование.",
+                pagination: PaginationModel(path: SiteURL.catalog, query: query, filter: filter, page: page),
                 query: query, formAction: SiteURL.catalog, correctedQuery: found.correctedQuery, partialMatch: found.partial,
                 suggestions: page.items.isEmpty && !query.isEmpty
-                    ? index.rootCategories.map { NavItem(name: $0.name, url: SiteURL.category($0.slug), active: false) } : [])
+                    ? index.rootCategories.map { NavItem(name: $0.name, url: SiteURL.category($0.slug), active: false) } : [],
+                filter: FilterFormModel(action: SiteURL.catalog, query: query, filter: filter))
             return try renderer.render("catalog", model)
         }
     }
 
     @Sendable func category(_ request: Request, context: Context) async throws -> Response {
         let slug = try context.parameters.decoded("slug")
-        let number = try Self.pageNumber(request.queryFields)
-        return try await pages.cached(
-            "page:/catalog/\(slug)?page=\(number)", canonical: SiteURL.list(SiteURL.category(slug), page: number), request: request
-        ) {
+        let fields = request.queryFields
+        let number = try Self.pageNumber(fields)
+        let filter = try Self.filter(fields)
+        let address = SiteURL.list(SiteURL.category(slug), filter: filter, page: number)
+        return try await pages.cached("page:" + address, canonical: address, request: request) {
             let index = try await catalog.index()
             guard let category = index.category(slug: slug) else { throw HTTPError(.notFound) }
-            let page = Page(all: index.products(in: category), number: number, perPage: Self.perPage)
+            let page = Page(all: filter.apply(index.products(in: category)), number: number, perPage: Self.perPage)
             guard page.exists else { throw HTTPError(.notFound) }
             return .input((index, category, page))
         } render: { index, category, page in
-            try renderer.render("catalog", models.category(category, index: index, page: page))
+            try renderer.render("catalog", models.category(category, index: index, page: page, filter: filter))
         }
     }
 
@@ -132,6 +136,13 @@ struct PageController<Context: RequestContext>: Sendable {
             if let product = try await catalog.product(.id(id)) { return product }
         }
         return try await catalog.product(.slug(key))
+    }
+
+    /// `stock`, `price_from`, `price_to`, `sort`: a value that is not one is no page (404), as a
+    /// page number that is not one is none.
+    static func filter(_ fields: [String: String]) throws -> ProductFilter {
+        guard let filter = ProductFilter(query: fields) else { throw HTTPError(.notFound) }
+        return filter
     }
 
     /// The search words as typed (a GET form sends spaces as `+`), white space collapsed.

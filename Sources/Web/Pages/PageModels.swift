@@ -104,12 +104,12 @@ struct PaginationModel {
     var nextURL: String?
     var show: Bool
 
-    init(path: String, query: String, page: Page<Product>) {
+    init(path: String, query: String, filter: ProductFilter = ProductFilter(), page: Page<Product>) {
         pages = (1...page.pageCount).map { number in
-            PageLink(number: number, url: SiteURL.list(path, query: query, page: number), current: number == page.number)
+            PageLink(number: number, url: SiteURL.list(path, query: query, filter: filter, page: number), current: number == page.number)
         }
-        previousURL = page.number > 1 ? SiteURL.list(path, query: query, page: page.number - 1) : nil
-        nextURL = page.number < page.pageCount ? SiteURL.list(path, query: query, page: page.number + 1) : nil
+        previousURL = page.number > 1 ? SiteURL.list(path, query: query, filter: filter, page: page.number - 1) : nil
+        nextURL = page.number < page.pageCount ? SiteURL.list(path, query: query, filter: filter, page: page.number + 1) : nil
         show = pages.count > 1
     }
 }
@@ -137,6 +137,41 @@ struct CatalogPageModel {
     var partialMatch = false
     /// Categories to go on with when a search found nothing.
     var suggestions: [NavItem] = []
+    /// The filter and sort form (catalog and category lists).
+    var filter: FilterFormModel? = nil
+}
+
+/// The list's filter form: a GET form, so it works without JavaScript and every filtered list
+/// has its own address.
+struct FilterFormModel {
+    struct Option {
+        var value: String
+        var label: String
+        var selected: Bool
+    }
+
+    var action: String
+    /// The search words travel with the filter.
+    var query: String
+    var hasQuery: Bool
+    var inStock: Bool
+    var priceFrom: String
+    var priceTo: String
+    var sorts: [Option]
+    var active: Bool
+    var resetURL: String
+
+    init(action: String, query: String, filter: ProductFilter) {
+        self.action = action
+        self.query = query
+        hasQuery = !query.isEmpty
+        inStock = filter.inStock
+        priceFrom = filter.priceFrom.map(String.init) ?? ""
+        priceTo = filter.priceTo.map(String.init) ?? ""
+        sorts = ProductFilter.Sort.allCases.map { Option(value: $0.rawValue, label: $0.label, selected: filter.sort == $0) }
+        active = !filter.isEmpty
+        resetURL = SiteURL.list(action, query: query)
+    }
 }
 
 struct GalleryImageModel {

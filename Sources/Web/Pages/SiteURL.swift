@@ -145,9 +145,10 @@ enum SiteURL {
     }
 
     /// A list URL with `q` and `page` (page 1 is left out so each page has one URL).
-    static func list(_ path: String, query: String = "", page: Int = 1) -> String {
+    static func list(_ path: String, query: String = "", filter: ProductFilter = ProductFilter(), page: Int = 1) -> String {
         var items: [String] = []
         if !query.isEmpty { items.append("q=\(queryValue(query))") }
+        items += filter.queryItems.map { "\($0.name)=\(queryValue($0.value))" }
         if page > 1 { items.append("page=\(page)") }
         return items.isEmpty ? path : path + "?" + items.joined(separator: "&")
     }

@@ -1,0 +1,94 @@
+import Catalog
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Testing
+import TestSupport
+
+@testable import Web
+
+/// Narrowing and ordering lists: in stock, a price range, an order – on catalog and category
+/// pages (a GET form, one address per filtered list) and in the JSON API.
+@Suite("Filters and sorting")
+struct FilterTests {
+    static let lathes = CategoryRecord(id: 1, name: "Токарные станки", slug: "tokarnye")
+
+    static func product(_ id: Int, _ name: String, price: String?, stock: Bool) -> ProductRecord {
+        ProductRecord(
+            id: id, name: name, slug: "p\(id)", sku: "S-\(id)", price: price.map { .string($0) }, category: lathes,
+            availability: stock ? "В наличии" : "Под заказ", sort: id)
+    }
+
+    static let source = StubCatalogSource(
+        categories: [lathes],
+        products: [
+            product(1, "Станок Б", price: "1250000", stock: false),
+            product(2, "Станок А", price: "500000", stock: true),
+            product(3, "Станок В", price: nil, stock: true),
+            product(4, "Станок Г", price: "2000000", stock: true),
+        ])
+
+    static func names(_ html: String) -> [String] {
+        html.components(separatedBy: #"<span class="card-title">"#).dropFirst().map { $0.components(separatedBy: "</span>").first ?? "" }
+    }
+
+    @Test("in stock, a price range and an order, through the category page's GET form; pagination and canonical keep the filter")
+    func categoryPage() async throws {
+        try await withApp(source: Self.source) { (client: any TestClientProtocol) async throws in
+            let all = try await client.execute(uri: "/catalog/tokarnye", method: .get).text
+            #expect(Self.names(all) == ["Станок Б", "Станок А", "Станок В", "Станок Г"])
+            #expect(all.contains(#"<form class="list-filter" method="get" action="/catalog/tokarnye""#))
+
+            let stock = try await client.execute(uri: "/catalog/tokarnye?stock=1", method: .get)
+            #expect(Self.names(stock.text) == ["Станок А", "Станок В", "Станок Г"])
+            #expect(stock.headers[.cacheControl] == PageCache.publicCacheControl)
+            #expect(stock.text.contains(#"<link rel="canonical" href="http://127.0.0.1:8080/catalog/tokarnye?stock=1">"#))
+            #expect(!stock.text.contains(#"content="noindex""#))
+
+            // A price range leaves out prices on request; the order by price puts them last.
+            let range = try await client.execute(uri: "/catalog/tokarnye?price_from=400000&price_to=1500000&sort=price", method: .get).text
+            #expect(Self.names(range) == ["Станок А", "Станок Б"])
+            #expect(Self.names(try await client.execute(uri: "/catalog/tokarnye?sort=price", method: .get).text)
+                == ["Станок А", "Станок Б", "Станок Г", "Станок В"])
+            #expect(Self.names(try await client.execute(uri: "/catalog/tokarnye?sort=-price", method: .get).text)
+                == ["Станок Г", "Станок Б", "Станок А", "Станок В"])
+            #expect(Self.names(try await client.execute(uri: "/catalog/tokarnye?sort=name", method: .get).text)
+                == ["Станок А", "Станок Б", "Станок В", "Станок Г"])
+            // Two conditions: a page for visitors, not for search engines.
+            let two = try await client.execute(uri: "/catalog/tokarnye?stock=1&price_to=900000", method: .get).text
+            #expect(Self.names(two) == ["Станок А"])
+            #expect(two.contains(#"<meta name="robots" content="noindex">"#))
+            #expect(two.contains(#"name="price_to" value="900000""#) && two.contains("checked"))
+            // Values that are not filters are no page.
+            for bad in ["stock=yes", "price_from=-5", "price_to=99999999999999", "sort=random", "price_from=1e6"] {
+                #expect(try await client.execute(uri: "/catalog/tokarnye?\(bad)", method: .get).status == .notFound, "\(bad)")
+            }
+        }
+    }
+
+    @Test("the catalog page and a search take the same filter; the JSON API too, with 400 for a bad value")
+    func catalogAndAPI() async throws {
+        try await withApp(source: Self.source) { (client: any TestClientProtocol) async throws in
+            let search = try await client.execute(uri: "/catalog?q=%D1%81%D1%82%D0%B0%D0%BD%D0%BE%D0%BA&stock=1&sort=-price", method: .get).text
+            #expect(Self.names(search).map { $0.replacingOccurrences(of: "<mark>", with: "").replacingOccurrences(of: "</mark>", with: "") }
+                == ["Станок Г", "Станок А", "Станок В"])
+            #expect(search.contains(#"<input type="hidden" name="q" value="станок">"#))
+            let api = try await client.execute(uri: "/api/products?stock=1&price_from=1000000", method: .get)
+            let json = try #require(try JSONSerialization.jsonObject(with: Data(buffer: api.body)) as? [String: Any])
+            #expect((json["items"] as? [[String: Any]])?.compactMap { $0["name"] as? String } == ["Станок Г"])
+            let bad = try await client.execute(uri: "/api/products?sort=cheap", method: .get)
+            #expect(bad.status == .badRequest && bad.headers[.contentType] == "application/problem+json")
+        }
+    }
+
+    @Test("the filter's own rules: stable order for ties, on-request prices last both ways, bounds inclusive")
+    func rules() {
+        let filter = ProductFilter(query: ["price_from": "500 000", "price_to": "500000"])
+        #expect(filter?.priceFrom == 500_000 && filter?.priceTo == 500_000)
+        #expect(ProductFilter(query: ["price_from": "12345678901234"]) == nil)
+        #expect(ProductFilter(query: [:])?.isEmpty == true)
+        #expect(ProductFilter(inStock: true, priceTo: 1, sort: .name).queryItems.map(\.name) == ["stock", "price_to", "sort"])
+        #expect(ProductFilter(inStock: true, sort: .price).conditionCount == 1)
+    }
+}
