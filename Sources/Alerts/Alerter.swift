@@ -223,9 +223,3 @@ public final class Alerter: Service, Sendable {
         }
     }
 }
-
-extension Date {
-    fileprivate static func + (date: Date, duration: Duration) -> Date {
-        date.addingTimeInterval(Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18)
-    }
-}

@@ -110,7 +110,8 @@ public final class ChannelBreaker: Sendable {
 }
 
 extension Date {
-    static func + (date: Date, duration: Duration) -> Date {
+    /// `date` moved on by `duration` (the outbox's and the alerts' retry times).
+    public static func + (date: Date, duration: Duration) -> Date {
         date.addingTimeInterval(Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18)
     }
 }

@@ -152,7 +152,7 @@ struct AdminController: Sendable {
         }
         let model = Model(
             layout: layout.layout(catalog.lastIndex, title: "Заявки", description: "Заявки и их доставка", canonicalPath: nil, noindex: true),
-            alerts: await Self.alertNotes(alerts), done: fields(request)["done"].flatMap(Self.doneText), problems: query.problems,
+            alerts: await Self.alertNotes(alerts), done: request.queryFields["done"].flatMap(Self.doneText), problems: query.problems,
             rows: found.prefix(Self.perPage).map(Self.row), total: total, filtered: !filter.isEmpty,
             states: Self.stateLabels.map { Option(value: $0.0.rawValue, label: $0.1, selected: query.state == $0.0) },
             sources: sources.map { Option(value: $0, label: $0, selected: query.source == $0) },
@@ -165,8 +165,6 @@ struct AdminController: Sendable {
             nextURL: found.count > Self.perPage ? query.url(SiteURL.admin, page: page + 1) : nil)
         return pages.uncached(try renderer.render("admin", model))
     }
-
-    private func fields(_ request: Request) -> [String: String] { request.queryFields }
 
     static func doneText(_ done: String) -> String? {
         switch done {
