@@ -82,6 +82,70 @@ struct FilterTests {
         }
     }
 
+    static let presses = CategoryRecord(id: 2, name: "Прессы", slug: "pressy")
+
+    static func press(_ id: Int, _ name: String, _ rows: [(String, String, String?)]) -> ProductRecord {
+        let specs = JSONValue.array(rows.map { name, value, unit in
+            .object([("name", .string(name)), ("value", .string(value)), ("unit", unit.map(JSONValue.string) ?? .null)])
+        })
+        return ProductRecord(id: id, name: name, slug: "p\(id)", sku: "S-\(id)", category: presses, specs: specs, availability: "В наличии", sort: id)
+    }
+
+    static let pressSource = StubCatalogSource(
+        categories: [presses],
+        products: [
+            press(11, "Пресс А", [("Усилие", "630", "кН"), ("Привод", "гидравлический", nil)]),
+            press(12, "Пресс Б", [("Усилие", "1 000", "кН"), ("Привод", "механический", nil)]),
+            press(13, "Пресс В", [("усилие", "1600", "кН"), ("Привод", "гидравлический", nil)]),
+            press(14, "Пресс Г", [("Привод", "пневматический", nil)]),
+        ])
+
+    @Test("spec filters: the category's shared specs in the form (ranges and choices), one address, noindex beyond one, 404 for others")
+    func specFilters() async throws {
+        try await withApp(source: Self.pressSource) { (client: any TestClientProtocol) async throws in
+            let all = try await client.execute(uri: "/catalog/pressy", method: .get).text
+            #expect(all.contains(#"<legend>Усилие, кН</legend>"#))
+            #expect(all.contains(#"name="spec.usilie.from" value="" placeholder="630""#))
+            #expect(all.contains(#"name="spec.usilie.to" value="" placeholder="1600""#))
+            #expect(all.contains(#"<input type="checkbox" name="spec.privod" value="гидравлический"> гидравлический <span class="choice-count">(2)</span>"#))
+            #expect(!all.contains("<details class=\"filter-specs\" open>"))
+
+            // As the form sends it: empty fields and all, choices repeated, in any order.
+            let sent = "/catalog/pressy?stock=&price_from=&spec.usilie.from=700&spec.usilie.to="
+                + "&spec.privod=%D0%B3%D0%B8%D0%B4%D1%80%D0%B0%D0%B2%D0%BB%D0%B8%D1%87%D0%B5%D1%81%D0%BA%D0%B8%D0%B9"
+                + "&spec.privod=%D0%BC%D0%B5%D1%85%D0%B0%D0%BD%D0%B8%D1%87%D0%B5%D1%81%D0%BA%D0%B8%D0%B9&sort="
+            let filtered = try await client.execute(uri: sent, method: .get)
+            #expect(Self.names(filtered.text) == ["Пресс Б", "Пресс В"])
+            #expect(filtered.text.contains("<details class=\"filter-specs\" open>"))
+            #expect(filtered.text.contains(#"name="spec.usilie.from" value="700""#))
+            #expect(filtered.text.contains(#"value="механический" checked>"#) && !filtered.text.contains(#"value="пневматический" checked>"#))
+            #expect(filtered.text.contains(#"<meta name="robots" content="noindex">"#))
+            let canonical = "/catalog/pressy?spec.privod=%D0%B3%D0%B8%D0%B4%D1%80%D0%B0%D0%B2%D0%BB%D0%B8%D1%87%D0%B5%D1%81%D0%BA%D0%B8%D0%B9"
+                + "&amp;spec.privod=%D0%BC%D0%B5%D1%85%D0%B0%D0%BD%D0%B8%D1%87%D0%B5%D1%81%D0%BA%D0%B8%D0%B9&amp;spec.usilie.from=700"
+            #expect(filtered.text.contains(#"<link rel="canonical" href="http://127.0.0.1:8080"# + canonical + #"">"#))
+
+            let one = try await client.execute(uri: "/catalog/pressy?spec.usilie.to=1000", method: .get).text
+            #expect(Self.names(one) == ["Пресс А", "Пресс Б"])
+            #expect(!one.contains(#"content="noindex""#))
+
+            // Not a filter of this category, a choice it does not offer, the wrong kind: no page.
+            for bad in ["spec.massa.from=1", "spec.privod=%D1%80%D1%83%D1%87%D0%BD%D0%BE%D0%B9", "spec.privod.from=1", "spec.usilie=630", "spec.usilie.from=abc"] {
+                #expect(try await client.execute(uri: "/catalog/pressy?\(bad)", method: .get).status == .notFound, "\(bad)")
+            }
+
+            // The JSON API: the same parameters, the filters the list offers, 400 for the others.
+            let api = try await client.execute(uri: "/api/products?category=pressy&spec.usilie.from=1000", method: .get)
+            let json = try #require(try JSONSerialization.jsonObject(with: Data(buffer: api.body)) as? [String: Any])
+            #expect((json["items"] as? [[String: Any]])?.compactMap { $0["name"] as? String } == ["Пресс Б", "Пресс В"])
+            let filters = try #require(json["filters"] as? [[String: Any]])
+            #expect(filters.compactMap { $0["param"] as? String } == ["spec.privod", "spec.usilie"])
+            #expect(filters.last?["min"] as? String == "630" && filters.last?["max"] as? String == "1600" && filters.last?["unit"] as? String == "кН")
+            let unknown = try await client.execute(uri: "/api/products?category=pressy&spec.massa.from=1", method: .get)
+            #expect(unknown.status == .badRequest && unknown.headers[.contentType] == "application/problem+json")
+            #expect(String(buffer: unknown.body).contains("spec.usilie"))
+        }
+    }
+
     @Test("the filter's own rules: stable order for ties, on-request prices last both ways, bounds inclusive")
     func rules() {
         let filter = ProductFilter(query: ["price_from": "500 000", "price_to": "500000"])

@@ -17,6 +17,7 @@ public struct CatalogIndex: Sendable {
     private let productsBySlug: [String: Int32]
     /// Search over `products` (built with the index, once per catalog version).
     public let searchIndex: SearchIndex
+    private let facetMemo = FacetMemo()
 
     public init(categories: [Category], products: [Product]) {
         let sortedCategories = categories.sorted { ($0.sort, $0.id) < ($1.sort, $1.id) }
@@ -98,6 +99,12 @@ public struct CatalogIndex: Sendable {
 
     public func productCount(_ category: Category) -> Int {
         products(in: category).count
+    }
+
+    /// The specs a category's products (or, for nil, the catalog's) share, as filters.
+    public func facets(in category: Category?) -> [SpecFacet] {
+        guard let category else { return facetMemo.facets(Int.min) { SpecFacets.facets(of: products) } }
+        return facetMemo.facets(category.id) { SpecFacets.facets(of: products(in: category)) }
     }
 
     /// What a search found, best first (`SearchIndex`).

@@ -38,10 +38,15 @@ struct CatalogAPIController<Context: RequestContext>: Sendable {
             parameters["per_page"], name: "per_page", default: Self.defaultPerPage, range: 1...Self.maxPerPage)
         let query = PageController<Context>.query(parameters)
         let categorySlug = parameters["category"].flatMap { $0.isEmpty ? nil : $0 }
-        guard let filter = ProductFilter(query: parameters) else {
+        guard let filter = ProductFilter(query: request.queryPairs) else {
             throw ProblemDetails(
-                .badRequest, detail: "Фильтр не распознан: stock=1, price_from и price_to — целые рубли, sort — price, -price, name или new.",
-                errors: ["filter": "stock=1; price_from, price_to: 0…\(ProductFilter.priceLimit); sort: price, -price, name, new"])
+                .badRequest,
+                detail: "Фильтр не распознан: stock=1, price_from и price_to — целые рубли, spec.{ключ}.from и .to — числа, "
+                    + "sort — price, -price, name или new.",
+                errors: [
+                    "filter": "stock=1; price_from, price_to: 0…\(ProductFilter.priceLimit); spec.{key}, spec.{key}.from, spec.{key}.to "
+                        + "(at most \(ProductFilter.specKeyLimit) keys); sort: price, -price, name, new"
+                ])
         }
         // Cached: the default page size only. Every `per_page` from 1 to 100 times every page
         // would be tens of thousands of valid keys, enough to push the site's pages out.
@@ -56,25 +61,38 @@ struct CatalogAPIController<Context: RequestContext>: Sendable {
         return try await pages.cached(key, canonical: target, request: request) {
             let index = try await catalog.index()
             var scope: [Product]?
+            var category: Category?
             if let categorySlug {
-                guard let category = index.category(slug: categorySlug) else {
+                guard let found = index.category(slug: categorySlug) else {
                     throw ProblemDetails(.notFound, detail: "Категория «\(categorySlug)» не найдена.")
                 }
-                scope = index.products(in: category)
+                category = found
+                scope = index.products(in: found)
             }
-            let result = Page(all: filter.apply(index.search(query, in: scope)), number: page, perPage: perPage)
+            let listed = index.search(query, in: scope)
+            // The filters of the list as its page offers them: a search's from what it found.
+            let facets = query.isEmpty ? index.facets(in: category) : SpecFacets.facets(of: listed)
+            guard let products = filter.apply(listed, facets: facets) else {
+                let offered = facets.map { "spec.\($0.key)" }.joined(separator: ", ")
+                throw ProblemDetails(
+                    .badRequest,
+                    detail: "Такого фильтра по характеристикам у этого списка нет"
+                        + (offered.isEmpty ? "." : ": доступны \(offered) (см. filters в ответе без них)."),
+                    errors: ["filter": offered.isEmpty ? "no spec filters for this list" : offered])
+            }
+            let result = Page(all: products, number: page, perPage: perPage)
             guard result.exists else {
                 throw ProblemDetails(
                     .notFound, detail: "Страницы \(page) нет: товаров \(result.total), последняя страница — \(result.pageCount).",
                     errors: ["page": "Допустимо от 1 до \(result.pageCount)"])
             }
-            return .input(result)
-        } render: { result in
+            return .input((result, facets))
+        } render: { result, facets in
             let descriptions = try await descriptions(of: result.items)
             return try json(
                 ProductListDTO(
                     items: result.items.map { ProductDTO(product: $0, descriptionHTML: descriptions[$0.id] ?? "", baseURL: layout.baseURL) },
-                    page: result.number, perPage: result.perPage, total: result.total))
+                    page: result.number, perPage: result.perPage, total: result.total, filters: facets.map(SpecFilterDTO.init)))
         }
     }
 

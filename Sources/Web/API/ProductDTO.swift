@@ -67,10 +67,47 @@ struct ProductListDTO: Encodable {
     var page: Int
     var perPage: Int
     var total: Int
+    /// The spec filters the list offers (the same as its page's form).
+    var filters: [SpecFilterDTO] = []
 
     enum CodingKeys: String, CodingKey {
-        case items, page, total
+        case items, page, total, filters
         case perPage = "per_page"
+    }
+}
+
+/// A shared spec as a filter: `param` takes a choice (repeatable), `param.from` / `param.to` a
+/// range's bounds (numbers as text with a point, as a URL carries them).
+struct SpecFilterDTO: Encodable {
+    struct Choice: Encodable {
+        var value: String
+        var count: Int
+    }
+
+    var key: String
+    var name: String
+    var param: String
+    /// `range` or `choice`.
+    var kind: String
+    var unit: String?
+    var min: String?
+    var max: String?
+    var choices: [Choice]?
+
+    init(_ facet: SpecFacet) {
+        key = facet.key
+        name = facet.name
+        param = "spec." + facet.key
+        switch facet.kind {
+        case .range(let low, let high, let unit):
+            kind = "range"
+            self.unit = unit
+            min = SpecFacets.urlText(low)
+            max = SpecFacets.urlText(high)
+        case .choices(let options):
+            kind = "choice"
+            choices = options.map { Choice(value: $0.value, count: $0.count) }
+        }
     }
 }
 

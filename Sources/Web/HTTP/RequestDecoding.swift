@@ -8,15 +8,18 @@ enum FormURLEncoded {
     /// Field → value; the last value of a repeated name wins. Names and values that are not
     /// valid percent-encoded UTF-8 are kept as they came (they then match nothing).
     static func decode(_ text: some StringProtocol) -> [String: String] {
-        var fields: [String: String] = [:]
-        for pair in text.split(separator: "&") {
+        Dictionary(pairs(text), uniquingKeysWith: { _, last in last })
+    }
+
+    /// Every field in order, repeated names as often as they come (`spec.x=A&spec.x=B`).
+    static func pairs(_ text: some StringProtocol) -> [(name: String, value: String)] {
+        text.split(separator: "&").compactMap { pair in
             let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            guard let first = parts.first else { continue }
+            guard let first = parts.first else { return nil }
             let name = component(first)
-            guard !name.isEmpty else { continue }
-            fields[name] = parts.count > 1 ? component(parts[1]) : ""
+            guard !name.isEmpty else { return nil }
+            return (name, parts.count > 1 ? component(parts[1]) : "")
         }
-        return fields
     }
 
     static func component(_ part: some StringProtocol) -> String {
@@ -29,6 +32,9 @@ extension Request {
     /// The query string read as a GET form sends it (Hummingbird's `queryParameters` leaves
     /// `+` alone, so «токарный+станок» would be searched for literally).
     var queryFields: [String: String] { FormURLEncoded.decode(uri.query ?? "") }
+
+    /// The query's fields in order, with repeated names kept.
+    var queryPairs: [(name: String, value: String)] { FormURLEncoded.pairs(uri.query ?? "") }
 }
 
 extension Parameters {

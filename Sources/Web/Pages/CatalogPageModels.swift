@@ -69,7 +69,8 @@ struct CatalogPageModels: Sendable {
 
     /// A category page: its products and those of its subcategories.
     func category(
-        _ category: Category, index: CatalogIndex, page: Page<Product>, filter: ProductFilter = ProductFilter(), preview: PreviewBanner? = nil
+        _ category: Category, index: CatalogIndex, page: Page<Product>, filter: ProductFilter = ProductFilter(), facets: [SpecFacet] = [],
+        preview: PreviewBanner? = nil
     ) -> CatalogPageModel {
         let path = SiteURL.category(category.slug)
         var crumbs = [Crumb(name: "Главная", url: SiteURL.home), Crumb(name: "Каталог", url: SiteURL.catalog)]
@@ -97,7 +98,7 @@ struct CatalogPageModels: Sendable {
                 : "Под эти условия ничего не подходит. Уберите часть фильтров или оставьте заявку — подберём.",
             pagination: PaginationModel(path: path, query: "", filter: filter, page: page),
             query: "", formAction: SiteURL.catalog,
-            filter: preview == nil ? FilterFormModel(action: path, query: "", filter: filter) : nil)
+            filter: preview == nil ? FilterFormModel(action: path, query: "", filter: filter, facets: facets) : nil)
     }
 }
 

@@ -48,15 +48,17 @@ struct PageController<Context: RequestContext>: Sendable {
         let fields = request.queryFields
         let query = Self.query(fields)
         let number = try Self.pageNumber(fields)
-        let filter = try Self.filter(fields)
+        let filter = try Self.filter(request)
         let address = SiteURL.list(SiteURL.catalog, filter: filter, page: number)
         return try await pages.cached(query.isEmpty ? "page:" + address : nil, canonical: address, request: request) {
             let index = try await catalog.index()
             let found = index.find(query)
-            let page = Page(all: filter.apply(found.products), number: number, perPage: Self.perPage)
+            let facets = query.isEmpty ? index.facets(in: nil) : SpecFacets.facets(of: found.products)
+            guard let products = filter.apply(found.products, facets: facets) else { throw HTTPError(.notFound) }
+            let page = Page(all: products, number: number, perPage: Self.perPage)
             guard page.exists else { throw HTTPError(.notFound) }
-            return .input((index, page, found))
-        } render: { index, page, found in
+            return .input((index, page, found, facets))
+        } render: { index, page, found, facets in
             let heading = query.isEmpty ? "Каталог" : "Поиск: «\(query)»"
             let model = CatalogPageModel(
                 layout: layout.layout(
@@ -76,7 +78,7 @@ struct PageController<Context: RequestContext>: Sendable {
                 query: query, formAction: SiteURL.catalog, correctedQuery: found.correctedQuery, partialMatch: found.partial,
                 suggestions: page.items.isEmpty && !query.isEmpty
                     ? index.rootCategories.map { NavItem(name: $0.name, url: SiteURL.category($0.slug), active: false) } : [],
-                filter: FilterFormModel(action: SiteURL.catalog, query: query, filter: filter))
+                filter: FilterFormModel(action: SiteURL.catalog, query: query, filter: filter, facets: facets))
             return try renderer.render("catalog", model)
         }
     }
@@ -85,16 +87,18 @@ struct PageController<Context: RequestContext>: Sendable {
         let slug = try context.parameters.decoded("slug")
         let fields = request.queryFields
         let number = try Self.pageNumber(fields)
-        let filter = try Self.filter(fields)
+        let filter = try Self.filter(request)
         let address = SiteURL.list(SiteURL.category(slug), filter: filter, page: number)
         return try await pages.cached("page:" + address, canonical: address, request: request) {
             let index = try await catalog.index()
             guard let category = index.category(slug: slug) else { throw HTTPError(.notFound) }
-            let page = Page(all: filter.apply(index.products(in: category)), number: number, perPage: Self.perPage)
+            let facets = index.facets(in: category)
+            guard let products = filter.apply(index.products(in: category), facets: facets) else { throw HTTPError(.notFound) }
+            let page = Page(all: products, number: number, perPage: Self.perPage)
             guard page.exists else { throw HTTPError(.notFound) }
-            return .input((index, category, page))
-        } render: { index, category, page in
-            try renderer.render("catalog", models.category(category, index: index, page: page, filter: filter))
+            return .input((index, category, page, facets))
+        } render: { index, category, page, facets in
+            try renderer.render("catalog", models.category(category, index: index, page: page, filter: filter, facets: facets))
         }
     }
 
@@ -138,10 +142,10 @@ struct PageController<Context: RequestContext>: Sendable {
         return try await catalog.product(.slug(key))
     }
 
-    /// `stock`, `price_from`, `price_to`, `sort`: a value that is not one is no page (404), as a
-    /// page number that is not one is none.
-    static func filter(_ fields: [String: String]) throws -> ProductFilter {
-        guard let filter = ProductFilter(query: fields) else { throw HTTPError(.notFound) }
+    /// `stock`, `price_from`, `price_to`, `spec.…`, `sort`: a value that is not one is no page
+    /// (404), as a page number that is not one is none.
+    static func filter(_ request: Request) throws -> ProductFilter {
+        guard let filter = ProductFilter(query: request.queryPairs) else { throw HTTPError(.notFound) }
         return filter
     }
 

@@ -150,6 +150,48 @@ struct FilterFormModel {
         var selected: Bool
     }
 
+    /// A shared spec: a range (two number fields) or choices (check boxes with counts).
+    struct SpecModel {
+        struct Choice {
+            var value: String
+            var count: Int
+            var checked: Bool
+        }
+
+        var name: String
+        /// The field name: `spec.{key}` (choices), `spec.{key}.from` / `.to` (a range).
+        var field: String
+        var isRange: Bool
+        var unit: String?
+        var from: String
+        var to: String
+        /// The list's lowest and highest value, as hints in the empty fields.
+        var minText: String
+        var maxText: String
+        var choices: [Choice]
+
+        init(_ facet: SpecFacet, condition: ProductFilter.SpecCondition?) {
+            name = facet.name
+            field = "spec." + facet.key
+            from = condition?.from.map(SpecFacets.urlText) ?? ""
+            to = condition?.to.map(SpecFacets.urlText) ?? ""
+            switch facet.kind {
+            case .range(let min, let max, let unit):
+                isRange = true
+                self.unit = unit
+                minText = SpecFacets.displayText(min)
+                maxText = SpecFacets.displayText(max)
+                choices = []
+            case .choices(let options):
+                isRange = false
+                minText = ""
+                maxText = ""
+                let chosen = Set(condition?.values ?? [])
+                choices = options.map { Choice(value: $0.value, count: $0.count, checked: chosen.contains($0.value)) }
+            }
+        }
+    }
+
     var action: String
     /// The search words travel with the filter.
     var query: String
@@ -158,10 +200,13 @@ struct FilterFormModel {
     var priceFrom: String
     var priceTo: String
     var sorts: [Option]
+    var specs: [SpecModel]
+    /// The spec block starts open when one of its filters is set.
+    var specsActive: Bool
     var active: Bool
     var resetURL: String
 
-    init(action: String, query: String, filter: ProductFilter) {
+    init(action: String, query: String, filter: ProductFilter, facets: [SpecFacet] = []) {
         self.action = action
         self.query = query
         hasQuery = !query.isEmpty
@@ -169,6 +214,8 @@ struct FilterFormModel {
         priceFrom = filter.priceFrom.map(String.init) ?? ""
         priceTo = filter.priceTo.map(String.init) ?? ""
         sorts = ProductFilter.Sort.allCases.map { Option(value: $0.rawValue, label: $0.label, selected: filter.sort == $0) }
+        specs = facets.map { facet in SpecModel(facet, condition: filter.specs.first { $0.key == facet.key }) }
+        specsActive = !filter.specs.isEmpty
         active = !filter.isEmpty
         resetURL = SiteURL.list(action, query: query)
     }
@@ -240,6 +287,9 @@ struct OrderFormModel {
     var consentChecked = false
     var utm: [NavItem] = []
     var hasErrors = false
+    /// The messages in the form's order, each a link to its field (the summary a screen reader
+    /// hears first on a page with errors).
+    var errorList: [NavItem] = []
     /// Editor preview: the form is shown but cannot be sent.
     var disabled = false
 
@@ -269,6 +319,13 @@ struct OrderFormModel {
             fields[key].flatMap { $0.isEmpty ? nil : NavItem(name: key, url: $0, active: false) }
         }
         hasErrors = !errors.isEmpty
+        let labels = [
+            ("name", "Имя"), ("phone", "Телефон"), ("email", "E-mail"), ("company", "Компания"), ("quantity", "Количество"),
+            ("comment", "Комментарий"), ("consent", "Согласие"),
+        ]
+        errorList = labels.compactMap { key, label in
+            errors[key].map { NavItem(name: "\(label): \($0)", url: "#order-\(key)", active: false) }
+        }
     }
 }
 
