@@ -22,7 +22,7 @@ struct SpecFacetsTests {
             Self.product(4, [("Мощность", "—", nil), ("Наклон станины", "45", "°")]),
         ]
         let facets = SpecFacets.facets(of: products)
-        // «Масса» is on half, but in two units: neither a range nor (two values) anything but choices.
+        // «Масса» is on half of them, in two units: no range, so its two values are choices.
         #expect(facets.map(\.key) == ["moshchnost", "sistema-chpu", "massa"])
         let power = try #require(facets.first)
         // Both spellings are one filter; the empty value («—») is no value.
@@ -35,10 +35,15 @@ struct SpecFacetsTests {
         #expect(SpecFacets.facets(of: [Self.product(1, [("Усилие", "630", "кН")]), Self.product(2, [("Усилие", "630", "кН")])]).isEmpty)
         let notes = (1...13).map { Self.product($0, [("Примечание", "вариант \($0)", nil)]) }
         #expect(SpecFacets.facets(of: notes).isEmpty)
+        let long = String(repeating: "очень длинное значение ", count: 3)
+        #expect(SpecFacets.facets(of: [Self.product(1, [("Примечание", "коротко", nil)]), Self.product(2, [("Примечание", long, nil)])]).isEmpty)
+        #expect(SpecFacets.facets(of: [Self.product(1, [("Примечание", "коротко", nil)]), Self.product(2, [("Примечание", "иначе", nil)])]).count == 1)
         #expect(SpecFacets.facets(of: [products[0]]).isEmpty)
-        // At most `limit`, the most common first.
-        let wide = (1...3).map { id in Self.product(id, (1...9).map { ("Параметр \($0)", "\(id * $0)", "мм") }) }
-        #expect(SpecFacets.facets(of: wide).count == SpecFacets.limit)
+        // At most `limit`, the most common first: «Параметр 9» is on every product, the others on two of three.
+        let wide = (1...3).map { id in
+            Self.product(id, (1...9).compactMap { $0 == 9 || id != 3 ? ("Параметр \($0)", "\(id * $0)", "мм") : nil })
+        }
+        #expect(SpecFacets.facets(of: wide).map(\.key) == ["parametr-9"] + (1...5).map { "parametr-\($0)" })
     }
 
     @Test("numbers: a decimal comma or point and grouping spaces; ranges, codes, signs and exponents are text")
@@ -46,7 +51,8 @@ struct SpecFacetsTests {
         #expect(SpecFacets.number("7,5") == Decimal(string: "7.5"))
         #expect(SpecFacets.number("1 250") == 1250)
         #expect(SpecFacets.number("1\u{00A0}250.25") == Decimal(string: "1250.25"))
-        for text in ["45–1800", "BT40", "-5", "1e6", ",5", "1,2,3", "", "1234567890123", "1.1234567", "٣"] {
+        #expect(SpecFacets.number("12 345 678") == 12_345_678)
+        for text in ["45–1800", "BT40", "-5", "1e6", ",5", "5,", "1,2,3", "", "1234567890123", "1.1234567", "٣", "5 6", "1234 567", "1 2345", "5\u{301}"] {
             #expect(SpecFacets.number(text) == nil, "\(text)")
         }
         #expect(SpecFacets.urlText(Decimal(string: "7.50")!) == "7.5")
@@ -59,7 +65,7 @@ struct SpecFacetsTests {
         #expect(SpecFacets.key("  МОЩНОСТЬ — кВт. ") == "moshchnost-kvt")
         #expect(SpecFacets.key("Сечение реза 90°, круг") == "sechenie-reza-90-krug")
         #expect(SpecFacets.key("Шпиндель: ISO 40") == "shpindel-iso-40")
-        #expect(SpecFacets.key("°") == "spec")
+        #expect(SpecFacets.key("Ø") == "spec-d8" && SpecFacets.key("№") == "spec-2116")
         #expect(SpecFacets.key(String(repeating: "Щ", count: 30)).count <= 48)
     }
 
@@ -86,6 +92,7 @@ struct SpecFacetsTests {
         // Not a filter at all: a key in capitals, a bound that is no number, too many keys.
         #expect(ProductFilter(query: [("spec.Moshchnost", "1")]) == nil)
         #expect(ProductFilter(query: [("spec.moshchnost.from", "пять")]) == nil)
+        #expect(ProductFilter(query: [("spec.moshchnost.to.from", "5")]) == nil)
         #expect(ProductFilter(query: (1...9).map { ("spec.k\($0)", "v") }) == nil)
         #expect(ProductFilter(query: (1...25).map { _ in ("spec.k", "v") }) == nil)
         // One address: keys in order, choices sorted, bounds as numbers, empty fields left out.

@@ -110,18 +110,24 @@ struct FilterTests {
             #expect(all.contains(#"<input type="checkbox" name="spec.privod" value="гидравлический"> гидравлический <span class="choice-count">(2)</span>"#))
             #expect(!all.contains("<details class=\"filter-specs\" open>"))
 
-            // As the form sends it: empty fields and all, choices repeated, in any order.
+            // As the form sends it (empty fields and all, its own order, choices repeated): sent on
+            // to the list's one address, which serves it.
             let sent = "/catalog/pressy?stock=&price_from=&spec.usilie.from=700&spec.usilie.to="
-                + "&spec.privod=%D0%B3%D0%B8%D0%B4%D1%80%D0%B0%D0%B2%D0%BB%D0%B8%D1%87%D0%B5%D1%81%D0%BA%D0%B8%D0%B9"
-                + "&spec.privod=%D0%BC%D0%B5%D1%85%D0%B0%D0%BD%D0%B8%D1%87%D0%B5%D1%81%D0%BA%D0%B8%D0%B9&sort="
-            let filtered = try await client.execute(uri: sent, method: .get)
+                + "&spec.privod=%D0%BC%D0%B5%D1%85%D0%B0%D0%BD%D0%B8%D1%87%D0%B5%D1%81%D0%BA%D0%B8%D0%B9"
+                + "&spec.privod=%D0%B3%D0%B8%D0%B4%D1%80%D0%B0%D0%B2%D0%BB%D0%B8%D1%87%D0%B5%D1%81%D0%BA%D0%B8%D0%B9&sort="
+            let address = "/catalog/pressy?spec.privod=%D0%B3%D0%B8%D0%B4%D1%80%D0%B0%D0%B2%D0%BB%D0%B8%D1%87%D0%B5%D1%81%D0%BA%D0%B8%D0%B9"
+                + "&spec.privod=%D0%BC%D0%B5%D1%85%D0%B0%D0%BD%D0%B8%D1%87%D0%B5%D1%81%D0%BA%D0%B8%D0%B9&spec.usilie.from=700"
+            let moved = try await client.execute(uri: sent, method: .get)
+            #expect(moved.status == .movedPermanently && moved.headers[.location] == address)
+            // A query with a parameter the list does not read (an ad's label) is served as it is.
+            #expect(try await client.execute(uri: sent + "&utm_source=yandex", method: .get).status == .ok)
+            let filtered = try await client.execute(uri: address, method: .get)
             #expect(Self.names(filtered.text) == ["Пресс Б", "Пресс В"])
             #expect(filtered.text.contains("<details class=\"filter-specs\" open>"))
             #expect(filtered.text.contains(#"name="spec.usilie.from" value="700""#))
             #expect(filtered.text.contains(#"value="механический" checked>"#) && !filtered.text.contains(#"value="пневматический" checked>"#))
             #expect(filtered.text.contains(#"<meta name="robots" content="noindex">"#))
-            let canonical = "/catalog/pressy?spec.privod=%D0%B3%D0%B8%D0%B4%D1%80%D0%B0%D0%B2%D0%BB%D0%B8%D1%87%D0%B5%D1%81%D0%BA%D0%B8%D0%B9"
-                + "&amp;spec.privod=%D0%BC%D0%B5%D1%85%D0%B0%D0%BD%D0%B8%D1%87%D0%B5%D1%81%D0%BA%D0%B8%D0%B9&amp;spec.usilie.from=700"
+            let canonical = address.replacingOccurrences(of: "&", with: "&amp;")
             #expect(filtered.text.contains(#"<link rel="canonical" href="http://127.0.0.1:8080"# + canonical + #"">"#))
 
             let one = try await client.execute(uri: "/catalog/pressy?spec.usilie.to=1000", method: .get).text
@@ -129,7 +135,10 @@ struct FilterTests {
             #expect(!one.contains(#"content="noindex""#))
 
             // Not a filter of this category, a choice it does not offer, the wrong kind: no page.
-            for bad in ["spec.massa.from=1", "spec.privod=%D1%80%D1%83%D1%87%D0%BD%D0%BE%D0%B9", "spec.privod.from=1", "spec.usilie=630", "spec.usilie.from=abc"] {
+            for bad in [
+                "spec.massa.from=1", "spec.privod=%D1%80%D1%83%D1%87%D0%BD%D0%BE%D0%B9", "spec.privod.from=1", "spec.usilie=630",
+                "spec.usilie.from=abc", "spec.usilie.to.from=700",
+            ] {
                 #expect(try await client.execute(uri: "/catalog/pressy?\(bad)", method: .get).status == .notFound, "\(bad)")
             }
 
@@ -143,6 +152,28 @@ struct FilterTests {
             let unknown = try await client.execute(uri: "/api/products?category=pressy&spec.massa.from=1", method: .get)
             #expect(unknown.status == .badRequest && unknown.headers[.contentType] == "application/problem+json")
             #expect(String(buffer: unknown.body).contains("spec.usilie"))
+        }
+    }
+
+    @Test("lists narrowed by typed numbers have a cache of their own: any number of them leaves the site's pages where they are")
+    func boundedListsKeptApart() async throws {
+        try await withApp(source: Self.pressSource) { (client: any TestClientProtocol) async throws in
+            for path in ["/catalog/pressy", "/catalog/pressy?stock=1", "/catalog/pressy?sort=name"] {
+                #expect(try await client.execute(uri: path, method: .get).status == .ok)
+            }
+            let before = try await scrape(client)
+            let pages = try #require(before.value("page_cache_entries"))
+            #expect(pages >= 3)
+            for bound in 1...40 {
+                let path = bound.isMultiple(of: 2) ? "/catalog/pressy?price_from=\(bound)" : "/catalog/pressy?spec.usilie.from=\(bound)"
+                #expect(try await client.execute(uri: path, method: .get).status == .ok, "\(path)")
+            }
+            let after = try await scrape(client)
+            #expect(after.value("page_cache_entries") == pages)
+            // Still cached, in their own place: a second request is a hit.
+            let hits = after.value("page_cache_hits_total") ?? 0
+            #expect(try await client.execute(uri: "/catalog/pressy?spec.usilie.from=7", method: .get).status == .ok)
+            #expect(try await scrape(client).value("page_cache_hits_total") == hits + 1)
         }
     }
 

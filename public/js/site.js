@@ -132,18 +132,3 @@ document.addEventListener("click", function (event) {
 
   document.addEventListener("click", function (event) { if (!form.contains(event.target)) close(); });
 })();
-
-// The list filter: sent without its empty fields, so the address bar shows the list's own
-// address (`?stock=1&sort=price`). Without script the form sends everything and the server
-// reads empty fields as no condition.
-document.addEventListener("submit", function (event) {
-  var form = event.target;
-  if (!form.matches || !form.matches("form.list-filter")) return;
-  var params = new URLSearchParams();
-  new FormData(form).forEach(function (value, name) {
-    if (typeof value === "string" && value.trim() !== "") params.append(name, value.trim());
-  });
-  event.preventDefault();
-  var query = params.toString();
-  window.location.assign(form.getAttribute("action") + (query ? "?" + query : ""));
-});

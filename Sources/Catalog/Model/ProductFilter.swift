@@ -82,11 +82,9 @@ public struct ProductFilter: Sendable, Equatable {
             let value = raw.split(whereSeparator: \.isWhitespace).joined(separator: " ")
             guard !value.isEmpty else { continue }
             var key = String(name.dropFirst(Self.specPrefix.count))
-            var bound: String?
-            for suffix in [".from", ".to"] where key.hasSuffix(suffix) {
-                bound = suffix
-                key = String(key.dropLast(suffix.count))
-            }
+            // One suffix at most: `spec.k.to.from` names the key `k.to`, which is none.
+            let bound = [".from", ".to"].first(where: key.hasSuffix)
+            if let bound { key = String(key.dropLast(bound.count)) }
             guard (1...48).contains(key.count), key.allSatisfy({ $0.isASCII && ($0.isLowercase || $0.isNumber || $0 == "-") }) else { return nil }
             var condition = specs[key] ?? SpecCondition(key: key)
             switch bound {
@@ -126,6 +124,10 @@ public struct ProductFilter: Sendable, Equatable {
     }
 
     public var isEmpty: Bool { self == ProductFilter() }
+
+    /// A typed number narrows the list (a price or a spec range): any number is a valid address,
+    /// so such lists are kept apart from the site's pages (`PageController`).
+    public var hasBounds: Bool { priceFrom != nil || priceTo != nil || specs.contains { $0.from != nil || $0.to != nil } }
 
     /// Narrowing conditions set (the order is not one): more than one and a page is `noindex`.
     public var conditionCount: Int { (inStock ? 1 : 0) + (priceFrom != nil || priceTo != nil ? 1 : 0) + specs.count }

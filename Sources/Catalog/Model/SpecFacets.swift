@@ -93,33 +93,51 @@ public enum SpecFacets {
         return .choices(choices)
     }
 
-    /// A spec value or a typed bound as a number: digits with an optional decimal comma or point
-    /// (`7,5`, `1 250`, `0.75`); at most 12 whole and 6 decimal digits. Nil for anything else
-    /// (`45–1800`, `BT40`, `-5`, `1e6`).
+    /// A spec value or a typed bound as a number: ASCII digits with an optional decimal comma or
+    /// point (`7,5`, `0.75`) and spaces between groups of three (`1 250`, also no-break and thin
+    /// spaces); at most 12 whole and 6 decimal digits. Nil for anything else (`45–1800`, `BT40`,
+    /// `-5`, `1e6`, `5 6`, digits of other scripts or with combining marks).
     public static func number(_ text: String) -> Decimal? {
-        var whole = ""
-        var fraction: String?
-        for character in text {
-            switch character {
-            case " ", "\u{00A0}", "\u{202F}", "\u{2009}": continue
-            case "," , ".":
-                guard fraction == nil, !whole.isEmpty else { return nil }
-                fraction = ""
+        guard text.utf8.count <= 64 else { return nil }
+        var significand: UInt64 = 0
+        var wholeDigits = 0
+        var fractionDigits: Int?
+        // Digits since the last group space (nil: no space seen yet).
+        var group: Int?
+        for scalar in text.unicodeScalars {
+            switch scalar {
             case "0"..."9":
-                if fraction == nil { whole.append(character) } else { fraction!.append(character) }
+                if let count = fractionDigits {
+                    guard count < 6 else { return nil }
+                    fractionDigits = count + 1
+                } else {
+                    guard wholeDigits < 12 else { return nil }
+                    wholeDigits += 1
+                    if let count = group { group = count + 1 }
+                }
+                significand = significand * 10 + UInt64(scalar.value - 0x30)
+            case " ", "\u{00A0}", "\u{202F}", "\u{2009}":
+                // Only inside the whole part, after one to three digits, then three in each group.
+                guard fractionDigits == nil, wholeDigits > 0, group.map({ $0 == 3 }) ?? (wholeDigits <= 3) else { return nil }
+                group = 0
+            case ",", ".":
+                guard fractionDigits == nil, wholeDigits > 0, group.map({ $0 == 3 }) ?? true else { return nil }
+                fractionDigits = 0
             default:
                 return nil
             }
         }
-        guard (1...12).contains(whole.count), fraction.map({ (1...6).contains($0.count) }) ?? true else { return nil }
-        return Decimal(string: fraction.map { whole + "." + $0 } ?? whole, locale: Locale(identifier: "en_US_POSIX"))
+        guard wholeDigits > 0, fractionDigits != 0, group.map({ $0 == 3 }) ?? true else { return nil }
+        return Decimal(sign: .plus, exponent: -(fractionDigits ?? 0), significand: Decimal(significand))
     }
 
     /// A number as a URL carries it: `7.5`, `1250` (no grouping, a point).
     public static func urlText(_ number: Decimal) -> String {
         var number = number
-        return NSDecimalString(&number, Locale(identifier: "en_US_POSIX"))
+        return NSDecimalString(&number, posix)
     }
+
+    private static let posix = Locale(identifier: "en_US_POSIX")
 
     /// A number as a Russian reader writes it: `7,5`, `1250`.
     public static func displayText(_ number: Decimal) -> String {
@@ -149,7 +167,11 @@ public enum SpecFacets {
             if key.count >= 48 { break }
         }
         let cut = String(key.prefix(48))
-        return cut.hasSuffix("-") ? String(cut.dropLast()) : (cut.isEmpty ? "spec" : cut)
+        guard !cut.isEmpty else {
+            // A name of symbols only («Ø», «№»): its code points, so that two such names stay two.
+            return "spec-" + name.unicodeScalars.prefix(6).map { String($0.value, radix: 16) }.joined(separator: "-")
+        }
+        return cut.hasSuffix("-") ? String(cut.dropLast()) : cut
     }
 
     private static let transliteration: [Character: String] = [
@@ -159,8 +181,9 @@ public enum SpecFacets {
     ]
 }
 
-/// The facets of each category (and of the whole catalog), worked out once per catalog version
-/// on first use: a category of thousands of products is not read again for every filtered page.
+/// The facets of each category (and of the whole catalog), worked out on first use per catalog
+/// version and kept with it: a category of thousands of products is not read again for every
+/// filtered page. Two requests that come at once may both work them out; the result is the same.
 final class FacetMemo: Sendable {
     private let byCategory = Mutex<[Int: [SpecFacet]]>([:])
 

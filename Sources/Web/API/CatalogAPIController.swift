@@ -7,6 +7,8 @@ import Storage
 struct CatalogAPIController<Context: RequestContext>: Sendable {
     let catalog: Catalog
     let pages: PageCache
+    /// Lists narrowed by a typed number, apart from the rest (`PageController.boundedPages`).
+    let boundedPages: PageCache
     let layout: SiteLayout
     static var defaultPerPage: Int { 24 }
     static var maxPerPage: Int { 100 }
@@ -58,7 +60,7 @@ struct CatalogAPIController<Context: RequestContext>: Sendable {
         if page != 1 { canonical.append("page=\(page)") }
         if perPage != Self.defaultPerPage { canonical.append("per_page=\(perPage)") }
         let target = SiteURL.Route.apiProducts.rawValue + (canonical.isEmpty ? "" : "?" + canonical.joined(separator: "&"))
-        return try await pages.cached(key, canonical: target, request: request) {
+        return try await (filter.hasBounds ? boundedPages : pages).cached(key, canonical: target, request: request) {
             let index = try await catalog.index()
             var scope: [Product]?
             var category: Category?
@@ -70,8 +72,8 @@ struct CatalogAPIController<Context: RequestContext>: Sendable {
                 scope = index.products(in: found)
             }
             let listed = index.search(query, in: scope)
-            // The filters of the list as its page offers them: a search's from what it found.
-            let facets = query.isEmpty ? index.facets(in: category) : SpecFacets.facets(of: listed)
+            // The filters of the list as its page offers them (a search: those of its scope).
+            let facets = index.facets(in: category)
             guard let products = filter.apply(listed, facets: facets) else {
                 let offered = facets.map { "spec.\($0.key)" }.joined(separator: ", ")
                 throw ProblemDetails(

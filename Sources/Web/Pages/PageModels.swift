@@ -158,11 +158,11 @@ struct FilterFormModel {
             var checked: Bool
         }
 
-        var name: String
+        /// «Мощность, кВт»: the name, and the unit unless the name has it already.
+        var legend: String
         /// The field name: `spec.{key}` (choices), `spec.{key}.from` / `.to` (a range).
         var field: String
         var isRange: Bool
-        var unit: String?
         var from: String
         var to: String
         /// The list's lowest and highest value, as hints in the empty fields.
@@ -171,14 +171,14 @@ struct FilterFormModel {
         var choices: [Choice]
 
         init(_ facet: SpecFacet, condition: ProductFilter.SpecCondition?) {
-            name = facet.name
+            legend = facet.name
             field = "spec." + facet.key
             from = condition?.from.map(SpecFacets.urlText) ?? ""
             to = condition?.to.map(SpecFacets.urlText) ?? ""
             switch facet.kind {
             case .range(let min, let max, let unit):
                 isRange = true
-                self.unit = unit
+                if let unit, !facet.name.lowercased().contains(unit.lowercased()) { legend += ", " + unit }
                 minText = SpecFacets.displayText(min)
                 maxText = SpecFacets.displayText(max)
                 choices = []
