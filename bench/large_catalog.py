@@ -41,6 +41,24 @@ def get(path, timeout=30):
         return 0
 
 
+def load(path, seconds=10, clients=8):
+    """`clients` threads asking for path(n), n = 0, 1, … (each its own run of n), for `seconds`:
+    answers per second, p50 and p99 in ms."""
+    latencies = []
+    def worker(index):
+        deadline = time.perf_counter() + seconds
+        n = index * 1_000_003  # clients start at different paths
+        while time.perf_counter() < deadline:
+            t = time.perf_counter()
+            get(path(n))
+            latencies.append((time.perf_counter() - t) * 1000)
+            n += 1
+    with ThreadPoolExecutor(clients) as pool:
+        list(pool.map(worker, range(clients)))
+    latencies.sort()
+    return len(latencies) / seconds, latencies[len(latencies) // 2], latencies[int(len(latencies) * 0.99)]
+
+
 def stats():
     with urllib.request.urlopen(f"http://127.0.0.1:{FAKE_PORT}/_stats") as response:
         return json.load(response)
@@ -121,23 +139,7 @@ def main():
         for path in search_paths:
             if get(path) != 200:
                 raise SystemExit(f"{path} did not answer 200")
-        search_seconds = 10
-        search_latencies = []
-        def search_worker(worker):
-            deadline = time.perf_counter() + search_seconds
-            n = worker
-            while time.perf_counter() < deadline:
-                path = search_paths[n % len(search_paths)]
-                n += 1
-                t = time.perf_counter()
-                get(path)
-                search_latencies.append((time.perf_counter() - t) * 1000)
-        with ThreadPoolExecutor(8) as pool:
-            list(pool.map(search_worker, range(8)))
-        search_latencies.sort()
-        search_qps = len(search_latencies) / search_seconds
-        search_p50 = search_latencies[len(search_latencies) // 2]
-        search_p99 = search_latencies[int(len(search_latencies) * 0.99)]
+        search_qps, search_p50, search_p99 = load(lambda n: search_paths[n % len(search_paths)])
         # Spec filters on a category of PRODUCTS / 10 (six shared number specs each): every bound
         # is new, so no answer is a cache hit; the first per category works out its facets.
         filter_first = []
@@ -147,23 +149,8 @@ def main():
             filter_first.append((time.perf_counter() - t) * 1000)
             if status != 200:
                 raise SystemExit(f"the spec filter on kategoriya-{category} answered {status}")
-        filter_latencies = []
-        def filter_worker(worker):
-            deadline = time.perf_counter() + search_seconds
-            n = worker * 100_000
-            while time.perf_counter() < deadline:
-                n += 1
-                path = (f"/catalog/kategoriya-{n % 10 + 1}?stock=1&spec.moshchnost.from={n % 4000}"
-                        f"&spec.massa.to={5000 - n % 3000}&sort=price")
-                t = time.perf_counter()
-                get(path)
-                filter_latencies.append((time.perf_counter() - t) * 1000)
-        with ThreadPoolExecutor(8) as pool:
-            list(pool.map(filter_worker, range(8)))
-        filter_latencies.sort()
-        filter_qps = len(filter_latencies) / search_seconds
-        filter_p50 = filter_latencies[len(filter_latencies) // 2]
-        filter_p99 = filter_latencies[int(len(filter_latencies) * 0.99)]
+        filter_qps, filter_p50, filter_p99 = load(
+            lambda n: f"/catalog/kategoriya-{n % 10 + 1}?stock=1&spec.moshchnost.from={n % 4000}&spec.massa.to={5000 - n % 3000}&sort=price")
         server_log.flush()
         builds = [int(m.group(1)) for line in open(os.path.join(work, "server.log")) if "catalog index built" in line
                   for m in [re.search(r"\bms=(\d+)", line)] if m]
