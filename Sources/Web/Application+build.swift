@@ -115,12 +115,6 @@ public func buildApplication(
             maxBytes: configuration.pageCacheBytes, recheckInterval: min(.seconds(1), configuration.catalogFresh), metrics: metrics),
         version: catalog.version,
         headers: headers, metrics: metrics)
-    // Lists narrowed by a typed number (a price, a spec range): every number is an address.
-    let boundedPages = PageCache(
-        rendered: RenderedCache(
-            maxEntries: 256, maxBytes: min(4 << 20, configuration.pageCacheBytes / 8),
-            recheckInterval: min(.seconds(1), configuration.catalogFresh), metrics: metrics),
-        version: catalog.version, headers: headers, metrics: metrics)
     let messages = MessagePages(renderer: renderer, layout: layout, headers: headers, catalog: catalog)
     let models = CatalogPageModels(layout: layout, formTokens: formTokens)
     let assets = try AssetStore(
@@ -172,8 +166,7 @@ public func buildApplication(
         states: OAuthStates(database: database, clock: clock), guardian: adminGuard, messages: messages,
         trustedProxies: configuration.trustedProxies, logger: logger
     ).addRoutes(to: router)
-    PageController(
-        catalog: catalog, pages: pages, boundedPages: boundedPages, renderer: renderer, layout: layout, models: models, formTokens: formTokens)
+    PageController(catalog: catalog, pages: pages, renderer: renderer, layout: layout, models: models, formTokens: formTokens)
         .addRoutes(to: router)
     OrderController(
         catalog: catalog, pages: pages, renderer: renderer, layout: layout, models: models, formTokens: formTokens,
@@ -201,7 +194,7 @@ public func buildApplication(
         intake: intake, ipLimiter: orderLimiter, keyLimiter: configuration.orderRateLimit.map { RateLimiter($0, name: "ingest", metrics: metrics) },
         ingestKeys: configuration.ingestKeys, trustedProxies: configuration.trustedProxies
     ).addRoutes(to: router)
-    CatalogAPIController(catalog: catalog, pages: pages, boundedPages: boundedPages, layout: layout).addRoutes(to: router)
+    CatalogAPIController(catalog: catalog, pages: pages, layout: layout).addRoutes(to: router)
     SuggestController(catalog: catalog, layout: layout, answers: SuggestAnswers()).addRoutes(to: router)
     // Preview image links are signed with a key of their own, kept in the database (all
     // instances verify each other's links): PREVIEW_SECRET sits in every editor's preview URL.

@@ -9,12 +9,16 @@ public struct CatalogIndex: Sendable {
     /// Published categories by id.
     public let categoriesByID: [Int: Category]
     private let childrenByID: [Int: [Category]]
-    private let descendantIDs: [Int: Set<Int>]
     /// Every catalog file a published page shows: the image proxy serves these and no others.
     public let fileIDs: Set<String>
     /// Positions in `products` (not copies of them: a product value is a few hundred bytes).
     private let productsByID: [Int: Int32]
     private let productsBySlug: [String: Int32]
+    /// Positions in `products` of each category's products and its subcategories', in catalog
+    /// order: lists, counts and facets read these instead of going through the whole catalog.
+    private let positionsByCategory: [Int: [Int32]]
+    /// Each category's name as search reads it (suggestions match the query against these).
+    private let categoryTerms: [(words: [String], wordKeys: [String], keys: Set<String>)]
     /// Search over `products` (built with the index, once per catalog version).
     public let searchIndex: SearchIndex
     private let facetMemo = FacetMemo()
@@ -44,7 +48,6 @@ public struct CatalogIndex: Sendable {
             }
             descendants[category.id] = found
         }
-        descendantIDs = descendants
         let sorted = products.sorted { ($0.sort, $0.id) < ($1.sort, $1.id) }
         self.products = sorted
         fileIDs = Set(products.flatMap(\.fileIDs))
@@ -59,6 +62,16 @@ public struct CatalogIndex: Sendable {
         }
         productsByID = idPositions
         productsBySlug = slugPositions
+        var direct: [Int: [Int32]] = [:]
+        for (position, product) in zip(Int32(0)..., sorted) {
+            if let id = product.category?.id { direct[id, default: []].append(position) }
+        }
+        positionsByCategory = descendants.mapValues { ids in ids.flatMap { direct[$0] ?? [] }.sorted() }
+        categoryTerms = normalized.map { category in
+            let words = SearchTerms.words(category.name)
+            let keys = words.map(SearchTerms.key)
+            return (words, keys, Set(keys))
+        }
         searchIndex = SearchIndex(products: sorted)
     }
 
@@ -93,12 +106,15 @@ public struct CatalogIndex: Sendable {
 
     /// Products of a category and of all its subcategories.
     public func products(in category: Category) -> [Product] {
-        let ids = descendantIDs[category.id] ?? [category.id]
-        return products.filter { $0.category.map { ids.contains($0.id) } ?? false }
+        guard let positions = positionsByCategory[category.id] else {
+            // Not one of the index's categories (an editor's preview of a draft): its own products.
+            return products.filter { $0.category?.id == category.id }
+        }
+        return positions.map { products[Int($0)] }
     }
 
     public func productCount(_ category: Category) -> Int {
-        products(in: category).count
+        positionsByCategory[category.id]?.count ?? products(in: category).count
     }
 
     /// The specs a category's products (or, for nil, the catalog's) share, as filters.
@@ -136,14 +152,12 @@ public struct CatalogIndex: Sendable {
         let found = find(query)
         let products = found.partial ? [] : Array(found.products.prefix(limit))
         let keys = words.map(SearchTerms.key)
-        let matching = categories.filter { category in
-            let names = SearchTerms.words(category.name)
-            let nameKeys = Set(names.map(SearchTerms.key))
-            return keys.enumerated().allSatisfy { index, key in
-                nameKeys.contains(key)
-                    || (index == keys.count - 1 && names.contains { $0.hasPrefix(words[index]) || SearchTerms.key($0).hasPrefix(key) })
+        let matching = zip(categories, categoryTerms).filter { _, terms in
+            keys.enumerated().allSatisfy { index, key in
+                terms.keys.contains(key)
+                    || (index == keys.count - 1 && zip(terms.words, terms.wordKeys).contains { $0.hasPrefix(words[index]) || $1.hasPrefix(key) })
             }
-        }
+        }.map(\.0)
         return (products, Array(matching.prefix(categoryLimit)))
     }
 

@@ -79,7 +79,7 @@ public struct ProductFilter: Sendable, Equatable {
                 fields[name] = raw
                 continue
             }
-            let value = raw.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+            let value = SpecsNormalizer.clean(raw)
             guard !value.isEmpty else { continue }
             var key = String(name.dropFirst(Self.specPrefix.count))
             // One suffix at most: `spec.k.to.from` names the key `k.to`, which is none.
@@ -124,6 +124,11 @@ public struct ProductFilter: Sendable, Equatable {
     }
 
     public var isEmpty: Bool { self == ProductFilter() }
+
+    /// A query field this filter reads.
+    public static func isParameter(_ name: String) -> Bool {
+        ["stock", "price_from", "price_to", "sort"].contains(name) || name.hasPrefix(specPrefix)
+    }
 
     /// A typed number narrows the list (a price or a spec range): any number is a valid address,
     /// so such lists are kept apart from the site's pages (`PageController`).

@@ -87,7 +87,7 @@ public enum SpecsNormalizer {
     }
 
     /// Trims and folds runs of white space into one space.
-    static func clean(_ text: String) -> String {
+    public static func clean(_ text: String) -> String {
         text.split(whereSeparator: \.isWhitespace).joined(separator: " ")
     }
 }

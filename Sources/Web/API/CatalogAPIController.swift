@@ -7,8 +7,6 @@ import Storage
 struct CatalogAPIController<Context: RequestContext>: Sendable {
     let catalog: Catalog
     let pages: PageCache
-    /// Lists narrowed by a typed number, apart from the rest (`PageController.boundedPages`).
-    let boundedPages: PageCache
     let layout: SiteLayout
     static var defaultPerPage: Int { 24 }
     static var maxPerPage: Int { 100 }
@@ -34,13 +32,14 @@ struct CatalogAPIController<Context: RequestContext>: Sendable {
     }
 
     @Sendable func products(_ request: Request, context: Context) async throws -> Response {
-        let parameters = request.queryFields
+        let pairs = request.queryPairs
+        let parameters = FormURLEncoded.fields(pairs)
         let page = try Self.integer(parameters["page"], name: "page", default: 1, range: RequestNumber.pages)
         let perPage = try Self.integer(
             parameters["per_page"], name: "per_page", default: Self.defaultPerPage, range: 1...Self.maxPerPage)
-        let query = PageController<Context>.query(parameters)
+        let query = ListQuery.words(parameters)
         let categorySlug = parameters["category"].flatMap { $0.isEmpty ? nil : $0 }
-        guard let filter = ProductFilter(query: request.queryPairs) else {
+        guard let filter = ProductFilter(query: pairs) else {
             throw ProblemDetails(
                 .badRequest,
                 detail: "Фильтр не распознан: stock=1, price_from и price_to — целые рубли, spec.{ключ}.from и .to — числа, "
@@ -50,17 +49,15 @@ struct CatalogAPIController<Context: RequestContext>: Sendable {
                         + "(at most \(ProductFilter.specKeyLimit) keys); sort: price, -price, name, new"
                 ])
         }
+        // The canonical spelling: known parameters in this order, defaults left out.
+        var canonical: [(name: String, value: String)] = categorySlug.map { [("category", $0)] } ?? []
+        canonical += SiteURL.listItems(filter: filter, page: page)
+        if perPage != Self.defaultPerPage { canonical.append(("per_page", String(perPage))) }
+        let target = SiteURL.Route.apiProducts.rawValue + SiteURL.querySuffix(canonical)
         // Cached: the default page size only. Every `per_page` from 1 to 100 times every page
         // would be tens of thousands of valid keys, enough to push the site's pages out.
-        let key = query.isEmpty && perPage == Self.defaultPerPage ? "api:products?c=\(categorySlug ?? "")&\(SiteURL.list("", filter: filter))&p=\(page)" : nil
-        // The canonical spelling: known parameters in this order, defaults left out.
-        var canonical: [String] = []
-        if let categorySlug { canonical.append("category=" + SiteURL.queryValue(categorySlug)) }
-        canonical += filter.queryItems.map { "\($0.name)=\(SiteURL.queryValue($0.value))" }
-        if page != 1 { canonical.append("page=\(page)") }
-        if perPage != Self.defaultPerPage { canonical.append("per_page=\(perPage)") }
-        let target = SiteURL.Route.apiProducts.rawValue + (canonical.isEmpty ? "" : "?" + canonical.joined(separator: "&"))
-        return try await (filter.hasBounds ? boundedPages : pages).cached(key, canonical: target, request: request) {
+        let key = query.isEmpty && perPage == Self.defaultPerPage ? "api:" + target : nil
+        return try await pages.cached(key, canonical: target, bounded: filter.hasBounds, request: request) {
             let index = try await catalog.index()
             var scope: [Product]?
             var category: Category?

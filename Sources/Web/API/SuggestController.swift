@@ -33,7 +33,7 @@ struct SuggestController<Context: RequestContext>: Sendable {
     }
 
     @Sendable func suggest(_ request: Request, context: Context) async throws -> Response {
-        let query = PageController<Context>.query(request.queryFields)
+        let query = ListQuery.words(request.queryFields)
         // The query as typed (lower case), not only its words: «yj;ybws» is «ножницы» in the
         // other layout, and `;` is its «ж».
         let normalized = query.lowercased()

@@ -8,7 +8,12 @@ enum FormURLEncoded {
     /// Field → value; the last value of a repeated name wins. Names and values that are not
     /// valid percent-encoded UTF-8 are kept as they came (they then match nothing).
     static func decode(_ text: some StringProtocol) -> [String: String] {
-        Dictionary(pairs(text), uniquingKeysWith: { _, last in last })
+        fields(pairs(text))
+    }
+
+    /// Field → value of decoded pairs; the last value of a repeated name wins.
+    static func fields(_ pairs: [(name: String, value: String)]) -> [String: String] {
+        Dictionary(pairs, uniquingKeysWith: { _, last in last })
     }
 
     /// Every field in order, repeated names as often as they come (`spec.x=A&spec.x=B`).

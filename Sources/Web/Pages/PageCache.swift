@@ -35,9 +35,11 @@ struct PageCache: Sendable {
     /// (`prepare`) and renders it once for this catalog version. A nil key is never cached
     /// (search results: every query would be a new key). A plain GET of `canonical`, the
     /// page's one address, may then be answered on the event loop; other spellings of the
-    /// same page (extra parameters, another order) go through the router.
+    /// same page (extra parameters, another order) go through the router. A `bounded` page (a
+    /// list narrowed by a typed number) is kept on the cache's small shelf for those, and not
+    /// on the event-loop path.
     func cached<Input>(
-        _ key: String?, canonical: String?, request: Request, prepare: () async throws -> Prepared<Input>,
+        _ key: String?, canonical: String?, bounded: Bool = false, request: Request, prepare: () async throws -> Prepared<Input>,
         render: (Input) async throws -> RenderedResponse
     ) async throws -> Response {
         // The version is read before the data, so a change during the read is never
@@ -48,7 +50,7 @@ struct PageCache: Sendable {
         var flight: RenderFlights.Flight?
         defer { flight?.land() }
         if let key {
-            switch rendered.get(key, version: version, now: now) {
+            switch rendered.get(key, bounded: bounded, version: version, now: now) {
             case .fresh(let hit):
                 hits.increment()
                 return response(hit, for: request)
@@ -65,7 +67,7 @@ struct PageCache: Sendable {
                 case .follower(let landed):
                     await landed()
                     // Rendered for this version just now: its data was read after this request came.
-                    switch rendered.get(key, version: version, now: ContinuousClock.now) {
+                    switch rendered.get(key, bounded: bounded, version: version, now: ContinuousClock.now) {
                     case .fresh(let hit), .recheck(let hit): return response(hit, for: request)
                     case .miss: break
                     }
@@ -78,8 +80,8 @@ struct PageCache: Sendable {
         case .input(let value): input = value
         }
         if let key, let previous, self.version.current == version {
-            rendered.touch(key, version: version, now: now)
-            rememberTarget(request, canonical: canonical, key: key)
+            rendered.touch(key, bounded: bounded, version: version, now: now)
+            if !bounded { rememberTarget(request, canonical: canonical, key: key) }
             return response(previous, for: request)
         }
         let built = try await render(input)
@@ -88,8 +90,8 @@ struct PageCache: Sendable {
         let page = finish(built, compress: key != nil)
         if let key {
             // Checked as of now: the data was read during this request, however long it took.
-            rendered.put(key, version: version, now: ContinuousClock.now, page)
-            rememberTarget(request, canonical: canonical, key: key)
+            rendered.put(key, bounded: bounded, version: version, now: ContinuousClock.now, page)
+            if !bounded { rememberTarget(request, canonical: canonical, key: key) }
         }
         return response(page, for: request)
     }

@@ -6,9 +6,6 @@ import Hummingbird
 struct PageController<Context: RequestContext>: Sendable {
     let catalog: Catalog
     let pages: PageCache
-    /// Lists narrowed by a typed number (`ProductFilter.hasBounds`): any number is an address, so
-    /// they have a small cache of their own and cannot push the site's pages out of `pages`.
-    let boundedPages: PageCache
     let renderer: SiteRenderer
     let layout: SiteLayout
     let models: CatalogPageModels
@@ -48,14 +45,11 @@ struct PageController<Context: RequestContext>: Sendable {
     }
 
     @Sendable func catalogPage(_ request: Request, context: Context) async throws -> Response {
-        let fields = request.queryFields
-        let query = Self.query(fields)
-        let number = try Self.pageNumber(fields)
-        let filter = try Self.filter(request)
-        let address = SiteURL.list(SiteURL.catalog, filter: filter, page: number)
-        if let tidy = Self.tidyAddress(request, SiteURL.list(SiteURL.catalog, query: query, filter: filter, page: number)) { return tidy }
-        let cache = filter.hasBounds ? boundedPages : pages
-        return try await cache.cached(query.isEmpty ? "page:" + address : nil, canonical: address, request: request) {
+        let list = try ListQuery(request)
+        if let tidy = list.redirect(SiteURL.catalog, searching: true) { return tidy }
+        let (query, number, filter) = (list.words, list.page, list.filter)
+        let address = list.address(SiteURL.catalog)
+        return try await pages.cached(query.isEmpty ? "page:" + address : nil, canonical: address, bounded: filter.hasBounds, request: request) {
             let index = try await catalog.index()
             let found = index.find(query)
             // A search offers the catalog's filters: worked out once, not for every query.
@@ -91,13 +85,11 @@ struct PageController<Context: RequestContext>: Sendable {
 
     @Sendable func category(_ request: Request, context: Context) async throws -> Response {
         let slug = try context.parameters.decoded("slug")
-        let fields = request.queryFields
-        let number = try Self.pageNumber(fields)
-        let filter = try Self.filter(request)
-        let address = SiteURL.list(SiteURL.category(slug), filter: filter, page: number)
-        if let tidy = Self.tidyAddress(request, address) { return tidy }
-        let cache = filter.hasBounds ? boundedPages : pages
-        return try await cache.cached("page:" + address, canonical: address, request: request) {
+        let list = try ListQuery(request)
+        if let tidy = list.redirect(SiteURL.category(slug)) { return tidy }
+        let (number, filter) = (list.page, list.filter)
+        let address = list.address(SiteURL.category(slug))
+        return try await pages.cached("page:" + address, canonical: address, bounded: filter.hasBounds, request: request) {
             let index = try await catalog.index()
             guard let category = index.category(slug: slug) else { throw HTTPError(.notFound) }
             let facets = index.facets(in: category)
@@ -148,42 +140,5 @@ struct PageController<Context: RequestContext>: Sendable {
             if let product = try await catalog.product(.id(id)) { return product }
         }
         return try await catalog.product(.slug(key))
-    }
-
-    /// `stock`, `price_from`, `price_to`, `spec.…`, `sort`: a value that is not one is no page
-    /// (404), as a page number that is not one is none.
-    static func filter(_ request: Request) throws -> ProductFilter {
-        guard let filter = ProductFilter(query: request.queryPairs) else { throw HTTPError(.notFound) }
-        return filter
-    }
-
-    /// The list's parameters this server reads; a query of only these with other fields or in
-    /// another order (the filter form sends its empty fields, in its own order) is sent on to the
-    /// list's one address. Others (`utm_source`, a click id) are kept for the page's script to
-    /// read, so such a query is served as it is.
-    static var listParameters: Set<String> { ["q", "page", "stock", "price_from", "price_to", "sort"] }
-
-    /// A 301 to `address` when the request's query has the list's own parameters only, but not
-    /// its fields in its order; nil when they are (whatever the percent-encoding: the search
-    /// form's `+` for a space is not worth a round trip) or when other parameters come along.
-    static func tidyAddress(_ request: Request, _ address: String) -> Response? {
-        let pairs = request.queryPairs
-        guard pairs.allSatisfy({ listParameters.contains($0.name) || $0.name.hasPrefix("spec.") }) else { return nil }
-        let wanted = address.firstIndex(of: "?").map { FormURLEncoded.pairs(address[address.index(after: $0)...]) } ?? []
-        guard !pairs.elementsEqual(wanted, by: { $0.name == $1.name && $0.value == $1.value }) else { return nil }
-        return Response(status: .movedPermanently, headers: [.location: address])
-    }
-
-    /// The search words as typed (a GET form sends spaces as `+`), white space collapsed.
-    static func query(_ fields: [String: String]) -> String {
-        let raw = fields["q"] ?? ""
-        return String(raw.split(whereSeparator: \.isWhitespace).joined(separator: " ").prefix(100))
-    }
-
-    /// `?page=`: absent is the first page; anything but a page number is no page at all (404),
-    /// so that every list page has one address.
-    static func pageNumber(_ fields: [String: String]) throws -> Int {
-        guard let number = RequestNumber.page(fields["page"]) else { throw HTTPError(.notFound) }
-        return number
     }
 }

@@ -104,6 +104,9 @@ final class RenderedCache: Sendable {
     }
 
     private let entries: Mutex<LRUCache<String, Entry>>
+    /// Lists narrowed by a typed number (a price or spec bound): any number is a valid address,
+    /// so they have a small shelf of their own and cannot push the site's pages out of `entries`.
+    private let bounded: Mutex<LRUCache<String, Entry>>
     /// Canonical request targets (`/product/x`, `/catalog?page=2`) → the key of their page,
     /// for the event-loop fast path (`CachedPageHandler`).
     private let targets: Mutex<LRUCache<String, String>>
@@ -117,6 +120,7 @@ final class RenderedCache: Sendable {
         metrics: any MetricsFactory = NOOPMetricsHandler.instance
     ) {
         entries = Mutex(LRUCache(maxEntries: maxEntries, maxCost: maxBytes))
+        bounded = Mutex(LRUCache(maxEntries: max(1, maxEntries / 16), maxCost: max(1, maxBytes / 8)))
         targets = Mutex(LRUCache(maxEntries: maxEntries))
         self.recheckInterval = recheckInterval
         fastAnswers = CoreMetrics.Counter(label: "pages_fast_path_total", factory: metrics)
@@ -127,8 +131,12 @@ final class RenderedCache: Sendable {
     var usage: (entries: Int, bytes: Int) { entries.withLock { ($0.count, $0.totalCost) } }
     var targetCount: Int { targets.withLock { $0.count } }
 
-    func get(_ key: String, version: UInt64, now: ContinuousClock.Instant) -> Lookup {
-        entries.withLock { entries in
+    private func withShelf<Result>(bounded: Bool, _ body: (inout LRUCache<String, Entry>) -> Result) -> Result {
+        bounded ? self.bounded.withLock { body(&$0) } : entries.withLock { body(&$0) }
+    }
+
+    func get(_ key: String, bounded: Bool = false, version: UInt64, now: ContinuousClock.Instant) -> Lookup {
+        withShelf(bounded: bounded) { entries in
             guard let entry = entries.value(forKey: key) else { return .miss }
             guard entry.version == version else {
                 // Outdated pages go; a newer one (rendered by a request that came later) stays.
@@ -140,8 +148,8 @@ final class RenderedCache: Sendable {
     }
 
     /// The inputs were read again and the version did not change.
-    func touch(_ key: String, version: UInt64, now: ContinuousClock.Instant) {
-        entries.withLock { entries in
+    func touch(_ key: String, bounded: Bool = false, version: UInt64, now: ContinuousClock.Instant) {
+        withShelf(bounded: bounded) { entries in
             _ = entries.modify(key) { entry in
                 if entry.version == version { entry.checkedAt = now }
             }
@@ -164,13 +172,13 @@ final class RenderedCache: Sendable {
         return response
     }
 
-    func put(_ key: String, version: UInt64, now: ContinuousClock.Instant, _ response: RenderedResponse) {
+    func put(_ key: String, bounded: Bool = false, version: UInt64, now: ContinuousClock.Instant, _ response: RenderedResponse) {
         // The memory held, not the bytes sent: a buffer's storage is rounded up to a power of two;
         // and the fast path's status line and headers of each variant (`WireHeads`).
         let cost = response.body.storageCapacity + (response.gzip?.body.storageCapacity ?? 0)
             + (response.brotli?.body.storageCapacity ?? 0) + 3 * 1_024
             + response.headers.reduce(key.utf8.count) { $0 + $1.name.rawName.utf8.count + $1.value.utf8.count } * (1 + (response.gzip == nil ? 0 : 1) + (response.brotli == nil ? 0 : 1))
-        let evicted = entries.withLock { entries in
+        let evicted = withShelf(bounded: bounded) { entries in
             // A page of an older catalog version never replaces a newer one.
             if let stored = entries.peek(key), stored.version > version { return 0 }
             return entries.set(Entry(version: version, checkedAt: now, response: response), forKey: key, cost: cost).count

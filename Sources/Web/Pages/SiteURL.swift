@@ -144,13 +144,24 @@ enum SiteURL {
         return items.isEmpty ? admin : admin + "?" + items.joined(separator: "&")
     }
 
-    /// A list URL with `q` and `page` (page 1 is left out so each page has one URL).
+    /// A list URL with `q`, the filter and `page` (page 1 is left out so each page has one URL).
     static func list(_ path: String, query: String = "", filter: ProductFilter = ProductFilter(), page: Int = 1) -> String {
-        var items: [String] = []
-        if !query.isEmpty { items.append("q=\(queryValue(query))") }
-        items += filter.queryItems.map { "\($0.name)=\(queryValue($0.value))" }
-        if page > 1 { items.append("page=\(page)") }
-        return items.isEmpty ? path : path + "?" + items.joined(separator: "&")
+        path + querySuffix(listItems(query: query, filter: filter, page: page))
+    }
+
+    /// A list's query fields in their one order: `q`, the filter's (`ProductFilter.queryItems`),
+    /// `page` past the first.
+    static func listItems(query: String = "", filter: ProductFilter = ProductFilter(), page: Int = 1) -> [(name: String, value: String)] {
+        var items: [(name: String, value: String)] = []
+        if !query.isEmpty { items.append(("q", query)) }
+        items += filter.queryItems
+        if page > 1 { items.append(("page", String(page))) }
+        return items
+    }
+
+    /// `?name=value&…` with the values percent-encoded; empty for no fields.
+    static func querySuffix(_ items: [(name: String, value: String)]) -> String {
+        items.isEmpty ? "" : "?" + items.map { "\($0.name)=\(queryValue($0.value))" }.joined(separator: "&")
     }
 
     static func segment(_ text: String) -> String {
