@@ -55,6 +55,4 @@ public struct Incident: Sendable, Equatable {
     public var mailError: String?
 
     public var isOpen: Bool { closedAt == nil }
-    /// A mail about it is still due (the opening, the clearing, or both in one).
-    public var mailDue: Bool { (openMailedAt == nil) || (closedAt != nil && closeMailedAt == nil) }
 }

@@ -20,10 +20,6 @@ public struct AlertMail: Sendable {
         self.adminURL = adminURL
     }
 
-    struct MissingTemplate: Error, CustomStringConvertible {
-        var description: String { "mail templates alert.txt / alert.html are missing" }
-    }
-
     struct Model {
         var subject: String
         var title: String
@@ -39,13 +35,10 @@ public struct AlertMail: Sendable {
             subject: "[catalog-bff] " + (cleared ? "Восстановлено: " : "Тревога: ") + incident.title,
             title: incident.title, detail: incident.detail.split(separator: "\n", omittingEmptySubsequences: false).map(String.init),
             openedAt: MoscowTime.format(incident.openedAt), closedAt: incident.closedAt.map(MoscowTime.format), adminURL: adminURL)
-        guard let text = templates.render(model, withTemplate: "alert.txt"), let html = templates.render(model, withTemplate: "alert.html") else {
-            throw MissingTemplate()
-        }
-        let domain = from.address.split(separator: "@").last.map(String.init) ?? "localhost"
+        let bodies = try templates.mailBodies(model, named: "alert")
         return MailMessage(
-            from: from, to: to, subject: model.subject, text: text, html: html,
-            messageID: "alert-\(incident.id)-\(cleared ? "cleared" : "opened")@\(domain)", date: now)
+            from: from, to: to, subject: model.subject, text: bodies.text, html: bodies.html,
+            messageID: "alert-\(incident.id)-\(cleared ? "cleared" : "opened")@\(from.domain)", date: now)
     }
 
     public func send(_ incident: Incident, now: Date) async throws {

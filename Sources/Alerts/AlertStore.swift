@@ -106,6 +106,14 @@ public struct AlertStore: Sendable {
         }
     }
 
+    /// Every incident key there has been, and whether one of it is open (the `alerts_active` gauge).
+    public func keys() async throws -> [(key: String, open: Bool)] {
+        try await database.read { db in
+            try await db.raw("SELECT key, MAX(CASE WHEN closed_at IS NULL THEN 1 ELSE 0 END) AS open FROM alerts GROUP BY key ORDER BY key").all()
+                .map { (try $0.decode(column: "key", as: String.self), try $0.decode(column: "open", as: Int.self) == 1) }
+        }
+    }
+
     static func decode(_ row: any SQLRow) throws -> Incident {
         func date(_ column: String) throws -> Date? {
             try row.decodeNil(column: column) ? nil : Date(milliseconds: try row.decode(column: column, as: Int64.self))

@@ -188,18 +188,13 @@ public final class Alerter: Service, Sendable {
                     state.reported.remove(incident.id)
                 }
                 logger.info("alert mailed", metadata: ["alert": "\(incident.key)", "cleared": "\(incident.closedAt != nil)"])
-            } catch let error as MailError {
+            } catch {
                 try? await store.markMailFailed(incident, error: "\(error)")
-                if case .refused = error {
+                if case MailError.refused = error {
                     // This message was refused, not mail as such: the others may still go.
                     reportUnsent([incident], reason: "\(error)")
                     continue
                 }
-                backOff(now: now, blocked: blocked)
-                reportUnsent(Array(due[index...]), reason: "\(error)")
-                return
-            } catch {
-                try? await store.markMailFailed(incident, error: "\(error)")
                 backOff(now: now, blocked: blocked)
                 reportUnsent(Array(due[index...]), reason: "\(error)")
                 return

@@ -10,6 +10,9 @@ public struct MailAddress: Sendable, Equatable {
         self.name = name
     }
 
+    /// The part after `@` (a Message-ID's right side); `localhost` for an address without one.
+    public var domain: String { address.split(separator: "@").last.map(String.init) ?? "localhost" }
+
     /// The address as a 7-bit header can carry it: an internationalized domain in its
     /// `xn--` form; nil when the local part itself is not ASCII (only SMTPUTF8 could carry
     /// it, and mail servers that lack it refuse the whole message).

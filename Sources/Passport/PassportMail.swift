@@ -21,20 +21,13 @@ public struct PassportMail: Sendable {
         self.pageURL = pageURL
     }
 
-    struct MissingTemplate: Error, CustomStringConvertible {
-        var description: String { "mail templates passport.txt / passport.html are missing" }
-    }
-
     public func compose(_ passport: Passport) throws -> MailMessage {
         let model = PassportText(passport, url: pageURL(passport.code))
-        guard let text = templates.render(model, withTemplate: "passport.txt"),
-            let html = templates.render(model, withTemplate: "passport.html")
-        else { throw MissingTemplate() }
-        let domain = from.address.split(separator: "@").last.map(String.init) ?? "localhost"
+        let bodies = try templates.mailBodies(model, named: "passport")
         return MailMessage(
-            from: from, to: to, subject: model.subject, text: text, html: html,
+            from: from, to: to, subject: model.subject, text: bodies.text, html: bodies.html,
             // Stable: a copy sent again after a crash is recognizably the same message.
-            messageID: "passport-\(passport.code)@\(domain)", date: passport.issuedAt)
+            messageID: "passport-\(passport.code)@\(from.domain)", date: passport.issuedAt)
     }
 
     public func send(_ passport: Passport) async throws {

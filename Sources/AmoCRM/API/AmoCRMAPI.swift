@@ -126,7 +126,6 @@ public struct AmoCRMAPI: Sendable {
     let tokens: TokenManager
     let pacer: RequestPacer<ContinuousClock>
     let timeout: TimeAmount
-    private let requestCount = RequestCounter()
     private let metrics: any MetricsFactory
     private let rateLimited: Counter
 
@@ -149,9 +148,6 @@ public struct AmoCRMAPI: Sendable {
         Counter(label: "amocrm_requests_total", dimensions: [("status", statusClass)], factory: metrics).increment()
         if status == 429 { rateLimited.increment() }
     }
-
-    /// API requests sent so far (benchmarks, metrics).
-    public var requestsSent: Int { requestCount.value }
 
     public func get(_ path: String, query: [String: String] = [:]) async throws(AmoCRMError) -> Reply {
         var components = URLComponents()
@@ -180,7 +176,6 @@ public struct AmoCRMAPI: Sendable {
         for attempt in 0..<2 {
             await pacer.start()
             defer { pacer.end() }
-            requestCount.increment()
             var request = HTTPClientRequest(url: configuration.baseURL + path)
             request.method = method
             request.headers.add(name: "Authorization", value: "Bearer \(token)")
@@ -220,11 +215,4 @@ public struct AmoCRMAPI: Sendable {
         }
         throw .needsReauthorization("amoCRM отклоняет токен")
     }
-}
-
-/// Requests sent, for benchmarks and metrics.
-final class RequestCounter: Sendable {
-    private let count = Atomic<Int>(0)
-    func increment() { count.add(1, ordering: .relaxed) }
-    var value: Int { count.load(ordering: .relaxed) }
 }

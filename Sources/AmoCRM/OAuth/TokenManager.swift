@@ -25,23 +25,22 @@ public actor TokenManager {
     /// Refresh a pair older than this even when it is still valid.
     let maxAge: TimeInterval
     private var refreshing: Task<String, any Error>?
-    private var refreshCount = 0
     /// Refreshes that failed in a row, and the last reason (alerts: "the refresh keeps failing");
     /// nil until this process has tried one (it knows nothing of other instances' tries).
     public private(set) var failedRefreshes: (count: Int, reason: String?)?
     private let refreshed: Counter
-    private let metrics: any MetricsFactory
+    /// Failed refreshes by kind: `rejected`, `unavailable`.
+    private let refreshFailures: [String: Counter]
 
     public init(
         store: TokenStore, client: OAuthClient, longLivedToken: String? = nil, clock: any WallClock,
         metrics: any MetricsFactory = NOOPMetricsHandler.instance, logger: Logger,
         refreshMargin: TimeInterval = 3600, maxAge: TimeInterval = 86_400
     ) {
-        self.metrics = metrics
         refreshed = Counter(label: "amocrm_token_refreshes_total", factory: metrics)
-        for kind in ["rejected", "unavailable"] {
-            _ = Counter(label: "amocrm_token_refresh_failures_total", dimensions: [("kind", kind)], factory: metrics)
-        }
+        refreshFailures = Dictionary(uniqueKeysWithValues: ["rejected", "unavailable"].map { kind in
+            (kind, Counter(label: "amocrm_token_refresh_failures_total", dimensions: [("kind", kind)], factory: metrics))
+        })
         self.store = store
         self.clock = clock
         self.client = client
@@ -50,9 +49,6 @@ public actor TokenManager {
         self.refreshMargin = refreshMargin
         self.maxAge = maxAge
     }
-
-    /// Refreshes this instance performed (tests, metrics).
-    public var refreshes: Int { refreshCount }
 
     /// A usable access token, refreshing first when it is due.
     public func accessToken() async throws -> String {
@@ -87,20 +83,20 @@ public actor TokenManager {
         logger.notice("amoCRM connected")
     }
 
-    /// When the stored access token expires (nil when there is none, or with a long-lived token).
-    public func accessTokenExpiry() async -> Date? {
-        guard longLivedToken == nil else { return nil }
-        return try? await store.load()?.expiresAt
-    }
-
     /// Nil when connected; otherwise what is wrong, for `/readyz` and the admin page.
     public func problem() async -> String? {
-        if longLivedToken != nil { return nil }
+        await status().problem
+    }
+
+    /// What `problem()` says, and when the stored access token expires (nil when there is none,
+    /// or with a long-lived token), from one read of the stored tokens.
+    public func status() async -> (problem: String?, expiry: Date?) {
+        if longLivedToken != nil { return (nil, nil) }
         do {
-            guard let tokens = try await store.load() else { return "amoCRM не подключён: откройте /admin/amocrm/connect" }
-            return tokens.reauthorizationReason.map { "нужно переподключить amoCRM: \($0)" }
+            guard let tokens = try await store.load() else { return ("amoCRM не подключён: откройте /admin/amocrm/connect", nil) }
+            return (tokens.reauthorizationReason.map { "нужно переподключить amoCRM: \($0)" }, tokens.expiresAt)
         } catch {
-            return "токены amoCRM недоступны: \(error)"
+            return ("токены amoCRM недоступны: \(error)", nil)
         }
     }
 
@@ -123,7 +119,7 @@ public actor TokenManager {
 
     private func refreshFailed(_ kind: String, reason: String) {
         failedRefreshes = ((failedRefreshes?.count ?? 0) + 1, reason)
-        Counter(label: "amocrm_token_refresh_failures_total", dimensions: [("kind", kind)], factory: metrics).increment()
+        refreshFailures[kind]?.increment()
     }
 
     private func performRefresh(from expected: String) async throws -> String {
@@ -135,7 +131,6 @@ public actor TokenManager {
                     let pair = try await client.refresh(expected)
                     // The old refresh token is dead now: commit the new pair before using it.
                     try await store.save(pair, now: clock.now())
-                    refreshCount += 1
                     failedRefreshes = (0, nil)
                     refreshed.increment()
                     logger.info("amoCRM tokens refreshed")

@@ -34,21 +34,14 @@ public struct EmailDeliverer: LeadDeliverer {
         }
     }
 
-    struct MissingTemplate: Error, CustomStringConvertible {
-        var description: String { "mail templates lead.txt / lead.html are missing" }
-    }
-
     public func compose(_ lead: Lead) throws -> MailMessage {
         let model = LeadMailModel(lead)
-        guard let text = templates.render(model, withTemplate: "lead.txt"),
-            let html = templates.render(model, withTemplate: "lead.html")
-        else { throw MissingTemplate() }
-        let domain = from.address.split(separator: "@").last.map(String.init) ?? "localhost"
+        let bodies = try templates.mailBodies(model, named: "lead")
         return MailMessage(
             from: from, to: to,
             replyTo: lead.order.email.map { MailAddress($0, name: lead.order.name) },
-            subject: lead.title, text: text, html: html,
-            messageID: "lead-\(lead.number)-\(lead.id)@\(domain)", date: lead.createdAt)
+            subject: lead.title, text: bodies.text, html: bodies.html,
+            messageID: "lead-\(lead.number)-\(lead.id)@\(from.domain)", date: lead.createdAt)
     }
 }
 

@@ -158,9 +158,8 @@ extension LeadStore {
             let updated: [any SQLRow]
             let logged: (outcome: String, detail: String?)
             var state = OutboxState.pending
-            // The error it had, to log a probe's failure only when it says something new.
-            let previous = try await db.raw("SELECT last_error FROM outbox WHERE id = \(bind: item.id)").first()
-            let previousError = try previous.flatMap { try $0.decodeNil(column: "last_error") ? nil : try $0.decode(column: "last_error", as: String.self) }
+            // A probe of a channel that is down is logged only when its error says something new.
+            var repeatedProbe = false
             switch outcome {
             case .delivered(let externalID):
                 logged = ("delivered", externalID)
@@ -198,6 +197,9 @@ extension LeadStore {
                 ).all()
             case .unavailable(let reason, let maybeSent):
                 logged = ("unavailable", reason)
+                let previous = try await db.raw("SELECT last_error FROM outbox WHERE id = \(bind: item.id)").first()
+                let previousError = try previous.flatMap { try $0.decodeNil(column: "last_error") ? nil : try $0.decode(column: "last_error", as: String.self) }
+                repeatedProbe = previousError == String(reason.prefix(2000))
                 // Still due: it goes as soon as the channel is back (the breaker decides when).
                 updated = try await db.raw(
                     """
@@ -208,7 +210,6 @@ extension LeadStore {
                 ).all()
             }
             guard !updated.isEmpty else { return nil }
-            let repeatedProbe = logged.outcome == "unavailable" && previousError == logged.detail.map { String($0.prefix(2000)) }
             if !repeatedProbe {
                 try await Self.log(logged.outcome, detail: logged.detail, leadNumber: item.leadNumber, channel: item.channel, at: now, in: db)
             }

@@ -160,7 +160,7 @@ struct AdminController: Sendable {
             exportURL: query.url(SiteURL.Route.adminExport.rawValue), resetURL: SiteURL.admin,
             channels: channels, amoCRM: await amoCRMStatus(),
             chart: ActivityChart.svg((try? await leads.dailyActivity(days: Self.chartDays, now: clock.now())) ?? []),
-            csrf: AdminForms(tokens: formTokens).token(request), page: page,
+            csrf: forms.token(request), page: page,
             previousURL: page > 1 ? query.url(SiteURL.admin, page: page - 1) : nil,
             nextURL: found.count > Self.perPage ? query.url(SiteURL.admin, page: page + 1) : nil)
         return pages.uncached(try renderer.render("admin", model))
@@ -194,8 +194,8 @@ struct AdminController: Sendable {
                 configured: false, connected: false, problem: "не настроен (AMOCRM_SUBDOMAIN не задан)", tokenExpiry: nil,
                 connectURL: SiteURL.amoCRMConnect)
         }
-        let problem = await amoTokens.problem()
-        let expiry = await amoTokens.accessTokenExpiry().map { date in
+        let (problem, expiresAt) = await amoTokens.status()
+        let expiry = expiresAt.map { date in
             let left = Int(date.timeIntervalSince(clock.now()) / 60)
             let span = left >= 120 ? "через \(left / 60) ч" : left >= 0 ? "через \(left) мин" : "уже истёк"
             return "\(MoscowTime.format(date)) (\(span); обновляется сам за час до срока)"
@@ -249,9 +249,8 @@ struct AdminController: Sendable {
     }
 
     @Sendable func detail(_ request: Request, context: AppRequestContext) async throws -> Response {
-        guard let number = RequestNumber.integer(try context.parameters.decoded("number"), in: Self.leadNumbers),
-            let lead = try await leads.lead(number: number)
-        else { throw HTTPError(.notFound) }
+        let number = try leadNumber(context)
+        guard let lead = try await leads.lead(number: number) else { throw HTTPError(.notFound) }
         let deliveries = try await leads.deliveries(leadNumber: number)
         let attempts = try await leads.attempts(leadNumber: number)
         let order = lead.order
@@ -290,7 +289,7 @@ struct AdminController: Sendable {
             cancellable: deliveries.contains { $0.state == .dead },
             retryURL: SiteURL.adminRetry(leadNumber: number), cancelURL: SiteURL.adminCancel(leadNumber: number),
             erased: lead.erasedAt.map(MoscowTime.format), eraseURL: SiteURL.adminErase(leadNumber: number),
-            backURL: SiteURL.admin, csrf: AdminForms(tokens: formTokens).token(request))
+            backURL: SiteURL.admin, csrf: forms.token(request))
         return pages.uncached(try renderer.render("admin-lead", model))
     }
 
@@ -309,10 +308,11 @@ struct AdminController: Sendable {
 
     // MARK: - Actions
 
+    private var forms: AdminForms { AdminForms(tokens: formTokens) }
+
     /// The posted form, if it carries this admin's token; else the page that says it is stale.
     private func checkedForm(_ request: Request, context: AppRequestContext, back: String) async throws -> Response? {
-        let body = try await request.body.collect(upTo: context.maxUploadSize)
-        guard AdminForms(tokens: formTokens).isValid(FormURLEncoded.decode(String(buffer: body)), request) else {
+        guard try await forms.isValidPost(request, context: context) else {
             return messages.page(
                 .forbidden, heading: "Форма устарела", message: "Обновите страницу и нажмите кнопку ещё раз.", backURL: back)
         }

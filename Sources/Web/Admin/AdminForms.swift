@@ -21,4 +21,10 @@ struct AdminForms: Sendable {
     func isValid(_ fields: [String: String], _ request: Request) -> Bool {
         tokens.isValid(fields["csrf"], purpose: purpose(request))
     }
+
+    /// Reads the posted form: whether it carries this admin's token.
+    func isValidPost(_ request: Request, context: AppRequestContext) async throws -> Bool {
+        let body = try await request.body.collect(upTo: context.maxUploadSize)
+        return isValid(FormURLEncoded.decode(String(buffer: body)), request)
+    }
 }

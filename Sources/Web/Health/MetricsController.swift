@@ -74,17 +74,17 @@ struct MetricsController: Sendable {
             gauge("outbox_channel_up", labels: [("channel", breaker.channel.rawValue)], breaker.open == nil ? 1 : 0)
         }
         if let amoTokens {
-            gauge("amocrm_connected", await amoTokens.problem() == nil ? 1 : 0)
-            if let expiry = await amoTokens.accessTokenExpiry() {
+            let status = await amoTokens.status()
+            gauge("amocrm_connected", status.problem == nil ? 1 : 0)
+            if let expiry = status.expiry {
                 gauge("amocrm_token_expires_in_seconds", expiry.timeIntervalSince(clock.now()).rounded())
             }
         }
         if let pending = try? await amoEvents.pendingCount() { gauge("amocrm_events_pending", pending) }
         if let count = try? await passports.count() { gauge("passports", count) }
         // From the shared table, so every instance says the same and a restart forgets nothing.
-        if let incidents = try? await alerts.recent(limit: 200) {
-            let open = Set(incidents.filter(\.isOpen).map(\.key))
-            for key in Set(incidents.map(\.key)) { gauge("alerts_active", labels: [("alert", key)], open.contains(key) ? 1 : 0) }
+        if let keys = try? await alerts.keys() {
+            for (key, open) in keys { gauge("alerts_active", labels: [("alert", key)], open ? 1 : 0) }
         }
     }
 

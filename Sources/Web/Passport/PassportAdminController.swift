@@ -110,8 +110,7 @@ struct PassportAdminController: Sendable {
     ) async throws -> Response {
         let code = try context.parameters.require("code")
         guard Passport.isWellFormed(code) else { throw HTTPError(.notFound) }
-        let body = try await request.body.collect(upTo: context.maxUploadSize)
-        guard forms.isValid(FormURLEncoded.decode(String(buffer: body)), request) else {
+        guard try await forms.isValidPost(request, context: context) else {
             return messages.page(
                 .forbidden, heading: "Форма устарела", message: "Обновите страницу паспортов и повторите действие.",
                 backURL: SiteURL.adminPassports())
