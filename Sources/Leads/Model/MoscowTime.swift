@@ -20,6 +20,26 @@ public enum MoscowTime {
         return "\(two(parts.day)).\(two(parts.month)).\(parts.year ?? 0) \(two(parts.hour)):\(two(parts.minute)) МСК"
     }
 
+    /// `2026-11-25`, the day `date` falls on in Moscow.
+    public static func isoDate(_ date: Date) -> String {
+        let parts = calendar.dateComponents([.year, .month, .day], from: date)
+        return String(format: "%04d-%02d-%02d", parts.year ?? 0, parts.month ?? 0, parts.day ?? 0)
+    }
+
+    /// Midnight in Moscow of `2026-11-01`; nil for anything else (years 2000–2100).
+    public static func day(iso text: String) -> Date? {
+        let parts = text.split(separator: "-", omittingEmptySubsequences: false)
+        guard parts.count == 3, parts[0].count == 4, parts[1].count == 2, parts[2].count == 2,
+            let year = Int(parts[0]), let month = Int(parts[1]), let day = Int(parts[2]),
+            (2000...2100).contains(year), (1...12).contains(month), (1...31).contains(day)
+        else { return nil }
+        let calendar = calendar
+        // 2026-02-31 is no day: the calendar would roll it over.
+        guard let date = calendar.date(from: DateComponents(year: year, month: month, day: day)), calendar.component(.day, from: date) == day
+        else { return nil }
+        return date
+    }
+
     /// `25.11.2026`
     public static func formatDate(_ date: Date) -> String {
         let parts = calendar.dateComponents([.year, .month, .day], from: date)

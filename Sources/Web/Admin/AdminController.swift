@@ -389,7 +389,7 @@ struct AdminController: Sendable {
             guard found.count == 500, let last = found.last?.lead.number else { break }
             before = last
         }
-        let stamp = MoscowTime.formatDate(clock.now()).split(separator: ".").reversed().joined(separator: "-")
+        let stamp = MoscowTime.isoDate(clock.now())
         logger.notice("leads exported by admin", metadata: ["filtered": "\(!filter.isEmpty)"])
         return Response(
             status: .ok,

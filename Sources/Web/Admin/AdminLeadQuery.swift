@@ -37,7 +37,7 @@ struct AdminLeadQuery: Equatable {
         source = value("source").map { String($0.prefix(Self.maxText)) }
         for (name, label) in [("from", "с"), ("to", "по")] {
             guard let raw = value(name) else { continue }
-            if Self.day(raw) != nil {
+            if MoscowTime.day(iso: raw) != nil {
                 if name == "from" { from = raw } else { to = raw }
             } else {
                 problems.append("Дата «\(label)» должна быть в виде ГГГГ-ММ-ДД, получено «\(raw.prefix(40))».")
@@ -47,40 +47,21 @@ struct AdminLeadQuery: Equatable {
         page = RequestNumber.page(fields["page"])
     }
 
-    /// Midnight in Moscow of `2026-11-01`; nil for anything else (years 2000–2100).
-    static func day(_ text: String) -> Date? {
-        let parts = text.split(separator: "-", omittingEmptySubsequences: false)
-        guard parts.count == 3, parts[0].count == 4, parts[1].count == 2, parts[2].count == 2,
-            let year = Int(parts[0]), let month = Int(parts[1]), let day = Int(parts[2]),
-            (2000...2100).contains(year), (1...12).contains(month), (1...31).contains(day)
-        else { return nil }
-        let components = DateComponents(year: year, month: month, day: day)
-        let calendar = MoscowTime.calendar
-        // 2026-02-31 is no day: the calendar would roll it over.
-        guard let date = calendar.date(from: components), calendar.component(.day, from: date) == day else { return nil }
-        return date
-    }
-
     var filter: LeadFilter {
         LeadFilter(
-            state: state, source: source, from: from.flatMap(Self.day),
-            until: to.flatMap(Self.day).flatMap { MoscowTime.calendar.date(byAdding: .day, value: 1, to: $0) }, text: text)
+            state: state, source: source, from: from.flatMap { MoscowTime.day(iso: $0) },
+            until: to.flatMap { MoscowTime.day(iso: $0) }.flatMap { MoscowTime.calendar.date(byAdding: .day, value: 1, to: $0) }, text: text)
     }
 
-    /// The query string of this filter (without the page unless asked), empty values left out.
-    func queryString(page: Int? = nil) -> String {
-        var items: [String] = []
-        if let state { items.append("state=" + state.rawValue) }
-        if let source { items.append("source=" + SiteURL.queryValue(source)) }
-        if let from { items.append("from=" + SiteURL.queryValue(from)) }
-        if let to { items.append("to=" + SiteURL.queryValue(to)) }
-        if let text { items.append("q=" + SiteURL.queryValue(text)) }
-        if let page, page > 1 { items.append("page=\(page)") }
-        return items.joined(separator: "&")
-    }
-
+    /// `path` with this filter's query (without the page unless asked), empty values left out.
     func url(_ path: String, page: Int? = nil) -> String {
-        let query = queryString(page: page)
-        return query.isEmpty ? path : path + "?" + query
+        var items: [(name: String, value: String)] = []
+        if let state { items.append(("state", state.rawValue)) }
+        if let source { items.append(("source", source)) }
+        if let from { items.append(("from", from)) }
+        if let to { items.append(("to", to)) }
+        if let text { items.append(("q", text)) }
+        if let page, page > 1 { items.append(("page", String(page))) }
+        return path + SiteURL.querySuffix(items)
     }
 }
