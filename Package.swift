@@ -63,9 +63,17 @@ let package = Package(
             name: "Caching",
             swiftSettings: strict
         ),
+        // Text rules every module shares, on Unicode scalars and bytes rather than grapheme
+        // clusters: HTML escaping (also for the templates), control characters, terminal output.
+        .target(
+            name: "SafeText",
+            dependencies: [.product(name: "Mustache", package: "swift-mustache")],
+            swiftSettings: strict
+        ),
         .target(
             name: "Catalog",
             dependencies: [
+                "SafeText",
                 .product(name: "CoreMetrics", package: "swift-metrics"),
                 "Caching",
                 "CMalloc",
@@ -120,6 +128,7 @@ let package = Package(
         .target(
             name: "Leads",
             dependencies: [
+                "SafeText",
                 .product(name: "CoreMetrics", package: "swift-metrics"),
                 "Storage",
                 "Mail",
@@ -153,6 +162,7 @@ let package = Package(
         .target(
             name: "Passport",
             dependencies: [
+                "SafeText",
                 .product(name: "CoreMetrics", package: "swift-metrics"),
                 "AmoCRM",
                 "Catalog",
@@ -171,6 +181,7 @@ let package = Package(
         .target(
             name: "Alerts",
             dependencies: [
+                "SafeText",
                 "Leads",
                 "Mail",
                 "Storage",
@@ -184,6 +195,7 @@ let package = Package(
         .target(
             name: "Web",
             dependencies: [
+                "SafeText",
                 "Alerts",
                 .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -211,6 +223,7 @@ let package = Package(
         .executableTarget(
             name: "catalog-bff",
             dependencies: [
+                "SafeText",
                 "Web",
                 "Leads",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -247,6 +260,11 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(
+            name: "SafeTextTests",
+            dependencies: ["SafeText", .product(name: "Mustache", package: "swift-mustache")],
+            swiftSettings: strict
+        ),
+        .testTarget(
             name: "CatalogTests",
             dependencies: [
                 "Catalog",
@@ -258,6 +276,7 @@ let package = Package(
         .testTarget(
             name: "LeadsTests",
             dependencies: [
+                "SafeText",
                 "Leads",
                 "Mail",
                 "Storage",
@@ -289,6 +308,7 @@ let package = Package(
         .testTarget(
             name: "AlertsTests",
             dependencies: [
+                "SafeText",
                 "Alerts", "Mail", "Storage", "TestSupport",
                 .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "Logging", package: "swift-log"),
@@ -299,6 +319,7 @@ let package = Package(
             name: "PassportTests",
             dependencies: [
                 "Passport", "AmoCRM", "Catalog", "Leads", "Mail", "Storage", "TestSupport",
+                .product(name: "SQLKit", package: "sql-kit"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Mustache", package: "swift-mustache"),
             ],

@@ -29,6 +29,12 @@ public final class PassportWorker: Service, Sendable {
     private let wakeups = WakeSignal()
     private let amoCRMWait: Mutex<Backoff>
     private let mailWait: Mutex<Backoff>
+    /// When handled events were last deleted.
+    private let lastPrune = Mutex<Date?>(nil)
+
+    /// How long a handled event is kept (to look into a set-aside one), and how often they go.
+    static let handledEventsKept: TimeInterval = 7 * 86_400
+    static let pruneEvery: TimeInterval = 3_600
 
     /// Events read per round.
     static let batch = 50
@@ -83,6 +89,7 @@ public final class PassportWorker: Service, Sendable {
                     "digital passports wait for amoCRM", metadata: ["error": "\(error)", "retry_in": "\(delay.components.seconds)s"])
             }
         }
+        await pruneHandledEvents(now: now)
         if mailWait.withLock({ $0.ready(at: store.clock.now()) }) {
             do {
                 worked = try await sendMail() || worked
@@ -194,6 +201,24 @@ public final class PassportWorker: Service, Sendable {
             try await store.markMailed([passport.code])
         }
         return !due.isEmpty
+    }
+
+    /// Handled events go after a week, checked once an hour: a webhook that keeps sending
+    /// cannot grow the table without end.
+    private func pruneHandledEvents(now: Date) async {
+        let due = lastPrune.withLock { last -> Bool in
+            guard last.map({ now.timeIntervalSince($0) >= Self.pruneEvery }) ?? true else { return false }
+            last = now
+            return true
+        }
+        guard due else { return }
+        do {
+            let pruned = try await AmoCRMEvents(database: store.database, clock: store.clock)
+                .prune(handledBefore: now.addingTimeInterval(-Self.handledEventsKept))
+            if pruned > 0 { logger.info("handled amoCRM events deleted", metadata: ["count": "\(pruned)"]) }
+        } catch {
+            logger.warning("handled amoCRM events not deleted", metadata: ["error": "\(error)"])
+        }
     }
 
     private func holdRole() async -> Bool {

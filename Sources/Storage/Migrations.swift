@@ -3,7 +3,7 @@
 /// Times are Unix milliseconds (`BIGINT`), identical on both engines; the statements are
 /// written once, with the auto-increment key type filled in per engine.
 enum Migrations {
-    static let all: [Migration] = [leadsAndOutbox, amoCRMTokens, amoCRMContacts, productAmount, oauthStates, verifiedContacts, outboxMaybeSent, instances, amoCRMEvents, passports, alerts, deliveryAttempts, erasure]
+    static let all: [Migration] = [leadsAndOutbox, amoCRMTokens, amoCRMContacts, productAmount, oauthStates, verifiedContacts, outboxMaybeSent, instances, amoCRMEvents, passports, alerts, deliveryAttempts, erasure, eventPerDeal]
 
     static let leadsAndOutbox = Migration(version: 1, name: "leads, outbox, settings") { serial in
         [
@@ -239,5 +239,22 @@ extension Migrations {
     /// the lead stays as a record that an order came, without the customer.
     static let erasure = Migration(version: 13, name: "personal data erasure") { _ in
         ["ALTER TABLE leads ADD COLUMN erased_at BIGINT"]
+    }
+}
+
+extension Migrations {
+    /// amoCRM events (issue «Hostile input, part 3»): a deal waits once. Only won events are
+    /// acted on, so other waiting ones are settled, a deal's repeats are settled but for its
+    /// first, and a unique index over the waiting rows keeps it so (`ON CONFLICT DO NOTHING`).
+    static let eventPerDeal = Migration(version: 14, name: "one waiting amoCRM event per deal") { _ in
+        [
+            "UPDATE amocrm_events SET processed_at = received_at WHERE processed_at IS NULL AND status_id <> 142",
+            """
+            UPDATE amocrm_events SET processed_at = received_at
+            WHERE processed_at IS NULL
+              AND id NOT IN (SELECT MIN(id) FROM amocrm_events WHERE processed_at IS NULL GROUP BY lead_id)
+            """,
+            "CREATE UNIQUE INDEX amocrm_events_waiting_deal ON amocrm_events (lead_id) WHERE processed_at IS NULL",
+        ]
     }
 }

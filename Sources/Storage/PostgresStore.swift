@@ -46,9 +46,16 @@ public final class PostgresStore: Database {
         return PostgresStore(client: client, pool: pool, driverLogger: driverLogger, logger: logger)
     }
 
+    /// The body's own error comes out as it was thrown (as on SQLite), once the transaction is
+    /// rolled back; postgres-nio wraps it in a `PostgresTransactionError`.
     public func transaction<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
-        try await client.withTransaction(logger: driverLogger) { connection in
-            try await body(sql(connection))
+        do {
+            return try await client.withTransaction(logger: driverLogger) { connection in
+                try await body(sql(connection))
+            }
+        } catch let error as PostgresTransactionError {
+            if let thrown = error.closureError, error.rollbackError == nil { throw thrown }
+            throw error
         }
     }
 
@@ -88,7 +95,9 @@ public final class PostgresStore: Database {
     }
 
     /// `postgres://user:password@host:5432/database?sslmode=disable|prefer|require`; without
-    /// `sslmode`, loopback hosts connect in plain text and others prefer TLS.
+    /// `sslmode`, loopback hosts connect in plain text and others require TLS with a certificate
+    /// the system trusts: `prefer` would let anyone on the path answer "no TLS" and read the
+    /// leads in plain text.
     struct Settings {
         enum TLSMode { case disable, prefer, require }
 
@@ -109,7 +118,7 @@ public final class PostgresStore: Database {
             password = url.password?.removingPercentEncoding
             database = String(url.path.dropFirst()).removingPercentEncoding ?? String(url.path.dropFirst())
             let loopback = ["127.0.0.1", "localhost", "::1", "[::1]"].contains(host)
-            switch url.queryItems?.first(where: { $0.name == "sslmode" })?.value ?? (loopback ? "disable" : "prefer") {
+            switch url.queryItems?.first(where: { $0.name == "sslmode" })?.value ?? (loopback ? "disable" : "require") {
             case "disable": tls = .disable
             case "prefer", "allow": tls = .prefer
             case "require", "verify-ca", "verify-full": tls = .require

@@ -1,3 +1,4 @@
+import SafeText
 import Alerts
 import AmoCRM
 import AsyncHTTPClient
@@ -50,7 +51,7 @@ public func buildApplication(
     try await leads.releaseLeases(instance: instance)
     let workerConfiguration = OutboxWorker.Configuration(
         lease: configuration.outboxLease, retry: RetryPolicy(maxAttempts: configuration.outboxMaxAttempts), instance: instance)
-    let mailTemplates = try await MustacheLibrary(directory: configuration.templatesDirectory + "/mail")
+    let mailTemplates = try MustacheLibrary(safeHTMLDirectory: configuration.templatesDirectory + "/mail")
     let email = OutboxWorker(
         store: leads,
         deliverer: EmailDeliverer(
@@ -126,6 +127,9 @@ public func buildApplication(
     let adminGuard = AdminGuard(
         token: configuration.adminToken, messages: messages, trustedProxies: configuration.trustedProxies,
         failures: RateLimiter(AdminGuard.failureLimit, name: "admin_failures", metrics: metrics))
+    // Wrong ingest keys, preview and webhook secrets, counted per client as the admin token's are.
+    let guesses = SecretGuesses(
+        failures: RateLimiter(SecretGuesses.limit, name: "secret_failures", metrics: metrics), trustedProxies: configuration.trustedProxies)
     let operators = OperatorAccess(
         allow: configuration.metricsAllow, trustedProxies: configuration.trustedProxies, adminToken: configuration.adminToken,
         failures: adminGuard.failures)
@@ -163,8 +167,8 @@ public func buildApplication(
             wakeWorkers()
             passportWorker?.wake()
         },
-        states: OAuthStates(database: database, clock: clock), guardian: adminGuard, messages: messages,
-        trustedProxies: configuration.trustedProxies, logger: logger
+        states: OAuthStates(database: database, clock: clock), guardian: adminGuard, forms: AdminForms(tokens: formTokens),
+        messages: messages, trustedProxies: configuration.trustedProxies, logger: logger
     ).addRoutes(to: router)
     PageController(catalog: catalog, pages: pages, renderer: renderer, layout: layout, models: models, formTokens: formTokens)
         .addRoutes(to: router)
@@ -184,7 +188,11 @@ public func buildApplication(
             }
             return status
         },
-        alerts: alerts, amoTokens: amoTokens, eraser: eraser, clock: clock, wakeWorkers: wakeWorkers, logger: logger
+        alerts: alerts, amoTokens: amoTokens,
+        amoCRMWebhookURL: configuration.amoCRMWebhookToken.map {
+            layout.absoluteURL(SiteURL.amoCRMCallback) + "?token=" + ($0.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? $0)
+        },
+        eraser: eraser, clock: clock, wakeWorkers: wakeWorkers, logger: logger
     ).addRoutes(to: router)
     PassportAdminController(
         passports: passports, catalog: catalog, pages: pages, renderer: renderer, layout: layout, messages: messages,
@@ -192,7 +200,7 @@ public func buildApplication(
     ).addRoutes(to: router)
     LeadsAPIController(
         intake: intake, ipLimiter: orderLimiter, keyLimiter: configuration.orderRateLimit.map { RateLimiter($0, name: "ingest", metrics: metrics) },
-        ingestKeys: configuration.ingestKeys, trustedProxies: configuration.trustedProxies
+        ingestKeys: configuration.ingestKeys, guesses: guesses, trustedProxies: configuration.trustedProxies
     ).addRoutes(to: router)
     CatalogAPIController(catalog: catalog, pages: pages, layout: layout).addRoutes(to: router)
     SuggestController(catalog: catalog, layout: layout, answers: SuggestAnswers()).addRoutes(to: router)
@@ -207,17 +215,20 @@ public func buildApplication(
         assets: assets, catalog: catalog, previewImages: previewImages, trustedProxies: configuration.trustedProxies, logger: logger
     ).addRoutes(to: router)
     let purges = CatalogPurges(catalog: catalog, assets: assets, database: database, instance: instance, logger: logger)
-    DirectusWebhookController(secret: configuration.directusWebhookSecret, purges: purges, logger: logger).addRoutes(to: router)
-    AmoCRMWebhookController<AppRequestContext>(
-        subdomain: configuration.amoCRM?.subdomain, token: configuration.amoCRMWebhookToken,
-        events: amoEvents, onRecorded: { passportWorker?.wake() }, logger: logger
+    DirectusWebhookController(secret: configuration.directusWebhookSecret, purges: purges, guesses: guesses, logger: logger)
+        .addRoutes(to: router)
+    AmoCRMWebhookController(
+        subdomain: configuration.amoCRM?.subdomain, token: configuration.amoCRM == nil ? nil : configuration.amoCRMWebhookToken,
+        events: amoEvents, onRecorded: { passportWorker?.wake() }, guesses: guesses,
+        limiter: RateLimiter(AmoCRMWebhookController.limit, name: "amocrm_webhook", metrics: metrics),
+        trustedProxies: configuration.trustedProxies, logger: logger
     ).addRoutes(to: router)
     PassportController<AppRequestContext>(
         passports: passports, catalog: catalog, renderer: renderer, layout: layout, pages: pages, clock: clock
     ).addRoutes(to: router)
     PreviewController(
         secret: configuration.previewSecret, images: previewImages, catalog: catalog, renderer: renderer, models: models, messages: messages,
-        headers: headers
+        headers: headers, guesses: guesses
     ).addRoutes(to: router)
     FeedController(catalog: catalog, pages: pages, layout: layout, clock: clock).addRoutes(to: router)
 

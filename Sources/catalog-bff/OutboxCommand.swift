@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Leads
 import Logging
+import SafeText
 import Storage
 import Web
 
@@ -49,12 +50,17 @@ struct Outbox: AsyncParsableCommand {
                     return
                 }
                 for (lead, deliveries) in found {
-                    print("#\(lead.number)  \(MoscowTime.format(lead.createdAt))  \(lead.source)  \(lead.order.name)  \(lead.product?.name ?? Lead.generalRequest)")
+                    // Names, sources and errors come from customers and other systems: their
+                    // control characters (an ESC sequence, a line break) are shown, not sent.
+                    let product = lead.product?.name ?? Lead.generalRequest
+                    print(
+                        PrintableText.escape(
+                            "#\(lead.number)  \(MoscowTime.format(lead.createdAt))  \(lead.source)  \(lead.order.name)  \(product)"))
                     for delivery in deliveries {
                         var line = "    \(delivery.channel.rawValue): \(delivery.state.rawValue), attempts \(delivery.attempts)"
                         if delivery.state == .pending { line += ", next \(MoscowTime.format(delivery.nextAttemptAt))" }
                         if let error = delivery.lastError, delivery.state != .delivered { line += " – \(error.prefix(200))" }
-                        print(line)
+                        print(PrintableText.escape(line))
                     }
                 }
             }

@@ -1,3 +1,4 @@
+import SafeText
 import Foundation
 import Logging
 import Mail
@@ -41,7 +42,7 @@ struct AlerterTests {
     ) async throws -> Alerter {
         let mail = AlertMail(
             transport: transport, from: MailAddress("orders@example.ru"), to: [MailAddress("ops@example.ru")],
-            templates: try await MustacheLibrary(directory: "templates/mail"), adminURL: "https://shop.example.ru/admin")
+            templates: try MustacheLibrary(safeHTMLDirectory: "templates/mail"), adminURL: "https://shop.example.ru/admin")
         return Alerter(
             store: AlertStore(database: database, clock: clock), mail: mail,
             configuration: .init(

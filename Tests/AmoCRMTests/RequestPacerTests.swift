@@ -26,6 +26,8 @@ struct RequestPacerTests {
         }
 
         var count: Int { arrivals.withLock { $0.count } }
+
+        var last: Duration? { arrivals.withLock { $0.max() } }
     }
 
     /// Moves the clock from one deadline to the next whenever every caller is waiting (on the
@@ -88,5 +90,43 @@ struct RequestPacerTests {
         for caller in callers { try await caller.value }
         #expect(calls.count == 12)
         #expect(calls.peak <= 7)
+    }
+
+    @Test("lead calls go before background calls: 40 deal reads waiting do not slow 14 lead deliveries")
+    func leadsFirst() async throws {
+        let clock = TestClock()
+        let pacer = RequestPacer(perSecond: 7, clock: clock)
+        let calls = Calls()
+        let leadsDone = Calls()
+        // A flood of deal reads (forged "won" events) is already waiting when the leads come.
+        let readers = (0..<40).map { _ in
+            Task {
+                await pacer.start(priority: .background)
+                try await clock.sleep(for: .milliseconds(50))
+                calls.arrived(at: clock.now)
+                pacer.end()
+                calls.finished.add(1, ordering: .releasing)
+            }
+        }
+        let leads = (0..<14).map { _ in
+            Task {
+                await pacer.start(priority: .leads)
+                try await clock.sleep(for: .milliseconds(50))
+                calls.arrived(at: clock.now)
+                pacer.end()
+                leadsDone.arrived(at: clock.now)
+                calls.finished.add(1, ordering: .releasing)
+            }
+        }
+        try await Self.drive(clock, pacer, callers: 54, calls: calls)
+        for task in readers + leads { try await task.value }
+        #expect(calls.count == 54)
+        #expect(calls.peak <= 7)
+        // 14 calls at 7 a second take two seconds whatever waits beside them (a pace shared
+        // in turn would have taken about 7.7 s for the last lead).
+        let lastLead = try #require(leadsDone.last)
+        #expect(lastLead < .milliseconds(2_300), "\(lastLead)")
+        // And the reads still all went, after the leads.
+        #expect(clock.now.offset >= .seconds(7))
     }
 }

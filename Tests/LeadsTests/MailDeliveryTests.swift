@@ -1,3 +1,4 @@
+import SafeText
 import Foundation
 import Leads
 import Mail
@@ -7,7 +8,7 @@ import Testing
 import TestSupport
 
 func mailTemplates() async throws -> MustacheLibrary {
-    try await MustacheLibrary(directory: "templates/mail")
+    try MustacheLibrary(safeHTMLDirectory: "templates/mail")
 }
 
 @Suite("Lead e-mail over a real SMTP server (aiosmtpd, TLS, AUTH)", .serialized)

@@ -1,5 +1,6 @@
 import AmoCRM
 import Foundation
+import SQLKit
 import Storage
 import Testing
 import TestSupport
@@ -66,21 +67,61 @@ struct PassportStoreTests {
         await database.close()
     }
 
-    @Test("events are worked through in the order they came, and set aside with their reason", arguments: DatabaseEngine.allCases)
+    @Test("won events are worked through in the order they came, once per deal, and set aside with their reason", arguments: DatabaseEngine.allCases)
     func events(_ engine: DatabaseEngine) async throws {
         let database = try await openDatabase(try await engine.freshDatabase(), logger: quietLogger)
         let clock = TestWallClock()
         let store = PassportStore(database: database, clock: clock)
-        try await AmoCRMEvents(database: database, clock: clock).record([
-            StatusEvent(leadID: 5, statusID: 142), StatusEvent(leadID: 6, statusID: 143), StatusEvent(leadID: 5, statusID: 142),
-        ])
+        let events = AmoCRMEvents(database: database, clock: clock)
+        // Only won events are kept (a lost one needs nothing), and a deal waits once.
+        #expect(
+            try await events.record([
+                StatusEvent(leadID: 5, statusID: 142), StatusEvent(leadID: 6, statusID: 143), StatusEvent(leadID: 5, statusID: 142),
+                StatusEvent(leadID: 7, statusID: 142),
+            ]) == 2)
+        #expect(try await events.record([StatusEvent(leadID: 7, statusID: 142)]) == 0)
         let pending = try await store.pendingEvents(limit: 10)
-        #expect(pending.map(\.leadID) == [5, 6, 5])
+        #expect(pending.map(\.leadID) == [5, 7])
         try await store.markProcessed([pending[1].id], error: "amoCRM rejected the request (403): GET")
-        #expect(try await store.pendingEvents(limit: 10).map(\.leadID) == [5, 5])
-        _ = try await store.issue(Self.passport(deal: 5), events: [pending[0].id, pending[2].id])
+        #expect(try await store.pendingEvents(limit: 10).map(\.leadID) == [5])
+        _ = try await store.issue(Self.passport(deal: 5), events: [pending[0].id])
         #expect(try await store.pendingEvents(limit: 10).isEmpty)
         #expect(try await store.dealsWithPassports([5, 6]) == [5])
+        // Once handled, a deal may be reported again (won after being reopened).
+        #expect(try await events.record([StatusEvent(leadID: 7, statusID: 142)]) == 1)
         await database.close()
+    }
+
+    @Test("a flood of won bodies: one waiting row per deal, a cap on waiting rows, handled rows pruned", arguments: DatabaseEngine.allCases)
+    func flood(_ engine: DatabaseEngine) async throws {
+        let database = try await openDatabase(try await engine.freshDatabase(), logger: quietLogger)
+        defer { Task { await database.close() } }
+        let clock = TestWallClock()
+        let events = AmoCRMEvents(database: database, clock: clock, maxPending: 50)
+        // 100 bodies of 500 events each (the most one body is read for), naming the same 40 deals.
+        let body = (0..<500).map { StatusEvent(leadID: 1_000 + $0 % 40, statusID: $0.isMultiple(of: 3) ? 143 : 142) }
+        for _ in 0..<100 { try await events.record(body) }
+        #expect(try await events.pendingCount() == 40)
+        #expect(try await Self.rows(database) == 40)
+        // New deals beyond the cap are refused whole (the webhook answers 503), not half-stored.
+        await #expect(throws: AmoCRMEvents.Full.self) {
+            try await events.record((0..<20).map { StatusEvent(leadID: 5_000 + $0, statusID: 142) })
+        }
+        #expect(try await events.pendingCount() == 40)
+        // Handled rows go once they are old enough; waiting ones stay.
+        let store = PassportStore(database: database, clock: clock)
+        let handled = try await store.pendingEvents(limit: 30)
+        try await store.markProcessed(handled.map(\.id))
+        #expect(try await events.prune(handledBefore: clock.now().addingTimeInterval(-1)) == 0)
+        clock.advance(by: .seconds(60))
+        #expect(try await events.prune(handledBefore: clock.now().addingTimeInterval(-1)) == 30)
+        #expect(try await Self.rows(database) == 10)
+        #expect(try await events.pendingCount() == 10)
+    }
+
+    static func rows(_ database: any Database) async throws -> Int {
+        try await database.transaction { db in
+            try await db.raw("SELECT COUNT(*) AS n FROM amocrm_events").first()?.decode(column: "n", as: Int.self) ?? -1
+        }
     }
 }

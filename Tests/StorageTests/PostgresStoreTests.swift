@@ -1,6 +1,6 @@
 import Foundation
-import Storage
 import Testing
+@testable import Storage
 import TestSupport
 
 @Suite("PostgreSQL store")
@@ -18,6 +18,24 @@ struct PostgresStoreTests {
             #expect(!text.contains("s3cret-pw"))
         }
         #expect(ContinuousClock.now - started < .seconds(15))
+    }
+
+    @Test("a remote server needs TLS unless the URL says otherwise: sslmode=prefer would let anyone on the path turn it off")
+    func remoteNeedsTLS() async throws {
+        #expect(try PostgresStore.Settings(url: "postgres://shop:pw@db.example.ru:5432/shop").tls == .require)
+        #expect(try PostgresStore.Settings(url: "postgres://shop:pw@10.0.0.5/shop").tls == .require)
+        #expect(try PostgresStore.Settings(url: "postgres://shop:pw@db.example.ru/shop?sslmode=prefer").tls == .prefer)
+        #expect(try PostgresStore.Settings(url: "postgres://shop:pw@127.0.0.1/shop").tls == .disable)
+        // The test server speaks plain text only: required TLS is refused, not quietly dropped.
+        guard case .postgres(let url) = try await DatabaseEngine.postgres.freshDatabase() else { return }
+        let required = url.replacingOccurrences(of: "sslmode=disable", with: "sslmode=require")
+        do {
+            let database = try await openDatabase(.postgres(url: required), logger: quietLogger)
+            await database.close()
+            Issue.record("connected in plain text although TLS was required")
+        } catch {
+            #expect(String(describing: error).contains("cannot connect to PostgreSQL"))
+        }
     }
 
     @Test("a wrong database name is reported by the server's message")
@@ -44,7 +62,7 @@ struct PostgresStoreTests {
         let versions = try await databases[0].read { db in
             try await db.raw("SELECT version FROM schema_migrations ORDER BY version").all().map { try $0.decode(column: "version", as: Int.self) }
         }
-        #expect(versions == Array(1...13))  // every migration, each once
+        #expect(versions == Array(1...Migrations.all.count))  // every migration, each once
         for database in databases { await database.close() }
     }
 }

@@ -184,6 +184,47 @@ struct AmoCRMConnectTests {
         }
     }
 
+    @Test("the test deal: not on a GET a page can trigger with the admin's Basic credentials; by the admin page's button, or Bearer from a script")
+    func testDealNeedsIntent() async throws {
+        let amo = FakeAmoCRM(redirectURI: "http://127.0.0.1:8080/webhook/amocrm")
+        amo.addCode("code-1")
+        try await amo.run { (url: String) async throws in
+            try await withApp(environment: environment(url)) { (client: any TestClientProtocol) async throws in
+                let location = try #require(
+                    try await client.execute(uri: "/admin/amocrm/connect", method: .get, headers: Self.admin).headers[.location])
+                _ = try await client.execute(uri: "/webhook/amocrm?code=code-1&referer=example.amocrm.ru&state=\(try state(from: location))", method: .get)
+                let basic = "Basic " + Data("admin:\(testAdminToken)".utf8).base64EncodedString()
+                // What an <img src> on another site makes the admin's browser send.
+                let fromPage = try await client.execute(
+                    uri: "/ingest/test-crm", method: .get, headers: [.authorization: basic, .referer: "https://evil.example/"])
+                #expect(fromPage.status == .forbidden)
+                // A form posted from elsewhere has no token of this admin.
+                let forged = try await client.execute(
+                    uri: "/ingest/test-crm", method: .post,
+                    headers: [.authorization: basic, .contentType: "application/x-www-form-urlencoded", .origin: Browser.origin],
+                    body: ByteBuffer(string: "csrf=forged"))
+                #expect(forged.status == .forbidden)
+                #expect(amo.complexCalls == 0)
+
+                // The admin page's button.
+                let admin = try await client.execute(uri: "/admin", method: .get, headers: [.authorization: basic]).text
+                #expect(admin.contains(#"<form method="post" action="/ingest/test-crm">"#))
+                let csrf = try #require(admin.range(of: #"name="csrf" value=""#).map { String(admin[$0.upperBound...].prefix { $0 != "\"" }) })
+                let button = try await client.execute(
+                    uri: "/ingest/test-crm", method: .post,
+                    headers: [.authorization: basic, .contentType: "application/x-www-form-urlencoded", .origin: Browser.origin],
+                    body: ByteBuffer(string: "csrf=" + csrf))
+                #expect(button.status == .ok)
+                #expect(button.text.contains("Тестовая сделка создана"))
+                #expect(amo.complexCalls == 1)
+                // A script with the token as Bearer.
+                let script = try await client.execute(uri: "/ingest/test-crm", method: .get, headers: Self.admin)
+                #expect(script.status == .ok)
+                #expect(amo.complexCalls == 2)
+            }
+        }
+    }
+
     @Test("leads taken while amoCRM was not connected go at once when an admin connects it")
     func reconnectMeansNow() async throws {
         let amo = FakeAmoCRM(redirectURI: "http://127.0.0.1:8080/webhook/amocrm")

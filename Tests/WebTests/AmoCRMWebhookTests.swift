@@ -34,11 +34,65 @@ struct AmoCRMWebhookTests {
             uri: "/webhook/amocrm" + query, method: .post, headers: [.contentType: "application/x-www-form-urlencoded"], body: body)
     }
 
-    @Test("events of the account are recorded, each with its lead and status, before the 200")
+    @Test("won events of the account are recorded before the 200, once per deal; other statuses need nothing")
     func recorded() async throws {
         try await withApp(environment: Self.environment) { (client: any TestClientProtocol) async throws in
-            #expect(try await Self.post(client, Self.body([(101, 142), (102, 143)])).status == .ok)
+            #expect(try await Self.post(client, Self.body([(101, 142), (102, 143), (103, 142)])).status == .ok)
             #expect(try await ExhaustionTests.metric("amocrm_events_pending", in: client) == 2)
+            #expect(try await Self.post(client, Self.body([(101, 142), (103, 142)])).status == .ok)
+            #expect(try await ExhaustionTests.metric("amocrm_events_pending", in: client) == 2)
+        }
+    }
+
+    @Test("with amoCRM configured and no AMOCRM_WEBHOOK_TOKEN, a token derived from the client secret is required; /admin shows the address")
+    func derivedToken() async throws {
+        let environment = [
+            "AMOCRM_SUBDOMAIN": "example", "AMOCRM_BASE_URL": "http://127.0.0.1:9", "AMOCRM_CLIENT_ID": "client-id-for-tests",
+            "AMOCRM_CLIENT_SECRET": "client-secret-for-tests-0123456789", "PUBLIC_BASE_URL": "https://shop.example.ru",
+        ]
+        let configuration = try AppConfiguration(environment: environment)
+        let token = try #require(configuration.amoCRMWebhookToken)
+        #expect(token.count == 32 && !token.contains("client-secret"))
+        // Stable: every instance and restart derives the same one; another secret another one.
+        #expect(try AppConfiguration(environment: environment).amoCRMWebhookToken == token)
+        var other = environment
+        other["AMOCRM_CLIENT_SECRET"] = "another-secret-for-tests-98765"
+        #expect(try AppConfiguration(environment: other).amoCRMWebhookToken != token)
+        try await withApp(environment: environment) { (client: any TestClientProtocol) async throws in
+            #expect(try await Self.post(client, query: "", Self.body([(101, 142)])).status == .forbidden)
+            #expect(try await ExhaustionTests.metric("amocrm_events_pending", in: client) == 0)
+            let admin = try await client.execute(uri: "/admin", method: .get, headers: operatorHeaders).text
+            #expect(admin.contains("https://shop.example.ru/webhook/amocrm?token=" + token))
+            #expect(try await Self.post(client, query: "?token=" + token, Self.body([(101, 142)])).status == .ok)
+            #expect(try await ExhaustionTests.metric("amocrm_events_pending", in: client) == 1)
+        }
+    }
+
+    @Test("a client guessing the token gets 429; one with it may send 120 bodies a minute")
+    func limits() async throws {
+        try await withApp(environment: Self.environment) { (client: any TestClientProtocol) async throws in
+            for attempt in 0..<10 {
+                #expect(try await Self.post(client, query: "?token=guess-\(attempt)-xxxxxxxxxxxx", Self.body([(101, 142)])).status == .forbidden)
+            }
+            let waiting = try await Self.post(client, query: "?token=guess-11-xxxxxxxxxxxx", Self.body([(101, 142)]))
+            #expect(waiting.status == .tooManyRequests)
+            #expect(Int(waiting.headers[.retryAfter] ?? "") ?? 0 >= 1)
+        }
+        try await withApp(environment: Self.environment) { (client: any TestClientProtocol) async throws in
+            // Bodies of another account cost no write. The bucket refills at 2 a second while
+            // the run lasts, so that many more may pass, and no fewer than 120.
+            var statuses: [HTTPResponse.Status] = []
+            let started = ContinuousClock.now
+            for index in 0..<200 { statuses.append(try await Self.post(client, Self.body(subdomain: "other", [(1_000 + index, 142)])).status) }
+            let elapsed = ContinuousClock.now - started
+            let refill = Int(elapsed.components.seconds) * 2 + 2
+            #expect(statuses.prefix(120).allSatisfy { $0 == .ok })
+            #expect(statuses.filter { $0 == .ok }.count <= 120 + refill)
+            #expect(statuses.allSatisfy { $0 == .ok || $0 == .tooManyRequests })
+            #expect(statuses.last == .tooManyRequests || refill > 80)
+            let waiting = try await Self.post(client, Self.body([(1, 142)]))
+            #expect(waiting.status == .tooManyRequests && Int(waiting.headers[.retryAfter] ?? "") ?? 0 >= 1)
+            #expect(try await ExhaustionTests.metric("amocrm_events_pending", in: client) == 0)
         }
     }
 

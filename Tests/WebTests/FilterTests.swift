@@ -177,6 +177,32 @@ struct FilterTests {
         }
     }
 
+    @Test("lists narrowed by spec choices, with stock and order, sit on the same shelf: a crawler walking them leaves the site's pages")
+    func choiceListsKeptApart() async throws {
+        try await withApp(source: Self.pressSource) { (client: any TestClientProtocol) async throws in
+            for path in ["/catalog/pressy", "/catalog/pressy?stock=1", "/catalog/pressy?sort=name"] {
+                #expect(try await client.execute(uri: path, method: .get).status == .ok)
+            }
+            let pages = try #require(try await scrape(client).value("page_cache_entries"))
+            // Every combination of the three drives with stock and each order: valid addresses all.
+            let drives = ["гидравлический", "механический", "пневматический"].map { $0.addingPercentEncoding(withAllowedCharacters: .alphanumerics)! }
+            var walked = 0
+            for mask in 1..<8 {
+                let choices = drives.enumerated().filter { mask & (1 << $0.offset) != 0 }.map { "spec.privod=" + $0.element }
+                for stock in ["", "stock=1&"] {
+                    for sort in ["", "&sort=price", "&sort=-price", "&sort=name", "&sort=new"] {
+                        let path = "/catalog/pressy?" + stock + choices.joined(separator: "&") + sort
+                        let status = try await client.execute(uri: path, method: .get).status
+                        #expect(status == .ok || status == .movedPermanently, "\(path)")
+                        walked += 1
+                    }
+                }
+            }
+            #expect(walked == 70)
+            #expect(try await scrape(client).value("page_cache_entries") == pages)
+        }
+    }
+
     @Test("the filter's own rules: stable order for ties, on-request prices last both ways, bounds inclusive")
     func rules() {
         let filter = ProductFilter(query: ["price_from": "500 000", "price_to": "500000"])

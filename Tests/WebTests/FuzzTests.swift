@@ -47,9 +47,22 @@ struct RequestFuzzer {
         return String((0..<Int.random(in: 0...maxLength, using: &random)).map { _ in pick(letters) })
     }
 
+    /// Text that slips past checks over `Character`s: a quote or `<` with a combining mark, CR LF
+    /// (one `Character`), C0 and C1 controls, DEL, an OSC sequence, a prepended mark.
+    static let hostileText = [
+        "x\"\u{301}/autofocus/onfocus=alert(1)//", "<\u{301}script>", "ok\r\n=2+5", "p@x.ru\ncritical forged", "\u{1B}]0;pwned\u{7}",
+        "\u{85}\u{9B}31m", "a\u{7F}b", "\u{600}\"", "\r\n@SUM(A1)", "=\u{301}1+1",
+    ]
+    /// The same as JSON escapes, lone surrogates among them (a parser must not trap on them).
+    static let hostileJSON = [
+        #"x\"\u0301/autofocus"#, #"ok\r\n=2+5"#, #"\ud800"#, #"\udfff\ud800x"#, #"\u001b]0;t\u0007"#, #"\u0085\u009b31m"#, #"p@x.ru\ncritical"#,
+        #"\u0000"#, #"<\u0301b>"#,
+    ]
+
     /// A path segment: real values, numbers of every shape, encodings valid and not.
     mutating func segment() -> String {
-        switch Int.random(in: 0..<16, using: &random) {
+        switch Int.random(in: 0..<17, using: &random) {
+        case 16: return percentEncoded(pick(Self.hostileText))
         case 0, 14, 15: return pick(["tokarnye-stanki-chpu", "frezernye-stanki", "pressy", "tokarnyj-stanok-chpu-ck6150", "1", "6"])
         case 1: return percentEncoded(Self.cyrillicSlug)
         case 2: return pick(["0", "-1", "01", "0001", "9223372036854775807", "99999999999999999999999", "1e3", "2147483648"])
@@ -83,7 +96,14 @@ struct RequestFuzzer {
 
     mutating func body(_ contentType: String) -> String {
         let order = #"{"name":"Иван","phone":"+79001234567","email":"a@b.ru","product_id":1,"quantity":2,"consent":true,"comment":"x"}"#
-        switch Int.random(in: 0..<9, using: &random) {
+        switch Int.random(in: 0..<11, using: &random) {
+        case 9:
+            // A field of the order holding hostile text, JSON-escaped.
+            let field = pick(["\"Иван\"", "\"a@b.ru\"", "\"x\""])
+            return order.replacingOccurrences(of: field, with: "\"" + pick(Self.hostileJSON) + "\"")
+        case 10:
+            let field = pick(["name", "email", "company", "comment", "utm_source"])
+            return "\(field)=\(percentEncoded(pick(Self.hostileText)))&name=\(percentEncoded("Иван"))&phone=%2B79001234567&consent=on&csrf=\(randomText(20))"
         case 0: return order
         case 1: return String(order.prefix(Int.random(in: 0...order.count, using: &random)))
         case 2: return order.replacingOccurrences(of: pick(["1", "true", "\"Иван\"", "2", "\"x\""]), with: pick(["null", "[]", "{}", "\"\"", "-1", "1e999", "\"\(randomText(300))\""]))
@@ -105,7 +125,7 @@ struct RequestFuzzer {
         let contentType = pick(["application/json", "application/x-www-form-urlencoded", "text/plain", "multipart/form-data; boundary=x", "application/json; charset=koi8-r", ""])
         let headers: [(String, () -> String)] = [
             ("Accept", { "text/html,image/webp,*/*" }), ("Accept-Encoding", { "gzip, br" }), ("If-None-Match", { "\"\(UUID().uuidString)\"" }),
-            ("Cookie", { "utm=source%3Dya; other=\(UUID().uuidString)" }), ("Origin", { "http://127.0.0.1:8080" }),
+            ("Cookie", { "utm=source%3Dya; other=\(UUID().uuidString)" }), ("Cookie", { "utm=utm_source%3Dya%251B%255B2J%26utm_medium%3D%250D%250A" }), ("Origin", { "http://127.0.0.1:8080" }),
             ("Origin", { "https://evil.example" }), ("Authorization", { "Bearer \(UUID().uuidString)" }),
             ("Authorization", { "Basic \(Data("admin:\(UUID().uuidString)".utf8).base64EncodedString())" }),
             ("X-Forwarded-For", { "203.0.113.\(UInt8.random(in: 0...255)), unknown" }), ("X-Webhook-Secret", { UUID().uuidString }),

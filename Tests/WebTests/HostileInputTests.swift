@@ -226,6 +226,48 @@ struct HostileInputTests {
         }
     }
 
+    @Test("wrong ingest keys, preview secrets and Directus webhook secrets from one client reach 429; the right one waits too")
+    func secretGuessing() async throws {
+        let environment = [
+            "INGEST_KEYS": "telegram:tg-secret-key-for-tests-1", "PREVIEW_SECRET": Self.previewSecret,
+            "DIRECTUS_WEBHOOK_SECRET": "directus-secret-for-tests",
+        ]
+        let order = ByteBuffer(string: #"{"name":"Ольга","phone":"+79121234567","consent":true}"#)
+        @Sendable func ingest(_ client: any TestClientProtocol, _ key: String) async throws -> TestResponse {
+            try await client.execute(
+                uri: "/ingest/leads", method: .post, headers: [.authorization: "Bearer " + key, .contentType: "application/json"], body: order)
+        }
+        @Sendable func preview(_ client: any TestClientProtocol, _ secret: String) async throws -> TestResponse {
+            try await client.execute(uri: "/preview/products/1?secret=" + secret, method: .get)
+        }
+        @Sendable func directus(_ client: any TestClientProtocol, _ secret: String) async throws -> TestResponse {
+            try await client.execute(
+                uri: "/webhook/directus", method: .post,
+                headers: [HTTPField.Name("X-Webhook-Secret")!: secret, .contentType: "application/json"],
+                body: ByteBuffer(string: #"{"event":"products.items.update","collection":"products","keys":["1"]}"#))
+        }
+        let endpoints: [(name: String, send: @Sendable (any TestClientProtocol, String) async throws -> TestResponse, wrong: HTTPResponse.Status, right: String)] = [
+            ("ingest", ingest, .unauthorized, "tg-secret-key-for-tests-1"),
+            ("preview", preview, .forbidden, Self.previewSecret),
+            ("directus", directus, .unauthorized, "directus-secret-for-tests"),
+        ]
+        for endpoint in endpoints {
+            try await withApp(environment: environment) { (client: any TestClientProtocol) async throws in
+                var statuses: [HTTPResponse.Status] = []
+                for attempt in 0..<12 { statuses.append(try await endpoint.send(client, "guess-\(attempt)-xxxxxxxxxxxxxxxx").status) }
+                #expect(statuses.prefix(10).allSatisfy { $0 == endpoint.wrong }, "\(endpoint.name): \(statuses)")
+                #expect(statuses.suffix(2).allSatisfy { $0 == .tooManyRequests }, "\(endpoint.name): \(statuses)")
+                let right = try await endpoint.send(client, endpoint.right)
+                #expect(right.status == .tooManyRequests, "\(endpoint.name)")
+                #expect(Int(right.headers[.retryAfter] ?? "") ?? 0 >= 1, "\(endpoint.name)")
+            }
+        }
+        // Without guesses before it, the right key is let in at once.
+        try await withApp(environment: environment) { (client: any TestClientProtocol) async throws in
+            #expect(try await ingest(client, "tg-secret-key-for-tests-1").status == .accepted)
+        }
+    }
+
     @Test("the OAuth callback shows amoCRM's error code, never free text from the URL")
     func callbackErrorText() async throws {
         let amo = FakeAmoCRM(redirectURI: "http://127.0.0.1:8080/webhook/amocrm")

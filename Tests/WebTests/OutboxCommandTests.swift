@@ -46,6 +46,21 @@ struct OutboxCommandTests {
         await #expect(throws: ExternalTool.Failed.self) { _ = try await Self.run(url, ["requeue", "--channel", "fax"]) }
     }
 
+    @Test("names and errors are printed with their control characters shown, not sent to the operator's terminal")
+    func terminalEscapes() async throws {
+        let location = try await DatabaseEngine.sqlite.freshDatabase()
+        guard case .sqlite(let path) = location else { return }
+        // Stored before intake refused control characters (or written by another tool).
+        let database = try await openDatabase(location, logger: quietLogger)
+        let store = LeadStore(database: database, clock: SystemClock(), logger: quietLogger)
+        _ = try await store.accept(Self.sampleOrder(name: "Иван\u{1B}]0;pwned\u{07}\u{1B}[2J\nforged line"))
+        await database.close()
+        let output = try await Self.run("sqlite://" + path, ["list"])
+        #expect(!output.unicodeScalars.contains { $0 == "\u{1B}" || $0 == "\u{07}" })
+        #expect(output.contains(#"Иван\u{1B}]0;pwned\u{7}\u{1B}[2J\u{A}forged line"#))
+        #expect(!output.split(separator: "\n").contains { $0.hasPrefix("forged line") })
+    }
+
     static func sampleOrder(name: String) -> NewLead {
         NewLead(
             source: "сайт",

@@ -14,19 +14,35 @@ import Synchronization
 /// moment between its start and its end here, so the 8th call reaches amoCRM at least a second
 /// after the 1st did, however late the network or a busy machine delivers either of them – a
 /// pace computed from start times alone cannot promise that.
+///
+/// Lead deliveries come first: a `.background` call (reading a deal a webhook reported won)
+/// waits while any `.leads` call waits for its turn, so however many events arrive, a
+/// backlog of leads drains at the full pace.
 public final class RequestPacer<C: Clock>: Sendable where C.Duration == Duration {
+    public enum Priority: Sendable {
+        /// Lead deliveries: customers wait for these.
+        case leads
+        /// Work nobody waits for (digital passports): only turns no lead call wants.
+        case background
+    }
+
     private struct State {
         var lastStart: C.Instant?
         var inFlight = 0
         /// End times of calls that ended within the last window.
         var recent: [C.Instant] = []
-        var waiting: [CheckedContinuation<Void, Never>] = []
+        var waiting: [(priority: Priority, continuation: CheckedContinuation<Void, Never>)] = []
+        /// `.leads` calls inside `start()`, not yet on their way.
+        var leadsWaiting = 0
+        /// `.background` calls standing aside until no lead call waits.
+        var deferred: [CheckedContinuation<Void, Never>] = []
     }
 
     private enum Turn {
         case go
         case sleep(until: C.Instant)
         case waitForEnd
+        case standAside
     }
 
     let limit: Int
@@ -43,23 +59,33 @@ public final class RequestPacer<C: Clock>: Sendable where C.Duration == Duration
         spacing = .nanoseconds(1_000_000_000 / Int64(self.limit))
     }
 
-    /// Calls waiting for one in flight to end (tests).
-    public var queued: Int { state.withLock { $0.waiting.count } }
+    /// Calls waiting for one in flight to end, or standing aside for lead calls (tests).
+    public var queued: Int { state.withLock { $0.waiting.count + $0.deferred.count } }
 
     /// Waits for this call's turn; `end()` must follow when the call has its answer (or failed).
-    public func start() async {
+    public func start(priority: Priority = .leads) async {
+        if priority == .leads { state.withLock { $0.leadsWaiting += 1 } }
         while true {
-            switch nextTurn() {
+            switch nextTurn(priority) {
             case .go:
                 return
             case .sleep(let instant):
                 // A cancelled caller takes its turn at once; its request fails without being sent.
-                do { try await clock.sleep(until: instant, tolerance: nil) } catch { return take() }
+                do { try await clock.sleep(until: instant, tolerance: nil) } catch { return take(priority) }
+            case .standAside:
+                await withCheckedContinuation { continuation in
+                    let resumeNow = state.withLock { state -> Bool in
+                        guard state.leadsWaiting > 0 else { return true }
+                        state.deferred.append(continuation)
+                        return false
+                    }
+                    if resumeNow { continuation.resume() }
+                }
             case .waitForEnd:
                 await withCheckedContinuation { continuation in
                     let resumeNow = state.withLock { state -> Bool in
                         guard state.inFlight >= limit else { return true }
-                        state.waiting.append(continuation)
+                        state.waiting.append((priority, continuation))
                         return false
                     }
                     if resumeNow { continuation.resume() }
@@ -73,33 +99,48 @@ public final class RequestPacer<C: Clock>: Sendable where C.Duration == Duration
         let next = state.withLock { state -> CheckedContinuation<Void, Never>? in
             state.inFlight -= 1
             state.recent.append(now)
-            return state.waiting.isEmpty ? nil : state.waiting.removeFirst()
+            // A lead call first, then the longest waiting.
+            guard let next = state.waiting.firstIndex(where: { $0.priority == .leads }) ?? state.waiting.indices.first else { return nil }
+            return state.waiting.remove(at: next).continuation
         }
         next?.resume()
     }
 
-    private func nextTurn() -> Turn {
+    private func nextTurn(_ priority: Priority) -> Turn {
         let now = clock.now
-        return state.withLock { state in
+        let (turn, released) = state.withLock { state -> (Turn, [CheckedContinuation<Void, Never>]) in
+            if priority == .background, state.leadsWaiting > 0 { return (.standAside, []) }
             state.recent.removeAll { $0.advanced(by: window) <= now }
-            if state.inFlight >= limit { return .waitForEnd }
+            if state.inFlight >= limit { return (.waitForEnd, []) }
             var earliest = state.lastStart.map { $0.advanced(by: spacing) } ?? now
             if state.inFlight + state.recent.count >= limit, let oldest = state.recent.min() {
                 earliest = max(earliest, oldest.advanced(by: window))
             }
-            guard earliest <= now else { return .sleep(until: earliest) }
+            guard earliest <= now else { return (.sleep(until: earliest), []) }
             state.inFlight += 1
             state.lastStart = now
-            return .go
+            return (.go, priority == .leads ? Self.leadGone(&state) : [])
         }
+        for continuation in released { continuation.resume() }
+        return turn
     }
 
-    private func take() {
+    private func take(_ priority: Priority) {
         let now = clock.now
-        state.withLock { state in
+        let released = state.withLock { state in
             state.inFlight += 1
             state.lastStart = now
+            return priority == .leads ? Self.leadGone(&state) : []
         }
+        for continuation in released { continuation.resume() }
+    }
+
+    /// A lead call left the line; when it was the last, the calls standing aside may try.
+    private static func leadGone(_ state: inout State) -> [CheckedContinuation<Void, Never>] {
+        state.leadsWaiting -= 1
+        guard state.leadsWaiting == 0 else { return [] }
+        defer { state.deferred.removeAll() }
+        return state.deferred
     }
 }
 
@@ -149,22 +190,24 @@ public struct AmoCRMAPI: Sendable {
         if status == 429 { rateLimited.increment() }
     }
 
-    public func get(_ path: String, query: [String: String] = [:]) async throws(AmoCRMError) -> Reply {
+    public func get(_ path: String, query: [String: String] = [:], priority: RequestPacer<ContinuousClock>.Priority = .leads) async throws(AmoCRMError) -> Reply {
         var components = URLComponents()
         components.queryItems = query.sorted { $0.key < $1.key }.map { URLQueryItem(name: $0.key, value: $0.value) }
         // `+` in a phone number must not turn into a space on the server.
         let encoded = (components.percentEncodedQuery ?? "").replacingOccurrences(of: "+", with: "%2B")
-        return try await send(.GET, path + (encoded.isEmpty ? "" : "?" + encoded), body: nil)
+        return try await send(.GET, path + (encoded.isEmpty ? "" : "?" + encoded), body: nil, priority: priority)
     }
 
-    public func post(_ path: String, json: Any) async throws(AmoCRMError) -> Reply {
+    public func post(_ path: String, json: Any, priority: RequestPacer<ContinuousClock>.Priority = .leads) async throws(AmoCRMError) -> Reply {
         guard let body = try? JSONSerialization.data(withJSONObject: json, options: [.withoutEscapingSlashes]) else {
             throw .invalidResponse("request body is not JSON")
         }
-        return try await send(.POST, path, body: body)
+        return try await send(.POST, path, body: body, priority: priority)
     }
 
-    private func send(_ method: HTTPMethod, _ path: String, body: Data?) async throws(AmoCRMError) -> Reply {
+    private func send(
+        _ method: HTTPMethod, _ path: String, body: Data?, priority: RequestPacer<ContinuousClock>.Priority
+    ) async throws(AmoCRMError) -> Reply {
         var token: String
         do {
             token = try await tokens.accessToken()
@@ -174,7 +217,7 @@ public struct AmoCRMAPI: Sendable {
             throw .unavailable("tokens: \(error)")
         }
         for attempt in 0..<2 {
-            await pacer.start()
+            await pacer.start(priority: priority)
             defer { pacer.end() }
             var request = HTTPClientRequest(url: configuration.baseURL + path)
             request.method = method

@@ -56,7 +56,8 @@ public struct AmoCRMDeal: Sendable, Equatable {
     }
 }
 
-/// Reading deals and writing notes on them, through the shared paced API client.
+/// Reading deals and writing notes on them, through the shared paced API client, on the
+/// pace's turns that lead deliveries leave (`.background`).
 public struct AmoCRMDeals: Sendable {
     let api: AmoCRMAPI
 
@@ -67,7 +68,7 @@ public struct AmoCRMDeals: Sendable {
     /// The deal as amoCRM has it now; nil when there is no such deal (amoCRM answers 204, or
     /// 404 for an id it never had).
     public func deal(id: Int) async throws(AmoCRMError) -> AmoCRMDeal? {
-        let reply = try await api.get("/api/v4/leads/\(id)", query: ["with": "contacts"])
+        let reply = try await api.get("/api/v4/leads/\(id)", query: ["with": "contacts"], priority: .background)
         switch reply.status {
         case 204, 404: return nil
         case 200:
@@ -83,7 +84,7 @@ public struct AmoCRMDeals: Sendable {
     /// A company's or contact's name (`kind`: `companies`, `contacts`); nil when it has none or
     /// is gone.
     public func name(of kind: Entity, id: Int) async throws(AmoCRMError) -> String? {
-        let reply = try await api.get("/api/v4/\(kind.rawValue)/\(id)")
+        let reply = try await api.get("/api/v4/\(kind.rawValue)/\(id)", priority: .background)
         switch reply.status {
         case 204, 404: return nil
         case 200:
@@ -102,7 +103,7 @@ public struct AmoCRMDeals: Sendable {
     public func addNotes(_ notes: [(dealID: Int, text: String)]) async throws(AmoCRMError) {
         guard !notes.isEmpty else { return }
         let body = notes.map { ["entity_id": $0.dealID, "note_type": "common", "params": ["text": $0.text]] as [String: Any] }
-        let reply = try await api.post("/api/v4/leads/notes", json: body)
+        let reply = try await api.post("/api/v4/leads/notes", json: body, priority: .background)
         guard (200..<300).contains(reply.status) else {
             throw .rejected(status: reply.status, detail: "POST /api/v4/leads/notes")
         }

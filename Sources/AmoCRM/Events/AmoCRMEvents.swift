@@ -56,30 +56,61 @@ public struct AmoCRMWebhookBody: Sendable, Equatable {
     }
 }
 
-/// amoCRM events, stored durably the moment they arrive (the webhook answers only after the
-/// commit), for a background worker to act on.
+/// amoCRM's won events, stored durably the moment they arrive (the webhook answers only
+/// after the commit), for a background worker to act on.
+///
+/// Only what the worker acts on is kept, and once: a deal reported won gets one waiting row
+/// (a unique index over the waiting rows; repeats and later events of the deal add nothing
+/// until it is handled), other statuses are not stored, and at most `maxPending` rows wait.
+/// Whoever holds the webhook's token can therefore cost at most one amoCRM read per deal,
+/// and never fill the disk.
 public struct AmoCRMEvents: Sendable {
+    /// Waiting rows at most, by default; beyond them the webhook answers 503 and amoCRM sends
+    /// again later.
+    public static let maxPending = 10_000
+
+    public enum Full: Error { case full }
+
     let database: any Database
     let clock: any WallClock
+    let maxPending: Int
 
-    public init(database: any Database, clock: any WallClock) {
+    public init(database: any Database, clock: any WallClock, maxPending: Int = AmoCRMEvents.maxPending) {
         self.database = database
         self.clock = clock
+        self.maxPending = maxPending
     }
 
-    /// Records the events in one transaction.
-    public func record(_ events: [StatusEvent]) async throws {
-        guard !events.isEmpty else { return }
+    /// Records the won events in one transaction; the number of deals newly waiting.
+    @discardableResult
+    public func record(_ events: [StatusEvent]) async throws -> Int {
+        var won: [Int] = []
+        for event in events where event.statusID == StatusEvent.won && !won.contains(event.leadID) {
+            won.append(event.leadID)
+        }
+        let deals = won
+        guard !deals.isEmpty else { return 0 }
         let nowMS = clock.now().milliseconds
-        try await database.transaction { db in
-            for event in events {
-                try await db.raw(
+        let byDeal = Dictionary(events.map { ($0.leadID, $0) }, uniquingKeysWith: { first, _ in first })
+        return try await database.transaction { db in
+            let pending = try await db.raw("SELECT COUNT(*) AS n FROM amocrm_events WHERE processed_at IS NULL").first()?
+                .decode(column: "n", as: Int.self) ?? 0
+            var stored = 0
+            for deal in deals {
+                let event = byDeal[deal]
+                let row = try await db.raw(
                     """
                     INSERT INTO amocrm_events (lead_id, status_id, pipeline_id, old_status_id, received_at)
-                    VALUES (\(bind: event.leadID), \(bind: event.statusID), \(bind: event.pipelineID), \(bind: event.oldStatusID), \(bind: nowMS))
+                    VALUES (\(bind: deal), \(bind: StatusEvent.won), \(bind: event?.pipelineID), \(bind: event?.oldStatusID), \(bind: nowMS))
+                    ON CONFLICT (lead_id) WHERE processed_at IS NULL DO NOTHING
+                    RETURNING id
                     """
-                ).run()
+                ).first()
+                if row != nil { stored += 1 }
             }
+            // Deals already waiting cost nothing; new ones beyond the cap undo the whole body.
+            guard pending + stored <= maxPending else { throw Full.full }
+            return stored
         }
     }
 
@@ -87,6 +118,16 @@ public struct AmoCRMEvents: Sendable {
     public func pendingCount() async throws -> Int {
         try await database.transaction { db in
             try await db.raw("SELECT COUNT(*) AS n FROM amocrm_events WHERE processed_at IS NULL").first()?.decode(column: "n", as: Int.self) ?? 0
+        }
+    }
+
+    /// Deletes events handled before `date` (they are no use once their deal is settled).
+    @discardableResult
+    public func prune(handledBefore date: Date) async throws -> Int {
+        try await database.transaction { db in
+            try await db.raw(
+                "DELETE FROM amocrm_events WHERE processed_at IS NOT NULL AND processed_at < \(bind: date.milliseconds) RETURNING id"
+            ).all().count
         }
     }
 }

@@ -134,6 +134,12 @@ public struct ProductFilter: Sendable, Equatable {
     /// so such lists are kept apart from the site's pages (`PageController`).
     public var hasBounds: Bool { priceFrom != nil || priceTo != nil || specs.contains { $0.from != nil || $0.to != nil } }
 
+    /// A list of the long tail: narrowed by a typed number, or by spec choices (their
+    /// combinations with stock and order run into the thousands per list, each a valid
+    /// address a crawler can walk). Such lists are kept on the page cache's small shelf, so
+    /// they cannot push the site's pages out; stock and order alone stay with the pages.
+    public var isLongTail: Bool { hasBounds || specs.contains { !$0.values.isEmpty } }
+
     /// Narrowing conditions set (the order is not one): more than one and a page is `noindex`.
     public var conditionCount: Int { (inStock ? 1 : 0) + (priceFrom != nil || priceTo != nil ? 1 : 0) + specs.count }
 

@@ -1,3 +1,4 @@
+import SafeText
 import CLibXML2
 import Foundation
 
@@ -198,27 +199,5 @@ public enum HTMLSanitizer {
             defer { cbff_xml_free(value) }
             return String(cString: value).trimmingCharacters(in: .whitespacesAndNewlines)
         }
-    }
-}
-
-/// Escaping for HTML text and double-quoted attribute values.
-public enum HTMLEscaping {
-    public static func escape(_ text: String) -> String {
-        guard text.contains(where: { $0 == "&" || $0 == "<" || $0 == ">" || $0 == "\"" || $0 == "'" }) else {
-            return text
-        }
-        var result = ""
-        result.reserveCapacity(text.utf8.count + 16)
-        for character in text {
-            switch character {
-            case "&": result += "&amp;"
-            case "<": result += "&lt;"
-            case ">": result += "&gt;"
-            case "\"": result += "&quot;"
-            case "'": result += "&#39;"
-            default: result.append(character)
-            }
-        }
-        return result
     }
 }

@@ -1,3 +1,4 @@
+import SafeText
 /// The catalog's search: an inverted index from search keys (`SearchTerms`) to products, built
 /// once per catalog version with the rest of `CatalogIndex`.
 ///

@@ -1,4 +1,5 @@
 import Foundation
+import SafeText
 
 /// The one validation shared by the form, the JSON API and the ingest endpoint (DESIGN §4).
 ///
@@ -15,7 +16,7 @@ public enum LeadValidator {
     /// A valid order: trimmed values, a normalized phone, a quantity.
     public static func validate(_ input: LeadInput) -> Result<ValidLead, Failure> {
         var errors: [String: String] = [:]
-        func clean(_ value: String?, _ field: String, limit: Int) -> String? {
+        func clean(_ value: String?, _ field: String, limit: Int, allowing allowance: ControlCharacters.Allowance = .singleLine) -> String? {
             guard let value else { return nil }
             let trimmed = value.trimmingCharacters(in: .whitespacesAndNewlines)
             guard !trimmed.isEmpty else { return nil }
@@ -23,6 +24,14 @@ public enum LeadValidator {
             // combining marks: the UTF-8 size is bounded too (4 bytes a character is
             // plenty for any real name or comment).
             if trimmed.count > limit || trimmed.utf8.count > limit * 4 { errors[field] = "Не больше \(limit) символов" }
+            // Read on scalars: a line break inside a name would forge log lines and mail
+            // headers, an ESC would reach the operator's terminal.
+            if ControlCharacters.contains(in: trimmed, beyond: allowance) {
+                errors[field] =
+                    allowance == .multiline
+                    ? "Уберите служебные символы: допустимы текст, переводы строк и табуляция"
+                    : "Уберите служебные символы и переводы строк: здесь допустима одна строка текста"
+            }
             return trimmed
         }
 
@@ -65,9 +74,17 @@ public enum LeadValidator {
         }
 
         let company = clean(input.company, "company", limit: limits["company"]!)
-        let comment = clean(input.comment, "comment", limit: limits["comment"]!)
+        let comment = clean(input.comment, "comment", limit: limits["comment"]!, allowing: .multiline)
+        // Labels come from the landing page's address (through a hidden field or the `utm`
+        // cookie), which anyone can write and the visitor cannot see: a label that is too long
+        // or holds control characters is dropped, never a reason to refuse the order.
         let utmLimit = limits["utm"]!
-        let utm = UTM { key in clean(input.utm[key], key, limit: utmLimit) }
+        let utm = UTM { key in
+            guard let value = input.utm[key]?.trimmingCharacters(in: .whitespacesAndNewlines), !value.isEmpty,
+                value.count <= utmLimit, value.utf8.count <= utmLimit * 4, !ControlCharacters.contains(in: value)
+            else { return nil }
+            return value
+        }
 
         guard errors.isEmpty, let name else { return .failure(Failure(errors: errors)) }
         return .success(
@@ -130,13 +147,19 @@ public enum PhoneNumber {
 }
 
 public enum EmailAddress {
-    /// A pragmatic check: one `@`, a local part, a dotted domain, no spaces or brackets.
+    /// A pragmatic check: one `@`, a local part, a dotted domain, no spaces, brackets or
+    /// control characters – judged on Unicode scalars (as `Character`s, CR LF equals neither
+    /// CR nor LF, so a line break after the domain passed).
     public static func isValid(_ text: String) -> Bool {
-        let parts = text.split(separator: "@", omittingEmptySubsequences: false)
-        guard parts.count == 2, !parts[0].isEmpty, parts[1].count >= 3, text.count <= 254 else { return false }
-        let forbidden = Set(" \t\r\n<>()[]\\,;:\"")
-        guard !text.contains(where: { forbidden.contains($0) }) else { return false }
-        let domain = parts[1]
+        let scalars = text.unicodeScalars
+        guard text.utf8.count <= 254,
+            !scalars.contains(where: { forbidden.contains($0) || ControlCharacters.isControl($0) || $0.properties.isWhitespace })
+        else { return false }
+        let parts = scalars.split(separator: "@", omittingEmptySubsequences: false)
+        guard parts.count == 2, !parts[0].isEmpty, parts[1].count >= 3 else { return false }
+        let domain = String(String.UnicodeScalarView(parts[1]))
         return domain.contains(".") && !domain.hasPrefix(".") && !domain.hasSuffix(".") && !domain.contains("..")
     }
+
+    private static let forbidden: Set<Unicode.Scalar> = ["<", ">", "(", ")", "[", "]", "\\", ",", ";", ":", "\""]
 }

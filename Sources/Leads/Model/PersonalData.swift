@@ -1,3 +1,5 @@
+import SafeText
+
 /// Customers' contact data as logs may show it (152-ФЗ): enough for an operator to tell two
 /// orders apart, not enough to call or write to anyone.
 public enum PersonalData {
@@ -15,6 +17,7 @@ public enum PersonalData {
     /// `petrov@example.com` → `p***@example.com`.
     public static func mask(email: String) -> String {
         guard let at = email.lastIndex(of: "@"), let first = email.first, at != email.startIndex else { return "***" }
-        return "\(first)***" + email[at...]
+        // Escaped as well: a stored address is valid, but this is what reaches the log.
+        return PrintableText.escape("\(first)***" + email[at...])
     }
 }

@@ -57,7 +57,7 @@ struct CatalogAPIController<Context: RequestContext>: Sendable {
         // Cached: the default page size only. Every `per_page` from 1 to 100 times every page
         // would be tens of thousands of valid keys, enough to push the site's pages out.
         let key = query.isEmpty && perPage == Self.defaultPerPage ? "api:" + target : nil
-        return try await pages.cached(key, canonical: target, bounded: filter.hasBounds, request: request) {
+        return try await pages.cached(key, canonical: target, bounded: filter.isLongTail, request: request) {
             let index = try await catalog.index()
             var scope: [Product]?
             var category: Category?

@@ -1,3 +1,4 @@
+import SafeText
 import Catalog
 import Foundation
 import Leads

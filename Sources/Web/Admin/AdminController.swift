@@ -27,6 +27,8 @@ struct AdminController: Sendable {
     let alerts: AlertStore
     /// nil when amoCRM is not configured.
     let amoTokens: TokenManager?
+    /// The event webhook's address with its token; nil when amoCRM is not configured.
+    let amoCRMWebhookURL: String?
     /// A customer's request to have their data erased (152-ФЗ).
     let eraser: PersonalDataEraser
     let clock: any WallClock
@@ -91,6 +93,10 @@ struct AdminController: Sendable {
         var problem: String?
         var tokenExpiry: String?
         var connectURL: String
+        /// Where the test deal's button posts.
+        var testURL: String
+        /// What to enter in the integration's webhook settings (with its token).
+        var webhookURL: String?
     }
 
     struct AlertNote {
@@ -192,7 +198,7 @@ struct AdminController: Sendable {
         guard let amoTokens else {
             return AmoCRMStatus(
                 configured: false, connected: false, problem: "не настроен (AMOCRM_SUBDOMAIN не задан)", tokenExpiry: nil,
-                connectURL: SiteURL.amoCRMConnect)
+                connectURL: SiteURL.amoCRMConnect, testURL: SiteURL.amoCRMTestLead, webhookURL: nil)
         }
         let (problem, expiresAt) = await amoTokens.status()
         let expiry = expiresAt.map { date in
@@ -200,7 +206,9 @@ struct AdminController: Sendable {
             let span = left >= 120 ? "через \(left / 60) ч" : left >= 0 ? "через \(left) мин" : "уже истёк"
             return "\(MoscowTime.format(date)) (\(span); обновляется сам за час до срока)"
         }
-        return AmoCRMStatus(configured: true, connected: problem == nil, problem: problem, tokenExpiry: expiry, connectURL: SiteURL.amoCRMConnect)
+        return AmoCRMStatus(
+            configured: true, connected: problem == nil, problem: problem, tokenExpiry: expiry, connectURL: SiteURL.amoCRMConnect,
+            testURL: SiteURL.amoCRMTestLead, webhookURL: amoCRMWebhookURL)
     }
 
     /// Open incidents; one that could not be read is no reason to hide the leads.

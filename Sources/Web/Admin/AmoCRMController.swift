@@ -15,6 +15,8 @@ struct AmoCRMController: Sendable {
     let onConnected: @Sendable () -> Void
     let states: OAuthStates
     let guardian: AdminGuard
+    /// The admin page's form tokens: the test deal's button posts one.
+    let forms: AdminForms
     let messages: MessagePages
     let trustedProxies: [CIDR]
     let logger: Logger
@@ -24,7 +26,8 @@ struct AmoCRMController: Sendable {
     func addRoutes(to router: Router<AppRequestContext>) {
         let admin = router.group().add(middleware: guardian)
         admin.get(SiteURL.Route.amoCRMConnect.pattern, use: connect)
-        admin.get(SiteURL.Route.amoCRMTestLead.pattern, use: testLead)
+        admin.get(SiteURL.Route.amoCRMTestLead.pattern, use: testLeadForScripts)
+        admin.post(SiteURL.Route.amoCRMTestLead.pattern, use: testLeadFromAdmin)
         router.get(SiteURL.Route.amoCRMCallback.pattern, use: redirect)
     }
 
@@ -33,27 +36,68 @@ struct AmoCRMController: Sendable {
         enum CodingKeys: String, CodingKey { case amoLeadID = "amo_lead_id" }
     }
 
-    /// `GET /ingest/test-crm`: creates a test lead in amoCRM now, or says what to fix.
-    @Sendable func testLead(_ request: Request, context: AppRequestContext) async throws -> Response {
-        guard let deliverer else {
-            throw ProblemDetails(.serviceUnavailable, detail: "amoCRM не настроен: задайте AMOCRM_SUBDOMAIN и данные интеграции.")
+    /// `GET /ingest/test-crm` for scripts: creates a test deal in amoCRM now, or says what to
+    /// fix. Only with `Authorization: Bearer`: a browser sends an admin's Basic credentials by
+    /// itself with any request, so an `<img src=…/ingest/test-crm>` on another site would
+    /// otherwise create deals; Bearer is never sent unasked.
+    @Sendable func testLeadForScripts(_ request: Request, context: AppRequestContext) async throws -> Response {
+        guard request.headers[.authorization]?.hasPrefix("Bearer ") == true else {
+            throw ProblemDetails(
+                .forbidden,
+                detail: "GET создаёт тестовую сделку только с Authorization: Bearer <ADMIN_TOKEN>; из браузера — кнопкой «Создать тестовую сделку» в /admin.")
         }
         do {
-            let id = try await deliverer.createTestLead()
+            let id = try await createTestLead()
             return Response(
                 status: .ok, headers: [.contentType: "application/json; charset=utf-8", .cacheControl: "no-store"],
                 body: .init(byteBuffer: ByteBuffer(bytes: try JSONEncoder.sorted.encode(TestLead(amoLeadID: id)))))
-        } catch let error as AmoCRMError {
-            let detail: String
+        } catch let failure as TestLeadFailure {
+            throw ProblemDetails(.serviceUnavailable, detail: failure.detail)
+        }
+    }
+
+    /// `POST /ingest/test-crm` from the admin page's button, with its form token (or from a
+    /// script with a Bearer token): the outcome as a page.
+    @Sendable func testLeadFromAdmin(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let bearer = request.headers[.authorization]?.hasPrefix("Bearer ") == true
+        guard try await forms.isValidPost(request, context: context) || bearer else {
+            return messages.page(
+                .forbidden, heading: "Форма устарела", message: "Обновите страницу и нажмите кнопку ещё раз.", backURL: SiteURL.admin,
+                backText: "К заявкам")
+        }
+        do {
+            let id = try await createTestLead()
+            logger.notice("amoCRM test deal created by admin", metadata: ["amo_lead_id": "\(id)"])
+            return messages.page(
+                .ok, heading: "Тестовая сделка создана", message: "amoCRM принял тестовую сделку № \(id). Её можно удалить в amoCRM.",
+                backURL: SiteURL.admin, backText: "К заявкам")
+        } catch let failure as TestLeadFailure {
+            return messages.page(
+                .serviceUnavailable, heading: "Тестовая сделка не создана", message: failure.detail, backURL: SiteURL.admin, backText: "К заявкам")
+        }
+    }
+
+    /// Why the test deal was not created, in words for the admin.
+    struct TestLeadFailure: Error {
+        var detail: String
+    }
+
+    private func createTestLead() async throws -> Int {
+        guard let deliverer else {
+            throw TestLeadFailure(detail: "amoCRM не настроен: задайте AMOCRM_SUBDOMAIN и данные интеграции.")
+        }
+        do {
+            return try await deliverer.createTestLead()
+        } catch {
             switch error {
             case .needsReauthorization(let reason):
-                detail = "Нужно переподключить amoCRM: откройте /admin/amocrm/connect (\(reason))."
+                throw TestLeadFailure(detail: "Нужно переподключить amoCRM: откройте /admin/amocrm/connect (\(reason)).")
             case .rejected(_, let reason):
-                detail = "amoCRM отклонил тестовую сделку: \(reason). Проверьте AMOCRM_PIPELINE_ID, AMOCRM_STATUS_ID и AMOCRM_RESPONSIBLE_USER_ID."
+                throw TestLeadFailure(
+                    detail: "amoCRM отклонил тестовую сделку: \(reason). Проверьте AMOCRM_PIPELINE_ID, AMOCRM_STATUS_ID и AMOCRM_RESPONSIBLE_USER_ID.")
             default:
-                detail = "amoCRM недоступен (\(error)). Повторите позже."
+                throw TestLeadFailure(detail: "amoCRM недоступен (\(error)). Повторите позже.")
             }
-            throw ProblemDetails(.serviceUnavailable, detail: detail)
         }
     }
 

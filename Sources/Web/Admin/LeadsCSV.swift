@@ -32,11 +32,27 @@ enum LeadsCSV {
     }
 
     /// One cell, quoted when it must be. A value a spreadsheet would take for a formula
-    /// (`=`, `+`, `-`, `@` first: a phone `+7…` too) is prefixed with `'` so it stays text.
+    /// (`=`, `+`, `-`, `@`, a tab or a line break first: a phone `+7…` too) is prefixed with
+    /// `'` so it stays text.
+    ///
+    /// Both checks read Unicode scalars: as `Character`s, CR LF is one character equal to
+    /// neither CR nor LF, and `=` with a combining mark is not `=`, so a comment
+    /// `"ok\r\n=2+5"` went out unquoted and started a row of its own with a live formula.
     static func cell(_ value: String) -> String {
         var text = value
-        if let first = text.first, "=+-@\t\r".contains(first) { text = "'" + text }
-        guard text.contains(where: { $0 == ";" || $0 == "\"" || $0 == "\n" || $0 == "\r" || $0 == "," }) else { return text }
-        return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+        if let first = text.unicodeScalars.first, formulaStarts.contains(first) { text = "'" + text }
+        guard text.unicodeScalars.contains(where: quoted.contains) else { return text }
+        // Quotes doubled scalar by scalar too (Foundation's replacement compares clusters).
+        var cell = String.UnicodeScalarView()
+        cell.append("\"")
+        for scalar in text.unicodeScalars {
+            if scalar == "\"" { cell.append(scalar) }
+            cell.append(scalar)
+        }
+        cell.append("\"")
+        return String(cell)
     }
+
+    private static let formulaStarts: Set<Unicode.Scalar> = ["=", "+", "-", "@", "\t", "\r", "\n"]
+    private static let quoted: Set<Unicode.Scalar> = [";", "\"", "\n", "\r", ","]
 }

@@ -84,7 +84,8 @@ public struct AppConfiguration: Sendable {
     public var previewSecret: String?
     /// nil: amoCRM delivery is off (leads wait, nothing is lost).
     public var amoCRM: AmoCRMConfiguration?
-    /// If set, amoCRM's event webhook must carry `?token=`.
+    /// The `?token=` amoCRM's event webhook must carry: `AMOCRM_WEBHOOK_TOKEN`, or derived from
+    /// the integration's secret; nil only while amoCRM is off.
     public var amoCRMWebhookToken: String?
     /// Delivery attempts per lead and channel before a row is dead (`OUTBOX_MAX_ATTEMPTS`).
     public var outboxMaxAttempts = 10
@@ -232,6 +233,12 @@ public struct AppConfiguration: Sendable {
             amoCRM = amo
         }
         amoCRMWebhookToken = try Self.secret(value("AMOCRM_WEBHOOK_TOKEN"), variable: "AMOCRM_WEBHOOK_TOKEN")
+        // The webhook is unsigned: whenever amoCRM is configured its address carries a token.
+        // Without one set, it is derived from the integration's secret (or the long-lived
+        // token), which only the operator and amoCRM know; `/admin` shows the address.
+        if amoCRMWebhookToken == nil, let amo = amoCRM, let secret = amo.clientSecret ?? amo.longLivedToken {
+            amoCRMWebhookToken = Secrets.derived(from: secret, purpose: "catalog-bff amoCRM webhook " + amo.subdomain)
+        }
         if let months = try Self.number(value("PASSPORT_WARRANTY_MONTHS"), variable: "PASSPORT_WARRANTY_MONTHS", in: 0...600, unit: "months") {
             passportWarrantyMonths = months
         }

@@ -14,6 +14,8 @@ struct LeadsAPIController: Sendable {
     let keyLimiter: RateLimiter?
     /// Ingest key → source name (`telegram`).
     let ingestKeys: [String: String]
+    /// Wrong keys per client: a guesser gets 429 after a few.
+    let guesses: SecretGuesses
     let trustedProxies: [CIDR]
 
     func addRoutes(to router: Router<AppRequestContext>) {
@@ -38,9 +40,12 @@ struct LeadsAPIController: Sendable {
     }
 
     @Sendable func ingestLead(_ request: Request, context: AppRequestContext) async throws -> Response {
+        if let retryAfter = guesses.wait(request, context: context) { throw SecretGuesses.tooMany(retryAfter) }
         guard let authorization = request.headers[.authorization], authorization.hasPrefix("Bearer "),
             let source = matchKey(String(authorization.dropFirst(7)).trimmingCharacters(in: .whitespaces))
         else {
+            // A request without any key is a misconfigured client, not a guess.
+            if request.headers[.authorization] != nil { guesses.failed(request, context: context) }
             var response = ProblemDetails(.unauthorized, detail: "Нужен ключ источника: Authorization: Bearer <ключ из INGEST_KEYS>.").response()
             response.headers[.wwwAuthenticate] = "Bearer"
             return response

@@ -49,7 +49,7 @@ struct PageController<Context: RequestContext>: Sendable {
         if let tidy = list.redirect(SiteURL.catalog, searching: true) { return tidy }
         let (query, number, filter) = (list.words, list.page, list.filter)
         let address = list.address(SiteURL.catalog)
-        return try await pages.cached(query.isEmpty ? "page:" + address : nil, canonical: address, bounded: filter.hasBounds, request: request) {
+        return try await pages.cached(query.isEmpty ? "page:" + address : nil, canonical: address, bounded: filter.isLongTail, request: request) {
             let index = try await catalog.index()
             let found = index.find(query)
             // A search offers the catalog's filters: worked out once, not for every query.
@@ -89,7 +89,7 @@ struct PageController<Context: RequestContext>: Sendable {
         if let tidy = list.redirect(SiteURL.category(slug)) { return tidy }
         let (number, filter) = (list.page, list.filter)
         let address = list.address(SiteURL.category(slug))
-        return try await pages.cached("page:" + address, canonical: address, bounded: filter.hasBounds, request: request) {
+        return try await pages.cached("page:" + address, canonical: address, bounded: filter.isLongTail, request: request) {
             let index = try await catalog.index()
             guard let category = index.category(slug: slug) else { throw HTTPError(.notFound) }
             let facets = index.facets(in: category)

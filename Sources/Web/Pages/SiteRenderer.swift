@@ -1,3 +1,4 @@
+import SafeText
 import Catalog
 import Foundation
 import Hummingbird
@@ -13,7 +14,7 @@ struct SiteRenderer: Sendable {
     let library: MustacheLibrary
 
     init(directory: String) async throws {
-        library = try await MustacheLibrary(directory: directory)
+        library = try MustacheLibrary(safeHTMLDirectory: directory)
         for name in ["layout", "home", "catalog", "product", "error", "order", "thanks", "privacy", "admin", "admin-passports", "passport"] where library.getTemplate(named: name) == nil {
             throw MissingTemplate(name: name)
         }

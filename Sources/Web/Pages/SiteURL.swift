@@ -88,6 +88,8 @@ enum SiteURL {
     static let privacy = Route.privacy.rawValue
     static let admin = Route.admin.rawValue
     static let amoCRMConnect = Route.amoCRMConnect.rawValue
+    static let amoCRMTestLead = Route.amoCRMTestLead.rawValue
+    static let amoCRMCallback = Route.amoCRMCallback.rawValue
     static let placeholderImage = "/img/placeholder.svg"
 
     static func product(_ product: Product) -> String {

@@ -9,7 +9,8 @@ import Hummingbird
 /// Editors see drafts and content versions on the real page design, read with the service
 /// token past every cache, under a «Предпросмотр» banner. The page is never cached or
 /// indexed, and only this site and the Directus origin may frame it.
-struct PreviewController<Context: RequestContext>: Sendable {
+struct PreviewController: Sendable {
+    typealias Context = AppRequestContext
     /// `PREVIEW_SECRET`; nil: previews do not exist.
     let secret: String?
     /// Signs the links of the previewed item's images (drafts are not served publicly).
@@ -19,6 +20,8 @@ struct PreviewController<Context: RequestContext>: Sendable {
     let models: CatalogPageModels
     let messages: MessagePages
     let headers: PageHeaders
+    /// Wrong secrets per client: a guesser gets 429 after a few.
+    let guesses: SecretGuesses
 
     func addRoutes(to router: Router<Context>) {
         router.get(SiteURL.Route.preview.pattern, use: preview)
@@ -29,7 +32,15 @@ struct PreviewController<Context: RequestContext>: Sendable {
         let fields = request.queryFields
         // A secret with `+` (base64) arrives as typed: compare it also without form decoding.
         let presented = [fields["secret"], request.uri.queryParameters.get("secret")].compactMap { $0 }
+        if let retryAfter = guesses.wait(request, context: context) {
+            var waitHeaders = headers.preview
+            waitHeaders[.retryAfter] = String(retryAfter)
+            return messages.page(
+                .tooManyRequests, heading: "Подождите немного",
+                message: "Слишком много неверных ссылок предпросмотра. Повторите через \(retryAfter) с.", headers: waitHeaders)
+        }
         guard presented.contains(where: { Secrets.matches($0, secret) }) else {
+            guesses.failed(request, context: context)
             return messages.page(
                 .forbidden, heading: "Нет доступа к предпросмотру",
                 message: "Ссылка предпросмотра неверна или устарела. Откройте предпросмотр из Directus ещё раз.",

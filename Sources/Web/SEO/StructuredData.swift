@@ -75,9 +75,20 @@ enum StructuredData {
 
 
     /// JSON that can sit inside `<script>`: no `<`, `>` or `&` that could end the element.
+    /// Replaced byte by byte: Foundation's replacement compares grapheme clusters, and
+    /// `<` with a combining mark after it is a cluster that equals no `<`.
     static func scriptSafe(_ value: some Encodable) -> String? {
-        guard let data = try? JSONEncoder.sorted.encode(value), let json = String(data: data, encoding: .utf8) else { return nil }
-        return json.replacingOccurrences(of: "<", with: "\\u003c").replacingOccurrences(of: ">", with: "\\u003e")
-            .replacingOccurrences(of: "&", with: "\\u0026")
+        guard let data = try? JSONEncoder.sorted.encode(value) else { return nil }
+        var output: [UInt8] = []
+        output.reserveCapacity(data.count + 16)
+        for byte in data {
+            switch byte {
+            case UInt8(ascii: "<"): output += Array(#"\u003c"#.utf8)
+            case UInt8(ascii: ">"): output += Array(#"\u003e"#.utf8)
+            case UInt8(ascii: "&"): output += Array(#"\u0026"#.utf8)
+            default: output.append(byte)
+            }
+        }
+        return String(decoding: output, as: UTF8.self)
     }
 }

@@ -16,4 +16,12 @@ enum Secrets {
         for (x, y) in zip(a, b) { difference |= x ^ y }
         return difference == 0
     }
+
+    /// A secret of its own for `purpose`, derived from one the operator set (HMAC-SHA256, the
+    /// first 32 hex digits): stable across restarts and instances, and revealing nothing of
+    /// the secret it comes from.
+    static func derived(from secret: String, purpose: String) -> String {
+        let code = HMAC<SHA256>.authenticationCode(for: Data(purpose.utf8), using: SymmetricKey(data: Data(secret.utf8)))
+        return code.map { String(format: "%02x", $0) }.joined().prefix(32).description
+    }
 }

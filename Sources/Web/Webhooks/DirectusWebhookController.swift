@@ -11,11 +11,14 @@ import Logging
 /// key | keys, payload}`) and the legacy webhook body, which has the same keys. The payload
 /// of an update holds only the changed fields, so it is never used as data: the affected
 /// items are dropped and loaded again on the next request.
-struct DirectusWebhookController<Context: RequestContext>: Sendable {
+struct DirectusWebhookController: Sendable {
+    typealias Context = AppRequestContext
     /// `DIRECTUS_WEBHOOK_SECRET`; nil: the webhook does not exist.
     let secret: String?
     /// Drops on this instance and tells the others.
     let purges: CatalogPurges
+    /// Wrong secrets per client: a guesser gets 429 after a few.
+    let guesses: SecretGuesses
     let logger: Logger
 
     func addRoutes(to router: Router<Context>) {
@@ -29,7 +32,9 @@ struct DirectusWebhookController<Context: RequestContext>: Sendable {
 
     @Sendable func receive(_ request: Request, context: Context) async throws -> Response {
         guard let secret else { throw HTTPError(.notFound) }
+        if let retryAfter = guesses.wait(request, context: context) { throw SecretGuesses.tooMany(retryAfter) }
         guard let presented = request.headers[HTTPField.Name("X-Webhook-Secret")!], Secrets.matches(presented, secret) else {
+            guesses.failed(request, context: context)
             throw ProblemDetails(.unauthorized, detail: "Неверный или отсутствующий X-Webhook-Secret.")
         }
         let body = try await request.body.collect(upTo: context.maxUploadSize)
