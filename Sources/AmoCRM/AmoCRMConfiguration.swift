@@ -1,4 +1,4 @@
-/// The amoCRM integration's settings (DESIGN §2, `AMOCRM_*`).
+/// The amoCRM integration's settings (`AMOCRM_*`).
 public struct AmoCRMConfiguration: Sendable {
     public var subdomain: String
     /// API and token host: `https://{subdomain}.amocrm.ru` (tests: loopback).

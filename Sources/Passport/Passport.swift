@@ -2,7 +2,7 @@ import Foundation
 import Leads
 import Storage
 
-/// A sold unit's digital passport (DESIGN §7): what was sold, to whom, when, and until when
+/// A sold unit's digital passport: what was sold, to whom, when, and until when
 /// it is under warranty. Its own copy of everything: the catalog and the lead may change or be
 /// erased later, the record of the sale stays.
 public struct Passport: Sendable, Equatable {

@@ -7,7 +7,7 @@ import ServiceLifecycle
 import Storage
 import Synchronization
 
-/// Works through amoCRM's events in the background (DESIGN §7): each deal an event reports
+/// Works through amoCRM's events in the background: each deal an event reports
 /// won is read again from amoCRM and, if it is won, gets its one passport; then the note with
 /// the passport's link goes onto the deal, and a copy to the sales mailbox.
 ///

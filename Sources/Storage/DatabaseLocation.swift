@@ -1,6 +1,6 @@
 import Foundation
 
-/// Where the database is: `DATABASE_URL` (DESIGN §2).
+/// Where the database is: `DATABASE_URL`.
 public enum DatabaseLocation: Equatable, Sendable {
     /// `sqlite://var/catalog-bff.sqlite` (relative to the working directory) or
     /// `sqlite:///abs/path.sqlite`.

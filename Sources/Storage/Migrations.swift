@@ -144,7 +144,7 @@ extension Migrations {
 }
 
 extension Migrations {
-    /// Digital passports (DESIGN §7): one per won amoCRM lead (the unique key makes repeated or
+    /// Digital passports: one per won amoCRM lead (the unique key makes repeated or
     /// concurrent events create nothing more). A passport is a record of a sale: it holds its
     /// own copy of the product, its specs and the buyer, not references a retention job could
     /// erase. The note on the lead and the mailbox copy are due until their time is set.

@@ -3,7 +3,7 @@ import Testing
 
 @testable import Catalog
 
-@Suite("Price normalization (DESIGN §5)")
+@Suite("Price normalization")
 struct PriceFormatterTests {
     static let nbsp = "\u{00A0}"
 

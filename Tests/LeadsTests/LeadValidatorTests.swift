@@ -1,7 +1,7 @@
 import Leads
 import Testing
 
-@Suite("Order validation (DESIGN §4)")
+@Suite("Order validation")
 struct LeadValidatorTests {
     func errors(_ input: LeadInput) -> [String: String] {
         if case .failure(let failure) = LeadValidator.validate(input) { return failure.errors }

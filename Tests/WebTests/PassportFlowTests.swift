@@ -10,7 +10,7 @@ import TestSupport
 
 @testable import Web
 
-/// Won deals in amoCRM become digital passports (DESIGN §7), against the loopback amoCRM,
+/// Won deals in amoCRM become digital passports, against the loopback amoCRM,
 /// which posts its status webhooks to the running server as amoCRM does.
 @Suite("Digital passports from won amoCRM deals")
 struct PassportFlowTests {

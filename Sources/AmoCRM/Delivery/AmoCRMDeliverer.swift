@@ -2,7 +2,7 @@ import Foundation
 import Leads
 import Logging
 
-/// The `amocrm` outbox channel (DESIGN §6): leads go to `POST /api/v4/leads/complex` in
+/// The `amocrm` outbox channel: leads go to `POST /api/v4/leads/complex` in
 /// batches of up to 50, each with its contact (an existing one reused), company, UTM fields,
 /// a tag with the source and our lead id as `request_id`; then a `common` note with the
 /// whole order, also in batches.

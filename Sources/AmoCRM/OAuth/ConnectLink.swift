@@ -21,7 +21,7 @@ extension AmoCRMConfiguration {
 
 extension AmoCRMAccount {
     /// amoCRM's authorization page with this integration's client id, a `state` and
-    /// `mode=post_message` (DESIGN §3).
+    /// `mode=post_message`.
     public func authorizationURL(state: String) -> String {
         var components = URLComponents(string: authURL)
         components?.queryItems = [

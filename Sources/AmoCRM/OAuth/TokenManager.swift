@@ -3,7 +3,7 @@ import Foundation
 import Logging
 import Storage
 
-/// Hands out a valid amoCRM access token and keeps the connection alive (DESIGN §6).
+/// Hands out a valid amoCRM access token and keeps the connection alive.
 ///
 /// The refresh token is single-use and rotates; using it twice revokes the connection.
 /// So: one refresh at a time in this process (a shared task) and across processes (a

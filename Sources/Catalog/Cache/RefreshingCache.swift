@@ -1,6 +1,6 @@
 import Synchronization
 
-/// How long cached catalog data is served without asking Directus (DESIGN §5).
+/// How long cached catalog data is served without asking Directus.
 public struct CachePolicy: Sendable {
     /// Served as is, no upstream call.
     public var fresh: Duration

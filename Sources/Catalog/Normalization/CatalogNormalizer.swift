@@ -1,7 +1,7 @@
 import Caching
 import Foundation
 
-/// Builds the site's `Product` and `Category` values from Directus rows (DESIGN §5).
+/// Builds the site's `Product` and `Category` values from Directus rows.
 public enum CatalogNormalizer {
     public static let noCategoryText = "Без категории"
     public static let defaultAvailability = "Под заказ"

@@ -2,7 +2,7 @@ import Foundation
 import Mail
 import Mustache
 
-/// The `email` channel: every lead, always, to `MAIL_TO` (DESIGN §6).
+/// The `email` channel: every lead, always, to `MAIL_TO`.
 public struct EmailDeliverer: LeadDeliverer {
     public let channel = DeliveryChannel.email
     let transport: any MailTransport

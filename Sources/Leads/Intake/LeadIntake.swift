@@ -22,7 +22,7 @@ public struct OrderClient: Sendable, Equatable {
     }
 }
 
-/// Taking an order (DESIGN §4, §6), whatever its way in – the site's form, the JSON API, the
+/// Taking an order, whatever its way in – the site's form, the JSON API, the
 /// ingest endpoint: validation, the product as the visitor saw it, the personal-data consent
 /// record, and the durable accept of the lead with its outbox rows. The web layer only
 /// parses requests and answers them.

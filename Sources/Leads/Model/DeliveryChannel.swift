@@ -1,4 +1,4 @@
-/// Where every lead goes (DESIGN §6): one outbox row per channel, committed with the lead.
+/// Where every lead goes: one outbox row per channel, committed with the lead.
 public enum DeliveryChannel: String, Sendable, CaseIterable, Hashable, Comparable {
     case email
     case amocrm

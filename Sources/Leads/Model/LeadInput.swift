@@ -1,4 +1,5 @@
-/// An order as it arrives, before validation: the form fields and JSON keys of DESIGN §4.
+/// An order as it arrives, before validation: the form fields and JSON keys other systems send
+/// (`product_id`, `name`, `phone`, `email`, `company`, `quantity`, `comment`, `consent`, `utm_*`).
 public struct LeadInput: Sendable, Equatable {
     public var productID: String?
     public var name: String?

@@ -1,7 +1,7 @@
 import Foundation
 import SafeText
 
-/// The one validation shared by the form, the JSON API and the ingest endpoint (DESIGN §4).
+/// The one validation shared by the form, the JSON API and the ingest endpoint.
 ///
 /// Messages are Russian and addressed to the visitor; keys are the field names.
 public enum LeadValidator {

@@ -3,7 +3,7 @@ import Logging
 import Storage
 import Synchronization
 
-/// Whether a delivery channel works, as a whole (DESIGN §6). A channel-wide failure – the
+/// Whether a delivery channel works, as a whole. A channel-wide failure – the
 /// service down, timing out, answering 5xx or 429, needing re-authorization – opens the
 /// breaker: leads wait without spending attempts, and one probe goes out on a short, capped
 /// backoff. The first delivery that succeeds closes it, and the backlog flows at once.

@@ -6,7 +6,7 @@ import Storage
 /// Leads and their outbox rows in the database.
 ///
 /// `accept` returns only after the lead and its outbox rows (`email`, `amocrm`) are
-/// committed in one transaction (DESIGN §6). Concurrent orders share a commit: while one
+/// committed in one transaction. Concurrent orders share a commit: while one
 /// transaction is being written, new orders queue up and go into the next one together,
 /// so a burst costs a few fsyncs instead of one per order.
 public final class LeadStore: Sendable {

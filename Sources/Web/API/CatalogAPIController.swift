@@ -3,7 +3,7 @@ import Foundation
 import Hummingbird
 import Storage
 
-/// The normalized catalog as JSON for other front ends (DESIGN §3).
+/// The normalized catalog as JSON for other front ends.
 struct CatalogAPIController<Context: RequestContext>: Sendable {
     let catalog: Catalog
     let pages: PageCache

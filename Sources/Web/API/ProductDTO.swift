@@ -1,7 +1,7 @@
 import Catalog
 import Foundation
 
-/// The JSON shape of a product (DESIGN §3). Optional values are written as `null`, not left out.
+/// The JSON shape of a product. Optional values are written as `null`, not left out.
 struct ProductDTO: Encodable {
     var product: Product
     /// The whole sanitized description (`Catalog.descriptions(of:)`).

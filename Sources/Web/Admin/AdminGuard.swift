@@ -3,7 +3,7 @@ import HTTPTypes
 import Hummingbird
 
 /// `ADMIN_TOKEN` as a Bearer token or as the password of HTTP Basic (any user name).
-/// Unset → 403 for everyone; missing or wrong → 401 with a Basic challenge (DESIGN §3).
+/// Unset → 403 for everyone; missing or wrong → 401 with a Basic challenge.
 /// A client that keeps presenting wrong credentials is slowed down: after
 /// `AdminGuard.failureLimit` failures it gets 429 until its bucket refills, without its
 /// guesses being checked.

@@ -4,7 +4,7 @@ import Hummingbird
 import Logging
 import Storage
 
-/// Connecting amoCRM (DESIGN §3): the admin is sent to amoCRM's authorization page, and
+/// Connecting amoCRM: the admin is sent to amoCRM's authorization page, and
 /// amoCRM sends the browser back to `GET /webhook/amocrm` with a code to exchange.
 struct AmoCRMController: Sendable {
     /// Where to send the admin and which account to expect; nil when amoCRM is off.

@@ -5,7 +5,7 @@ import Hummingbird
 import Logging
 
 /// `GET /assets/{fileId}?preset=thumb|card|full`: product images in the named sizes only
-/// (DESIGN §5), WebP for browsers that accept it, from the disk cache or through Directus'
+/// (pages never link Directus directly), WebP for browsers that accept it, from the disk cache or through Directus'
 /// transforms; the placeholder for a file that does not exist.
 ///
 /// Only files that published pages show are served (the catalog index knows them): the

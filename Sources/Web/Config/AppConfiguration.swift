@@ -12,7 +12,7 @@ public struct ConfigurationError: Error, CustomStringConvertible, Equatable {
     public var description: String { "\(variable): \(reason)" }
 }
 
-/// All settings, read once from the environment (DESIGN §2). Defaults live here only.
+/// All settings, read once from the environment. Defaults live here only.
 public struct AppConfiguration: Sendable {
     public var host = "127.0.0.1"
     public var port = 8080

@@ -2,7 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 
-/// Refuses state-changing requests from other sites (DESIGN §4) without cookies or
+/// Refuses state-changing requests from other sites without cookies or
 /// per-visitor state, so pages stay cacheable: the browser's `Origin` (or, lacking it,
 /// `Sec-Fetch-Site`) must name this site. Server-to-server endpoints (`/ingest/`,
 /// `/webhook/`) authenticate with their own secrets instead.

@@ -26,7 +26,7 @@ enum OrderInput {
         case notAnObject
     }
 
-    /// A JSON object with the keys of DESIGN §4; numbers and strings are both accepted.
+    /// A JSON object with the order's keys (those of `LeadInput`); numbers and strings are both accepted.
     static func lead(fromJSON bytes: some Collection<UInt8>) throws(JSONProblem) -> LeadInput {
         let json: JSONValue
         do {

@@ -6,7 +6,7 @@ import NIOHTTP1
 import NIOHTTPTypes
 import Synchronization
 
-/// Answers warm page requests on the event loop (DESIGN §8).
+/// Answers warm page requests on the event loop.
 ///
 /// A page that `PageCache.cached` rendered and checked within the last second is already final
 /// bytes; serving it needs no routing, no middleware and no hop into Swift concurrency.

@@ -5,8 +5,9 @@ import HTTPTypes
 import Hummingbird
 import Synchronization
 
-/// Pages and JSON documents rendered once per catalog version and served as bytes
-/// (DESIGN §8), with their complete headers and an ETag.
+/// Pages and JSON documents rendered once per catalog version and served as bytes, with
+/// their complete headers and an ETag: rendering a page per request costs more than serving
+/// it a hundred times.
 struct PageCache: Sendable {
     let rendered: RenderedCache
     let version: CatalogVersion

@@ -262,7 +262,7 @@ struct ProductPageModel {
     var form: OrderFormModel
 }
 
-/// The order form (DESIGN §4): empty on the cached page; after a failed submission, the
+/// The order form: empty on the cached page; after a failed submission, the
 /// visitor's values with a message per field.
 struct OrderFormModel {
     struct Field {

@@ -76,7 +76,7 @@ struct RenderedResponse: Sendable {
     }
 }
 
-/// Rendered pages and JSON documents, kept per catalog version (DESIGN §8): a warm request
+/// Rendered pages and JSON documents, kept per catalog version: a warm request
 /// sends bytes that were rendered once, and any catalog change invalidates them all.
 ///
 /// Each entry also remembers when its catalog inputs were last looked at. Within

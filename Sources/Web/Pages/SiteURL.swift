@@ -19,7 +19,7 @@ enum SiteURL {
         case previewAsset = "/preview/assets/:token/:fileID"
         case passport = "/passport/:code"
         case passportQR = "/passport/:code/qr.svg"
-        // Admin (the test lead lives under /ingest/ by DESIGN, guarded as admin).
+        // Admin (the test lead lives under /ingest/, where scripts look for it, guarded as admin).
         case admin = "/admin"
         case adminLead = "/admin/leads/:number"
         case adminRetry = "/admin/leads/:number/retry"

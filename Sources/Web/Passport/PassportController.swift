@@ -7,7 +7,7 @@ import Passport
 import Storage
 
 /// `GET /passport/{code}`: a sold unit's digital passport, printable on one A4 sheet;
-/// `GET /passport/{code}/qr.svg`: the QR code of the page's address (DESIGN §3, §7).
+/// `GET /passport/{code}/qr.svg`: the QR code of the page's address.
 ///
 /// Public but not for search engines (`noindex`), never cached by the way (a revoked passport
 /// must say so at once). A code that cannot be one is answered 404 without a database read.

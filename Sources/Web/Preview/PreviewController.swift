@@ -4,7 +4,7 @@ import HTTPTypes
 import Hummingbird
 
 /// `GET /preview/{collection}/{id}?secret=&version=`: the Directus "Preview URL" of
-/// products and categories (DESIGN §5).
+/// products and categories.
 ///
 /// Editors see drafts and content versions on the real page design, read with the service
 /// token past every cache, under a «Предпросмотр» banner. The page is never cached or

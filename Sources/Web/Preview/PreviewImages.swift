@@ -3,7 +3,7 @@ import Crypto
 import Foundation
 import Storage
 
-/// Image links that only an editor's preview page hands out (DESIGN §5).
+/// Image links that only an editor's preview page hands out.
 ///
 /// The public image proxy serves only files that published pages show; a draft's new image
 /// is not among them. Its preview page links it as `/preview/assets/{token}/{fileID}`, where

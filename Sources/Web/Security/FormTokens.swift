@@ -2,7 +2,7 @@ import Crypto
 import Foundation
 import Storage
 
-/// The order form's CSRF token (DESIGN §4): signed and time-limited, and the same for every
+/// The order form's CSRF token: signed and time-limited, and the same for every
 /// visitor within a window, so that pages with the form can be cached and shared.
 ///
 /// A token names its window and carries an HMAC of it; the current and the previous

@@ -4,7 +4,7 @@ import Hummingbird
 import Logging
 
 /// `POST /webhook/amocrm`: amoCRM's events (a deal moved to another status), form-encoded,
-/// several per body (DESIGN §3, §7).
+/// several per body.
 ///
 /// The webhook is unsigned, so its address is the secret: whenever amoCRM is configured a
 /// request must bring `AMOCRM_WEBHOOK_TOKEN` (derived from the integration's secret when the
