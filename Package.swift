@@ -63,6 +63,12 @@ let package = Package(
             name: "Caching",
             swiftSettings: strict
         ),
+        // The small vocabulary every module shares: the wall clock and Moscow days, Unix
+        // milliseconds, random ids, JSON with sorted keys.
+        .target(
+            name: "Basics",
+            swiftSettings: strict
+        ),
         // Text rules every module shares, on Unicode scalars and bytes rather than grapheme
         // clusters: HTML escaping (also for the templates), control characters, terminal output.
         .target(
@@ -73,6 +79,7 @@ let package = Package(
         .target(
             name: "Catalog",
             dependencies: [
+                "Basics",
                 "SafeText",
                 .product(name: "CoreMetrics", package: "swift-metrics"),
                 "Caching",
@@ -106,6 +113,7 @@ let package = Package(
         .target(
             name: "Storage",
             dependencies: [
+                "Basics",
                 .product(name: "SQLKit", package: "sql-kit"),
                 .product(name: "SQLiteKit", package: "sqlite-kit"),
                 .product(name: "PostgresKit", package: "postgres-kit"),
@@ -128,6 +136,7 @@ let package = Package(
         .target(
             name: "Leads",
             dependencies: [
+                "Basics",
                 "SafeText",
                 .product(name: "CoreMetrics", package: "swift-metrics"),
                 "Storage",
@@ -142,6 +151,7 @@ let package = Package(
         .target(
             name: "AmoCRM",
             dependencies: [
+                "Basics",
                 .product(name: "CoreMetrics", package: "swift-metrics"),
                 "Storage",
                 "Leads",
@@ -162,6 +172,7 @@ let package = Package(
         .target(
             name: "Passport",
             dependencies: [
+                "Basics",
                 "SafeText",
                 .product(name: "CoreMetrics", package: "swift-metrics"),
                 "AmoCRM",
@@ -181,8 +192,8 @@ let package = Package(
         .target(
             name: "Alerts",
             dependencies: [
+                "Basics",
                 "SafeText",
-                "Leads",
                 "Mail",
                 "Storage",
                 .product(name: "SQLKit", package: "sql-kit"),
@@ -195,6 +206,7 @@ let package = Package(
         .target(
             name: "Web",
             dependencies: [
+                "Basics",
                 "SafeText",
                 "Alerts",
                 .product(name: "CoreMetrics", package: "swift-metrics"),
@@ -223,6 +235,7 @@ let package = Package(
         .executableTarget(
             name: "catalog-bff",
             dependencies: [
+                "Basics",
                 "SafeText",
                 "Web",
                 "Leads",
@@ -240,6 +253,7 @@ let package = Package(
         .target(
             name: "TestSupport",
             dependencies: [
+                "Basics",
                 "Catalog",
                 "CLibXML2",
                 "Storage",

@@ -1,5 +1,6 @@
+import SafeText
+import Basics
 import Foundation
-import Leads
 import Mail
 import Mustache
 

@@ -1,5 +1,5 @@
+import Basics
 import Foundation
-import Leads
 import Mail
 import Logging
 import ServiceLifecycle

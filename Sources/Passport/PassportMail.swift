@@ -1,3 +1,5 @@
+import SafeText
+import Basics
 import Foundation
 import Leads
 import Mail

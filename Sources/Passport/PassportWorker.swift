@@ -1,3 +1,4 @@
+import Basics
 import AmoCRM
 import Foundation
 import Leads
@@ -22,8 +23,8 @@ public final class PassportWorker: Service, Sendable {
     let tokens: TokenManager
     let mail: PassportMail
     let pageURL: @Sendable (String) -> String
-    /// This instance: only the holder of the `amocrm` role talks to amoCRM (its pace is per
-    /// account). Nil: no role to hold (one instance).
+    /// This instance: only the holder of amoCRM's role talks to amoCRM (`AccountPace`). Nil: no
+    /// role to hold (one instance).
     let instance: String?
     let logger: Logger
     private let wakeups = WakeSignal()
@@ -224,9 +225,9 @@ public final class PassportWorker: Service, Sendable {
     private func holdRole() async -> Bool {
         guard let instance else { return true }
         do {
-            return try await Instances(database: store.database, clock: store.clock).hold("amocrm", for: instance, duration: .seconds(5))
+            return try await AccountPace.hold(for: instance, instances: Instances(database: store.database, clock: store.clock))
         } catch {
-            logger.error("role check failed", metadata: ["role": "amocrm", "error": "\(error)"])
+            logger.error("role check failed", metadata: ["role": "\(AccountPace.role)", "error": "\(error)"])
             return false
         }
     }

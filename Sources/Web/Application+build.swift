@@ -1,3 +1,4 @@
+import Basics
 import SafeText
 import Alerts
 import AmoCRM
@@ -74,13 +75,8 @@ public func buildApplication(
             api: amoAPI, tokens: amoTokens, configuration: amo, contacts: ContactDirectory(database: database), logger: logger)
     }
     // Without amoCRM settings its rows wait in the outbox (visible on /admin, no attempts spent).
-    var amoWorkerConfiguration = workerConfiguration
-    amoWorkerConfiguration.batchSize = 50
-    // amoCRM's 7 requests per second are per account: one instance at a time sends, at that
-    // pace, under a short role lease (taken over within seconds when its holder dies). A
-    // shared token bucket would need a database round trip per request and still let two
-    // senders' requests bunch up inside a second; one sender keeps the pacer exact.
-    amoWorkerConfiguration.role = "amocrm"
+    // One instance at a time sends, at amoCRM's per-account pace (`AccountPace`).
+    let amoWorkerConfiguration = AccountPace.workerConfiguration(workerConfiguration)
     let amoCRM = OutboxWorker(
         store: leads,
         deliverer: amoDeliverer.map { $0 as any LeadDeliverer }

@@ -1,3 +1,4 @@
+import Basics
 import Caching
 import Logging
 import Synchronization

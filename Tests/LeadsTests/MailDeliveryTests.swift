@@ -1,3 +1,4 @@
+import Basics
 import SafeText
 import Foundation
 import Leads

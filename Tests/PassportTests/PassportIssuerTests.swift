@@ -1,3 +1,4 @@
+import Basics
 import AmoCRM
 import Foundation
 import Leads

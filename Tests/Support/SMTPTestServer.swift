@@ -1,3 +1,4 @@
+import Basics
 import Foundation
 
 /// A real SMTP server (Python aiosmtpd, `smtp_server.py`) with its own CA, implicit TLS or

@@ -1,3 +1,4 @@
+import Basics
 import Synchronization
 
 /// Tasks asleep until a deadline of a test's clock; the clock wakes them when the test moves

@@ -89,9 +89,7 @@ struct AmoCRMWebhookTests {
             #expect(statuses.prefix(120).allSatisfy { $0 == .ok })
             #expect(statuses.filter { $0 == .ok }.count <= 120 + refill)
             #expect(statuses.allSatisfy { $0 == .ok || $0 == .tooManyRequests })
-            #expect(statuses.last == .tooManyRequests || refill > 80)
-            let waiting = try await Self.post(client, Self.body([(1, 142)]))
-            #expect(waiting.status == .tooManyRequests && Int(waiting.headers[.retryAfter] ?? "") ?? 0 >= 1)
+            #expect(statuses.contains(.tooManyRequests) || 120 + refill >= 200)
             #expect(try await ExhaustionTests.metric("amocrm_events_pending", in: client) == 0)
         }
     }

@@ -1,3 +1,5 @@
+import SafeText
+import Basics
 import Foundation
 import Mail
 import Mustache

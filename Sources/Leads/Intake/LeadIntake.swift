@@ -62,14 +62,14 @@ public final class LeadIntake: Sendable {
     }
 
     /// Validates and stores an order; returns once it is committed.
-    public func submit(_ input: LeadInput, source: String, idempotencyKey: String? = nil, client: OrderClient) async throws -> Outcome {
+    public func submit(_ input: LeadInput, source: LeadSource, idempotencyKey: String? = nil, client: OrderClient) async throws -> Outcome {
         let order: ValidLead
         switch LeadValidator.validate(input) {
         case .failure(let failure): return .invalid(failure.errors)
         case .success(let valid): order = valid
         }
         let lead = NewLead(
-            source: source, idempotencyKey: idempotencyKey, order: order, product: await snapshot(order.productID),
+            source: source.name, idempotencyKey: idempotencyKey, order: order, product: await snapshot(order.productID),
             consent: ConsentRecord(
                 at: store.clock.now(), ip: client.ip, userAgent: client.userAgent.map { String($0.prefix(500)) }, version: Self.consentVersion))
         let accepted = try await store.accept(lead)
@@ -82,7 +82,7 @@ public final class LeadIntake: Sendable {
         logger.info("lead accepted", metadata: metadata)
         if !accepted.duplicate {
             // `source` is `site` or a configured ingest source: a handful of label values.
-            Counter(label: "orders_accepted_total", dimensions: [("source", source)], factory: metrics).increment()
+            Counter(label: "orders_accepted_total", dimensions: [("source", source.name)], factory: metrics).increment()
             onAccepted()
         }
         return .accepted(accepted)

@@ -1,3 +1,4 @@
+import Basics
 import Foundation
 import Logging
 import Storage
@@ -106,12 +107,5 @@ public final class ChannelBreaker: Sendable {
         state.withLock { open in
             if open != nil { open?.nextProbe = now }
         }
-    }
-}
-
-extension Date {
-    /// `date` moved on by `duration` (the outbox's and the alerts' retry times).
-    public static func + (date: Date, duration: Duration) -> Date {
-        date.addingTimeInterval(Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18)
     }
 }

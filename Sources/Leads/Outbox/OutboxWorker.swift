@@ -1,3 +1,4 @@
+import Basics
 import CoreMetrics
 import Foundation
 import Logging
@@ -23,8 +24,8 @@ public final class OutboxWorker: Service, Sendable {
         /// This instance's id: its leases are taken over at once if it stops heartbeating,
         /// and given back when it starts again.
         public var instance: String?
-        /// A role only one instance of the deployment may hold while it delivers (`amocrm`:
-        /// amoCRM's 7 requests per second are per account, not per instance).
+        /// A role only one instance of the deployment may hold while it delivers (amoCRM's,
+        /// whose 7 requests per second are per account: `AccountPace`).
         public var role: String?
         public static let roleLease: Duration = .seconds(5)
 

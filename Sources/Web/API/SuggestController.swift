@@ -1,3 +1,4 @@
+import Basics
 import Caching
 import Catalog
 import Foundation

@@ -1,3 +1,4 @@
+import Basics
 import SafeText
 import Catalog
 import Foundation

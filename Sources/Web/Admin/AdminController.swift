@@ -1,3 +1,4 @@
+import Basics
 import Alerts
 import AmoCRM
 import Catalog

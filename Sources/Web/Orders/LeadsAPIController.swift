@@ -1,3 +1,4 @@
+import Basics
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -36,7 +37,7 @@ struct LeadsAPIController: Sendable {
             throw tooMany(retryAfter)
         }
         let input = try await readJSON(request, context: context)
-        return try await submit(input, source: "сайт", idempotencyKey: nil, client: client)
+        return try await submit(input, source: .site, idempotencyKey: nil, client: client)
     }
 
     @Sendable func ingestLead(_ request: Request, context: AppRequestContext) async throws -> Response {
@@ -50,7 +51,7 @@ struct LeadsAPIController: Sendable {
             response.headers[.wwwAuthenticate] = "Bearer"
             return response
         }
-        if let limiter = keyLimiter, let retryAfter = limiter.check("key:" + source) {
+        if let limiter = keyLimiter, let retryAfter = limiter.check("key:" + source.name) {
             throw tooMany(retryAfter)
         }
         let input = try await readJSON(request, context: context)
@@ -64,10 +65,10 @@ struct LeadsAPIController: Sendable {
     }
 
     /// The source name of an ingest key, compared in constant time.
-    func matchKey(_ presented: String) -> String? {
-        var match: String?
+    func matchKey(_ presented: String) -> LeadSource? {
+        var match: LeadSource?
         for (key, source) in ingestKeys where Secrets.matches(presented, key) {
-            match = source
+            match = LeadSource(source)
         }
         return match
     }
@@ -86,7 +87,7 @@ struct LeadsAPIController: Sendable {
         }
     }
 
-    func submit(_ input: LeadInput, source: String, idempotencyKey: String?, client: OrderClient) async throws -> Response {
+    func submit(_ input: LeadInput, source: LeadSource, idempotencyKey: String?, client: OrderClient) async throws -> Response {
         switch try await intake.submit(input, source: source, idempotencyKey: idempotencyKey, client: client) {
         case .invalid(let errors):
             throw ProblemDetails(.unprocessableContent, detail: "Проверьте поля заявки.", errors: errors)

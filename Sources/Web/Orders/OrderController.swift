@@ -1,3 +1,4 @@
+import Basics
 import Catalog
 import Foundation
 import HTTPTypes
@@ -68,7 +69,7 @@ struct OrderController: Sendable {
                 backURL: backURL)
         }
         let input = OrderInput.lead(fromForm: fields, cookies: OrderInput.utmCookie(request.headers[.cookie]))
-        switch try await intake.submit(input, source: "сайт", client: client) {
+        switch try await intake.submit(input, source: .site, client: client) {
         case .accepted(let lead):
             return Self.redirect(to: SiteURL.thanks(leadID: lead.id))
         case .invalid(let errors):

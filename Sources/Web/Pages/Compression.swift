@@ -1,3 +1,4 @@
+import Basics
 import CBrotli
 import CompressNIO
 import HTTPTypes

@@ -1,3 +1,4 @@
+import Basics
 import Synchronization
 
 /// A wake-up for one sleeper: `signal()` ends the current `wait()`, or the next one if

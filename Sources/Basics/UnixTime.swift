@@ -17,3 +17,10 @@ extension Duration {
         return seconds * 1000 + attoseconds / 1_000_000_000_000_000
     }
 }
+
+extension Date {
+    /// `date` moved on by `duration` (the outbox's and the alerts' retry times).
+    public static func + (date: Date, duration: Duration) -> Date {
+        date.addingTimeInterval(Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18)
+    }
+}
