@@ -342,6 +342,9 @@ let package = Package(
         .testTarget(
             name: "WebTests",
             dependencies: [
+                "Alerts",
+                "Mail",
+                "SafeText",
                 "Web",
                 "Passport",
                 "Catalog",

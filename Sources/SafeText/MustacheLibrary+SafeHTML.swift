@@ -37,7 +37,9 @@ extension MustacheLibrary {
         for case let path as String in enumerator where path.hasSuffix(".mustache") {
             let text = try String(contentsOfFile: root.path + "/" + path, encoding: .utf8)
             do {
-                try register(ScalarHTMLContentType.pragma + text, named: String(path.dropLast(".mustache".count)))
+                // On a line of its own the pragma is a standalone tag: it leaves no blank line,
+                // and a template's own first-line pragma stays standalone too.
+                try register(ScalarHTMLContentType.pragma + "\n" + text, named: String(path.dropLast(".mustache".count)))
             } catch {
                 throw TemplateError(file: path, underlying: error)
             }

@@ -36,8 +36,12 @@ struct HTMLEscapingTests {
         let page = try #require(library.render(["query": Self.quoteWithMark], withTemplate: "page"))
         #expect(page == #"<input value="x&quot;"# + "\u{301}" + #"/autofocus/onfocus=alert(1)//"><p title="x&quot;"# + "\u{301}" + #"/autofocus/onfocus=alert(1)//"></p>"#)
         #expect(!page.unicodeScalars.split(separator: "\"").contains { $0.first == "\u{301}" })
-        // A plain-text template keeps its own content type: nothing escaped.
+        // A plain-text template keeps its own content type: nothing escaped, and no blank
+        // line where the pragmas were.
         #expect(library.render(["query": "a < b"], withTemplate: "mail.txt") == "a < b")
+        try "{{% CONTENT_TYPE: TEXT}}\n{{query}}\n".write(
+            to: directory.appendingPathComponent("mail2.txt.mustache"), atomically: true, encoding: .utf8)
+        #expect(try MustacheLibrary(safeHTMLDirectory: directory.path).render(["query": "Заявка"], withTemplate: "mail2.txt") == "Заявка\n")
     }
 
     @Test("control characters are found inside clusters: CR LF, C1 and DEL")

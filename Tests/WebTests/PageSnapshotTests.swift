@@ -4,7 +4,9 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
+import Passport
 import SnapshotTesting
+import Storage
 import Testing
 import TestSupport
 
@@ -67,6 +69,38 @@ struct PageSnapshotTests {
             expectSnapshot(thanks, named: "thanks")
             #expect(try await eventually { try await client.execute(uri: "/admin", method: .get, headers: operatorHeaders).text.contains("доставлена") })
             expectSnapshot(try await client.execute(uri: "/admin", method: .get, headers: operatorHeaders), named: "admin")
+        }
+    }
+
+    @Test("the general order page, privacy, an admin's lead, a digital passport and the passports list")
+    func otherReadPages() async throws {
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("snapshots-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        let database = scratch.appendingPathComponent("test.sqlite").path
+        let clock = TestWallClock()
+        try await withApp(environment: ["DATABASE_URL": "sqlite://" + database], clock: clock) { (client: any TestClientProtocol) async throws in
+            expectSnapshot(try await client.execute(uri: "/order", method: .get), named: "order-general")
+            expectSnapshot(try await client.execute(uri: "/privacy", method: .get), named: "privacy")
+            let browser = Browser(client: client)
+            #expect(try await browser.post(validOrder(csrf: try await browser.csrf())).status == .seeOther)
+            #expect(try await eventually { try await client.execute(uri: "/admin/leads/1", method: .get, headers: operatorHeaders).text.contains("доставлена") })
+            expectSnapshot(try await client.execute(uri: "/admin/leads/1", method: .get, headers: operatorHeaders), named: "admin-lead")
+
+            // A passport as the worker issues it for a won deal.
+            let store = try await openDatabase(.sqlite(path: database), logger: quietLogger)
+            let sold = clock.now()
+            _ = try await PassportStore(database: store, clock: clock).issue(
+                Passport(
+                    code: "7d3f0c9a2b4e6f8a1c5d9e0b", amoLeadID: 30_000_001, leadNumber: 1,
+                    product: .init(id: 1, name: "Токарный станок с ЧПУ CK6150", sku: "CK6150-1000", url: "http://127.0.0.1:8080/product/tokarnyj-stanok-chpu-ck6150"),
+                    specs: [.init(name: "Диаметр обработки над станиной", value: "500 мм"), .init(name: "Система ЧПУ", value: "Fanuc 0i-TF")],
+                    buyer: "ООО «Завод»", serial: "SN-2026-0042", soldAt: sold, warrantyMonths: 18,
+                    warrantyUntil: Passport.warrantyEnd(soldAt: sold, months: 18), issuedAt: sold),
+                events: [])
+            await store.close()
+            expectSnapshot(try await client.execute(uri: "/passport/7d3f0c9a2b4e6f8a1c5d9e0b", method: .get), named: "passport")
+            expectSnapshot(try await client.execute(uri: "/admin/passports", method: .get, headers: operatorHeaders), named: "admin-passports")
         }
     }
 

@@ -74,8 +74,9 @@ struct AdminController: Sendable {
         var channel: String
         var state: String
         var stateClass: String
-        /// `попыток: 2`, only once something was tried.
-        var attempts: String?
+        /// `попыток: 2`, only once something was tried. Not named `attempts`: when it is nil,
+        /// Mustache looks the name up in the enclosing page (the lead page's attempt list).
+        var tries: String?
         var detail: String?
     }
 
@@ -424,6 +425,6 @@ struct AdminController: Sendable {
         if status.state == .delivered, let external = status.externalID { detail = external }
         return Delivery(
             channel: status.channel.displayName, state: stateText(status), stateClass: status.state.rawValue,
-            attempts: status.attempts > 0 ? "попыток: \(status.attempts)" : nil, detail: detail)
+            tries: status.attempts > 0 ? "попыток: \(status.attempts)" : nil, detail: detail)
     }
 }
