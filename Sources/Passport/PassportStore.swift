@@ -19,6 +19,8 @@ public struct PassportStore: Sendable {
         public var leadID: Int
         public var statusID: Int
         public var receivedAt: Date
+        /// Reports of the deal so far (amoCRM repeats itself; the deal may be won again).
+        public var reports: Int
     }
 
     /// The oldest events not worked through yet.
@@ -26,14 +28,28 @@ public struct PassportStore: Sendable {
         try await database.read { db in
             try await db.raw(
                 """
-                SELECT id, lead_id, status_id, received_at FROM amocrm_events
+                SELECT id, lead_id, status_id, received_at, reports FROM amocrm_events
                 WHERE processed_at IS NULL ORDER BY id LIMIT \(literal: max(1, limit))
                 """
             ).all().map { row in
                 PendingEvent(
                     id: try row.decode(column: "id", as: Int.self), leadID: try row.decode(column: "lead_id", as: Int.self),
                     statusID: try row.decode(column: "status_id", as: Int.self),
-                    receivedAt: Date(milliseconds: try row.decode(column: "received_at", as: Int64.self)))
+                    receivedAt: Date(milliseconds: try row.decode(column: "received_at", as: Int64.self)),
+                    reports: try row.decode(column: "reports", as: Int.self))
+            }
+        }
+    }
+
+    /// Settles events as they were read: one that got another report since (the deal was won
+    /// again while it was being looked at) stays waiting, to be looked at again.
+    public func settle(_ events: [PendingEvent], error: String? = nil) async throws {
+        guard !events.isEmpty else { return }
+        let now = clock.now().milliseconds
+        try await database.transaction { db in
+            for event in events {
+                try await db.update("amocrm_events").set("processed_at", to: now).set("error", to: error)
+                    .where("id", .equal, event.id).where("reports", .equal, event.reports).where("processed_at", .is, SQLLiteral.null).run()
             }
         }
     }

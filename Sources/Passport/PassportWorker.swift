@@ -116,13 +116,13 @@ public final class PassportWorker: Service, Sendable {
             byDeal[event.leadID, default: []].append(event)
         }
         let settled = try await store.dealsWithPassports(order)
-        var nothingToDo: [Int] = []
+        var nothingToDo: [PassportStore.PendingEvent] = []
         for deal in order {
             let dealEvents = byDeal[deal] ?? []
             let ids = dealEvents.map(\.id)
             // Lost, moved elsewhere, or already given its passport: nothing to do.
             guard !settled.contains(deal), let won = dealEvents.first(where: { $0.statusID == StatusEvent.won }) else {
-                nothingToDo += ids
+                nothingToDo += dealEvents
                 continue
             }
             let verdict: PassportIssuer.Verdict
@@ -130,14 +130,14 @@ public final class PassportWorker: Service, Sendable {
                 verdict = try await issuer.verdict(dealID: deal, eventAt: won.receivedAt, now: store.clock.now())
             } catch let error as AmoCRMError where Self.aboutThisDeal(error) {
                 logger.error("amoCRM won event set aside", metadata: ["deal": "\(deal)", "error": "\(error)"])
-                try await store.markProcessed(ids, error: error.description)
+                try await store.settle(dealEvents, error: error.description)
                 continue
             }
             switch verdict {
             case .notWon(let status):
                 logger.notice(
                     "amoCRM won event not confirmed: the deal is not won", metadata: ["deal": "\(deal)", "status": "\(status.map(String.init) ?? "none")"])
-                nothingToDo += ids
+                nothingToDo += dealEvents
             case .issue(let passport):
                 let (stored, created) = try await store.issue(passport, events: ids)
                 if created {
@@ -145,7 +145,7 @@ public final class PassportWorker: Service, Sendable {
                 }
             }
         }
-        try await store.markProcessed(nothingToDo)
+        try await store.settle(nothingToDo)
         return true
     }
 

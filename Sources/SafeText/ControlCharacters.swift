@@ -5,6 +5,11 @@
 /// change its title (ESC, the C1 CSI and OSC), and end CSV records. A `Character` check
 /// misses them inside clusters (CR LF is one `Character`, equal to neither CR nor LF), so
 /// every check here reads scalars.
+///
+/// The Unicode line and paragraph separators (U+2028, U+2029) count as line breaks, and the
+/// bidirectional overrides and isolates (U+202A–U+202E, U+2066–U+2069) are refused in every
+/// field: invisible, they reorder a name or a phone number in the admin, the CSV and a
+/// terminal.
 public enum ControlCharacters {
     /// What a field may hold besides printable text.
     public enum Allowance: Sendable {
@@ -15,14 +20,20 @@ public enum ControlCharacters {
     }
 
     public static func isControl(_ scalar: Unicode.Scalar) -> Bool {
-        scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value)
+        scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value) || scalar.value == 0x2028 || scalar.value == 0x2029
+            || isDirectionOverride(scalar)
+    }
+
+    /// The bidirectional embeddings, overrides and isolates.
+    public static func isDirectionOverride(_ scalar: Unicode.Scalar) -> Bool {
+        (0x202A...0x202E).contains(scalar.value) || (0x2066...0x2069).contains(scalar.value)
     }
 
     /// Whether `text` holds a control character that `allowance` does not let through.
     public static func contains(in text: String, beyond allowance: Allowance = .singleLine) -> Bool {
         text.unicodeScalars.contains { scalar in
             guard isControl(scalar) else { return false }
-            if case .multiline = allowance, scalar == "\n" || scalar == "\r" || scalar == "\t" { return false }
+            if case .multiline = allowance, ["\n", "\r", "\t", "\u{2028}", "\u{2029}"].contains(scalar) { return false }
             return true
         }
     }

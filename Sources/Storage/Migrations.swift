@@ -245,7 +245,9 @@ extension Migrations {
 extension Migrations {
     /// amoCRM events (issue «Hostile input, part 3»): a deal waits once. Only won events are
     /// acted on, so other waiting ones are settled, a deal's repeats are settled but for its
-    /// first, and a unique index over the waiting rows keeps it so (`ON CONFLICT DO NOTHING`).
+    /// first, and a unique index over the waiting rows keeps it so. A report that comes while
+    /// its deal waits (or is being looked at) counts in `reports`: a worker settles the row only
+    /// if no report came since it read it, so a deal won again after a look is looked at again.
     static let eventPerDeal = Migration(version: 14, name: "one waiting amoCRM event per deal") { _ in
         [
             "UPDATE amocrm_events SET processed_at = received_at WHERE processed_at IS NULL AND status_id <> 142",
@@ -255,6 +257,7 @@ extension Migrations {
               AND id NOT IN (SELECT MIN(id) FROM amocrm_events WHERE processed_at IS NULL GROUP BY lead_id)
             """,
             "CREATE UNIQUE INDEX amocrm_events_waiting_deal ON amocrm_events (lead_id) WHERE processed_at IS NULL",
+            "ALTER TABLE amocrm_events ADD COLUMN reports INTEGER NOT NULL DEFAULT 1",
         ]
     }
 }

@@ -107,6 +107,9 @@ public final class PostgresStore: Database {
         var password: String?
         var database: String
         var tls: TLSMode
+        /// `sslrootcert=/path/ca.pem`: the CA that signed the server's certificate (a managed
+        /// database's own CA), instead of the system's.
+        var rootCertificate: String?
 
         init(url text: String) throws(DatabaseLocation.InvalidURL) {
             guard let url = URLComponents(string: text), let host = url.host, !host.isEmpty, url.path.count > 1 else {
@@ -124,14 +127,22 @@ public final class PostgresStore: Database {
             case "require", "verify-ca", "verify-full": tls = .require
             case let other: throw DatabaseLocation.InvalidURL(reason: "sslmode must be disable, prefer or require, got '\(other)'")
             }
+            rootCertificate = url.queryItems?.first(where: { $0.name == "sslrootcert" })?.value.flatMap { $0.isEmpty ? nil : $0 }
+        }
+
+        /// The server's certificate is verified: against `sslrootcert` when given, else the system's CAs.
+        func tlsConfiguration() -> TLSConfiguration {
+            var configuration = TLSConfiguration.makeClientConfiguration()
+            if let rootCertificate { configuration.trustRoots = .file(rootCertificate) }
+            return configuration
         }
 
         func client() -> PostgresClient.Configuration {
             let tls: PostgresClient.Configuration.TLS
             switch self.tls {
             case .disable: tls = .disable
-            case .prefer: tls = .prefer(.makeClientConfiguration())
-            case .require: tls = .require(.makeClientConfiguration())
+            case .prefer: tls = .prefer(tlsConfiguration())
+            case .require: tls = .require(tlsConfiguration())
             }
             var configuration = PostgresClient.Configuration(
                 host: host, port: port, username: username, password: password, database: database, tls: tls)
@@ -144,8 +155,8 @@ public final class PostgresStore: Database {
             let tls: PostgresConnection.Configuration.TLS
             switch self.tls {
             case .disable: tls = .disable
-            case .prefer: tls = .prefer(try NIOSSLContext(configuration: .makeClientConfiguration()))
-            case .require: tls = .require(try NIOSSLContext(configuration: .makeClientConfiguration()))
+            case .prefer: tls = .prefer(try NIOSSLContext(configuration: tlsConfiguration()))
+            case .require: tls = .require(try NIOSSLContext(configuration: tlsConfiguration()))
             }
             var configuration = PostgresConnection.Configuration(
                 host: host, port: port, username: username, password: password, database: database, tls: tls)

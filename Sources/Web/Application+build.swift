@@ -123,9 +123,10 @@ public func buildApplication(
     let adminGuard = AdminGuard(
         token: configuration.adminToken, messages: messages, trustedProxies: configuration.trustedProxies,
         failures: RateLimiter(AdminGuard.failureLimit, name: "admin_failures", metrics: metrics))
-    // Wrong ingest keys, preview and webhook secrets, counted per client as the admin token's are.
-    let guesses = SecretGuesses(
-        failures: RateLimiter(SecretGuesses.limit, name: "secret_failures", metrics: metrics), trustedProxies: configuration.trustedProxies)
+    // Wrong ingest keys, preview and webhook secrets, counted per client and endpoint.
+    func guesses(_ name: String) -> SecretGuesses {
+        SecretGuesses(name: name, trustedProxies: configuration.trustedProxies, metrics: metrics)
+    }
     let operators = OperatorAccess(
         allow: configuration.metricsAllow, trustedProxies: configuration.trustedProxies, adminToken: configuration.adminToken,
         failures: adminGuard.failures)
@@ -196,7 +197,7 @@ public func buildApplication(
     ).addRoutes(to: router)
     LeadsAPIController(
         intake: intake, ipLimiter: orderLimiter, keyLimiter: configuration.orderRateLimit.map { RateLimiter($0, name: "ingest", metrics: metrics) },
-        ingestKeys: configuration.ingestKeys, guesses: guesses, trustedProxies: configuration.trustedProxies
+        ingestKeys: configuration.ingestKeys, guesses: guesses("ingest_key_failures"), trustedProxies: configuration.trustedProxies
     ).addRoutes(to: router)
     CatalogAPIController(catalog: catalog, pages: pages, layout: layout).addRoutes(to: router)
     SuggestController(catalog: catalog, layout: layout, answers: SuggestAnswers()).addRoutes(to: router)
@@ -211,11 +212,11 @@ public func buildApplication(
         assets: assets, catalog: catalog, previewImages: previewImages, trustedProxies: configuration.trustedProxies, logger: logger
     ).addRoutes(to: router)
     let purges = CatalogPurges(catalog: catalog, assets: assets, database: database, instance: instance, logger: logger)
-    DirectusWebhookController(secret: configuration.directusWebhookSecret, purges: purges, guesses: guesses, logger: logger)
+    DirectusWebhookController(secret: configuration.directusWebhookSecret, purges: purges, guesses: guesses("directus_secret_failures"), logger: logger)
         .addRoutes(to: router)
     AmoCRMWebhookController(
         subdomain: configuration.amoCRM?.subdomain, token: configuration.amoCRM == nil ? nil : configuration.amoCRMWebhookToken,
-        events: amoEvents, onRecorded: { passportWorker?.wake() }, guesses: guesses,
+        events: amoEvents, onRecorded: { passportWorker?.wake() }, guesses: guesses("amocrm_token_failures"),
         limiter: RateLimiter(AmoCRMWebhookController.limit, name: "amocrm_webhook", metrics: metrics),
         trustedProxies: configuration.trustedProxies, logger: logger
     ).addRoutes(to: router)
@@ -224,7 +225,7 @@ public func buildApplication(
     ).addRoutes(to: router)
     PreviewController(
         secret: configuration.previewSecret, images: previewImages, catalog: catalog, renderer: renderer, models: models, messages: messages,
-        headers: headers, guesses: guesses
+        headers: headers, guesses: guesses("preview_secret_failures")
     ).addRoutes(to: router)
     FeedController(catalog: catalog, pages: pages, layout: layout, clock: clock).addRoutes(to: router)
 

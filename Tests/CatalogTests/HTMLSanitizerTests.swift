@@ -47,6 +47,8 @@ struct HTMLSanitizerTests {
 
     @Test("relative, protocol-relative and other-scheme links lose the link but keep the text", arguments: [
         "docs/a:b", "x", "../admin", "//evil.example/x", "/\\evil.example/x", "ftp://example.ru/f", "sms:+7900", "#",
+        // A mark that joins the second slash into one grapheme cluster (browsers drop it from a host).
+        "//\u{FE0F}evil.example/x", "//\u{34F}evil.example/x", "/\\\u{FE0F}evil.example/x",
     ])
     func otherLinks(href: String) {
         #expect(clean("<a href=\"\(href)\">ссылка</a>") == "ссылка")

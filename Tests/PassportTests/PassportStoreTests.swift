@@ -90,6 +90,16 @@ struct PassportStoreTests {
         #expect(try await store.dealsWithPassports([5, 6]) == [5])
         // Once handled, a deal may be reported again (won after being reopened).
         #expect(try await events.record([StatusEvent(leadID: 7, statusID: 142)]) == 1)
+        // Reported again while a worker looks at it (the look found it not won yet): the look
+        // does not settle it, the next one does.
+        let looked = try await store.pendingEvents(limit: 10)
+        #expect(looked.map(\.leadID) == [7] && looked.first?.reports == 1)
+        #expect(try await events.record([StatusEvent(leadID: 7, statusID: 142)]) == 0)
+        try await store.settle(looked)
+        let again = try await store.pendingEvents(limit: 10)
+        #expect(again.map(\.leadID) == [7] && again.first?.reports == 2)
+        try await store.settle(again)
+        #expect(try await store.pendingEvents(limit: 10).isEmpty)
         await database.close()
     }
 

@@ -53,6 +53,11 @@ struct HTMLEscapingTests {
         #expect(ControlCharacters.contains(in: "name\u{9B}31m", beyond: .multiline))
         #expect(ControlCharacters.contains(in: "a\u{7F}", beyond: .multiline))
         #expect(!ControlCharacters.contains(in: "Иван Петров, ООО «Станки»"))
+        // Invisible reordering: a right-to-left override turns "+7 900 123-45-67" around on screen.
+        #expect(ControlCharacters.contains(in: "+7 900\u{202E}76-54-321", beyond: .multiline))
+        #expect(ControlCharacters.contains(in: "Иван\u{2066}x\u{2069}", beyond: .multiline))
+        #expect(ControlCharacters.contains(in: "строка\u{2028}вторая"))
+        #expect(!ControlCharacters.contains(in: "строка\u{2028}вторая", beyond: .multiline))
     }
 
     @Test("text for a terminal shows control characters instead of sending them")
@@ -60,5 +65,6 @@ struct HTMLEscapingTests {
         #expect(PrintableText.escape("Иван\u{1B}]0;pwned\u{07}") == "Иван\\u{1B}]0;pwned\\u{7}")
         #expect(PrintableText.escape("a\r\nb") == "a\\u{D}\\u{A}b")
         #expect(PrintableText.escape("обычный текст") == "обычный текст")
+        #expect(PrintableText.escape("a\u{202E}b") == "a\\u{202E}b")
     }
 }

@@ -26,6 +26,7 @@ struct PostgresStoreTests {
         #expect(try PostgresStore.Settings(url: "postgres://shop:pw@10.0.0.5/shop").tls == .require)
         #expect(try PostgresStore.Settings(url: "postgres://shop:pw@db.example.ru/shop?sslmode=prefer").tls == .prefer)
         #expect(try PostgresStore.Settings(url: "postgres://shop:pw@127.0.0.1/shop").tls == .disable)
+        #expect(try PostgresStore.Settings(url: "postgres://shop:pw@db.example.ru/shop?sslrootcert=/etc/ssl/ca.pem").rootCertificate == "/etc/ssl/ca.pem")
         // The test server speaks plain text only: required TLS is refused, not quietly dropped.
         guard case .postgres(let url) = try await DatabaseEngine.postgres.freshDatabase() else { return }
         let required = url.replacingOccurrences(of: "sslmode=disable", with: "sslmode=require")

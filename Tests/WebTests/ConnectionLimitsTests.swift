@@ -63,13 +63,19 @@ struct ConnectionLimitsTests {
         let silent = try Self.connection()
         Self.expectClosed(silent, after: 10)
 
+        // 38 bytes, one every 500 ms: 19 s if nothing cut it short.
         let dribbling = try Self.connection()
-        for byte in "GET / HTTP/1.1\r\nHost: x\r\n" {
+        var elapsed: Duration = .zero
+        for byte in "GET / HTTP/1.1\r\nHost: x\r\nAccept: */*\r\n" {
             try Self.send(dribbling, String(byte))
             dribbling.embeddedEventLoop.advanceTime(by: .milliseconds(500))
+            elapsed += .milliseconds(500)
             if !dribbling.isActive { break }
         }
         #expect(!dribbling.isActive)
+        // Cut at the head timeout counted from the connection's opening, on the next of the
+        // limiter's one-second ticks: at 10 s, by 11 s (a 12 s limit would fail here).
+        #expect(elapsed >= .seconds(10) && elapsed <= .seconds(11), "closed after \(elapsed)")
     }
 
     @Test("between requests a connection may idle for the keep-alive time; the next head then has its own timeout")

@@ -226,7 +226,7 @@ struct HostileInputTests {
         }
     }
 
-    @Test("wrong ingest keys, preview secrets and Directus webhook secrets from one client reach 429; the right one waits too")
+    @Test("wrong ingest keys, preview secrets and Directus webhook secrets from one client reach 429; the right one still passes")
     func secretGuessing() async throws {
         let environment = [
             "INGEST_KEYS": "telegram:tg-secret-key-for-tests-1", "PREVIEW_SECRET": Self.previewSecret,
@@ -257,14 +257,12 @@ struct HostileInputTests {
                 for attempt in 0..<12 { statuses.append(try await endpoint.send(client, "guess-\(attempt)-xxxxxxxxxxxxxxxx").status) }
                 #expect(statuses.prefix(10).allSatisfy { $0 == endpoint.wrong }, "\(endpoint.name): \(statuses)")
                 #expect(statuses.suffix(2).allSatisfy { $0 == .tooManyRequests }, "\(endpoint.name): \(statuses)")
+                let waiting = try await endpoint.send(client, "guess-12-xxxxxxxxxxxxxxxx")
+                #expect(Int(waiting.headers[.retryAfter] ?? "") ?? 0 >= 1, "\(endpoint.name)")
+                // The real sender may share the guesser's address (amoCRM's, a NAT): never locked out.
                 let right = try await endpoint.send(client, endpoint.right)
-                #expect(right.status == .tooManyRequests, "\(endpoint.name)")
-                #expect(Int(right.headers[.retryAfter] ?? "") ?? 0 >= 1, "\(endpoint.name)")
+                #expect(right.status != .tooManyRequests && right.status != endpoint.wrong, "\(endpoint.name): \(right.status)")
             }
-        }
-        // Without guesses before it, the right key is let in at once.
-        try await withApp(environment: environment) { (client: any TestClientProtocol) async throws in
-            #expect(try await ingest(client, "tg-secret-key-for-tests-1").status == .accepted)
         }
     }
 

@@ -118,7 +118,7 @@ struct PassportFlowTests {
             #expect(page.headers[HTTPField.Name("X-Robots-Tag")!] == "noindex, nofollow")
             #expect(page.text.contains(#"<meta name="robots" content="noindex">"#))
             for expected in ["Токарный станок с ЧПУ CK6150", "CK6150-1000", "SN-2026-0042", "ООО «Токарь»", "18 мес., до", "Диаметр обработки над станиной", "500 мм"] {
-                #expect(page.text.contains(expected.replacingOccurrences(of: "«", with: "&laquo;").replacingOccurrences(of: "»", with: "&raquo;")) || page.text.contains(expected), "\(expected)")
+                #expect(page.text.contains(expected), "\(expected)")
             }
             for secret in ["+79001112233", "petr@example.ru", "Пётр"] { #expect(!page.text.contains(secret)) }
             let mail = try #require(try setup.passportMails().first)
@@ -201,7 +201,7 @@ struct PassportFlowTests {
             #expect(try await eventually { setup.noteCodes(deal: deal).count == 1 && setup.noteCodes(deal: byName).count == 1 })
             let page = try await setup.client.execute(uri: "/passport/\(try #require(setup.noteCodes(deal: deal).first))", method: .get).text
             #expect(page.contains("Токарно-винторезный станок 16К20") && page.contains("Наибольший диаметр над станиной"))
-            #expect(page.contains("АО &laquo;Завод&raquo;") || page.contains("АО «Завод»"))
+            #expect(page.contains("АО «Завод»"))
             #expect(!page.contains("Иван Петров"))
             // No SKU and no catalog product in its name: the deal's name, the contact as buyer, no specs.
             let other = try await setup.client.execute(uri: "/passport/\(try #require(setup.noteCodes(deal: byName).first))", method: .get).text
@@ -227,7 +227,7 @@ struct PassportFlowTests {
             let after = try await setup.client.execute(uri: "/admin/leads/1?done=erased", method: .get, headers: operatorHeaders).text
             #expect(after.contains("Персональные данные клиента удалены") && !after.contains("Токарь"))
             let page = try await setup.client.execute(uri: "/passport/\(try #require(setup.noteCodes(deal: deal).first))", method: .get).text
-            #expect(page.contains("ООО &laquo;Токарь&raquo;") || page.contains("ООО «Токарь»"))
+            #expect(page.contains("ООО «Токарь»"))
             #expect(page.contains("Токарный станок с ЧПУ CK6150"))
         }
     }

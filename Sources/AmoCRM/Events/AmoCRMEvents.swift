@@ -92,34 +92,35 @@ public struct AmoCRMEvents: Sendable {
         let deals = won
         guard !deals.isEmpty else { return 0 }
         let nowMS = clock.now().milliseconds
-        let byDeal = Dictionary(events.map { ($0.leadID, $0) }, uniquingKeysWith: { first, _ in first })
+        let byDeal = Dictionary(
+            events.filter { $0.statusID == StatusEvent.won }.map { ($0.leadID, $0) }, uniquingKeysWith: { first, _ in first })
         return try await database.transaction { db in
-            let pending = try await db.raw("SELECT COUNT(*) AS n FROM amocrm_events WHERE processed_at IS NULL").first()?
-                .decode(column: "n", as: Int.self) ?? 0
-            var stored = 0
+            let before = try await Self.waiting(db)
             for deal in deals {
                 let event = byDeal[deal]
-                let row = try await db.raw(
+                // A deal already waiting gains a report instead of a row (see migration 14).
+                try await db.raw(
                     """
                     INSERT INTO amocrm_events (lead_id, status_id, pipeline_id, old_status_id, received_at)
                     VALUES (\(bind: deal), \(bind: StatusEvent.won), \(bind: event?.pipelineID), \(bind: event?.oldStatusID), \(bind: nowMS))
-                    ON CONFLICT (lead_id) WHERE processed_at IS NULL DO NOTHING
-                    RETURNING id
+                    ON CONFLICT (lead_id) WHERE processed_at IS NULL DO UPDATE SET reports = amocrm_events.reports + 1
                     """
-                ).first()
-                if row != nil { stored += 1 }
+                ).run()
             }
+            let stored = try await Self.waiting(db) - before
             // Deals already waiting cost nothing; new ones beyond the cap undo the whole body.
-            guard pending + stored <= maxPending else { throw Full.full }
+            guard before + stored <= maxPending else { throw Full.full }
             return stored
         }
     }
 
     /// How many events wait to be worked through (metrics).
     public func pendingCount() async throws -> Int {
-        try await database.transaction { db in
-            try await db.raw("SELECT COUNT(*) AS n FROM amocrm_events WHERE processed_at IS NULL").first()?.decode(column: "n", as: Int.self) ?? 0
-        }
+        try await database.transaction { db in try await Self.waiting(db) }
+    }
+
+    static func waiting(_ db: any SQLDatabase) async throws -> Int {
+        try await db.raw("SELECT COUNT(*) AS n FROM amocrm_events WHERE processed_at IS NULL").first()?.decode(column: "n", as: Int.self) ?? 0
     }
 
     /// Deletes events handled before `date` (they are no use once their deal is settled).

@@ -87,13 +87,23 @@ public enum HTMLSanitizer {
     /// against whatever page shows the description, so it points nowhere useful and goes.
     public static func isSafeLink(_ raw: String) -> Bool {
         // Browsers ignore control characters and white space inside a scheme ("java\tscript:").
-        let url = String(raw.unicodeScalars.filter { $0.value > 0x20 && $0.value != 0x7F }).lowercased()
-        if url.hasPrefix("#") { return url.count > 1 }
+        // Read as bytes: as `Character`s, `/` followed by U+FE0F is one cluster that is no `/`,
+        // so `//\u{FE0F}evil.example` passed as a path of ours – and browsers drop U+FE0F
+        // from a host name.
+        let url = Array(String(raw.unicodeScalars.filter { $0.value > 0x20 && $0.value != 0x7F }).lowercased().utf8)
+        guard let first = url.first else { return false }
+        if first == UInt8(ascii: "#") { return url.count > 1 }
         // `//host/…` is another site without a scheme; `/\host` is read the same way by browsers.
-        if url.hasPrefix("/") { return !url.hasPrefix("//") && !url.hasPrefix("/\\") }
-        guard let colon = url.firstIndex(of: ":") else { return false }
-        let scheme = url[..<colon]
-        return scheme == "http" || scheme == "https" || scheme == "mailto" || scheme == "tel"
+        if first == UInt8(ascii: "/") { return url.count == 1 || (url[1] != UInt8(ascii: "/") && url[1] != UInt8(ascii: "\\")) }
+        guard let colon = url.firstIndex(of: UInt8(ascii: ":")) else { return false }
+        return ["http", "https", "mailto", "tel"].contains { Array($0.utf8) == Array(url[..<colon]) }
+    }
+
+    /// Whether a safe link leads to another site (`http:`/`https:`, which browsers also read
+    /// without slashes): such links get `rel="nofollow noopener"`.
+    static func isOffSite(_ href: String) -> Bool {
+        let url = Array(String(href.unicodeScalars.filter { $0.value > 0x20 && $0.value != 0x7F }).lowercased().utf8)
+        return url.starts(with: Array("http:".utf8)) || url.starts(with: Array("https:".utf8))
     }
 
     /// Elements whose end ends a sentence in the plain text.
@@ -162,7 +172,7 @@ public enum HTMLSanitizer {
                     return
                 }
                 // Another site (an absolute http(s) link; browsers also read `https:example.ru`).
-                if let href = attributes.first(where: { $0.0 == "href" })?.1.lowercased(), href.hasPrefix("http:") || href.hasPrefix("https:") {
+                if let href = attributes.first(where: { $0.0 == "href" })?.1, HTMLSanitizer.isOffSite(href) {
                     attributes.append(("rel", "nofollow noopener"))
                 }
             }

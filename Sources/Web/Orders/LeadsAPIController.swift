@@ -41,12 +41,13 @@ struct LeadsAPIController: Sendable {
     }
 
     @Sendable func ingestLead(_ request: Request, context: AppRequestContext) async throws -> Response {
-        if let retryAfter = guesses.wait(request, context: context) { throw SecretGuesses.tooMany(retryAfter) }
         guard let authorization = request.headers[.authorization], authorization.hasPrefix("Bearer "),
             let source = matchKey(String(authorization.dropFirst(7)).trimmingCharacters(in: .whitespaces))
         else {
             // A request without any key is a misconfigured client, not a guess.
-            if request.headers[.authorization] != nil { guesses.failed(request, context: context) }
+            if request.headers[.authorization] != nil, let retryAfter = guesses.wrong(request, context: context) {
+                throw SecretGuesses.tooMany(retryAfter)
+            }
             var response = ProblemDetails(.unauthorized, detail: "Нужен ключ источника: Authorization: Bearer <ключ из INGEST_KEYS>.").response()
             response.headers[.wwwAuthenticate] = "Bearer"
             return response

@@ -32,15 +32,14 @@ struct PreviewController: Sendable {
         let fields = request.queryFields
         // A secret with `+` (base64) arrives as typed: compare it also without form decoding.
         let presented = [fields["secret"], request.uri.queryParameters.get("secret")].compactMap { $0 }
-        if let retryAfter = guesses.wait(request, context: context) {
-            var waitHeaders = headers.preview
-            waitHeaders[.retryAfter] = String(retryAfter)
-            return messages.page(
-                .tooManyRequests, heading: "Подождите немного",
-                message: "Слишком много неверных ссылок предпросмотра. Повторите через \(retryAfter) с.", headers: waitHeaders)
-        }
         guard presented.contains(where: { Secrets.matches($0, secret) }) else {
-            guesses.failed(request, context: context)
+            if let retryAfter = guesses.wrong(request, context: context) {
+                var waitHeaders = headers.preview
+                waitHeaders[.retryAfter] = String(retryAfter)
+                return messages.page(
+                    .tooManyRequests, heading: "Подождите немного",
+                    message: "Слишком много неверных ссылок предпросмотра. Повторите через \(retryAfter) с.", headers: waitHeaders)
+            }
             return messages.page(
                 .forbidden, heading: "Нет доступа к предпросмотру",
                 message: "Ссылка предпросмотра неверна или устарела. Откройте предпросмотр из Directus ещё раз.",

@@ -1,26 +1,31 @@
+import CoreMetrics
 import Hummingbird
 
-/// Wrong secrets presented by one client on the public endpoints that take one: an ingest
-/// key, `PREVIEW_SECRET`, `DIRECTUS_WEBHOOK_SECRET`, `AMOCRM_WEBHOOK_TOKEN`.
+/// Wrong secrets presented by one client on a public endpoint that takes one: an ingest key,
+/// `PREVIEW_SECRET`, `DIRECTUS_WEBHOOK_SECRET`, `AMOCRM_WEBHOOK_TOKEN` – each endpoint counts
+/// its own.
 ///
-/// The same rule as the admin token's (`AdminGuard`): after `limit` wrong ones a minute the
-/// client gets 429 until its bucket refills, without its guesses being compared. A right
-/// secret costs nothing, so the service that holds it (amoCRM, a Directus Flow, the bot) is
-/// never slowed by a stranger's guessing from another address.
+/// After `limit` wrong ones a minute, a client's next wrong ones are answered 429 until its
+/// bucket refills. The right secret always passes: amoCRM sends every account's webhooks from
+/// the same few addresses, and a bot or a Directus Flow may share an address (a NAT, an IPv6
+/// /64) with someone guessing – a stranger's guesses must not lock the real sender out. The
+/// secrets are at least 16 random characters, so no rate makes guessing them practical; the
+/// 429 keeps a guesser cheap to answer and visible in `rate_limit_hits_total`.
 struct SecretGuesses: Sendable {
     static let limit = RateLimit(count: 10, period: .seconds(60))
 
     let failures: RateLimiter
     let trustedProxies: [CIDR]
 
-    /// The seconds this client must wait before its next guess is looked at; nil when it may try.
-    func wait(_ request: Request, context: AppRequestContext) -> Int? {
-        failures.exhausted(ClientAddress.rateKey(of: request, context: context, trusted: trustedProxies))
+    init(name: String, trustedProxies: [CIDR], metrics: any MetricsFactory) {
+        failures = RateLimiter(Self.limit, name: name, metrics: metrics)
+        self.trustedProxies = trustedProxies
     }
 
-    /// Counts one wrong secret against the client.
-    func failed(_ request: Request, context: AppRequestContext) {
-        _ = failures.check(ClientAddress.rateKey(of: request, context: context, trusted: trustedProxies))
+    /// Counts one wrong secret against the client: nil to answer with the usual refusal, or
+    /// the seconds it must wait (answer 429).
+    func wrong(_ request: Request, context: AppRequestContext) -> Int? {
+        failures.check(ClientAddress.rateKey(of: request, context: context, trusted: trustedProxies))
     }
 
     /// The machine endpoints' answer to a client that must wait.

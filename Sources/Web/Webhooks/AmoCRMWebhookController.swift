@@ -9,7 +9,7 @@ import Logging
 /// The webhook is unsigned, so its address is the secret: whenever amoCRM is configured a
 /// request must bring `AMOCRM_WEBHOOK_TOKEN` (derived from the integration's secret when the
 /// operator sets none) as `?token=`, or it is refused with 403 – and a client that keeps
-/// guessing gets 429 (`SecretGuesses`). A client with the token may send
+/// guessing gets 429 (`SecretGuesses`; the right token always passes). A client with the token may send
 /// `AmoCRMWebhookController.limit` bodies a minute. Events of another account (or of none:
 /// amoCRM always names it in `account[subdomain]`) are answered 200 and dropped, as are all
 /// events while amoCRM is not configured. Won events are stored before the answer, one waiting
@@ -41,9 +41,8 @@ struct AmoCRMWebhookController: Sendable {
             logger.notice("amoCRM webhook ignored", metadata: ["reason": "amoCRM is off"])
             return Response(status: .ok)
         }
-        if let retryAfter = guesses.wait(request, context: context) { throw SecretGuesses.tooMany(retryAfter) }
         guard let presented = request.queryFields["token"], Secrets.matches(presented, token) else {
-            guesses.failed(request, context: context)
+            if let retryAfter = guesses.wrong(request, context: context) { throw SecretGuesses.tooMany(retryAfter) }
             throw ProblemDetails(.forbidden, detail: "Неверный или отсутствующий token в адресе вебхука.")
         }
         if let retryAfter = limiter.check(ClientAddress.rateKey(of: request, context: context, trusted: trustedProxies)) {

@@ -33,9 +33,8 @@ struct DirectusWebhookController: Sendable {
 
     @Sendable func receive(_ request: Request, context: Context) async throws -> Response {
         guard let secret else { throw HTTPError(.notFound) }
-        if let retryAfter = guesses.wait(request, context: context) { throw SecretGuesses.tooMany(retryAfter) }
         guard let presented = request.headers[HTTPField.Name("X-Webhook-Secret")!], Secrets.matches(presented, secret) else {
-            guesses.failed(request, context: context)
+            if let retryAfter = guesses.wrong(request, context: context) { throw SecretGuesses.tooMany(retryAfter) }
             throw ProblemDetails(.unauthorized, detail: "Неверный или отсутствующий X-Webhook-Secret.")
         }
         let body = try await request.body.collect(upTo: context.maxUploadSize)
