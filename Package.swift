@@ -136,6 +136,7 @@ let package = Package(
         .target(
             name: "Leads",
             dependencies: [
+                "Alerts",
                 "Basics",
                 "SafeText",
                 .product(name: "CoreMetrics", package: "swift-metrics"),
@@ -151,6 +152,7 @@ let package = Package(
         .target(
             name: "AmoCRM",
             dependencies: [
+                "Alerts",
                 "Basics",
                 .product(name: "CoreMetrics", package: "swift-metrics"),
                 "Storage",

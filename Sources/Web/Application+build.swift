@@ -143,7 +143,9 @@ public func buildApplication(
         configuration.amoCRM != nil
         ? { @Sendable in amoCRM.holdsRole } : Alerter.roleLeader(instance: instance, database: database, clock: clock, duration: .seconds(30))
     let alerts = AlertStore(database: database, clock: clock)
-    let operatorAlerts = OperatorAlerts(catalog: catalog, amoTokens: amoTokens, breakers: breakers, leads: leads, after: configuration.alertAfter)
+    let operatorAlerts = OperatorAlerts(
+        catalog: CatalogUpstream(catalog: catalog), crm: amoTokens, channelKeys: DeliveryChannel.allCases.map(\.rawValue), channels: breakers,
+        deliveries: leads, after: configuration.alertAfter)
     let alerter = Alerter(
         store: alerts,
         mail: AlertMail(
@@ -269,4 +271,11 @@ public func makeCatalogSource(
             baseURL: directusURL, token: configuration.directusToken,
             timeout: .seconds(configuration.directusTimeout.components.seconds), maxResponseBytes: configuration.directusMaxResponseBytes),
         httpClient: HTTPClient.shared, metrics: metrics, logger: logger)
+}
+
+/// The catalog's source as the alert rules read it.
+struct CatalogUpstream: CatalogUpstreamSignal {
+    let catalog: Catalog
+    var upstreamFailure: (servingStale: Bool, reason: String)? { catalog.upstreamFailure }
+    var upstreamKnown: Bool { catalog.upstreamKnown }
 }

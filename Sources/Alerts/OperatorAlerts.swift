@@ -1,8 +1,4 @@
-import Alerts
-import AmoCRM
-import Catalog
 import Foundation
-import Leads
 
 /// The conditions the operators are mailed about (`ALERT_TO`), read from the parts that know
 /// them: amoCRM's tokens, the outbox, the delivery channels' breakers, the catalog's source.
@@ -11,22 +7,37 @@ import Leads
 /// it started, a refresh it has not tried) is left out rather than called fine, so that an
 /// instance taking over the look does not clear what another saw. A feature that is switched
 /// off is fine: its old incidents close.
-struct OperatorAlerts: Sendable {
-    let catalog: Catalog
-    let amoTokens: TokenManager?
+public struct OperatorAlerts: Sendable {
+    let catalog: any CatalogUpstreamSignal
+    /// nil when amoCRM is not configured.
+    let crm: (any CRMConnectionSignal)?
+    /// Every delivery channel's key (`email`, `amocrm`): one without a signal is switched off.
+    let channelKeys: [String]
     /// The channels that are switched on (a channel without settings is no outage).
-    let breakers: [ChannelBreaker]
-    let leads: LeadStore
+    let channels: [any DeliveryChannelSignal]
+    let deliveries: any DeadDeliveriesSignal
     /// How long a channel or Directus may fail before it is an incident (`ALERT_AFTER`).
     let after: Duration
+
+    public init(
+        catalog: any CatalogUpstreamSignal, crm: (any CRMConnectionSignal)?, channelKeys: [String], channels: [any DeliveryChannelSignal],
+        deliveries: any DeadDeliveriesSignal, after: Duration
+    ) {
+        self.catalog = catalog
+        self.crm = crm
+        self.channelKeys = channelKeys
+        self.channels = channels
+        self.deliveries = deliveries
+        self.after = after
+    }
     /// Failed refreshes in a row that make "the refresh keeps failing".
     static let refreshFailures = 3
     static let connectGrace: Duration = .seconds(60)
 
-    func checks() async -> [AlertCheck] {
+    public func checks() async -> [AlertCheck] {
         var checks: [AlertCheck] = []
-        if let amoTokens {
-            if let problem = await amoTokens.problem() {
+        if let crm {
+            if let problem = await crm.connectionProblem() {
                 checks.append(
                     .failing(
                         AlertSignal(
@@ -37,7 +48,7 @@ struct OperatorAlerts: Sendable {
             } else {
                 checks.append(.fine("amocrm.authorization"))
             }
-            let failed = await amoTokens.failedRefreshes
+            let failed = await crm.refreshFailureStreak()
             if let failed, failed.count >= Self.refreshFailures {
                 checks.append(
                     .failing(
@@ -51,39 +62,37 @@ struct OperatorAlerts: Sendable {
         } else {
             checks.append(contentsOf: [.fine("amocrm.authorization"), .fine("amocrm.refresh")])
         }
-        if let counts = try? await leads.outboxCounts() {
-            for channel in DeliveryChannel.allCases {
-                let key = "outbox.dead.\(channel.rawValue)"
-                let dead = counts[channel]?[.dead] ?? 0
-                guard dead > 0 else {
+        if let dead = try? await deliveries.deadDeliveries() {
+            for channel in dead {
+                let key = "outbox.dead.\(channel.key)"
+                guard channel.count > 0 else {
                     checks.append(.fine(key))
                     continue
                 }
                 checks.append(
                     .failing(
                         AlertSignal(
-                            key: key, title: "Заявки не доставлены (\(channel.displayName))",
-                            detail: "Доставка прекращена после всех попыток: \(dead) шт.\nПовторите или отмените их в админке (фильтр «не доставлены»).")))
+                            key: key, title: "Заявки не доставлены (\(channel.name))",
+                            detail: "Доставка прекращена после всех попыток: \(channel.count) шт.\nПовторите или отмените их в админке (фильтр «не доставлены»).")))
             }
         }
-        for channel in DeliveryChannel.allCases {
-            let key = "channel.\(channel.rawValue)"
-            guard let breaker = breakers.first(where: { $0.channel == channel }) else {
+        for channelKey in channelKeys {
+            let key = "channel.\(channelKey)"
+            guard let channel = channels.first(where: { $0.channelKey == channelKey }) else {
                 checks.append(.fine(key))  // switched off
                 continue
             }
-            guard breaker.hasOutcome else { continue }
-            guard let open = breaker.open else {
+            guard channel.hasOutcome else { continue }
+            guard let outage = channel.outage else {
                 checks.append(.fine(key))
                 continue
             }
-            let mail = breaker.channel == .email
             checks.append(
                 .failing(
                     AlertSignal(
-                        key: key, title: mail ? "Почта (SMTP) не работает" : "Доставка заявок в amoCRM не работает",
-                        detail: "\(open.reason).\nЗаявки сохраняются, попытки не тратятся; всё уйдёт в течение секунд после восстановления.",
-                        since: open.since, after: after, blocksMail: mail)))
+                        key: key, title: channel.isMail ? "Почта (SMTP) не работает" : "Доставка заявок в amoCRM не работает",
+                        detail: "\(outage.reason).\nЗаявки сохраняются, попытки не тратятся; всё уйдёт в течение секунд после восстановления.",
+                        since: outage.since, after: after, blocksMail: channel.isMail)))
         }
         if let failure = catalog.upstreamFailure {
             checks.append(
