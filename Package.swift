@@ -79,6 +79,7 @@ let package = Package(
         .target(
             name: "Catalog",
             dependencies: [
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 "Basics",
                 "SafeText",
                 .product(name: "CoreMetrics", package: "swift-metrics"),
@@ -90,6 +91,18 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             resources: [.copy("Demo/data")],
+            swiftSettings: strict
+        ),
+        // The image proxy's disk cache: Directus' transformed images under a size cap.
+        .target(
+            name: "Assets",
+            dependencies: [
+                "Caching",
+                "Catalog",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
             swiftSettings: strict
         ),
         // libcurl for SMTP (Debian: libcurl4-openssl-dev).
@@ -208,6 +221,7 @@ let package = Package(
         .target(
             name: "Web",
             dependencies: [
+                "Assets",
                 "Basics",
                 "SafeText",
                 "Alerts",
@@ -344,6 +358,7 @@ let package = Package(
         .testTarget(
             name: "WebTests",
             dependencies: [
+                "Assets",
                 "Alerts",
                 "Mail",
                 "SafeText",

@@ -8,4 +8,9 @@ public enum FNV1a {
         }
         return hash
     }
+
+    /// A strong ETag of `bytes` (quoted, base 36), for pages, documents and images alike.
+    public static func etag(of bytes: some Sequence<UInt8>) -> String {
+        "\"\(String(hash(bytes), radix: 36))\""
+    }
 }

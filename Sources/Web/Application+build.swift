@@ -1,3 +1,4 @@
+import Assets
 import Basics
 import SafeText
 import Alerts
@@ -213,7 +214,9 @@ public func buildApplication(
     AssetController(
         assets: assets, catalog: catalog, previewImages: previewImages, trustedProxies: configuration.trustedProxies, logger: logger
     ).addRoutes(to: router)
-    let purges = CatalogPurges(catalog: catalog, assets: assets, database: database, instance: instance, logger: logger)
+    let purges = CatalogPurges(
+        catalog: catalog, dropImages: { ids in for id in ids { await assets.remove(fileID: id) } }, broadcast: DatabaseBroadcast(database: database),
+        instance: instance, logger: logger)
     DirectusWebhookController(secret: configuration.directusWebhookSecret, purges: purges, guesses: guesses("directus_secret_failures"), logger: logger)
         .addRoutes(to: router)
     AmoCRMWebhookController(
@@ -278,4 +281,13 @@ struct CatalogUpstream: CatalogUpstreamSignal {
     let catalog: Catalog
     var upstreamFailure: (servingStale: Bool, reason: String)? { catalog.upstreamFailure }
     var upstreamKnown: Bool { catalog.upstreamKnown }
+}
+
+/// The database's `LISTEN/NOTIFY` carries catalog purges to the other instances.
+struct DatabaseBroadcast: PurgeBroadcast {
+    let database: any Database
+    func notify(_ channel: String, payload: String) async throws { try await database.notify(channel, payload: payload) }
+    func listen(_ channel: String, receive: @escaping @Sendable (String) async -> Void) async throws {
+        try await database.listen(channel, receive: receive)
+    }
 }

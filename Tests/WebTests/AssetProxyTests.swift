@@ -1,3 +1,4 @@
+@testable import Assets
 import Basics
 import AsyncHTTPClient
 import Catalog

@@ -1,3 +1,4 @@
+import Assets
 import Catalog
 import Foundation
 import HTTPTypes

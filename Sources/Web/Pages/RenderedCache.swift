@@ -72,7 +72,7 @@ struct RenderedResponse: Sendable {
 
     /// A strong validator of some bytes.
     static func etag(of bytes: some Sequence<UInt8>) -> String {
-        "\"\(String(FNV1a.hash(bytes), radix: 36))\""
+        FNV1a.etag(of: bytes)
     }
 }
 

@@ -20,23 +20,29 @@ import Synchronization
 ///   requests for made-up ids do not each cost a Directus request.
 /// - A fetch that was under way when its file was purged (Directus replaced it) neither
 ///   writes its old bytes to disk nor serves a request that came after the purge.
-final class AssetStore: Sendable {
+public final class AssetStore: Sendable {
     /// Too many images are being fetched already.
-    struct Busy: Error {}
+    public struct Busy: Error {}
 
-    struct Key: Hashable, Sendable {
-        var fileID: String
-        var preset: ImagePreset
-        var format: ImageFormat
+    public struct Key: Hashable, Sendable {
+        public var fileID: String
+        public var preset: ImagePreset
+        public var format: ImageFormat
+
+        public init(fileID: String, preset: ImagePreset, format: ImageFormat) {
+            self.fileID = fileID
+            self.preset = preset
+            self.format = format
+        }
 
         var fileName: String { "\(fileID).\(preset.rawValue).\(format.rawValue)" }
 
     }
 
-    struct Stored: Sendable {
-        var body: ByteBuffer
-        var contentType: String
-        var etag: String
+    public struct Stored: Sendable {
+        public var body: ByteBuffer
+        public var contentType: String
+        public var etag: String
     }
 
     private struct Entry {
@@ -64,10 +70,10 @@ final class AssetStore: Sendable {
         var fetchesByClient: [String: Int] = [:]
     }
 
-    static var missingFor: Duration { .seconds(60) }
+    public static var missingFor: Duration { .seconds(60) }
 
-    let directory: URL
-    let maxBytes: Int
+    public let directory: URL
+    public let maxBytes: Int
     private let source: any CatalogSource
     private let fetches: AsyncSemaphore
     private let logger: Logger
@@ -76,9 +82,9 @@ final class AssetStore: Sendable {
     /// Reads what an earlier run left in `directory` (oldest first in line for eviction).
     /// New fetches one client may have under way: more than a page's images (a category page
     /// shows 24), far fewer than the line, so one client cannot fill it for everyone.
-    let maxFetchesPerClient: Int
+    public let maxFetchesPerClient: Int
 
-    init(
+    public init(
         source: any CatalogSource, directory: String, maxBytes: Int, maxConcurrentFetches: Int = 4, maxWaitingFetches: Int = 256,
         maxFetchesPerClient: Int = 48, logger: Logger
     ) throws {
@@ -111,22 +117,22 @@ final class AssetStore: Sendable {
     }
 
     /// Fetches waiting for a turn now (tests).
-    var waitingFetches: Int { fetches.waiting }
+    public var waitingFetches: Int { fetches.waiting }
 
     /// Bytes on disk now (for metrics and tests).
-    var totalBytes: Int { state.withLock { $0.entries.totalCost } }
+    public var totalBytes: Int { state.withLock { $0.entries.totalCost } }
 
-    func contains(_ key: Key) -> Bool { state.withLock { $0.entries.contains(key.fileName) } }
+    public func contains(_ key: Key) -> Bool { state.withLock { $0.entries.contains(key.fileName) } }
 
     /// The ETag of a cached image, without reading it (If-None-Match → 304).
-    func etag(_ key: Key) -> String? {
+    public func etag(_ key: Key) -> String? {
         state.withLock { state in state.entries.value(forKey: key.fileName)?.etag }
     }
 
     /// The image, from disk or from the source; nil when the source has no such file.
     /// `client` (an address) may have at most `maxFetchesPerClient` new fetches under way;
     /// joining a fetch already under way costs nothing.
-    func asset(_ key: Key, client: String? = nil) async throws -> Stored? {
+    public func asset(_ key: Key, client: String? = nil) async throws -> Stored? {
         let knownMissing = state.withLock { state in
             state.missing.peek(key.fileID).map { $0.duration(to: .now) < Self.missingFor } ?? false
         }
@@ -158,7 +164,7 @@ final class AssetStore: Sendable {
 
     /// Drops every size of a file (Directus said it was replaced or deleted); fetches of it
     /// under way now will not store what they get.
-    func remove(fileID: String) async {
+    public func remove(fileID: String) async {
         let names = state.withLock { state in
             state.missing.removeValue(forKey: fileID)
             state.generation += 1
@@ -205,7 +211,7 @@ final class AssetStore: Sendable {
         }
         let stored = Stored(
             body: ByteBuffer(bytes: asset.bytes), contentType: asset.contentType,
-            etag: RenderedResponse.etag(of: asset.bytes))
+            etag: FNV1a.etag(of: asset.bytes))
         if asset.worthCaching, asset.bytes.count <= maxBytes, !purged(key.fileID, since: generation) {
             do {
                 try await write(asset, etag: stored.etag, key: key, generation: generation)
