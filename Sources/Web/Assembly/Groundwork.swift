@@ -1,0 +1,47 @@
+import Basics
+import CoreMetrics
+import Logging
+import Mail
+import Mustache
+import SafeText
+import ServiceLifecycle
+import Storage
+
+/// What every feature is built on: the settings, the clock, the log, the metrics registry,
+/// the database, this instance's name and heartbeat, and the mail transport and templates.
+struct Groundwork {
+    let configuration: AppConfiguration
+    let clock: any WallClock
+    let logger: Logger
+    /// Every part counts into this application's own registry, served at /metrics.
+    let telemetry: Telemetry
+    var metrics: any MetricsFactory { telemetry.factory }
+    let database: any Database
+    let instance: String
+    let instances: Instances
+    let transport: any MailTransport
+    let mailTemplates: MustacheLibrary
+
+    init(configuration: AppConfiguration, clock: any WallClock, logger: Logger) async throws {
+        self.configuration = configuration
+        self.clock = clock
+        self.logger = logger
+        telemetry = Telemetry()
+        database = try await openDatabase(configuration.database, logger: logger)
+        instance = configuration.instance
+        instances = Instances(database: database, clock: clock)
+        try await instances.heartbeat(instance)
+        transport = configuration.smtp.map { SMTPMailTransport(configuration: $0) } ?? FileMailTransport(directory: configuration.mailDirectory)
+        mailTemplates = try MustacheLibrary(safeHTMLDirectory: configuration.templatesDirectory + "/mail")
+    }
+
+    /// The transport, counted by the kind of mail (`lead`, `passport`, `alert`).
+    func mail(_ kind: String) -> any MailTransport {
+        MeteredMailTransport(transport, kind: kind, metrics: metrics)
+    }
+
+    /// A client's wrong secrets on one endpoint, counted under `name`.
+    func guesses(_ name: String) -> SecretGuesses {
+        SecretGuesses(name: name, trustedProxies: configuration.trustedProxies, metrics: metrics)
+    }
+}
