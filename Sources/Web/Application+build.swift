@@ -82,12 +82,9 @@ func buildRouter(
     ).addRoutes(to: router)
 
     // Visitors: pages, orders, the JSON API, images.
-    PageController(
-        catalog: catalog.catalog, pages: site.pages, renderer: site.renderer, layout: site.layout, models: site.models, formTokens: site.formTokens
-    ).addRoutes(to: router)
+    PageController(catalog: catalog.catalog, site: site).addRoutes(to: router)
     OrderController(
-        catalog: catalog.catalog, pages: site.pages, renderer: site.renderer, layout: site.layout, models: site.models,
-        formTokens: site.formTokens, messages: site.messages, intake: leads.intake, leads: leads.store, limiter: leads.orderLimiter,
+        catalog: catalog.catalog, site: site, intake: leads.intake, leads: leads.store, limiter: leads.orderLimiter,
         trustedProxies: configuration.trustedProxies
     ).addRoutes(to: router)
     LeadsAPIController(
@@ -95,12 +92,10 @@ func buildRouter(
         keyLimiter: configuration.orderRateLimit.map { RateLimiter($0, name: "ingest", metrics: metrics) },
         ingestKeys: configuration.ingestKeys, guesses: ground.guesses("ingest_key_failures"), trustedProxies: configuration.trustedProxies
     ).addRoutes(to: router)
-    CatalogAPIController(catalog: catalog.catalog, pages: site.pages, layout: site.layout).addRoutes(to: router)
+    CatalogAPIController(catalog: catalog.catalog, site: site).addRoutes(to: router)
     SuggestController(catalog: catalog.catalog, layout: site.layout, answers: SuggestAnswers()).addRoutes(to: router)
     FeedController(catalog: catalog.catalog, pages: site.pages, layout: site.layout, clock: clock).addRoutes(to: router)
-    PassportController<AppRequestContext>(
-        passports: passports.store, catalog: catalog.catalog, renderer: site.renderer, layout: site.layout, pages: site.pages, clock: clock
-    ).addRoutes(to: router)
+    PassportController<AppRequestContext>(passports: passports.store, catalog: catalog.catalog, site: site, clock: clock).addRoutes(to: router)
     // Preview image links are signed with a key of their own, kept in the database (all
     // instances verify each other's links): PREVIEW_SECRET sits in every editor's preview URL.
     var previewImages: PreviewImages?
@@ -115,8 +110,8 @@ func buildRouter(
 
     // Editors and other systems: previews, webhooks.
     PreviewController(
-        secret: configuration.previewSecret, images: previewImages, catalog: catalog.catalog, renderer: site.renderer, models: site.models,
-        messages: site.messages, headers: site.headers, guesses: ground.guesses("preview_secret_failures")
+        secret: configuration.previewSecret, images: previewImages, catalog: catalog.catalog, site: site,
+        guesses: ground.guesses("preview_secret_failures")
     ).addRoutes(to: router)
     DirectusWebhookController(
         secret: configuration.directusWebhookSecret, purges: catalog.purges, guesses: ground.guesses("directus_secret_failures"), logger: logger
@@ -140,8 +135,7 @@ func buildRouter(
     ).addRoutes(to: router)
     let workers = leads.workers
     AdminController(
-        leads: leads.store, catalog: catalog.catalog, pages: site.pages, renderer: site.renderer, layout: site.layout, messages: site.messages,
-        formTokens: site.formTokens, guardian: adminGuard,
+        leads: leads.store, catalog: catalog.catalog, site: site, guardian: adminGuard,
         channelStatus: {
             var status: [DeliveryChannel: String] = [:]
             for worker in workers {
@@ -157,8 +151,8 @@ func buildRouter(
         eraser: leads.eraser, clock: clock, wakeWorkers: { leads.wakeWorkers() }, logger: logger
     ).addRoutes(to: router)
     PassportAdminController(
-        passports: passports.store, catalog: catalog.catalog, pages: site.pages, renderer: site.renderer, layout: site.layout,
-        messages: site.messages, forms: adminForms, guardian: adminGuard, wakeWorker: { passports.wake() }, logger: logger
+        passports: passports.store, catalog: catalog.catalog, site: site, forms: adminForms, guardian: adminGuard,
+        wakeWorker: { passports.wake() }, logger: logger
     ).addRoutes(to: router)
     return router
 }

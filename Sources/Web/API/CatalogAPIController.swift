@@ -7,8 +7,8 @@ import Storage
 /// The normalized catalog as JSON for other front ends.
 struct CatalogAPIController<Context: RequestContext>: Sendable {
     let catalog: Catalog
-    let pages: PageCache
-    let layout: SiteLayout
+    /// Templates, layout, page cache, message pages: how an answer is made.
+    let site: SitePages
     static var defaultPerPage: Int { 24 }
     static var maxPerPage: Int { 100 }
 
@@ -19,14 +19,14 @@ struct CatalogAPIController<Context: RequestContext>: Sendable {
     }
 
     @Sendable func categories(_ request: Request, context: Context) async throws -> Response {
-        try await pages.cached("api:categories", canonical: SiteURL.Route.apiCategories.rawValue, request: request) {
+        try await site.pages.cached("api:categories", canonical: SiteURL.Route.apiCategories.rawValue, request: request) {
             .input(try await catalog.index())
         } render: { index in
             let items = index.categories.map { category in
                 CategoryDTO(
                     id: category.id, slug: category.slug, name: category.name,
                     parentSlug: category.parentID.flatMap { index.category(id: $0)?.slug },
-                    url: layout.absoluteURL(SiteURL.category(category.slug)), productCount: index.productCount(category))
+                    url: site.layout.absoluteURL(SiteURL.category(category.slug)), productCount: index.productCount(category))
             }
             return try json(CategoryListDTO(items: items))
         }
@@ -58,7 +58,7 @@ struct CatalogAPIController<Context: RequestContext>: Sendable {
         // Cached: the default page size only. Every `per_page` from 1 to 100 times every page
         // would be tens of thousands of valid keys, enough to push the site's pages out.
         let key = query.isEmpty && perPage == Self.defaultPerPage ? "api:" + target : nil
-        return try await pages.cached(key, canonical: target, bounded: filter.isLongTail, request: request) {
+        return try await site.pages.cached(key, canonical: target, bounded: filter.isLongTail, request: request) {
             let index = try await catalog.index()
             var scope: [Product]?
             var category: Category?
@@ -91,7 +91,7 @@ struct CatalogAPIController<Context: RequestContext>: Sendable {
             let descriptions = try await descriptions(of: result.items)
             return try json(
                 ProductListDTO(
-                    items: result.items.map { ProductDTO(product: $0, descriptionHTML: descriptions[$0.id] ?? "", baseURL: layout.baseURL) },
+                    items: result.items.map { ProductDTO(product: $0, descriptionHTML: descriptions[$0.id] ?? "", baseURL: site.layout.baseURL) },
                     page: result.number, perPage: result.perPage, total: result.total, filters: facets.map(SpecFilterDTO.init)))
         }
     }
@@ -99,14 +99,14 @@ struct CatalogAPIController<Context: RequestContext>: Sendable {
     @Sendable func product(_ request: Request, context: Context) async throws -> Response {
         let key = try context.parameters.decoded("slug")
         // Keyed by what exists: an unknown or padded key (`0001`) is a 404 and stores nothing.
-        return try await pages.cached("api:product:\(key)", canonical: SiteURL.Route.apiProduct.path(key), request: request) {
+        return try await site.pages.cached("api:product:\(key)", canonical: SiteURL.Route.apiProduct.path(key), request: request) {
             guard let product = try await PageController<Context>.findProduct(key, in: catalog) else {
                 throw ProblemDetails(.notFound, detail: "Товар «\(key)» не найден.")
             }
             return .input(product)
         } render: { product in
             let descriptions = try await descriptions(of: [product])
-            return try json(ProductDTO(product: product, descriptionHTML: descriptions[product.id] ?? "", baseURL: layout.baseURL))
+            return try json(ProductDTO(product: product, descriptionHTML: descriptions[product.id] ?? "", baseURL: site.layout.baseURL))
         }
     }
 

@@ -16,11 +16,8 @@ struct AdminController: Sendable {
     let leads: LeadStore
     /// For the navigation: the last catalog index.
     let catalog: Catalog
-    let pages: PageCache
-    let renderer: SiteRenderer
-    let layout: SiteLayout
-    let messages: MessagePages
-    let formTokens: FormTokens
+    /// Templates, layout, page cache, message pages: how an answer is made.
+    let site: SitePages
     let guardian: AdminGuard
     /// Why a channel cannot deliver right now, if it cannot.
     let channelStatus: @Sendable () async -> [DeliveryChannel: String]
@@ -159,7 +156,7 @@ struct AdminController: Sendable {
                 pending: counts[channel]?[.pending] ?? 0, dead: counts[channel]?[.dead] ?? 0, requeueURL: SiteURL.adminRequeue(channel))
         }
         let model = Model(
-            layout: layout.layout(catalog.lastIndex, title: "Заявки", description: "Заявки и их доставка", canonicalPath: nil, noindex: true),
+            layout: site.layout.layout(catalog.lastIndex, title: "Заявки", description: "Заявки и их доставка", canonicalPath: nil, noindex: true),
             alerts: await Self.alertNotes(alerts), done: request.queryFields["done"].flatMap(Self.doneText), problems: query.problems,
             rows: found.prefix(Self.perPage).map(Self.row), total: total, filtered: !filter.isEmpty,
             states: Self.stateLabels.map { Option(value: $0.0.rawValue, label: $0.1, selected: query.state == $0.0) },
@@ -171,7 +168,7 @@ struct AdminController: Sendable {
             csrf: forms.token(request), page: page,
             previousURL: page > 1 ? query.url(SiteURL.admin, page: page - 1) : nil,
             nextURL: found.count > Self.perPage ? query.url(SiteURL.admin, page: page + 1) : nil)
-        return pages.uncached(try renderer.render("admin", model))
+        return site.pages.uncached(try site.renderer.render("admin", model))
     }
 
     static func doneText(_ done: String) -> String? {
@@ -273,7 +270,7 @@ struct AdminController: Sendable {
         ])
         if let url = lead.product?.url, !url.isEmpty { product.append(Field(label: "Страница товара", value: url, url: url)) }
         let model = DetailModel(
-            layout: layout.layout(catalog.lastIndex, title: "Заявка №\(number)", description: "Заявка и её доставка", canonicalPath: nil, noindex: true),
+            layout: site.layout.layout(catalog.lastIndex, title: "Заявка №\(number)", description: "Заявка и её доставка", canonicalPath: nil, noindex: true),
             number: number, done: request.queryFields["done"].flatMap(Self.doneText),
             order: fields([
                 ("Получена", MoscowTime.format(lead.createdAt)), ("Источник", lead.source), ("Имя", order.name), ("Телефон", order.phone),
@@ -300,7 +297,7 @@ struct AdminController: Sendable {
             retryURL: SiteURL.adminRetry(leadNumber: number), cancelURL: SiteURL.adminCancel(leadNumber: number),
             erased: lead.erasedAt.map(MoscowTime.format), eraseURL: SiteURL.adminErase(leadNumber: number),
             backURL: SiteURL.admin, csrf: forms.token(request))
-        return pages.uncached(try renderer.render("admin-lead", model))
+        return site.pages.uncached(try site.renderer.render("admin-lead", model))
     }
 
     static func outcomeText(_ outcome: String) -> String {
@@ -318,12 +315,12 @@ struct AdminController: Sendable {
 
     // MARK: - Actions
 
-    private var forms: AdminForms { AdminForms(tokens: formTokens) }
+    private var forms: AdminForms { AdminForms(tokens: site.formTokens) }
 
     /// The posted form, if it carries this admin's token; else the page that says it is stale.
     private func checkedForm(_ request: Request, context: AppRequestContext, back: String) async throws -> Response? {
         guard try await forms.isValidPost(request, context: context) else {
-            return messages.page(
+            return site.messages.page(
                 .forbidden, heading: "Форма устарела", message: "Обновите страницу и нажмите кнопку ещё раз.", backURL: back)
         }
         return nil
@@ -376,22 +373,22 @@ struct AdminController: Sendable {
 
     // MARK: - Export
 
-    /// The filtered leads as CSV for Excel (`LeadsCSV`), newest first, written in pages.
+    /// The filtered leads as CSV for Excel (`LeadsCSV`), newest first, written in site.pages.
     @Sendable func export(_ request: Request, context: AppRequestContext) async throws -> Response {
         let query = AdminLeadQuery(request.queryFields)
         guard query.problems.isEmpty else {
-            return messages.page(.badRequest, heading: "Фильтр не распознан", message: query.problems.joined(separator: " "), backURL: SiteURL.admin)
+            return site.messages.page(.badRequest, heading: "Фильтр не распознан", message: query.problems.joined(separator: " "), backURL: SiteURL.admin)
         }
         let filter = query.filter
         let total = try await leads.count(matching: filter)
         guard total <= Self.exportLimit else {
-            return messages.page(
+            return site.messages.page(
                 .unprocessableContent, heading: "Слишком много заявок для одного файла",
                 message: "Под фильтр подходит \(total) заявок, в файл помещается \(Self.exportLimit). Сузьте фильтр, например по датам.",
                 backURL: query.url(SiteURL.admin))
         }
         var text = LeadsCSV.byteOrderMark + LeadsCSV.line(LeadsCSV.header)
-        // By number, not by offset: leads that arrive during the export cannot shift the pages.
+        // By number, not by offset: leads that arrive during the export cannot shift the site.pages.
         var before: Int?
         while true {
             let found = try await leads.leads(matching: filter, limit: 500, before: before)

@@ -11,12 +11,8 @@ import Storage
 /// itself is the intake's business.
 struct OrderController: Sendable {
     let catalog: Catalog
-    let pages: PageCache
-    let renderer: SiteRenderer
-    let layout: SiteLayout
-    let models: CatalogPageModels
-    let formTokens: FormTokens
-    let messages: MessagePages
+    /// Templates, layout, page cache, message pages: how an answer is made.
+    let site: SitePages
     let intake: LeadIntake
     /// The thanks page's lookup of the lead's number.
     let leads: LeadStore
@@ -32,23 +28,23 @@ struct OrderController: Sendable {
 
     /// A general request ("Общий запрос"): the form without a product.
     @Sendable func orderPage(_ request: Request, context: AppRequestContext) async throws -> Response {
-        try await pages.cached("page:/order@\(formTokens.currentWindow())", canonical: SiteURL.order, request: request) {
+        try await site.pages.cached("page:/order@\(site.formTokens.currentWindow())", canonical: SiteURL.order, request: request) {
             .input(try await catalog.index())
         } render: { index in
-            try renderer.render("order", generalOrderPage(index: index, form: Self.generalForm(csrf: formTokens.token())))
+            try site.renderer.render("order", generalOrderPage(index: index, form: Self.generalForm(csrf: site.formTokens.token())))
         }
     }
 
     @Sendable func submit(_ request: Request, context: AppRequestContext) async throws -> Response {
         guard request.headers[.contentType]?.lowercased().hasPrefix("application/x-www-form-urlencoded") == true else {
-            return messages.page(
+            return site.messages.page(
                 .unsupportedMediaType, heading: "Форма не распознана",
                 message: "Отправьте заявку через форму на странице товара.", backURL: SiteURL.order)
         }
         // The limit comes first: a client over it costs no body read and no parse.
         let client = OrderClient(request, context: context, trusted: trustedProxies)
         if let limiter, let retryAfter = limiter.check(ClientAddress.rateKey(client.ip)) {
-            return messages.page(
+            return site.messages.page(
                 .tooManyRequests, heading: "Слишком много заявок",
                 message: "С вашего адреса пришло много заявок подряд. Подождите немного или позвоните нам: 8 800 123-45-67.",
                 backURL: SiteURL.order, headers: [.retryAfter: String(retryAfter)])
@@ -62,8 +58,8 @@ struct OrderController: Sendable {
             intake.recordHoneypot()
             return Self.redirect(to: SiteURL.thanks(leadID: RandomHex.make()))
         }
-        guard formTokens.isValid(fields["csrf"]) else {
-            return messages.page(
+        guard site.formTokens.isValid(fields["csrf"]) else {
+            return site.messages.page(
                 .forbidden, heading: "Форма устарела",
                 message: "Страница с формой была открыта слишком давно. Вернитесь к форме, обновите страницу и отправьте заявку ещё раз — введённое придётся повторить.",
                 backURL: backURL)
@@ -80,19 +76,19 @@ struct OrderController: Sendable {
     /// 422: the same form again, with the visitor's values and a message per field.
     func formWithErrors(fields: [String: String], errors: [String: String]) async throws -> Response {
         let index = try? await catalog.index()
-        let csrf = formTokens.token()
+        let csrf = site.formTokens.token()
         let rendered: RenderedResponse
         if let id = fields["product_id"].flatMap(ItemID.parse), let product = try? await catalog.product(.id(id)), let index {
             var form = CatalogPageModels.orderForm(for: product, csrf: csrf)
             form.fill(fields, errors: errors)
             let description = await CatalogPageModels.description(of: product, in: catalog)
-            rendered = try renderer.render("product", models.product(product, descriptionHTML: description.html, index: index, form: form))
+            rendered = try site.renderer.render("product", site.models.product(product, descriptionHTML: description.html, index: index, form: form))
         } else {
             var form = Self.generalForm(csrf: csrf)
             form.fill(fields, errors: errors)
-            rendered = try renderer.render("order", generalOrderPage(index: index, form: form))
+            rendered = try site.renderer.render("order", generalOrderPage(index: index, form: form))
         }
-        return pages.uncached(rendered, status: .unprocessableContent)
+        return site.pages.uncached(rendered, status: .unprocessableContent)
     }
 
     @Sendable func thanks(_ request: Request, context: AppRequestContext) async throws -> Response {
@@ -100,11 +96,11 @@ struct OrderController: Sendable {
         // An unknown id (a bot's, or a mistyped link) gets the generic thanks and no data.
         let lead = id.count == 32 ? try await leads.lead(id: id) : nil
         let model = ThanksPageModel(
-            layout: layout.layout(
+            layout: site.layout.layout(
                 catalog.lastIndex, title: "Спасибо за заявку", description: "Заявка принята", canonicalPath: nil, noindex: true),
             heading: lead.map { "Заявка №\($0.number) принята" } ?? "Спасибо, заявка принята",
             number: lead.map { String($0.number) })
-        return pages.uncached(try renderer.render("thanks", model))
+        return site.pages.uncached(try site.renderer.render("thanks", model))
     }
 
     static func generalForm(csrf: String) -> OrderFormModel {
@@ -113,7 +109,7 @@ struct OrderController: Sendable {
 
     func generalOrderPage(index: CatalogIndex?, form: OrderFormModel) -> OrderPageModel {
         OrderPageModel(
-            layout: layout.layout(
+            layout: site.layout.layout(
                 index, title: "Заявка на подбор оборудования",
                 description: "Оставьте заявку: подберём станок под вашу задачу и пришлём предложение.",
                 canonicalPath: SiteURL.order,

@@ -5,12 +5,9 @@ import Hummingbird
 /// The public HTML pages: home, catalog and search, categories, products, the privacy policy.
 struct PageController<Context: RequestContext>: Sendable {
     let catalog: Catalog
-    let pages: PageCache
-    let renderer: SiteRenderer
-    let layout: SiteLayout
-    let models: CatalogPageModels
-    /// Product pages carry the order form: they are cached per token window.
-    let formTokens: FormTokens
+    /// Templates, layout, page cache, message pages: how an answer is made. Product pages carry
+    /// the order form: they are cached per token window.
+    let site: SitePages
     static var perPage: Int { 24 }
 
     func addRoutes(to router: Router<Context>) {
@@ -22,7 +19,7 @@ struct PageController<Context: RequestContext>: Sendable {
     }
 
     @Sendable func home(_ request: Request, context: Context) async throws -> Response {
-        try await pages.cached("page:/", canonical: SiteURL.home, request: request) {
+        try await site.pages.cached("page:/", canonical: SiteURL.home, request: request) {
             .input(try await catalog.index())
         } render: { index in
             let tiles = index.rootCategories.map { category in
@@ -34,13 +31,13 @@ struct PageController<Context: RequestContext>: Sendable {
                     })
             }
             let model = HomePageModel(
-                layout: layout.layout(
+                layout: site.layout.layout(
                     index, title: LayoutModel.siteName,
                     description: "Металлообрабатывающие станки и прессы: токарные, фрезерные, сверлильные. Цены, характеристики, заказ.",
                     canonicalPath: SiteURL.home),
                 categories: tiles,
                 newest: index.newest(limit: 8).map { ProductCardModel($0) })
-            return try renderer.render("home", model)
+            return try site.renderer.render("home", model)
         }
     }
 
@@ -49,7 +46,7 @@ struct PageController<Context: RequestContext>: Sendable {
         if let tidy = list.redirect(SiteURL.catalog, searching: true) { return tidy }
         let (query, number, filter) = (list.words, list.page, list.filter)
         let address = list.address(SiteURL.catalog)
-        return try await pages.cached(query.isEmpty ? "page:" + address : nil, canonical: address, bounded: filter.isLongTail, request: request) {
+        return try await site.pages.cached(query.isEmpty ? "page:" + address : nil, canonical: address, bounded: filter.isLongTail, request: request) {
             let index = try await catalog.index()
             let found = index.find(query)
             // A search offers the catalog's filters: worked out once, not for every query.
@@ -61,7 +58,7 @@ struct PageController<Context: RequestContext>: Sendable {
         } render: { index, page, found, facets in
             let heading = query.isEmpty ? "Каталог" : "Поиск: «\(query)»"
             let model = CatalogPageModel(
-                layout: layout.layout(
+                layout: site.layout.layout(
                     index, title: query.isEmpty ? "Каталог оборудования" : heading,
                     description: "Каталог металлообрабатывающего оборудования: \(RussianPlural.products(index.products.count)).",
                     canonicalPath: query.isEmpty ? address : nil,
@@ -79,7 +76,7 @@ struct PageController<Context: RequestContext>: Sendable {
                 suggestions: page.items.isEmpty && !query.isEmpty
                     ? index.rootCategories.map { NavItem(name: $0.name, url: SiteURL.category($0.slug), active: false) } : [],
                 filter: FilterFormModel(action: SiteURL.catalog, query: query, filter: filter, facets: facets))
-            return try renderer.render("catalog", model)
+            return try site.renderer.render("catalog", model)
         }
     }
 
@@ -89,7 +86,7 @@ struct PageController<Context: RequestContext>: Sendable {
         if let tidy = list.redirect(SiteURL.category(slug)) { return tidy }
         let (number, filter) = (list.page, list.filter)
         let address = list.address(SiteURL.category(slug))
-        return try await pages.cached("page:" + address, canonical: address, bounded: filter.isLongTail, request: request) {
+        return try await site.pages.cached("page:" + address, canonical: address, bounded: filter.isLongTail, request: request) {
             let index = try await catalog.index()
             guard let category = index.category(slug: slug) else { throw HTTPError(.notFound) }
             let facets = index.facets(in: category)
@@ -98,14 +95,14 @@ struct PageController<Context: RequestContext>: Sendable {
             guard page.exists else { throw HTTPError(.notFound) }
             return .input((index, category, page, facets))
         } render: { index, category, page, facets in
-            try renderer.render("catalog", models.category(category, index: index, page: page, filter: filter, facets: facets))
+            try site.renderer.render("catalog", site.models.category(category, index: index, page: page, filter: filter, facets: facets))
         }
     }
 
     @Sendable func product(_ request: Request, context: Context) async throws -> Response {
         let key = try context.parameters.decoded("key")
-        return try await pages.cached(
-            "page:/product/\(key)@\(formTokens.currentWindow())", canonical: SiteURL.Route.product.path(key), request: request
+        return try await site.pages.cached(
+            "page:/product/\(key)@\(site.formTokens.currentWindow())", canonical: SiteURL.Route.product.path(key), request: request
         ) {
             guard let product = try await Self.findProduct(key, in: catalog) else { throw HTTPError(.notFound) }
             // A product with a slug has one address; an id link (an old e-mail) moves there.
@@ -115,20 +112,20 @@ struct PageController<Context: RequestContext>: Sendable {
             return .input((product, try await catalog.index()))
         } render: { (product: Product, index: CatalogIndex) in
             let description = await CatalogPageModels.description(of: product, in: catalog)
-            var page = try renderer.render("product", models.product(product, descriptionHTML: description.html, index: index))
+            var page = try site.renderer.render("product", site.models.product(product, descriptionHTML: description.html, index: index))
             page.complete = description.complete
             return page
         }
     }
 
     @Sendable func privacy(_ request: Request, context: Context) async throws -> Response {
-        try await pages.cached("page:/privacy", canonical: SiteURL.privacy, request: request) {
+        try await site.pages.cached("page:/privacy", canonical: SiteURL.privacy, request: request) {
             .input(catalog.lastIndex)
         } render: { index in
-            try renderer.render(
+            try site.renderer.render(
                 "privacy",
                 PlainPageModel(
-                    layout: layout.layout(
+                    layout: site.layout.layout(
                         index, title: "Политика обработки персональных данных",
                         description: "Как мы обрабатываем персональные данные из заявок (152-ФЗ).", canonicalPath: SiteURL.privacy)))
         }

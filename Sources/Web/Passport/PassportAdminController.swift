@@ -11,10 +11,8 @@ import Passport
 struct PassportAdminController: Sendable {
     let passports: PassportStore
     let catalog: Catalog
-    let pages: PageCache
-    let renderer: SiteRenderer
-    let layout: SiteLayout
-    let messages: MessagePages
+    /// Templates, layout, page cache, message pages: how an answer is made.
+    let site: SitePages
     let forms: AdminForms
     let guardian: AdminGuard
     /// A note made due again goes out at once.
@@ -78,13 +76,13 @@ struct PassportAdminController: Sendable {
             default: nil
             }
         let model = Model(
-            layout: layout.layout(
+            layout: site.layout.layout(
                 catalog.lastIndex, title: "Паспорта изделий", description: "Цифровые паспорта проданных изделий", canonicalPath: nil, noindex: true),
             rows: Array(rows), csrf: forms.token(request), done: done,
             previousURL: page > 1 ? SiteURL.adminPassports(page: page - 1) : nil,
             nextURL: recent.count > Self.perPage ? SiteURL.adminPassports(page: page + 1) : nil,
             total: try await passports.count())
-        return pages.uncached(try renderer.render("admin-passports", model))
+        return site.pages.uncached(try site.renderer.render("admin-passports", model))
     }
 
     @Sendable func revoke(_ request: Request, context: AppRequestContext) async throws -> Response {
@@ -112,7 +110,7 @@ struct PassportAdminController: Sendable {
         let code = try context.parameters.require("code")
         guard Passport.isWellFormed(code) else { throw HTTPError(.notFound) }
         guard try await forms.isValidPost(request, context: context) else {
-            return messages.page(
+            return site.messages.page(
                 .forbidden, heading: "Форма устарела", message: "Обновите страницу паспортов и повторите действие.",
                 backURL: SiteURL.adminPassports())
         }

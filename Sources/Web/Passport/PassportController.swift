@@ -15,9 +15,8 @@ import Storage
 struct PassportController<Context: RequestContext>: Sendable {
     let passports: PassportStore
     let catalog: Catalog
-    let renderer: SiteRenderer
-    let layout: SiteLayout
-    let pages: PageCache
+    /// Templates, layout, page cache, message pages: how an answer is made.
+    let site: SitePages
     let clock: any WallClock
 
     func addRoutes(to router: Router<Context>) {
@@ -27,15 +26,15 @@ struct PassportController<Context: RequestContext>: Sendable {
 
     @Sendable func page(_ request: Request, context: Context) async throws -> Response {
         let passport = try await find(context)
-        let model = PassportPageModel(passport, layout: layout, index: catalog.lastIndex, now: clock.now())
-        var response = pages.uncached(try renderer.render("passport", model), status: passport.revokedAt == nil ? .ok : .gone)
+        let model = PassportPageModel(passport, layout: site.layout, index: catalog.lastIndex, now: clock.now())
+        var response = site.pages.uncached(try site.renderer.render("passport", model), status: passport.revokedAt == nil ? .ok : .gone)
         response.headers[HTTPField.Name("X-Robots-Tag")!] = "noindex, nofollow"
         return response
     }
 
     @Sendable func qrCode(_ request: Request, context: Context) async throws -> Response {
         let passport = try await find(context)
-        let address = layout.absoluteURL(SiteURL.passport(passport.code))
+        let address = site.layout.absoluteURL(SiteURL.passport(passport.code))
         guard let code = QRCode(address) else { throw HTTPError(.internalServerError) }
         let svg = code.svg(title: "QR-код паспорта: \(address)")
         return Response(

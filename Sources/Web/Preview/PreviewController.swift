@@ -16,10 +16,8 @@ struct PreviewController: Sendable {
     /// Signs the links of the previewed item's images (drafts are not served publicly).
     let images: PreviewImages?
     let catalog: Catalog
-    let renderer: SiteRenderer
-    let models: CatalogPageModels
-    let messages: MessagePages
-    let headers: PageHeaders
+    /// Templates, layout, page cache, message pages: how an answer is made.
+    let site: SitePages
     /// Wrong secrets per client: a guesser gets 429 after a few.
     let guesses: SecretGuesses
 
@@ -34,16 +32,16 @@ struct PreviewController: Sendable {
         let presented = [fields["secret"], request.uri.queryParameters.get("secret")].compactMap { $0 }
         guard presented.contains(where: { Secrets.matches($0, secret) }) else {
             if let retryAfter = guesses.wrong(request, context: context) {
-                var waitHeaders = headers.preview
+                var waitHeaders = site.headers.preview
                 waitHeaders[.retryAfter] = String(retryAfter)
-                return messages.page(
+                return site.messages.page(
                     .tooManyRequests, heading: "Подождите немного",
                     message: "Слишком много неверных ссылок предпросмотра. Повторите через \(retryAfter) с.", headers: waitHeaders)
             }
-            return messages.page(
+            return site.messages.page(
                 .forbidden, heading: "Нет доступа к предпросмотру",
                 message: "Ссылка предпросмотра неверна или устарела. Откройте предпросмотр из Directus ещё раз.",
-                backURL: SiteURL.home, backText: "На главную", headers: headers.preview)
+                backURL: SiteURL.home, backText: "На главную", headers: site.headers.preview)
         }
         let collection = try context.parameters.require("collection")
         guard let id = ItemID.parse(try context.parameters.decoded("id")) else { throw HTTPError(.notFound) }
@@ -57,7 +55,7 @@ struct PreviewController: Sendable {
             }
             let banner = Self.banner(status: preview.status, version: version)
             let (product, description) = preview.item
-            var page = try renderer.render("product", models.product(product, descriptionHTML: description, index: index, preview: banner))
+            var page = try site.renderer.render("product", site.models.product(product, descriptionHTML: description, index: index, preview: banner))
             if let images {
                 let html = images.rewrite(String(buffer: page.body), fileIDs: product.fileIDs)
                 page = RenderedResponse(body: ByteBuffer(string: html), contentType: page.contentType)
@@ -73,20 +71,20 @@ struct PreviewController: Sendable {
                 index.category(id: id) != nil ? index.products(in: preview.item) : index.products.filter { $0.categoryID == id }
             let page = Page(all: products, number: 1, perPage: PageController<Context>.perPage)
             let banner = Self.banner(status: preview.status, version: version)
-            rendered = try renderer.render("catalog", models.category(preview.item, index: index, page: page, preview: banner))
+            rendered = try site.renderer.render("catalog", site.models.category(preview.item, index: index, page: page, preview: banner))
         default:
             throw HTTPError(.notFound)
         }
-        var answer = headers.preview
+        var answer = site.headers.preview
         answer[.contentType] = rendered.contentType
         return Response(status: .ok, headers: answer, body: .init(byteBuffer: rendered.body))
     }
 
     func notFound(version: String?) -> Response {
-        messages.page(
+        site.messages.page(
             .notFound, heading: "Нечего показать",
             message: version.map { "Запись или её версия «\($0)» не найдена в Directus." } ?? "Запись не найдена в Directus.",
-            backURL: SiteURL.home, backText: "На главную", headers: headers.preview)
+            backURL: SiteURL.home, backText: "На главную", headers: site.headers.preview)
     }
 
     /// Directus sends `{{$version}}` as `main` (or nothing) for the item itself.
