@@ -1,13 +1,21 @@
 import Foundation
 
-/// Wall time and waiting, for the application's rules on dates: when a delivery is due,
-/// leases, backoff, token expiry and the daily refresh, OAuth states, form-token windows,
-/// the feed's date. It is handed to `buildApplication`, so a test can move time instead of
-/// sleeping through it. Durations measured on the monotonic clock stay there: network
-/// timeouts and amoCRM's request pacing (about the other side), rate-limit refills, and the
-/// catalog cache's freshness, which has its own test clock (`CacheClock`).
+/// The application's one time source, handed to `buildApplication` so that a test moves time
+/// instead of sleeping through it:
+///
+/// - `now()`, wall time, for the rules on dates: when a delivery is due, leases, backoff,
+///   token expiry and the daily refresh, OAuth states, form-token windows, the feed's date;
+/// - `instant()`, monotonic time, for ages and intervals that must not jump with the wall
+///   clock: the catalog cache's freshness, rendered pages' rechecks, memoized answers;
+/// - `sleep(for:)`, waiting on this clock's time.
+///
+/// Left on the system's monotonic clock, because they are about the other side's time, not
+/// the application's rules: network timeouts, amoCRM's request pacing (`RequestPacer`, which
+/// takes any `Clock`), rate-limit refills and connection limits (NIO's event-loop time).
 public protocol WallClock: Sendable {
     func now() -> Date
+    /// Monotonic time, for ages and intervals.
+    func instant() -> ContinuousClock.Instant
     /// Returns after `duration` of this clock's time; throws when the task is cancelled.
     func sleep(for duration: Duration) async throws
 }
@@ -17,6 +25,8 @@ public struct SystemClock: WallClock {
     public init() {}
 
     public func now() -> Date { Date() }
+
+    public func instant() -> ContinuousClock.Instant { .now }
 
     public func sleep(for duration: Duration) async throws {
         try await Task.sleep(for: duration)

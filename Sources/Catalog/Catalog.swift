@@ -1,3 +1,4 @@
+import Basics
 #if canImport(Glibc)
 import CMalloc
 import Glibc
@@ -29,7 +30,7 @@ public final class Catalog: Sendable {
     /// - Parameter descriptionBytes: the budget of full descriptions kept for product pages
     ///   (the index keeps excerpts only).
     public init(
-        source: any CatalogSource, policy: CachePolicy = CachePolicy(), clock: CacheClock = .continuous,
+        source: any CatalogSource, policy: CachePolicy = CachePolicy(), clock: any WallClock = SystemClock(),
         descriptionBytes: Int = 8 << 20, metrics: any MetricsFactory = NOOPMetricsHandler.instance, logger: Logger
     ) {
         self.source = source

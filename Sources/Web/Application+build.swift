@@ -28,7 +28,7 @@ public func buildApplication(
     let limits = ConnectionLimits.Configuration(
         headTimeout: .seconds(configuration.requestHeadTimeout.components.seconds),
         idleTimeout: .seconds(configuration.keepAliveTimeout.components.seconds))
-    let fastPages = FastPages(cache: site.pages.rendered, version: catalog.catalog.version, serverName: "catalog-bff")
+    let fastPages = FastPages(cache: site.pages.rendered, version: catalog.catalog.version, serverName: "catalog-bff", clock: clock)
     var app = Application(
         responder: HeadAsGetResponder(base: router.buildResponder()),
         server: .http1(
@@ -74,7 +74,8 @@ func buildRouter(
 
     // Operators: health, metrics.
     HealthController(
-        catalog: catalog.catalog, leads: leads.store, amoTokens: amo.tokens, breakers: leads.breakers, alerts: alerts.store, access: operators
+        catalog: catalog.catalog, leads: leads.store, amoTokens: amo.tokens, breakers: leads.breakers, alerts: alerts.store, access: operators,
+        clock: clock
     ).addRoutes(to: router)
     MetricsController(
         telemetry: ground.telemetry, catalog: catalog.catalog, pages: site.pages, assets: catalog.assets, leads: leads.store, amoTokens: amo.tokens,

@@ -11,7 +11,7 @@ import TestSupport
 struct DescriptionStoreTests {
     struct Upstream: Error {}
 
-    let clock = ManualClock()
+    let clock = TestWallClock()
 
     func product(_ id: Int, excerpt: String = "Станок") -> Product {
         CatalogNormalizer.product(
@@ -49,7 +49,7 @@ struct DescriptionStoreTests {
 
     @Test("a description is read once and kept while the product in the list is unchanged; a changed product is read again")
     func keptPerProduct() async throws {
-        let store = DescriptionStore(maxBytes: 1 << 20, clock: clock.cacheClock)
+        let store = DescriptionStore(maxBytes: 1 << 20, clock: clock)
         let reads = Reads()
         let first = product(1)
         #expect(try await store.descriptions(of: [first], load: reads.load) == [1: "<p>1:1</p>"])
@@ -75,7 +75,7 @@ struct DescriptionStoreTests {
 
     @Test("a request for a newer version of a product does not join a read started for the older one")
     func noJoinAcrossVersions() async throws {
-        let store = DescriptionStore(maxBytes: 1 << 20, clock: clock.cacheClock)
+        let store = DescriptionStore(maxBytes: 1 << 20, clock: clock)
         let reads = Reads()
         let gate = AsyncStream<Void>.makeStream()
         async let old = store.descriptions(of: [product(4)], load: reads.held(until: gate.stream))
@@ -89,7 +89,7 @@ struct DescriptionStoreTests {
 
     @Test("at most so many reads run at once: a single product waits in a bounded line, a list is refused while none is free")
     func boundedReads() async throws {
-        let store = DescriptionStore(maxBytes: 1 << 20, maxReads: 1, maxWaiting: 1, clock: clock.cacheClock)
+        let store = DescriptionStore(maxBytes: 1 << 20, maxReads: 1, maxWaiting: 1, clock: clock)
         let reads = Reads()
         let gate = AsyncStream<Void>.makeStream()
         let holding = reads.held(until: gate.stream)
@@ -111,7 +111,7 @@ struct DescriptionStoreTests {
 
     @Test("a page's products that are not kept are read in one request; a product Directus no longer has gets none")
     func oneReadPerPage() async throws {
-        let store = DescriptionStore(maxBytes: 1 << 20, clock: clock.cacheClock)
+        let store = DescriptionStore(maxBytes: 1 << 20, clock: clock)
         let reads = Reads()
         _ = try await store.descriptions(of: [product(2)], load: reads.load)
         let page = (1...5).map { product($0) }
@@ -127,7 +127,7 @@ struct DescriptionStoreTests {
 
     @Test("concurrent requests for one product share one read")
     func singleFlight() async throws {
-        let store = DescriptionStore(maxBytes: 1 << 20, clock: clock.cacheClock)
+        let store = DescriptionStore(maxBytes: 1 << 20, clock: clock)
         let reads = Reads()
         let gate = AsyncStream<Void>.makeStream()
         let target = product(7)
@@ -154,7 +154,7 @@ struct DescriptionStoreTests {
     func byteBudget() async throws {
         let html = String(repeating: "я", count: 2_000)  // 4,000 bytes
         let budget = 3 * (4_000 + DescriptionStore.entryOverhead)
-        let store = DescriptionStore(maxBytes: budget, clock: clock.cacheClock)
+        let store = DescriptionStore(maxBytes: budget, clock: clock)
         let reads = Reads()
         let load: DescriptionStore.Loader = { ids in
             try await reads.load(ids).mapValues { ($0.digest, html) }
@@ -173,7 +173,7 @@ struct DescriptionStoreTests {
 
     @Test("after a failed read none starts for 1 s, then 2 s; a purge ends the wait")
     func failureWait() async throws {
-        let store = DescriptionStore(maxBytes: 1 << 20, clock: clock.cacheClock)
+        let store = DescriptionStore(maxBytes: 1 << 20, clock: clock)
         let reads = Reads()
         reads.failing.withLock { $0 = true }
         await #expect(throws: Upstream.self) { try await store.descriptions(of: [product(1)], load: reads.load) }
@@ -199,7 +199,7 @@ struct DescriptionStoreTests {
 
     @Test("a read under way when descriptions are purged is handed to its callers but not kept")
     func purgeDuringRead() async throws {
-        let store = DescriptionStore(maxBytes: 1 << 20, clock: clock.cacheClock)
+        let store = DescriptionStore(maxBytes: 1 << 20, clock: clock)
         let reads = Reads()
         let gate = AsyncStream<Void>.makeStream()
         let target = product(3)
@@ -215,7 +215,7 @@ struct DescriptionStoreTests {
     func catalogReadsDescriptions() async throws {
         let long = (1...60).map { "Абзац \($0): станок поставляется с оснасткой." }.joined(separator: " ")
         let source = StubCatalogSource(products: [ProductRecord(id: 1, name: "Станок", slug: "s", description: "<p>\(long)</p>")])
-        let catalog = Catalog(source: source, clock: clock.cacheClock, logger: Logger(label: "test"))
+        let catalog = Catalog(source: source, clock: clock, logger: Logger(label: "test"))
         let product = try #require(try await catalog.product(.slug("s")))
         #expect(product.excerpt.count <= Product.excerptLimit + 1 && product.excerpt.hasSuffix("…"))
         let calls = source.calls

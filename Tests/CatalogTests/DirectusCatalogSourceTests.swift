@@ -42,11 +42,11 @@ struct DirectusCatalogSourceTests {
     @Test("an answer over DIRECTUS_MAX_RESPONSE_MB is an error that says so, and the stale catalog keeps being served")
     func oversizedAnswer() async throws {
         try await directus.run { (url: String) async throws in
-            let clock = ManualClock()
+            let clock = TestWallClock()
             let log = LogCapture()
             let catalog = Catalog(
                 source: source(url, pageSize: 4, maxResponseBytes: 1 << 20), policy: CachePolicy(fresh: .seconds(1), stale: .seconds(2)),
-                clock: clock.cacheClock, logger: log.logger(level: .info))
+                clock: clock, logger: log.logger(level: .info))
             let before = try await catalog.index()
             #expect(before.products.count == 11)
             // An editor pastes a huge description: the page holding it is over the limit now.
@@ -196,10 +196,10 @@ struct DirectusCatalogSourceTests {
     @Test("an item that disappears from Directus is evicted on refresh; an error keeps it")
     func eviction() async throws {
         try await directus.run { (url: String) async throws in
-            let clock = ManualClock()
+            let clock = TestWallClock()
             let catalog = Catalog(
                 source: source(url, token: nil), policy: CachePolicy(fresh: .seconds(1), stale: .seconds(2)),
-                clock: clock.cacheClock, logger: Logger(label: "test"))
+                clock: clock, logger: Logger(label: "test"))
             let key = ProductKey.slug("press-gidravlicheskij-y41-63")
             #expect(try await catalog.product(key) != nil)
             clock.advance(by: .seconds(3))

@@ -8,11 +8,11 @@ import TestSupport
 struct RefreshingCacheTests {
     struct Upstream: Error {}
 
-    let clock = ManualClock()
+    let clock = TestWallClock()
     let version = CatalogVersion()
 
     func makeCache(fresh: Duration = .seconds(60), stale: Duration = .seconds(600)) -> RefreshingCache<String, String> {
-        RefreshingCache(policy: CachePolicy(fresh: fresh, stale: stale), clock: clock.cacheClock, version: version)
+        RefreshingCache(policy: CachePolicy(fresh: fresh, stale: stale), clock: clock, version: version)
     }
 
     @Test("a fresh value is served without calling upstream")
@@ -82,7 +82,7 @@ struct RefreshingCacheTests {
     func staleIfError() async throws {
         let failures = CallCounter()
         let cache = RefreshingCache<String, String>(
-            policy: CachePolicy(fresh: .seconds(60), stale: .seconds(600)), clock: clock.cacheClock, version: version
+            policy: CachePolicy(fresh: .seconds(60), stale: .seconds(600)), clock: clock, version: version
         ) { _, _, hasStale in
             #expect(hasStale)
             failures.increment()
@@ -157,7 +157,7 @@ struct RefreshingCacheTests {
     @Test("the number of keys is bounded")
     func bounded() async throws {
         let cache = RefreshingCache<String, String>(
-            policy: CachePolicy(maxEntries: 3), clock: clock.cacheClock, version: version)
+            policy: CachePolicy(maxEntries: 3), clock: clock, version: version)
         for key in ["a", "b", "c", "d", "e"] {
             _ = try await cache.value(for: key) { key }
             clock.advance(by: .seconds(1))
@@ -170,7 +170,7 @@ struct RefreshingCacheTests {
     @Test("at the cap, \"no such item\" entries go first and change nothing; evicting real data bumps the version")
     func evictionAndVersion() async throws {
         let cache = RefreshingCache<String, String?>(
-            policy: CachePolicy(maxEntries: 3), clock: clock.cacheClock, version: version, isAbsent: { $0 == nil })
+            policy: CachePolicy(maxEntries: 3), clock: clock, version: version, isAbsent: { $0 == nil })
         _ = try await cache.value(for: "product-a") { "A" }
         clock.advance(by: .seconds(1))
         _ = try await cache.value(for: "product-b") { "B" }

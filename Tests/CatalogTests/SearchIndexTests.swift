@@ -15,10 +15,10 @@ struct SearchIndexTests {
     @Test("a list refreshed in the background has its index and search built at once, without another request")
     func rebuiltOffTheRequestPath() async throws {
         let source = StubCatalogSource(products: [Self.record(1, "Токарный станок")])
-        let clock = ManualClock()
+        let clock = TestWallClock()
         var logger = Logger(label: "test")
         logger.logLevel = .critical
-        let catalog = Catalog(source: source, policy: CachePolicy(fresh: .seconds(1), stale: .seconds(3600)), clock: clock.cacheClock, logger: logger)
+        let catalog = Catalog(source: source, policy: CachePolicy(fresh: .seconds(1), stale: .seconds(3600)), clock: clock, logger: logger)
         #expect(try await catalog.index().search("фрезерный").isEmpty)
 
         // Stale: the request gets the old list and starts a refresh; the refresh brings a new one.

@@ -124,7 +124,8 @@ public actor TokenManager {
     }
 
     private func performRefresh(from expected: String) async throws -> String {
-        // Waiting for another process's refresh is about that process, not a time rule: real time.
+        // Waiting for another process's refresh – its network call to amoCRM – takes real time
+        // whatever the application's clock says (a test's clock stands still meanwhile).
         let deadline = ContinuousClock.now + .seconds(30)
         while ContinuousClock.now < deadline {
             if try await store.acquireRefreshLease(owner: owner, expected: expected, lease: .seconds(30), now: clock.now()) {

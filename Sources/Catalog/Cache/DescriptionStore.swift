@@ -1,3 +1,4 @@
+import Basics
 import Caching
 import Synchronization
 
@@ -60,11 +61,11 @@ final class DescriptionStore: Sendable {
     static var entryOverhead: Int { 128 }
 
     private let state: Mutex<State>
-    private let clock: CacheClock
+    private let clock: any WallClock
     private let maxReads: Int
     private let maxWaiting: Int
 
-    init(maxBytes: Int, maxEntries: Int = 20_000, maxReads: Int = 4, maxWaiting: Int = 64, clock: CacheClock = .continuous) {
+    init(maxBytes: Int, maxEntries: Int = 20_000, maxReads: Int = 4, maxWaiting: Int = 64, clock: any WallClock = SystemClock()) {
         state = Mutex(State(entries: LRUCache(maxEntries: maxEntries, maxCost: maxBytes)))
         self.clock = clock
         self.maxReads = max(1, maxReads)
@@ -74,7 +75,7 @@ final class DescriptionStore: Sendable {
     /// The descriptions of `products` by id (an empty string: none, or the product is gone
     /// from Directus since the list was read).
     func descriptions(of products: [Product], load: @escaping Loader) async throws -> [Int: String] {
-        let now = clock.now()
+        let now = clock.instant()
         var found: [Int: String] = [:]
         var waits: [(ids: [Int], task: Read)] = []
         try state.withLock { state in
@@ -143,7 +144,7 @@ final class DescriptionStore: Sendable {
                 self.finish(ids, read: read, generation: generation)
                 return read
             } catch {
-                let now = self.clock.now()
+                let now = self.clock.instant()
                 self.state.withLock { state in
                     for id in ids where state.inflight[id]?.generation == generation { state.inflight[id] = nil }
                     // A read from before a purge says nothing about Directus now.

@@ -1,3 +1,4 @@
+import Basics
 import Synchronization
 
 /// How long cached catalog data is served without asking Directus.
@@ -15,17 +16,6 @@ public struct CachePolicy: Sendable {
         self.stale = max(stale, fresh)
         self.maxEntries = maxEntries
     }
-}
-
-/// The time source of the cache; tests move it by hand.
-public struct CacheClock: Sendable {
-    public var now: @Sendable () -> ContinuousClock.Instant
-
-    public init(now: @escaping @Sendable () -> ContinuousClock.Instant) {
-        self.now = now
-    }
-
-    public static let continuous = CacheClock { ContinuousClock.now }
 }
 
 /// A monotonically increasing number that changes whenever any cached catalog data
@@ -83,7 +73,7 @@ public final class RefreshingCache<Key: Hashable & Sendable, Value: Sendable & E
 
     private let state = Mutex(State())
     private let policy: CachePolicy
-    private let clock: CacheClock
+    private let clock: any WallClock
     private let version: CatalogVersion
     private let onFailure: @Sendable (Key, any Error, _ hasStale: Bool) -> Void
     private let onChange: @Sendable () -> Void
@@ -97,7 +87,7 @@ public final class RefreshingCache<Key: Hashable & Sendable, Value: Sendable & E
     ///   - isAbsent: true for a value that says "no such item" (no page shows it): at the
     ///     size cap these go first, and dropping one changes no rendered page.
     public init(
-        policy: CachePolicy, clock: CacheClock = .continuous, version: CatalogVersion,
+        policy: CachePolicy, clock: any WallClock = SystemClock(), version: CatalogVersion,
         onFailure: @escaping @Sendable (Key, any Error, _ hasStale: Bool) -> Void = { _, _, _ in },
         onChange: @escaping @Sendable () -> Void = {},
         isAbsent: @escaping @Sendable (Value) -> Bool = { _ in false }
@@ -111,7 +101,7 @@ public final class RefreshingCache<Key: Hashable & Sendable, Value: Sendable & E
     }
 
     public func value(for key: Key, load: @escaping Loader) async throws -> Value {
-        let now = clock.now()
+        let now = clock.instant()
         let plan: Plan = try state.withLock { state in
             // Within the wait after a failure, nothing new is started.
             let resting = state.failures[key].flatMap { failure in failure.at.duration(to: now) < failure.wait ? failure.error : nil }
@@ -189,7 +179,7 @@ public final class RefreshingCache<Key: Hashable & Sendable, Value: Sendable & E
                 self.store(key, value, generation: generation)
                 return value
             } catch {
-                let now = self.clock.now()
+                let now = self.clock.instant()
                 let hasStale = self.state.withLock { state in
                     if state.inflight[key]?.generation == generation { state.inflight[key] = nil }
                     // A load from before a purge says nothing about the loads after it.
@@ -208,7 +198,7 @@ public final class RefreshingCache<Key: Hashable & Sendable, Value: Sendable & E
     }
 
     private func store(_ key: Key, _ value: Value, generation: UInt64) {
-        let now = clock.now()
+        let now = clock.instant()
         let changed = state.withLock { state in
             if state.inflight[key]?.generation == generation { state.inflight[key] = nil }
             state.failures[key] = nil

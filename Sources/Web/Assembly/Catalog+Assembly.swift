@@ -19,7 +19,7 @@ struct CatalogFeature {
         source = try given ?? makeCatalogSource(configuration: configuration, metrics: ground.metrics, logger: ground.logger)
         let catalog = Catalog(
             source: source, policy: CachePolicy(fresh: configuration.catalogFresh, stale: configuration.catalogStale),
-            descriptionBytes: configuration.descriptionCacheBytes, metrics: ground.metrics, logger: ground.logger)
+            clock: ground.clock, descriptionBytes: configuration.descriptionCacheBytes, metrics: ground.metrics, logger: ground.logger)
         self.catalog = catalog
         let assets = try AssetStore(
             source: source, directory: configuration.assetCacheDirectory, maxBytes: configuration.assetCacheMaxBytes, logger: ground.logger)

@@ -26,7 +26,7 @@ struct SitePages: Sendable {
         pages = PageCache(
             rendered: RenderedCache(
                 maxBytes: configuration.pageCacheBytes, recheckInterval: min(.seconds(1), configuration.catalogFresh), metrics: ground.metrics),
-            version: catalog.version, headers: headers, metrics: ground.metrics)
+            version: catalog.version, headers: headers, clock: ground.clock, metrics: ground.metrics)
         messages = MessagePages(renderer: renderer, layout: layout, headers: headers, catalog: catalog)
         models = CatalogPageModels(layout: layout, formTokens: formTokens)
     }

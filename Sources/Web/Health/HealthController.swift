@@ -20,7 +20,20 @@ struct HealthController: Sendable {
     let alerts: AlertStore
     let access: OperatorAccess
     /// The public answer is worked out at most once a second, however often it is asked.
-    let publicAnswer = Memo<Bool>(for: .seconds(1))
+    let publicAnswer: Memo<Bool>
+
+    init(
+        catalog: Catalog, leads: LeadStore, amoTokens: TokenManager?, breakers: [ChannelBreaker], alerts: AlertStore, access: OperatorAccess,
+        clock: any WallClock
+    ) {
+        self.catalog = catalog
+        self.leads = leads
+        self.amoTokens = amoTokens
+        self.breakers = breakers
+        self.alerts = alerts
+        self.access = access
+        publicAnswer = Memo(for: .seconds(1), clock: clock)
+    }
 
     func addRoutes(to router: Router<AppRequestContext>) {
         router.get(SiteURL.Route.healthz.pattern) { _, _ in

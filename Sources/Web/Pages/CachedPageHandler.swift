@@ -1,3 +1,4 @@
+import Basics
 import Catalog
 import Foundation
 import HTTPTypes
@@ -105,11 +106,13 @@ struct FastPages: Sendable {
     let cache: RenderedCache
     let version: CatalogVersion
     let serverName: String
+    /// The application's clock: a page's freshness is judged on its instant.
+    var clock: any WallClock = SystemClock()
     let dates = HTTPDate()
 
     func answer(_ request: HTTPRequest) -> Answer? {
         guard let target = request.path,
-            let rendered = cache.fresh(target: target, version: version.current, now: ContinuousClock.now)
+            let rendered = cache.fresh(target: target, version: version.current, now: clock.instant())
         else { return nil }
         let coding = rendered.coding(acceptEncoding: request.headerFields[.acceptEncoding])
         let chosen = rendered.variant(coding)

@@ -1,3 +1,4 @@
+import Basics
 import Catalog
 import CoreMetrics
 import Foundation
@@ -12,12 +13,18 @@ struct PageCache: Sendable {
     let rendered: RenderedCache
     let version: CatalogVersion
     let headers: PageHeaders
+    /// The application's clock: rendered pages age on its instant.
+    let clock: any WallClock
     let flights = RenderFlights()
     private let hits: CoreMetrics.Counter
     private let misses: CoreMetrics.Counter
     private let renders: CoreMetrics.Counter
 
-    init(rendered: RenderedCache, version: CatalogVersion, headers: PageHeaders, metrics: any MetricsFactory = NOOPMetricsHandler.instance) {
+    init(
+        rendered: RenderedCache, version: CatalogVersion, headers: PageHeaders, clock: any WallClock = SystemClock(),
+        metrics: any MetricsFactory = NOOPMetricsHandler.instance
+    ) {
+        self.clock = clock
         self.rendered = rendered
         self.version = version
         self.headers = headers
@@ -46,7 +53,7 @@ struct PageCache: Sendable {
         // The version is read before the data, so a change during the read is never
         // stored under the old version.
         let version = version.current
-        let now = ContinuousClock.now
+        let now = clock.instant()
         var previous: RenderedResponse?
         var flight: RenderFlights.Flight?
         defer { flight?.land() }
@@ -68,7 +75,7 @@ struct PageCache: Sendable {
                 case .follower(let landed):
                     await landed()
                     // Rendered for this version just now: its data was read after this request came.
-                    switch rendered.get(key, bounded: bounded, version: version, now: ContinuousClock.now) {
+                    switch rendered.get(key, bounded: bounded, version: version, now: clock.instant()) {
                     case .fresh(let hit), .recheck(let hit): return response(hit, for: request)
                     case .miss: break
                     }
@@ -91,7 +98,7 @@ struct PageCache: Sendable {
         let page = finish(built, compress: key != nil)
         if let key {
             // Checked as of now: the data was read during this request, however long it took.
-            rendered.put(key, bounded: bounded, version: version, now: ContinuousClock.now, page)
+            rendered.put(key, bounded: bounded, version: version, now: clock.instant(), page)
             if !bounded { rememberTarget(request, canonical: canonical, key: key) }
         }
         return response(page, for: request)
