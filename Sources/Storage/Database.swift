@@ -1,3 +1,4 @@
+import Basics
 import Logging
 import SQLKit
 
@@ -25,7 +26,7 @@ public protocol Database: Sendable {
 }
 
 /// Opens the database `DATABASE_URL` names and brings its schema up to date.
-public func openDatabase(_ location: DatabaseLocation, logger: Logger) async throws -> any Database {
+public func openDatabase(_ location: DatabaseLocation, logger: Logger, clock: any WallClock = SystemClock()) async throws -> any Database {
     let database: any Database
     switch location {
     case .sqlite(let path):
@@ -34,7 +35,7 @@ public func openDatabase(_ location: DatabaseLocation, logger: Logger) async thr
         database = try await PostgresStore.open(url: url, logger: logger)
     }
     do {
-        try await Migrator.migrate(database, logger: logger)
+        try await Migrator.migrate(database, logger: logger, clock: clock)
     } catch {
         await database.close()
         throw error

@@ -29,7 +29,7 @@ enum Migrator {
         }
     }
 
-    static func migrate(_ database: any Database, logger: Logger) async throws {
+    static func migrate(_ database: any Database, logger: Logger, clock: any WallClock = SystemClock()) async throws {
         try await database.transaction { db in
             try await lock(db, kind: database.kind)
             try await db.raw(
@@ -45,7 +45,7 @@ enum Migrator {
                     try await db.raw(SQLQueryString(statement)).run()
                 }
                 try await db.raw(
-                    "INSERT INTO schema_migrations (version, name, applied_at) VALUES (\(bind: migration.version), \(bind: migration.name), \(bind: Date().milliseconds))"
+                    "INSERT INTO schema_migrations (version, name, applied_at) VALUES (\(bind: migration.version), \(bind: migration.name), \(bind: clock.now().milliseconds))"
                 ).run()
                 return true
             }

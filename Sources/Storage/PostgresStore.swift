@@ -84,6 +84,7 @@ public final class PostgresStore: Database {
                 return
             } catch {
                 logger.warning("listening for other instances failed, trying again", metadata: ["channel": "\(channel)", "error": "\(Self.describe(error))"])
+                // The database server's time, not a rule of the application's: real time.
                 try await Task.sleep(for: .seconds(1))
             }
         }

@@ -87,8 +87,14 @@ public final class SQLiteStore: Database {
     /// One SQLite file has one instance: nobody else to tell.
     public func notify(_ channel: String, payload: String) async throws {}
 
+    /// Nothing ever arrives: returns when the listening task is cancelled.
     public func listen(_ channel: String, receive: @escaping @Sendable (String) async -> Void) async throws {
-        while !Task.isCancelled { try? await Task.sleep(for: .seconds(3600)) }
+        let (never, end) = AsyncStream<Never>.makeStream()
+        await withTaskCancellationHandler {
+            for await _ in never {}
+        } onCancel: {
+            end.finish()
+        }
     }
 
     public func close() async {

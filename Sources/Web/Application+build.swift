@@ -132,7 +132,7 @@ func buildRouter(
             passports.wake()
         },
         states: OAuthStates(database: ground.database, clock: clock), guardian: adminGuard, forms: adminForms, messages: site.messages,
-        trustedProxies: configuration.trustedProxies, logger: logger
+        trustedProxies: configuration.trustedProxies, clock: clock, logger: logger
     ).addRoutes(to: router)
     let workers = leads.workers
     AdminController(

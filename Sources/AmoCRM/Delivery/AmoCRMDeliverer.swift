@@ -138,7 +138,7 @@ public struct AmoCRMDeliverer: LeadDeliverer {
     }
 
     /// Creates a lead that says it is a connection test (`GET /ingest/test-crm`).
-    public func createTestLead(now: Date = Date()) async throws(AmoCRMError) -> Int {
+    public func createTestLead(now: Date) async throws(AmoCRMError) -> Int {
         var body: [String: Any] = [
             "name": "Проверка связи с сайтом \(MoscowTime.format(now))",
             "_embedded": ["tags": [["name": "тест"]]],

@@ -6,9 +6,11 @@ import Storage
 /// Customers already known in amoCRM: `phone:+7…` / `email:…` → contact id.
 public struct ContactDirectory: Sendable {
     let database: any Database
+    let clock: any WallClock
 
-    public init(database: any Database) {
+    public init(database: any Database, clock: any WallClock = SystemClock()) {
         self.database = database
+        self.clock = clock
     }
 
     public static func keys(phone: String?, email: String?) -> [String] {
@@ -31,7 +33,7 @@ public struct ContactDirectory: Sendable {
     public func remember(_ contactID: Int, phone: String?, email: String?) async throws {
         let keys = Self.keys(phone: phone, email: email)
         guard !keys.isEmpty else { return }
-        let now = Date().milliseconds
+        let now = clock.now().milliseconds
         try await database.transaction { db in
             for key in keys {
                 try await db.raw(

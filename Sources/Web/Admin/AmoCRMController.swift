@@ -20,6 +20,7 @@ struct AmoCRMController: Sendable {
     let forms: AdminForms
     let messages: MessagePages
     let trustedProxies: [CIDR]
+    let clock: any WallClock
     let logger: Logger
     /// The callback is public: a client that keeps trying codes or states is slowed down.
     let callbackLimiter = RateLimiter(RateLimit(count: 10, period: .seconds(60)))
@@ -88,7 +89,7 @@ struct AmoCRMController: Sendable {
             throw TestLeadFailure(detail: "amoCRM не настроен: задайте AMOCRM_SUBDOMAIN и данные интеграции.")
         }
         do {
-            return try await deliverer.createTestLead()
+            return try await deliverer.createTestLead(now: clock.now())
         } catch {
             switch error {
             case .needsReauthorization(let reason):

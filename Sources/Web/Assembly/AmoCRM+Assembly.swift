@@ -30,7 +30,7 @@ struct AmoCRMFeature {
         self.api = api
         if let amo = configuration, let tokens, let api {
             deliverer = AmoCRMDeliverer(
-                api: api, tokens: tokens, configuration: amo, contacts: ContactDirectory(database: ground.database), logger: ground.logger)
+                api: api, tokens: tokens, configuration: amo, contacts: ContactDirectory(database: ground.database, clock: ground.clock), logger: ground.logger)
         } else {
             deliverer = nil
         }

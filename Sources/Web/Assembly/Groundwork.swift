@@ -27,7 +27,7 @@ struct Groundwork {
         self.clock = clock
         self.logger = logger
         telemetry = Telemetry()
-        database = try await openDatabase(configuration.database, logger: logger)
+        database = try await openDatabase(configuration.database, logger: logger, clock: clock)
         instance = configuration.instance
         instances = Instances(database: database, clock: clock)
         try await instances.heartbeat(instance)

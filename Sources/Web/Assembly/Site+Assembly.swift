@@ -17,7 +17,7 @@ struct SitePages: Sendable {
     init(_ ground: Groundwork, catalog: Catalog) async throws {
         let configuration = ground.configuration
         renderer = try await SiteRenderer(directory: configuration.templatesDirectory)
-        layout = SiteLayout(baseURL: configuration.publicBaseURL)
+        layout = SiteLayout(baseURL: configuration.publicBaseURL, clock: ground.clock)
         // One secret per database, so that every instance signs form tokens the same way.
         let formSecret = try await Settings.value(FormTokens.secretKey, in: ground.database) { RandomHex.make(bytes: 32) }
         formTokens = FormTokens(secret: formSecret, clock: ground.clock)

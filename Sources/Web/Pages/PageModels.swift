@@ -25,7 +25,8 @@ struct LayoutModel {
     var preview: PreviewBanner?
     /// The site's fixed links, for the templates (from `SiteURL`).
     var links = SiteLinks()
-    var year = Calendar(identifier: .gregorian).component(.year, from: Date())
+    /// The footer's «© year», in Moscow (set by `SiteLayout` from the application's clock).
+    var year = 2026
 
     static let siteName = "ПромСтанок"
 }

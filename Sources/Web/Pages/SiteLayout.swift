@@ -1,3 +1,4 @@
+import Basics
 import Catalog
 import Foundation
 
@@ -6,6 +7,8 @@ import Foundation
 struct SiteLayout: Sendable {
     /// `PUBLIC_BASE_URL`, without a trailing slash.
     let baseURL: String
+    /// The footer's year comes from it.
+    var clock: any WallClock = SystemClock()
 
     func absoluteURL(_ path: String) -> String {
         baseURL + path
@@ -27,6 +30,7 @@ struct SiteLayout: Sendable {
             noindex: noindex,
             query: query,
             breadcrumbs: breadcrumbs,
-            openGraph: canonicalURL.map { OpenGraphModel(type: "website", title: title, description: description, url: $0) })
+            openGraph: canonicalURL.map { OpenGraphModel(type: "website", title: title, description: description, url: $0) },
+            year: MoscowTime.calendar.component(.year, from: clock.now()))
     }
 }
