@@ -97,6 +97,7 @@ let package = Package(
         .target(
             name: "Assets",
             dependencies: [
+                "Basics",
                 "Caching",
                 "Catalog",
                 .product(name: "Logging", package: "swift-log"),
@@ -140,6 +141,7 @@ let package = Package(
         .target(
             name: "Mail",
             dependencies: [
+                "Basics",
                 .product(name: "CoreMetrics", package: "swift-metrics"),
                 "CCurl",
                 .product(name: "NIOPosix", package: "swift-nio"),

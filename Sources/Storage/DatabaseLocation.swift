@@ -1,3 +1,4 @@
+import Basics
 import Foundation
 
 /// Where the database is: `DATABASE_URL`.
@@ -11,6 +12,19 @@ public enum DatabaseLocation: Equatable, Sendable {
     public struct InvalidURL: Error, CustomStringConvertible {
         public var reason: String
         public var description: String { reason }
+    }
+
+    /// `DATABASE_URL`, or the SQLite file in `dataDirectory` (`DATA_DIR`).
+    public init(environment env: Environment, dataDirectory: String) throws(ConfigurationError) {
+        guard let url = env["DATABASE_URL"] else {
+            self = .sqlite(path: dataDirectory + "/catalog-bff.sqlite")
+            return
+        }
+        do {
+            try self.init(url: url)
+        } catch {
+            throw ConfigurationError(variable: "DATABASE_URL", reason: error.reason)
+        }
     }
 
     public init(url: String) throws(InvalidURL) {

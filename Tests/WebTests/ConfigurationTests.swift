@@ -1,3 +1,4 @@
+import Basics
 import Logging
 import Testing
 
@@ -11,9 +12,9 @@ struct ConfigurationTests {
         #expect(configuration.host == "127.0.0.1")
         #expect(configuration.port == 8080)
         #expect(configuration.publicBaseURL == "http://127.0.0.1:8080")
-        #expect(configuration.directusURL == nil)
-        #expect(configuration.catalogFresh == .seconds(60))
-        #expect(configuration.catalogStale == .seconds(86_400))
+        #expect(configuration.catalog.directusURL == nil)
+        #expect(configuration.catalog.fresh == .seconds(60))
+        #expect(configuration.catalog.stale == .seconds(86_400))
         #expect(configuration.logLevel == .info)
     }
 
@@ -25,13 +26,13 @@ struct ConfigurationTests {
             "PAGE_CACHE_MB": "8", "DIRECTUS_MAX_RESPONSE_MB": "16", "REQUEST_HEAD_TIMEOUT": "20", "KEEPALIVE_TIMEOUT": "90",
         ])
         #expect(configuration.pageCacheBytes == 8 << 20)
-        #expect(configuration.directusMaxResponseBytes == 16 << 20)
+        #expect(configuration.catalog.maxResponseBytes == 16 << 20)
         #expect(configuration.requestHeadTimeout == .seconds(20))
         #expect(configuration.keepAliveTimeout == .seconds(90))
         #expect(configuration.port == 9090)
         #expect(configuration.publicBaseURL == "https://stanki.example.ru")
-        #expect(configuration.directusURL == "https://cms.example.ru")
-        #expect(configuration.catalogFresh == .seconds(5))
+        #expect(configuration.catalog.directusURL == "https://cms.example.ru")
+        #expect(configuration.catalog.fresh == .seconds(5))
         #expect(configuration.logLevel == .debug)
     }
 

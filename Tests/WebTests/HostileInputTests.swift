@@ -1,3 +1,4 @@
+import Basics
 import Catalog
 import Foundation
 import HTTPTypes
@@ -142,7 +143,7 @@ struct HostileInputTests {
             #expect(elapsed < .seconds(5))
         }
         #expect(throws: ConfigurationError.self) { try AppConfiguration(environment: ["DIRECTUS_TIMEOUT": "0"]) }
-        #expect(try AppConfiguration(environment: [:]).directusTimeout == .seconds(5))
+        #expect(try AppConfiguration(environment: [:]).catalog.directusTimeout == .seconds(5))
     }
 
     @Test("/metrics and the detailed /readyz are for operators; anyone gets /healthz and a bare /readyz")

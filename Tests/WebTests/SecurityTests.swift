@@ -104,10 +104,10 @@ struct SecurityTests {
             "SMTP_HOST": "mail.nic.ru", "SMTP_SECURITY": "starttls", "SMTP_USER": "orders@example.ru", "SMTP_PASSWORD": "p",
             "MAIL_TO": "sales@example.ru, boss@example.ru",
         ])
-        #expect(configuration.smtp?.port == 587)
-        #expect(configuration.mailFrom.address == "orders@example.ru")
-        #expect(configuration.mailTo.map(\.address) == ["sales@example.ru", "boss@example.ru"])
-        #expect(try AppConfiguration(environment: [:]).mailTo.map(\.address) == ["orders@localhost"])
+        #expect(configuration.mail.smtp?.port == 587)
+        #expect(configuration.mail.from.address == "orders@example.ru")
+        #expect(configuration.mail.to.map(\.address) == ["sales@example.ru", "boss@example.ru"])
+        #expect(try AppConfiguration(environment: [:]).mail.to.map(\.address) == ["orders@localhost"])
         #expect(try AppConfiguration(environment: ["ORDER_RATE_LIMIT": "off"]).orderRateLimit == nil)
         #expect(throws: ConfigurationError.self) { try AppConfiguration(environment: ["DATABASE_URL": "mysql://x"]) }
         #expect(throws: ConfigurationError.self) { try AppConfiguration(environment: ["INGEST_KEYS": "telegram"]) }

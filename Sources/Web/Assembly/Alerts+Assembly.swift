@@ -19,11 +19,11 @@ struct AlertsFeature {
             : Alerter.roleLeader(instance: ground.instance, database: ground.database, clock: ground.clock, duration: .seconds(30))
         let rules = OperatorAlerts(
             catalog: CatalogUpstream(catalog: catalog), crm: amo.tokens, channelKeys: DeliveryChannel.allCases.map(\.rawValue),
-            channels: leads.breakers, deliveries: leads.store, after: configuration.alertAfter)
+            channels: leads.breakers, deliveries: leads.store, after: configuration.alerts.after)
         alerter = Alerter(
             store: store,
             mail: AlertMail(
-                transport: ground.mail("alert"), from: configuration.mailFrom, to: configuration.alertTo ?? configuration.mailTo,
+                transport: ground.mail("alert"), from: configuration.mail.from, to: configuration.alerts.to ?? configuration.mail.to,
                 templates: ground.mailTemplates, adminURL: layout.absoluteURL(SiteURL.admin)),
             configuration: .init(leader: leader), logger: ground.logger, checks: rules.checks)
     }

@@ -18,11 +18,11 @@ struct CatalogFeature {
         let configuration = ground.configuration
         source = try given ?? makeCatalogSource(configuration: configuration, metrics: ground.metrics, logger: ground.logger)
         let catalog = Catalog(
-            source: source, policy: CachePolicy(fresh: configuration.catalogFresh, stale: configuration.catalogStale),
+            source: source, policy: CachePolicy(fresh: configuration.catalog.fresh, stale: configuration.catalog.stale),
             clock: ground.clock, descriptionBytes: configuration.descriptionCacheBytes, metrics: ground.metrics, logger: ground.logger)
         self.catalog = catalog
         let assets = try AssetStore(
-            source: source, directory: configuration.assetCacheDirectory, maxBytes: configuration.assetCacheMaxBytes, logger: ground.logger)
+            source: source, directory: configuration.assets.directory, maxBytes: configuration.assets.maxBytes, logger: ground.logger)
         self.assets = assets
         purges = CatalogPurges(
             catalog: catalog, dropImages: { ids in for id in ids { await assets.remove(fileID: id) } },
@@ -36,14 +36,14 @@ struct CatalogFeature {
 public func makeCatalogSource(
     configuration: AppConfiguration, metrics: any MetricsFactory = NOOPMetricsHandler.instance, logger: Logger
 ) throws -> any CatalogSource {
-    guard let directusURL = configuration.directusURL else {
+    guard let directusURL = configuration.catalog.directusURL else {
         logger.notice("DIRECTUS_URL is not set: serving the built-in demo catalog")
         return try DemoCatalogSource()
     }
     return DirectusCatalogSource(
         configuration: .init(
-            baseURL: directusURL, token: configuration.directusToken,
-            timeout: .seconds(configuration.directusTimeout.components.seconds), maxResponseBytes: configuration.directusMaxResponseBytes),
+            baseURL: directusURL, token: configuration.catalog.directusToken,
+            timeout: .seconds(configuration.catalog.directusTimeout.components.seconds), maxResponseBytes: configuration.catalog.maxResponseBytes),
         httpClient: HTTPClient.shared, metrics: metrics, logger: logger)
 }
 

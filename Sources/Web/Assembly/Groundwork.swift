@@ -31,7 +31,7 @@ struct Groundwork {
         instance = configuration.instance
         instances = Instances(database: database, clock: clock)
         try await instances.heartbeat(instance)
-        transport = configuration.smtp.map { SMTPMailTransport(configuration: $0) } ?? FileMailTransport(directory: configuration.mailDirectory)
+        transport = configuration.mail.smtp.map { SMTPMailTransport(configuration: $0) } ?? FileMailTransport(directory: configuration.mail.directory)
         mailTemplates = try MustacheLibrary(safeHTMLDirectory: configuration.templatesDirectory + "/mail")
     }
 

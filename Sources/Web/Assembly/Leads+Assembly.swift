@@ -30,14 +30,14 @@ struct LeadsFeature {
         try await store.releaseLeases(instance: ground.instance)
         // Personal data goes after LEAD_RETENTION_DAYS, or on a customer's request (the admin).
         eraser = PersonalDataEraser(
-            database: ground.database, clock: ground.clock, mailDirectory: configuration.smtp == nil ? configuration.mailDirectory : nil,
+            database: ground.database, clock: ground.clock, mailDirectory: configuration.mail.smtp == nil ? configuration.mail.directory : nil,
             contactKeys: { ContactDirectory.keys(phone: $0, email: $1) }, logger: ground.logger)
         let workerConfiguration = OutboxWorker.Configuration(
-            lease: configuration.outboxLease, retry: RetryPolicy(maxAttempts: configuration.outboxMaxAttempts), instance: ground.instance)
+            lease: configuration.leads.lease, retry: RetryPolicy(maxAttempts: configuration.leads.maxAttempts), instance: ground.instance)
         email = OutboxWorker(
             store: store,
             deliverer: EmailDeliverer(
-                transport: ground.mail("lead"), from: configuration.mailFrom, to: configuration.mailTo, templates: ground.mailTemplates),
+                transport: ground.mail("lead"), from: configuration.mail.from, to: configuration.mail.to, templates: ground.mailTemplates),
             configuration: workerConfiguration, metrics: ground.metrics, logger: ground.logger)
         // One instance at a time sends, at amoCRM's per-account pace (`AccountPace`).
         amoCRM = OutboxWorker(
@@ -48,7 +48,7 @@ struct LeadsFeature {
             store: store, products: CatalogProductLookup(catalog: catalog, layout: layout), metrics: ground.metrics, logger: ground.logger,
             onAccepted: { for worker in workers { worker.wake() } })
         orderLimiter = configuration.orderRateLimit.map { RateLimiter($0, name: "orders", metrics: ground.metrics) }
-        retentionDays = configuration.leadRetentionDays
+        retentionDays = configuration.leads.retentionDays
     }
 
     /// Deliveries put back in the queue, or a channel reconnected: look now.

@@ -17,11 +17,11 @@ struct PassportFeature {
             worker = PassportWorker(
                 store: store,
                 issuer: PassportIssuer(
-                    deals: deals, fields: fields, leads: leads.store, catalog: catalog, warrantyMonths: configuration.passportWarrantyMonths,
+                    deals: deals, fields: fields, leads: leads.store, catalog: catalog, warrantyMonths: configuration.passports.warrantyMonths,
                     productURL: { layout.absoluteURL(SiteURL.product($0)) }),
                 deals: deals, tokens: tokens,
                 mail: PassportMail(
-                    transport: ground.mail("passport"), from: configuration.mailFrom, to: configuration.mailTo, templates: ground.mailTemplates,
+                    transport: ground.mail("passport"), from: configuration.mail.from, to: configuration.mail.to, templates: ground.mailTemplates,
                     pageURL: pageURL),
                 pageURL: pageURL, instance: ground.instance, logger: ground.logger)
         } else {

@@ -21,11 +21,11 @@ struct SitePages: Sendable {
         // One secret per database, so that every instance signs form tokens the same way.
         let formSecret = try await Settings.value(FormTokens.secretKey, in: ground.database) { RandomHex.make(bytes: 32) }
         formTokens = FormTokens(secret: formSecret, clock: ground.clock)
-        headers = PageHeaders(directusURL: configuration.directusURL)
+        headers = PageHeaders(directusURL: configuration.catalog.directusURL)
         // A page's catalog inputs are looked at again at least this often.
         pages = PageCache(
             rendered: RenderedCache(
-                maxBytes: configuration.pageCacheBytes, recheckInterval: min(.seconds(1), configuration.catalogFresh), metrics: ground.metrics),
+                maxBytes: configuration.pageCacheBytes, recheckInterval: min(.seconds(1), configuration.catalog.fresh), metrics: ground.metrics),
             version: catalog.version, headers: headers, clock: ground.clock, metrics: ground.metrics)
         messages = MessagePages(renderer: renderer, layout: layout, headers: headers, catalog: catalog)
         models = CatalogPageModels(layout: layout, formTokens: formTokens)
