@@ -360,6 +360,7 @@ let package = Package(
         .testTarget(
             name: "WebTests",
             dependencies: [
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 "Assets",
                 "Alerts",
                 "Mail",

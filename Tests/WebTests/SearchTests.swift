@@ -165,7 +165,7 @@ struct SearchTests {
             #expect(typing.categories == ["Токарные станки"])
             #expect(typing.products.first?.hasPrefix("Токарн") == true && typing.products.count <= 5)
             #expect(typing.raw.headers[.contentType] == "application/json; charset=utf-8")
-            #expect(typing.raw.headers[.cacheControl] == "public, max-age=60")
+            #expect(typing.raw.headers[.cacheControl] == PageCache.publicCacheControl)
             let code = try await answer("СК61")
             #expect(code.products.first == "Токарный станок с ЧПУ CK6150")
             #expect(try await answer("фрезерн").categories == ["Фрезерные станки"])

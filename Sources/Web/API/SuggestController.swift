@@ -56,7 +56,7 @@ struct SuggestController<Context: RequestContext>: Sendable {
         }
         return Response(
             status: .ok,
-            headers: [.contentType: "application/json; charset=utf-8", .cacheControl: "public, max-age=60", .xContentTypeOptions: "nosniff"],
+            headers: [.contentType: "application/json; charset=utf-8", .cacheControl: PageCache.publicCacheControl, .xContentTypeOptions: "nosniff"],
             body: .init(byteBuffer: body))
     }
 }

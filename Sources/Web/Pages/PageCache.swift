@@ -111,11 +111,13 @@ struct PageCache: Sendable {
         rendered.remember(target: canonical, key: key)
     }
 
-    /// What a shared cache (nginx, a CDN) may do with a public page: keep it a minute, and serve
-    /// it up to two more while it fetches a new one. Short enough that a Directus edit shows
-    /// within three minutes behind a cache the purge webhook cannot reach, and that a cached
-    /// order form's token (valid one to two hours) is still good when the form is sent.
-    static let publicCacheControl = "public, max-age=60, stale-while-revalidate=120"
+    /// What caches may do with a public page: keep it, but ask again every time, with its ETag.
+    /// The service answers that question on the event-loop fast path (a 304 when nothing
+    /// changed, at about nginx's own speed), so a cache in front saves bytes, not work – and an
+    /// editor's change reaches every visitor with the first request after the purge. A copy
+    /// kept for even a second would not do: nginx counts cache lifetimes in whole seconds, so
+    /// `s-maxage=1` keeps a page up to two, and a price could still be the old one after them.
+    static let publicCacheControl = "public, no-cache"
 
     /// Builds the full header set of a rendered response once, and for a cached one its gzip
     /// variant (a text of 1 KiB or more).
