@@ -157,17 +157,7 @@ struct AdminWorkplaceTests {
             let bytes = Array(response.body.readableBytesView)
             #expect(Array(bytes.prefix(3)) == [0xEF, 0xBB, 0xBF])
 
-            // Python's csv module, as a spreadsheet would read it (BOM stripped by utf-8-sig).
-            let file = FileManager.default.temporaryDirectory.appendingPathComponent("leads-\(UUID().uuidString).csv")
-            try Data(bytes).write(to: file)
-            defer { try? FileManager.default.removeItem(at: file) }
-            let script = """
-                import csv, json, sys
-                with open(sys.argv[1], encoding="utf-8-sig", newline="") as f:
-                    print(json.dumps(list(csv.reader(f, delimiter=";")), ensure_ascii=False))
-                """
-            let output = try await ExternalTool.run("/usr/bin/env", ["python3", "-c", script, file.path])
-            let rows = try #require(try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [[String]])
+            let rows = try await Self.csvRows(bytes)
             #expect(rows.count == 4)
             #expect(rows[0] == LeadsCSV.header)
             #expect(rows.allSatisfy { $0.count == LeadsCSV.header.count })
@@ -242,5 +232,19 @@ struct AdminWorkplaceTests {
                 #expect(try await client.execute(uri: uri, method: method, headers: form).status == .forbidden, "\(method) \(uri)")
             }
         }
+    }
+
+    /// The export as Python's csv module reads it, as a spreadsheet would (BOM stripped by utf-8-sig).
+    static func csvRows(_ bytes: [UInt8]) async throws -> [[String]] {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("leads-\(UUID().uuidString).csv")
+        try Data(bytes).write(to: file)
+        defer { try? FileManager.default.removeItem(at: file) }
+        let script = """
+            import csv, json, sys
+            with open(sys.argv[1], encoding="utf-8-sig", newline="") as f:
+                print(json.dumps(list(csv.reader(f, delimiter=";")), ensure_ascii=False))
+            """
+        let output = try await ExternalTool.run("/usr/bin/env", ["python3", "-c", script, file.path])
+        return try #require(try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [[String]])
     }
 }

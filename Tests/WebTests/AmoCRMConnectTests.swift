@@ -27,6 +27,12 @@ struct AmoCRMConnectTests {
         return try #require(items.first { $0.name == "state" }?.value)
     }
 
+    /// The admin connects amoCRM, and amoCRM sends the browser back with `code-1`.
+    func connectAmoCRM(_ client: any TestClientProtocol) async throws -> TestResponse {
+        let location = try #require(try await client.execute(uri: "/admin/amocrm/connect", method: .get, headers: Self.admin).headers[.location])
+        return try await client.execute(uri: "/webhook/amocrm?code=code-1&referer=example.amocrm.ru&state=\(try state(from: location))", method: .get)
+    }
+
     @Test("connect sends the admin to amoCRM with client_id, state and mode=post_message; the redirect stores the tokens")
     func connect() async throws {
         let amo = FakeAmoCRM(redirectURI: "http://127.0.0.1:8080/webhook/amocrm")
@@ -168,9 +174,7 @@ struct AmoCRMConnectTests {
                 #expect(notConnected.status == .serviceUnavailable)
                 #expect(notConnected.text.contains("/admin/amocrm/connect"))
 
-                let location = try #require(
-                    try await client.execute(uri: "/admin/amocrm/connect", method: .get, headers: Self.admin).headers[.location])
-                _ = try await client.execute(uri: "/webhook/amocrm?code=code-1&referer=example.amocrm.ru&state=\(try state(from: location))", method: .get)
+                _ = try await connectAmoCRM(client)
 
                 let test = try await client.execute(uri: "/ingest/test-crm", method: .get, headers: Self.admin)
                 #expect(test.status == .ok)
@@ -191,9 +195,7 @@ struct AmoCRMConnectTests {
         amo.addCode("code-1")
         try await amo.run { (url: String) async throws in
             try await withApp(environment: environment(url)) { (client: any TestClientProtocol) async throws in
-                let location = try #require(
-                    try await client.execute(uri: "/admin/amocrm/connect", method: .get, headers: Self.admin).headers[.location])
-                _ = try await client.execute(uri: "/webhook/amocrm?code=code-1&referer=example.amocrm.ru&state=\(try state(from: location))", method: .get)
+                _ = try await connectAmoCRM(client)
                 let basic = "Basic " + Data("admin:\(testAdminToken)".utf8).base64EncodedString()
                 // What an <img src> on another site makes the admin's browser send.
                 let fromPage = try await client.execute(
@@ -237,11 +239,7 @@ struct AmoCRMConnectTests {
                     let order = try await browser.json("/api/leads", #"{"name":"\#(name)","phone":"+79001234567","consent":true}"#)
                     #expect(order.status == .accepted)
                 }
-                let location = try #require(
-                    try await client.execute(uri: "/admin/amocrm/connect", method: .get, headers: Self.admin).headers[.location])
-                let connected = try await client.execute(
-                    uri: "/webhook/amocrm?code=code-1&referer=example.amocrm.ru&state=\(try self.state(from: location))", method: .get)
-                #expect(connected.status == .ok)
+                #expect(try await connectAmoCRM(client).status == .ok)
                 // Seconds, not the minute a postponed row used to wait.
                 #expect(try await eventually(timeout: .seconds(5)) { amo.leads.count == 3 })
             }

@@ -79,16 +79,7 @@ struct HostileTextTests {
             let body = #"{"name":"Иван","phone":"+79001234567","consent":true,"comment":"ok\r\n=2+5\r\n@SUM(A1)"}"#
             #expect(try await browser.json("/api/leads", body).status == .accepted)
             let csv = try await client.execute(uri: "/admin/leads.csv", method: .get, headers: operatorHeaders)
-            let file = FileManager.default.temporaryDirectory.appendingPathComponent("leads-\(UUID().uuidString).csv")
-            try Data(buffer: csv.body).write(to: file)
-            defer { try? FileManager.default.removeItem(at: file) }
-            let script = """
-                import csv, json, sys
-                with open(sys.argv[1], encoding="utf-8-sig", newline="") as f:
-                    print(json.dumps(list(csv.reader(f, delimiter=";")), ensure_ascii=False))
-                """
-            let output = try await ExternalTool.run("/usr/bin/env", ["python3", "-c", script, file.path])
-            let rows = try #require(try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [[String]])
+            let rows = try await AdminWorkplaceTests.csvRows(Array(csv.body.readableBytesView))
             #expect(rows.count == 2)
             #expect(rows.allSatisfy { $0.count == LeadsCSV.header.count })
             #expect(rows.allSatisfy { row in !row.contains { $0.hasPrefix("=") || $0.hasPrefix("@") } })
