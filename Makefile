@@ -61,6 +61,7 @@ drill:
 ## (crawl, memory, a cold burst of 500). Results print and land as JSON in bench/results/.
 bench:
 	bench/page-vs-nginx.sh
+	bench/through-nginx.sh
 	bench/memory-under-load.sh
 	bench/large-catalog.sh
 

@@ -1,4 +1,3 @@
-import Basics
 import Synchronization
 
 /// A wake-up for one sleeper: `signal()` ends the current `wait()`, or the next one if

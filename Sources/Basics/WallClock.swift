@@ -11,7 +11,8 @@ import Foundation
 ///
 /// Left on the system's monotonic clock, because they are about the other side's time, not
 /// the application's rules: network timeouts, amoCRM's request pacing (`RequestPacer`, which
-/// takes any `Clock`), rate-limit refills and connection limits (NIO's event-loop time).
+/// takes any `Clock`), rate-limit refills, connection limits (NIO's event-loop time), and the
+/// image store's one-minute memory of files Directus did not have.
 public protocol WallClock: Sendable {
     func now() -> Date
     /// Monotonic time, for ages and intervals.

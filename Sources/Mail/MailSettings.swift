@@ -58,7 +58,9 @@ public struct MailSettings: Sendable {
     public static func isMailbox(_ text: String) -> Bool {
         let parts = text.unicodeScalars.split(separator: "@", omittingEmptySubsequences: false)
         return parts.count == 2 && !parts[0].isEmpty && !parts[1].isEmpty
-            && !text.unicodeScalars.contains(where: { $0.properties.isWhitespace || $0.value < 0x20 || "<>,;\"".unicodeScalars.contains($0) })
+            && !text.unicodeScalars.contains(where: {
+                $0.properties.isWhitespace || $0.value < 0x20 || (0x7F...0x9F).contains($0.value) || "<>,;\"".unicodeScalars.contains($0)
+            })
     }
 
     /// Comma-separated addresses (`MAIL_TO`, `ALERT_TO`).

@@ -10,8 +10,9 @@ import Storage
 /// Builds the whole application; `serve` runs it and tests drive the very same one.
 ///
 /// It reads as a table of contents: the groundwork, then each feature's parts (built in
-/// `Assembly/`), the router that hands each controller its few collaborators (and no secret it
-/// does not check), and the services in the order they start (they stop in reverse).
+/// `Assembly/`), the router that hands each controller its few collaborators (of the secrets
+/// a visitor presents, only the ones it checks), and the services in the order they start
+/// (they stop in reverse).
 public func buildApplication(
     configuration: AppConfiguration, catalogSource: (any CatalogSource)? = nil, clock: any WallClock = SystemClock(),
     logger: Logger

@@ -26,7 +26,8 @@ struct AssetController: Sendable {
         router.get(SiteURL.Route.previewAsset.pattern, use: previewAsset)
     }
 
-    /// Images change only when an editor replaces the file (the webhook drops it then).
+    /// Images change only when an editor replaces the file: the webhook drops this service's
+    /// copy, but caches in front (nginx, browsers) keep theirs for this long.
     static var cacheControl: String { "public, max-age=604800, stale-while-revalidate=86400" }
     /// An SVG opened on its own must not run scripts from this origin.
     static var policy: String { "default-src 'none'; style-src 'unsafe-inline'; sandbox" }

@@ -111,13 +111,14 @@ struct PageCache: Sendable {
         rendered.remember(target: canonical, key: key)
     }
 
-    /// What caches may do with a public page: keep it, but ask again every time, with its ETag.
-    /// The service answers that question on the event-loop fast path (a 304 when nothing
-    /// changed, at about nginx's own speed), so a cache in front saves bytes, not work – and an
-    /// editor's change reaches every visitor with the first request after the purge. A copy
-    /// kept for even a second would not do: nginx counts cache lifetimes in whole seconds, so
-    /// `s-maxage=1` keeps a page up to two, and a price could still be the old one after them.
-    static let publicCacheControl = "public, no-cache"
+    /// What caches may do with a public page: nothing without asking again, with its ETag. The
+    /// service answers that question on the event-loop fast path (a 304 when nothing changed,
+    /// at about nginx's own speed), so a cache in front saves bytes, not work – and an editor's
+    /// change reaches every visitor with the first request after the purge. A copy kept for
+    /// even a second would not do: nginx counts cache lifetimes in whole seconds, so
+    /// `s-maxage=1` keeps a page up to two. Spelled as lifetimes of zero rather than
+    /// `no-cache`, which some CDNs (Fastly) do not read and would give a default lifetime.
+    static let publicCacheControl = "public, max-age=0, s-maxage=0, must-revalidate"
 
     /// Builds the full header set of a rendered response once, and for a cached one its gzip
     /// variant (a text of 1 KiB or more).
