@@ -97,6 +97,7 @@ func buildRouter(
     CatalogAPIController(catalog: catalog.catalog, site: site).addRoutes(to: router)
     SuggestController(catalog: catalog.catalog, layout: site.layout, answers: SuggestAnswers()).addRoutes(to: router)
     FeedController(catalog: catalog.catalog, pages: site.pages, layout: site.layout, clock: clock).addRoutes(to: router)
+    IndexNowKeyController<AppRequestContext>(key: configuration.indexNow.key).addRoutes(to: router)
     PassportController<AppRequestContext>(passports: passports.store, catalog: catalog.catalog, site: site, clock: clock).addRoutes(to: router)
     // Preview image links are signed with a key of their own, kept in the database (all
     // instances verify each other's links): PREVIEW_SECRET sits in every editor's preview URL.

@@ -73,6 +73,8 @@ public struct AppConfiguration: Sendable {
     public var amoCRMWebhookToken: String?
     /// nil: no limit (`off`, for load tests).
     public var orderRateLimit: RateLimit? = RateLimit(count: 20, period: .seconds(60))
+    /// `INDEXNOW_KEY`, `INDEXNOW_ENDPOINT`.
+    var indexNow = IndexNowSettings()
 
     public init() {}
 
@@ -138,6 +140,7 @@ public struct AppConfiguration: Sendable {
             }
             instanceID = id
         }
+        indexNow = try IndexNowSettings(environment: env)
         if let limit = env["ORDER_RATE_LIMIT"] {
             guard let parsed = RateLimit.parse(limit) else {
                 throw ConfigurationError(variable: "ORDER_RATE_LIMIT", reason: "expected N/s, N/min, N/h or off, got '\(limit)'")
