@@ -158,8 +158,12 @@ struct NginxFreshnessTests {
                 #expect(try await eventually(timeout: .seconds(5)) { try await Self.get(client, port: nginx.port, path).body.contains(Self.newPrice) }, "\(path)")
                 shown[path] = purged.duration(to: .now)
             }
-            // Two more seconds of visitors after the promise ran out.
-            try await Task.sleep(for: .seconds(2))
+            // Visitors go on until each page has been loaded again after the promise ran out.
+            let promise = purged + .seconds(2)
+            #expect(try await eventually {
+                let after = visits.seen.withLock { $0.filter { $0.at > promise }.map(\.path) }
+                return after.contains(Self.product) && after.contains(Self.category)
+            }, "no visitor page more than 2 s after the purge")
             visits.stop.store(true, ordering: .relaxed)
             for visitor in visitors { await visitor.value }
 
