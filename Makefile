@@ -73,6 +73,9 @@ smoke:
 	@out=$$(ADMIN_TOKEN=abc $(BIN) serve 2>&1); code=$$?; \
 	  if [ $$code -ne 2 ] || ! echo "$$out" | grep -q "ADMIN_TOKEN" || echo "$$out" | grep -q "abc"; then echo "smoke: expected exit 2 naming ADMIN_TOKEN without its value, got $$code: $$out"; exit 1; fi; \
 	  echo "smoke: a short ADMIN_TOKEN stops start-up with exit 2"
+	@dir=$$(mktemp -d); out=$$(TEMPLATES_DIR=$$dir DATA_DIR=$$dir/var $(BIN) serve 2>&1); code=$$?; rm -rf $$dir; \
+	  if [ $$code -ne 1 ] || ! echo "$$out" | grep -q "template 'layout' is missing" || echo "$$out" | grep -q "Assertion"; then echo "smoke: expected exit 1 naming the missing template, got $$code: $$out"; exit 1; fi; \
+	  echo "smoke: missing templates stop start-up with one line (the open database is closed)"
 	@dir=$$(mktemp -d); DATABASE_URL=sqlite://$$dir/db.sqlite $(BIN) migrate >/dev/null 2>&1 && DATABASE_URL=sqlite://$$dir/db.sqlite $(BIN) migrate >/dev/null 2>&1 \
 	  || { echo "smoke: catalog-bff migrate failed"; exit 1; }; rm -rf $$dir; echo "smoke: catalog-bff migrate brings a database up to date, twice"
 

@@ -36,14 +36,7 @@ bff_pid=$!
 for _ in $(seq 50); do curl -sf "http://127.0.0.1:$bff_port/healthz" >/dev/null && break; sleep 0.1; done
 
 chmod 755 "$work"
-mkdir -p "$work/cache"
-openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=shop.example.ru" -keyout "$work/key.pem" -out "$work/cert.pem" 2>/dev/null
-sed -e "s|/var/cache/nginx/catalog-bff|$work/cache|" -e "s|/etc/ssl/certs/shop.example.ru.pem|$work/cert.pem|" \
-    -e "s|/etc/ssl/private/shop.example.ru.key|$work/key.pem|" -e "s|server 127.0.0.1:8080;|server 127.0.0.1:$bff_port;|" \
-    -e "s|listen 443 ssl http2;|listen 127.0.0.1:$tls_port ssl http2;|" -e "s|listen \[::\]:443 ssl http2;||" \
-    -e "s|listen 80;|listen 127.0.0.1:$plain_port;|" -e "s|listen \[::\]:80;||" deploy/nginx.conf >"$work/site.conf"
-printf 'worker_processes auto;\npid %s/nginx.pid;\nerror_log %s/error.log;\nevents { worker_connections 1024; }\nhttp {\n  access_log off;\n  include %s/site.conf;\n}\n' \
-  "$work" "$work" "$work" >"$work/nginx.conf"
+scripts/nginx-local.sh "$work" $bff_port $tls_port $plain_port
 /usr/sbin/nginx -p "$work" -c "$work/nginx.conf"
 for _ in $(seq 50); do curl -skf "https://127.0.0.1:$tls_port/healthz" >/dev/null && break; sleep 0.1; done
 

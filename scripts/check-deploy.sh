@@ -12,13 +12,7 @@ trap 'rm -rf "$work"' EXIT
 
 if command -v nginx >/dev/null || [ -x /usr/sbin/nginx ]; then
   nginx=$(command -v nginx || echo /usr/sbin/nginx)
-  mkdir -p "$work/nginx/cache"
-  openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=shop.example.ru" \
-    -keyout "$work/nginx/key.pem" -out "$work/nginx/cert.pem" 2>/dev/null
-  sed -e "s|/etc/ssl/certs/shop.example.ru.pem|$work/nginx/cert.pem|" -e "s|/etc/ssl/private/shop.example.ru.key|$work/nginx/key.pem|" \
-      -e "s|/var/cache/nginx/catalog-bff|$work/nginx/cache|" deploy/nginx.conf >"$work/nginx/site.conf"
-  printf 'pid %s/nginx.pid;\nerror_log %s/error.log;\nevents {}\nhttp {\n  access_log off;\n  include %s/site.conf;\n}\n' \
-    "$work/nginx" "$work/nginx" "$work/nginx" >"$work/nginx/nginx.conf"
+  scripts/nginx-local.sh "$work/nginx" 8080 8443 8081
   "$nginx" -t -q -p "$work/nginx" -c "$work/nginx/nginx.conf" -e "$work/nginx/error.log"
   echo "deploy: nginx -t accepts deploy/nginx.conf"
 else

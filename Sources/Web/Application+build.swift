@@ -18,37 +18,44 @@ public func buildApplication(
     logger: Logger
 ) async throws -> some ApplicationProtocol {
     let ground = try await Groundwork(configuration: configuration, clock: clock, logger: logger)
-    let catalog = try CatalogFeature(ground, source: catalogSource)
-    let site = try await SitePages(ground, catalog: catalog.catalog)
-    let amo = AmoCRMFeature(ground)
-    let leads = try await LeadsFeature(ground, catalog: catalog.catalog, layout: site.layout, amo: amo)
-    let passports = PassportFeature(ground, catalog: catalog.catalog, leads: leads, amo: amo, layout: site.layout)
-    let alerts = AlertsFeature(ground, catalog: catalog.catalog, leads: leads, amo: amo, layout: site.layout)
-    let router = try await buildRouter(ground, site: site, catalog: catalog, leads: leads, amo: amo, passports: passports, alerts: alerts)
+    // Whatever fails after the database is open closes it again: start-up ends with the
+    // error's one line, not a driver's assertion.
+    do {
+        let catalog = try CatalogFeature(ground, source: catalogSource)
+        let site = try await SitePages(ground, catalog: catalog.catalog)
+        let amo = AmoCRMFeature(ground)
+        let leads = try await LeadsFeature(ground, catalog: catalog.catalog, layout: site.layout, amo: amo)
+        let passports = PassportFeature(ground, catalog: catalog.catalog, leads: leads, amo: amo, layout: site.layout)
+        let alerts = AlertsFeature(ground, catalog: catalog.catalog, leads: leads, amo: amo, layout: site.layout)
+        let router = try await buildRouter(ground, site: site, catalog: catalog, leads: leads, amo: amo, passports: passports, alerts: alerts)
 
-    let limits = ConnectionLimits.Configuration(
-        headTimeout: .seconds(configuration.requestHeadTimeout.components.seconds),
-        idleTimeout: .seconds(configuration.keepAliveTimeout.components.seconds))
-    let fastPages = FastPages(cache: site.pages.rendered, version: catalog.catalog.version, serverName: "catalog-bff", clock: clock)
-    var app = Application(
-        responder: HeadAsGetResponder(base: router.buildResponder()),
-        server: .http1(
-            configuration: .init(additionalChannelHandlers: [ConnectionLimits(configuration: limits), CachedPageHandler(pages: fastPages)])),
-        configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "catalog-bff"),
-        logger: logger)
-    app.addServices(DatabaseService(database: ground.database))
-    // Stops after the workers (services stop in reverse order): then nothing is in flight.
-    app.addServices(
-        InstanceHeartbeat(instances: ground.instances, id: ground.instance, logger: logger) {
-            _ = try? await leads.store.releaseLeases(instance: ground.instance)
-        })
-    app.addServices(catalog.services)
-    app.addServices(leads.workers)
-    if let worker = passports.worker { app.addServices(worker) }
-    app.addServices(alerts.alerter)
-    app.addServices(leads.retention)
-    app.addServices(amo.services)
-    return app
+        let limits = ConnectionLimits.Configuration(
+            headTimeout: .seconds(configuration.requestHeadTimeout.components.seconds),
+            idleTimeout: .seconds(configuration.keepAliveTimeout.components.seconds))
+        let fastPages = FastPages(cache: site.pages.rendered, version: catalog.catalog.version, serverName: "catalog-bff", clock: clock)
+        var app = Application(
+            responder: HeadAsGetResponder(base: router.buildResponder()),
+            server: .http1(
+                configuration: .init(additionalChannelHandlers: [ConnectionLimits(configuration: limits), CachedPageHandler(pages: fastPages)])),
+            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "catalog-bff"),
+            logger: logger)
+        app.addServices(DatabaseService(database: ground.database))
+        // Stops after the workers (services stop in reverse order): then nothing is in flight.
+        app.addServices(
+            InstanceHeartbeat(instances: ground.instances, id: ground.instance, logger: logger) {
+                _ = try? await leads.store.releaseLeases(instance: ground.instance)
+            })
+        app.addServices(catalog.services)
+        app.addServices(leads.workers)
+        if let worker = passports.worker { app.addServices(worker) }
+        app.addServices(alerts.alerter)
+        app.addServices(leads.retention)
+        app.addServices(amo.services)
+        return app
+    } catch {
+        await ground.database.close()
+        throw error
+    }
 }
 
 /// The routes: middleware outermost first, then each controller with what it uses.

@@ -27,42 +27,14 @@ struct NginxFreshnessTests {
 
         init(upstreamPort: Int) throws {
             directory = FileManager.default.temporaryDirectory.appendingPathComponent("nginx-\(UUID().uuidString)")
-            try FileManager.default.createDirectory(at: directory.appendingPathComponent("cache"), withIntermediateDirectories: true)
             port = freeLoopbackPort()
-            let certificate = directory.appendingPathComponent("cert.pem").path
-            let key = directory.appendingPathComponent("key.pem").path
-            let openssl = Process()
-            openssl.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
-            openssl.arguments = [
-                "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=shop.example.ru", "-keyout", key, "-out", certificate,
-            ]
-            openssl.standardOutput = FileHandle.nullDevice
-            openssl.standardError = FileHandle.nullDevice
-            try openssl.run()
-            openssl.waitUntilExit()
-            // The shipped file: only paths and ports change.
-            var site = try String(contentsOfFile: "deploy/nginx.conf", encoding: .utf8)
-            for (shipped, here) in [
-                ("/var/cache/nginx/catalog-bff", directory.appendingPathComponent("cache").path),
-                ("/etc/ssl/certs/shop.example.ru.pem", certificate), ("/etc/ssl/private/shop.example.ru.key", key),
-                ("server 127.0.0.1:8080;", "server 127.0.0.1:\(upstreamPort);"),
-                ("    listen 443 ssl http2;\n    listen [::]:443 ssl http2;", "    listen 127.0.0.1:\(port) ssl http2;"),
-                ("    listen 80;\n    listen [::]:80;", "    listen 127.0.0.1:\(freeLoopbackPort());"),
-            ] {
-                #expect(site.contains(shipped), "deploy/nginx.conf no longer has \(shipped)")
-                site = site.replacingOccurrences(of: shipped, with: here)
-            }
-            try site.write(to: directory.appendingPathComponent("site.conf"), atomically: true, encoding: .utf8)
-            let main = """
-                pid \(directory.path)/nginx.pid;
-                error_log \(directory.path)/error.log;
-                events {}
-                http {
-                  access_log off;
-                  include \(directory.path)/site.conf;
-                }
-                """
-            try main.write(to: directory.appendingPathComponent("nginx.conf"), atomically: true, encoding: .utf8)
+            // The shipped file, only paths and ports replaced (the same copy `make test`'s `nginx -t` checks).
+            let local = Process()
+            local.executableURL = URL(fileURLWithPath: "scripts/nginx-local.sh")
+            local.arguments = [directory.path, String(upstreamPort), String(port), String(freeLoopbackPort())]
+            try local.run()
+            local.waitUntilExit()
+            #expect(local.terminationStatus == 0, "scripts/nginx-local.sh failed")
             process = Process()
             process.executableURL = URL(fileURLWithPath: NginxFreshnessTests.nginx)
             process.arguments = ["-p", directory.path, "-c", directory.appendingPathComponent("nginx.conf").path, "-g", "daemon off;"]

@@ -27,12 +27,18 @@ struct Groundwork {
         self.clock = clock
         self.logger = logger
         telemetry = Telemetry()
+        // Files first: a missing template stops start-up before anything is opened.
+        mailTemplates = try MustacheLibrary(safeHTMLDirectory: configuration.templatesDirectory + "/mail")
         database = try await openDatabase(configuration.database, logger: logger, clock: clock)
         instance = configuration.instance
         instances = Instances(database: database, clock: clock)
-        try await instances.heartbeat(instance)
+        do {
+            try await instances.heartbeat(instance)
+        } catch {
+            await database.close()
+            throw error
+        }
         transport = configuration.mail.smtp.map { SMTPMailTransport(configuration: $0) } ?? FileMailTransport(directory: configuration.mail.directory)
-        mailTemplates = try MustacheLibrary(safeHTMLDirectory: configuration.templatesDirectory + "/mail")
     }
 
     /// The transport, counted by the kind of mail (`lead`, `passport`, `alert`).
