@@ -220,9 +220,27 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // What changed on the site's pages (the sitemap's lastmod), and telling search engines
+        // through IndexNow.
+        .target(
+            name: "Indexing",
+            dependencies: [
+                "Basics",
+                "Catalog",
+                "Storage",
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "SQLKit", package: "sql-kit"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
         .target(
             name: "Web",
             dependencies: [
+                "Indexing",
                 "Assets",
                 "Basics",
                 "SafeText",
@@ -363,6 +381,7 @@ let package = Package(
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 "Assets",
                 "Alerts",
+                "Indexing",
                 "Mail",
                 "SafeText",
                 "Web",

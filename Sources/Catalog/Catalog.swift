@@ -16,7 +16,14 @@ public final class Catalog: Sendable {
     private let indexBuild = Mutex<(version: UInt64, task: Task<CatalogIndex, Never>)?>(nil)
     private let health: UpstreamHealth
     private let descriptionStore: DescriptionStore
+    private let watchers = Mutex<[Watcher]>([])
     private let logger: Logger
+
+    /// Told of every index built (with the catalog version it was read at) and of every drop.
+    private struct Watcher: Sendable {
+        var indexBuilt: @Sendable (_ version: UInt64, CatalogIndex) -> Void
+        var dropped: @Sendable () -> Void
+    }
 
     enum ListKey: Hashable, Sendable {
         case categories, products
@@ -97,6 +104,7 @@ public final class Catalog: Sendable {
                         "products": "\(productList.count)",
                         "ms": "\(took.components.seconds * 1_000 + took.components.attoseconds / 1_000_000_000_000_000)",
                     ])
+                for watcher in self.watchers.withLock({ $0 }) { watcher.indexBuilt(before, index) }
                 return index
             }
             if before == after, (current?.version ?? 0) <= before { current = (before, task) }
@@ -109,6 +117,15 @@ public final class Catalog: Sendable {
             memo = (before, index)
         }
         return index
+    }
+
+    /// Tells `indexBuilt` of every index built from now on, with the catalog version its lists
+    /// were read at (builds can finish out of order), and `dropped` of every purge. What the
+    /// site's pages show is followed this way (`PageChanges`), without reading anything itself.
+    public func watch(
+        indexBuilt: @escaping @Sendable (_ version: UInt64, CatalogIndex) -> Void, dropped: @escaping @Sendable () -> Void
+    ) {
+        watchers.withLock { $0.append(Watcher(indexBuilt: indexBuilt, dropped: dropped)) }
     }
 
     /// The last index built, without waiting for Directus (error pages use it for navigation).
@@ -186,12 +203,14 @@ public final class Catalog: Sendable {
     public func invalidateProducts() {
         descriptionStore.removeAll()
         lists.remove(.products)
+        for watcher in watchers.withLock({ $0 }) { watcher.dropped() }
     }
 
     /// Drops everything (a category changed: names and paths appear on every page).
     public func invalidateAll() {
         descriptionStore.removeAll()
         lists.removeAll()
+        for watcher in watchers.withLock({ $0 }) { watcher.dropped() }
     }
 
     private func categories() async throws -> [Category] {

@@ -3,7 +3,7 @@
 /// Times are Unix milliseconds (`BIGINT`), identical on both engines; the statements are
 /// written once, with the auto-increment key type filled in per engine.
 enum Migrations {
-    static let all: [Migration] = [leadsAndOutbox, amoCRMTokens, amoCRMContacts, productAmount, oauthStates, verifiedContacts, outboxMaybeSent, instances, amoCRMEvents, passports, alerts, deliveryAttempts, erasure, eventPerDeal]
+    static let all: [Migration] = [leadsAndOutbox, amoCRMTokens, amoCRMContacts, productAmount, oauthStates, verifiedContacts, outboxMaybeSent, instances, amoCRMEvents, passports, alerts, deliveryAttempts, erasure, eventPerDeal, pageVersions]
 
     static let leadsAndOutbox = Migration(version: 1, name: "leads, outbox, settings") { serial in
         [
@@ -258,6 +258,33 @@ extension Migrations {
             """,
             "CREATE UNIQUE INDEX amocrm_events_waiting_deal ON amocrm_events (lead_id) WHERE processed_at IS NULL",
             "ALTER TABLE amocrm_events ADD COLUMN reports INTEGER NOT NULL DEFAULT 1",
+        ]
+    }
+}
+
+extension Migrations {
+    /// What each page of the site showed when it last changed (issue «Freshness end to end»):
+    /// a digest of its content and when it changed, for the sitemap's `lastmod` and to find
+    /// what changed after a purge, a refresh or a restart; and the pages waiting to be
+    /// announced to search engines (IndexNow), one row a page however often it changes.
+    static let pageVersions = Migration(version: 15, name: "page versions and IndexNow queue") { _ in
+        [
+            """
+            CREATE TABLE page_versions (
+                path TEXT PRIMARY KEY,
+                fingerprint BIGINT NOT NULL,
+                modified_at BIGINT NOT NULL,
+                announce INTEGER NOT NULL
+            )
+            """,
+            """
+            CREATE TABLE indexnow_queue (
+                path TEXT PRIMARY KEY,
+                queued_at BIGINT NOT NULL,
+                batch TEXT
+            )
+            """,
+            "CREATE INDEX indexnow_queue_queued ON indexnow_queue (queued_at)",
         ]
     }
 }

@@ -27,7 +27,9 @@ public func buildApplication(
         let leads = try await LeadsFeature(ground, catalog: catalog.catalog, layout: site.layout, amo: amo)
         let passports = PassportFeature(ground, catalog: catalog.catalog, leads: leads, amo: amo, layout: site.layout)
         let alerts = AlertsFeature(ground, catalog: catalog.catalog, leads: leads, amo: amo, layout: site.layout)
-        let router = try await buildRouter(ground, site: site, catalog: catalog, leads: leads, amo: amo, passports: passports, alerts: alerts)
+        let indexing = IndexingFeature(ground, catalog: catalog.catalog)
+        let router = try await buildRouter(
+            ground, site: site, catalog: catalog, leads: leads, amo: amo, passports: passports, alerts: alerts, indexing: indexing)
 
         let limits = ConnectionLimits.Configuration(
             headTimeout: .seconds(configuration.requestHeadTimeout.components.seconds),
@@ -46,6 +48,7 @@ public func buildApplication(
                 _ = try? await leads.store.releaseLeases(instance: ground.instance)
             })
         app.addServices(catalog.services)
+        app.addServices(indexing.services)
         app.addServices(leads.workers)
         if let worker = passports.worker { app.addServices(worker) }
         app.addServices(alerts.alerter)
@@ -61,7 +64,7 @@ public func buildApplication(
 /// The routes: middleware outermost first, then each controller with what it uses.
 func buildRouter(
     _ ground: Groundwork, site: SitePages, catalog: CatalogFeature, leads: LeadsFeature, amo: AmoCRMFeature, passports: PassportFeature,
-    alerts: AlertsFeature
+    alerts: AlertsFeature, indexing: IndexingFeature
 ) async throws -> Router<AppRequestContext> {
     let configuration = ground.configuration
     let (clock, logger, metrics) = (ground.clock, ground.logger, ground.metrics)
@@ -87,7 +90,8 @@ func buildRouter(
     ).addRoutes(to: router)
     MetricsController(
         telemetry: ground.telemetry, catalog: catalog.catalog, pages: site.pages, assets: catalog.assets, leads: leads.store, amoTokens: amo.tokens,
-        breakers: leads.breakers, amoEvents: amo.events, passports: passports.store, alerts: alerts.store, clock: clock, access: operators
+        breakers: leads.breakers, amoEvents: amo.events, passports: passports.store, alerts: alerts.store,
+        pageChanges: indexing.changes, indexNow: indexing.queue, clock: clock, access: operators
     ).addRoutes(to: router)
 
     // Visitors: pages, orders, the JSON API, images.
@@ -103,7 +107,7 @@ func buildRouter(
     ).addRoutes(to: router)
     CatalogAPIController(catalog: catalog.catalog, site: site).addRoutes(to: router)
     SuggestController(catalog: catalog.catalog, layout: site.layout, answers: SuggestAnswers()).addRoutes(to: router)
-    FeedController(catalog: catalog.catalog, pages: site.pages, layout: site.layout, clock: clock).addRoutes(to: router)
+    FeedController(catalog: catalog.catalog, changes: indexing.changes, pages: site.pages, layout: site.layout, clock: clock).addRoutes(to: router)
     IndexNowKeyController<AppRequestContext>(key: configuration.indexNow.key).addRoutes(to: router)
     PassportController<AppRequestContext>(passports: passports.store, catalog: catalog.catalog, site: site, clock: clock).addRoutes(to: router)
     // Preview image links are signed with a key of their own, kept in the database (all

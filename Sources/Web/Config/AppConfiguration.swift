@@ -4,6 +4,7 @@ import Assets
 import Basics
 import Catalog
 import Foundation
+import Indexing
 import Leads
 import Logging
 import Mail
@@ -141,6 +142,10 @@ public struct AppConfiguration: Sendable {
             instanceID = id
         }
         indexNow = try IndexNowSettings(environment: env)
+        // IndexNow announces the site's public addresses: a guessed local one would be refused.
+        if indexNow.key != nil, env["PUBLIC_BASE_URL"] == nil {
+            throw ConfigurationError(variable: "INDEXNOW_KEY", reason: "needs PUBLIC_BASE_URL, the site's public address (https://…), whose pages it announces")
+        }
         if let limit = env["ORDER_RATE_LIMIT"] {
             guard let parsed = RateLimit.parse(limit) else {
                 throw ConfigurationError(variable: "ORDER_RATE_LIMIT", reason: "expected N/s, N/min, N/h or off, got '\(limit)'")

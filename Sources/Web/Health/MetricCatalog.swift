@@ -22,6 +22,11 @@ enum MetricCatalog {
         "catalog_serving_stale": "1 while Directus fails and the site shows the catalog it read before.",
         "catalog_descriptions_kept": "Full product descriptions kept for product pages (the index keeps excerpts).",
         "catalog_descriptions_bytes": "Bytes of the product descriptions kept.",
+        "site_pages_recorded": "Pages whose content digest and time of change are recorded (the sitemap's lastmod; what changed is found against it).",
+        "indexnow_pages_waiting": "Changed pages waiting to be announced to IndexNow (sent a minute after the first of a burst).",
+        "indexnow_oldest_waiting_seconds": "Age of the oldest page waiting for IndexNow (0 when none waits).",
+        "indexnow_requests_total": "Requests to IndexNow, by status (error: no answer).",
+        "indexnow_urls_sent_total": "Page URLs IndexNow accepted.",
         "directus_request_duration_seconds": "Directus REST requests, by operation (list, item, asset).",
         "directus_request_errors_total": "Failed Directus requests, by operation and kind of error.",
         // Orders and the outbox

@@ -6,6 +6,7 @@ import Catalog
 import CoreMetrics
 import Foundation
 import Hummingbird
+import Indexing
 import Leads
 import Passport
 import Storage
@@ -28,6 +29,9 @@ struct MetricsController: Sendable {
     let amoEvents: AmoCRMEvents
     let passports: PassportStore
     let alerts: AlertStore
+    let pageChanges: PageChanges
+    /// nil while IndexNow is off.
+    let indexNow: IndexNowQueue?
     let clock: any WallClock
     let access: OperatorAccess
 
@@ -61,6 +65,11 @@ struct MetricsController: Sendable {
         let upstream = catalog.upstreamFailure
         gauge("catalog_upstream_failing", upstream == nil ? 0 : 1)
         gauge("catalog_serving_stale", upstream?.servingStale == true ? 1 : 0)
+        gauge("site_pages_recorded", pageChanges.recordedPages)
+        if let indexNow, let waiting = try? await indexNow.pending() {
+            gauge("indexnow_pages_waiting", waiting.count)
+            gauge("indexnow_oldest_waiting_seconds", waiting.oldest.map { max(0, clock.now().timeIntervalSince($0)) } ?? 0)
+        }
 
         // A failed read leaves the last values standing rather than reporting zeros.
         if let counts = try? await leads.outboxCounts(), let oldest = try? await leads.oldestPending() {

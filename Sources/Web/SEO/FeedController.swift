@@ -2,6 +2,7 @@ import Basics
 import Catalog
 import Foundation
 import Hummingbird
+import Indexing
 import Storage
 import Leads
 
@@ -10,13 +11,16 @@ import Leads
 /// are written with libxml2 and, like pages, built once per catalog version.
 struct FeedController<Context: RequestContext>: Sendable {
     let catalog: Catalog
+    /// When each page last changed: the sitemap's `lastmod`.
+    let changes: PageChanges
     let pages: PageCache
     let layout: SiteLayout
     let clock: any WallClock
     let robotsTxt: RenderedResponse
 
-    init(catalog: Catalog, pages: PageCache, layout: SiteLayout, clock: any WallClock) {
+    init(catalog: Catalog, changes: PageChanges, pages: PageCache, layout: SiteLayout, clock: any WallClock) {
         self.catalog = catalog
+        self.changes = changes
         self.pages = pages
         self.layout = layout
         self.clock = clock
@@ -45,11 +49,13 @@ struct FeedController<Context: RequestContext>: Sendable {
         pages.response(robotsTxt, for: request)
     }
 
+    /// Built again when the catalog or a page's recorded time changed. Not answered on the
+    /// event loop, which knows the catalog's version only; crawlers read it now and then.
     @Sendable func sitemap(_ request: Request, context: Context) async throws -> Response {
-        try await pages.cached("feed:/sitemap.xml", canonical: SiteURL.Route.sitemap.rawValue, request: request) {
+        try await pages.cached("feed:/sitemap.xml#\(changes.generation)", canonical: nil, request: request) {
             .input(try await catalog.index())
-        } render: { index in
-            RenderedResponse(body: ByteBuffer(bytes: try Feeds.sitemap(index, layout: layout)), contentType: Self.xmlType)
+        } render: { [changes] index in
+            RenderedResponse(body: ByteBuffer(bytes: try Feeds.sitemap(index, layout: layout, modified: changes.modified)), contentType: Self.xmlType)
         }
     }
 

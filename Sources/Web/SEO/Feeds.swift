@@ -5,14 +5,18 @@ import Leads
 
 /// The XML documents of `FeedController`.
 enum Feeds {
-    /// sitemaps.org 0.9: home, the catalog, every category and product page.
-    static func sitemap(_ index: CatalogIndex, layout: SiteLayout) throws -> [UInt8] {
+    /// sitemaps.org 0.9: home, the catalog, every category and product page. A page's
+    /// `lastmod` is when it last changed as `PageChanges` recorded it (so a category moves on
+    /// when a product leaves it), or Directus' `date_updated` when that is later (a change
+    /// the record has not caught up with yet).
+    static func sitemap(_ index: CatalogIndex, layout: SiteLayout, modified recorded: (String) -> Date? = { _ in nil }) throws -> [UInt8] {
         let xml = try XMLWriter()
         try xml.element("urlset", ["xmlns": "http://www.sitemaps.org/schemas/sitemap/0.9"]) {
             let newest = index.products.compactMap(\.updatedAt).max()
-            func url(_ path: String, _ modified: Date?) throws {
+            func url(_ path: String, _ updated: Date?) throws {
                 try xml.element("url") {
                     try xml.element("loc", text: layout.absoluteURL(path))
+                    let modified = [recorded(path), updated].compactMap { $0 }.max()
                     if let modified { try xml.element("lastmod", text: w3cDate(modified)) }
                 }
             }
