@@ -191,7 +191,7 @@ struct MetricsTests {
             if value == "|" { block = (indent, []) } else { expressions.append(value) }
         }
         if let block { expressions.append(block.lines.joined(separator: " ")) }
-        #expect(expressions.count == 12)
+        #expect(expressions.count == 13)
         // Dashboard: every target's `expr`.
         let dashboard = try JSONSerialization.jsonObject(
             with: Data(contentsOf: Self.repository.appendingPathComponent("deploy/grafana/catalog-bff.json")))
