@@ -20,14 +20,7 @@ public struct IndexNowQueue: Sendable {
     func add(_ paths: [String], at: Int64, in db: any SQLDatabase) async throws {
         for chunk in paths.chunked(by: 500) {
             var query = SQLQueryString("INSERT INTO indexnow_queue (path, queued_at) VALUES ")
-            for (offset, path) in chunk.enumerated() {
-                if offset > 0 { query.appendLiteral(", ") }
-                query.appendLiteral("(")
-                query.appendInterpolation(bind: path)
-                query.appendLiteral(", ")
-                query.appendInterpolation(bind: at)
-                query.appendLiteral(")")
-            }
+            query.appendRows(chunk) { path in [path, at] }
             // Waiting already: it keeps its place. Being sent: it waits again, from now.
             query.appendLiteral(
                 """

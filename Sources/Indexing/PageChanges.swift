@@ -196,17 +196,8 @@ public final class PageChanges: Service {
             var written: [String] = []
             for chunk in changed.chunked(by: 300) {
                 var query = SQLQueryString("INSERT INTO page_versions (path, fingerprint, modified_at, announce) VALUES ")
-                for (offset, page) in chunk.enumerated() {
-                    if offset > 0 { query.appendLiteral(", ") }
-                    query.appendLiteral("(")
-                    query.appendInterpolation(bind: page.path)
-                    query.appendLiteral(", ")
-                    query.appendInterpolation(bind: Int64(bitPattern: page.known.fingerprint))
-                    query.appendLiteral(", ")
-                    query.appendInterpolation(bind: page.known.modified)
-                    query.appendLiteral(", ")
-                    query.appendInterpolation(bind: page.known.announce ? 1 : 0)
-                    query.appendLiteral(")")
+                query.appendRows(chunk) { page in
+                    [page.path, Int64(bitPattern: page.known.fingerprint), page.known.modified, page.known.announce ? 1 : 0]
                 }
                 query.appendLiteral(
                     """
@@ -216,12 +207,9 @@ public final class PageChanges: Service {
                 written += try await db.raw(query).all().map { try $0.decode(column: "path", as: String.self) }
             }
             for chunk in Array(gone.keys).chunked(by: 500) {
-                var query = SQLQueryString("DELETE FROM page_versions WHERE path IN (")
-                for (offset, path) in chunk.enumerated() {
-                    if offset > 0 { query.appendLiteral(", ") }
-                    query.appendInterpolation(bind: path)
-                }
-                query.appendLiteral(") RETURNING path")
+                var query = SQLQueryString("DELETE FROM page_versions WHERE path IN ")
+                query.appendList(chunk)
+                query.appendLiteral(" RETURNING path")
                 written += try await db.raw(query).all().map { try $0.decode(column: "path", as: String.self) }
             }
             if !seeding, let queue {
@@ -239,12 +227,8 @@ public final class PageChanges: Service {
         var theirs: [String: Known] = [:]
         for chunk in others.chunked(by: 500) {
             let rows = try await database.read { db in
-                var query = SQLQueryString("SELECT path, fingerprint, modified_at, announce FROM page_versions WHERE path IN (")
-                for (offset, path) in chunk.enumerated() {
-                    if offset > 0 { query.appendLiteral(", ") }
-                    query.appendInterpolation(bind: path)
-                }
-                query.appendLiteral(")")
+                var query = SQLQueryString("SELECT path, fingerprint, modified_at, announce FROM page_versions WHERE path IN ")
+                query.appendList(chunk)
                 return try await db.raw(query).all()
             }
             for row in rows { theirs[try row.decode(column: "path", as: String.self)] = try Known(row) }
@@ -279,5 +263,29 @@ public final class PageChanges: Service {
 extension Array {
     func chunked(by size: Int) -> [ArraySlice<Element>] {
         stride(from: 0, to: count, by: size).map { self[$0..<Swift.min(count, $0 + size)] }
+    }
+}
+
+extension SQLQueryString {
+    /// `(?, ?, …)` for `IN`: one bound value an item.
+    mutating func appendList(_ items: some Collection<String>) {
+        appendLiteral("(")
+        for (offset, item) in items.enumerated() {
+            if offset > 0 { appendLiteral(", ") }
+            appendInterpolation(bind: item)
+        }
+        appendLiteral(")")
+    }
+
+    /// `(?, ?), (?, ?), …` for `VALUES`: one row an item.
+    mutating func appendRows<Item>(_ items: some Collection<Item>, _ values: (Item) -> [any Encodable & Sendable]) {
+        for (offset, item) in items.enumerated() {
+            appendLiteral(offset > 0 ? ", (" : "(")
+            for (position, value) in values(item).enumerated() {
+                if position > 0 { appendLiteral(", ") }
+                appendInterpolation(bind: value)
+            }
+            appendLiteral(")")
+        }
     }
 }

@@ -9,7 +9,7 @@ enum Feeds {
     /// `lastmod` is when it last changed as `PageChanges` recorded it (so a category moves on
     /// when a product leaves it), or Directus' `date_updated` when that is later (a change
     /// the record has not caught up with yet).
-    static func sitemap(_ index: CatalogIndex, layout: SiteLayout, modified recorded: (String) -> Date? = { _ in nil }) throws -> [UInt8] {
+    static func sitemap(_ index: CatalogIndex, layout: SiteLayout, modified recorded: (String) -> Date?) throws -> [UInt8] {
         let xml = try XMLWriter()
         try xml.element("urlset", ["xmlns": "http://www.sitemaps.org/schemas/sitemap/0.9"]) {
             let newest = index.products.compactMap(\.updatedAt).max()
