@@ -79,9 +79,6 @@ public struct SMTPMailTransport: MailTransport {
         guard let handle = curl_easy_init() else { return .failure(.unavailable("libcurl could not start")) }
         defer { curl_easy_cleanup(handle) }
 
-        let scheme = configuration.security == .ssl ? "smtps" : "smtp"
-        // The EHLO name; libcurl sends it as given in the URL path.
-        let url = "\(scheme)://\(configuration.host):\(configuration.port)/catalog-bff"
         var recipients: UnsafeMutablePointer<curl_slist>?
         for address in to { recipients = curl_slist_append(recipients, "<\(address)>") }
         defer { curl_slist_free_all(recipients) }
@@ -92,7 +89,7 @@ public struct SMTPMailTransport: MailTransport {
         var errorBuffer = [CChar](repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
 
         let code: CURLcode = errorBuffer.withUnsafeMutableBufferPointer { errorPointer in
-            _ = cbff_curl_setopt_string(handle, CURLOPT_URL, url)
+            connect(handle, configuration, errorBuffer: errorPointer.baseAddress)
             _ = cbff_curl_setopt_string(handle, CURLOPT_MAIL_FROM, "<\(from)>")
             _ = cbff_curl_setopt_slist(handle, CURLOPT_MAIL_RCPT, recipients)
             _ = cbff_curl_setopt_long(handle, CURLOPT_UPLOAD, 1)
@@ -111,35 +108,12 @@ public struct SMTPMailTransport: MailTransport {
                 return length
             }
             _ = cbff_curl_setopt_pointer(handle, CURLOPT_READDATA, context.toOpaque())
-            _ = cbff_curl_setopt_pointer(handle, CURLOPT_ERRORBUFFER, errorPointer.baseAddress)
-            _ = cbff_curl_setopt_long(handle, CURLOPT_NOSIGNAL, 1)
-            _ = cbff_curl_setopt_long(handle, CURLOPT_CONNECTTIMEOUT_MS, Int(configuration.connectTimeout.components.seconds * 1000))
-            _ = cbff_curl_setopt_long(handle, CURLOPT_TIMEOUT_MS, Int(configuration.timeout.components.seconds * 1000))
-            switch configuration.security {
-            case .ssl, .starttls:
-                _ = cbff_curl_setopt_long(handle, CURLOPT_USE_SSL, Int(CURLUSESSL_ALL.rawValue))
-                _ = cbff_curl_setopt_long(handle, CURLOPT_SSL_VERIFYPEER, 1)
-                _ = cbff_curl_setopt_long(handle, CURLOPT_SSL_VERIFYHOST, 2)
-                if let caFile = configuration.caFile { _ = cbff_curl_setopt_string(handle, CURLOPT_CAINFO, caFile) }
-            case .none:
-                _ = cbff_curl_setopt_long(handle, CURLOPT_USE_SSL, Int(CURLUSESSL_NONE.rawValue))
-            }
-            if let user = configuration.user {
-                _ = cbff_curl_setopt_string(handle, CURLOPT_USERNAME, user)
-                _ = cbff_curl_setopt_string(handle, CURLOPT_PASSWORD, configuration.password ?? "")
-            }
             return curl_easy_perform(handle)
         }
         guard code != CURLE_OK else { return .success(()) }
 
         let reply = cbff_curl_response_code(handle)
-        var detail = String(cString: curl_easy_strerror(code))
-        let extra = errorBuffer.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
-        if !extra.isEmpty { detail += ": " + extra }
-        if reply > 0 { detail += " (SMTP \(reply))" }
-        if let password = configuration.password, !password.isEmpty {
-            detail = detail.replacingOccurrences(of: password, with: "***")
-        }
+        let detail = describe(code, reply: reply, errorBuffer: errorBuffer, configuration)
         // Only a 5xx that came after the message's content was read out is about this message
         // (552, 554 at the end of DATA). Everything before – connecting, TLS, AUTH, MAIL FROM,
         // RCPT TO – and every 4xx would fail any message the same way.
@@ -147,4 +121,77 @@ public struct SMTPMailTransport: MailTransport {
         if contentSent, (500..<600).contains(reply) { return .failure(.refused(detail)) }
         return .failure(.unavailable(detail))
     }
+
+    /// Connects, says EHLO, secures the connection as configured (the certificate verified),
+    /// logs in, and says NOOP: a check that the settings work, sending nothing. The reply
+    /// code libcurl saw last comes with a failure (535: the login was refused).
+    public func verify() async -> Result<Void, SMTPVerifyFailure> {
+        let configuration = configuration
+        do {
+            return try await BlockingIO.run { Self.noop(configuration) }
+        } catch {
+            return .failure(SMTPVerifyFailure(code: -1, reply: 0, detail: "the mail thread pool is not running"))
+        }
+    }
+
+    private static func noop(_ configuration: Configuration) -> Result<Void, SMTPVerifyFailure> {
+        guard let handle = curl_easy_init() else { return .failure(SMTPVerifyFailure(code: -1, reply: 0, detail: "libcurl could not start")) }
+        defer { curl_easy_cleanup(handle) }
+        var errorBuffer = [CChar](repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
+        let code: CURLcode = errorBuffer.withUnsafeMutableBufferPointer { errorPointer in
+            connect(handle, configuration, errorBuffer: errorPointer.baseAddress)
+            // libcurl's way to send NOOP: a custom command with no body expected.
+            _ = cbff_curl_setopt_string(handle, CURLOPT_CUSTOMREQUEST, "NOOP")
+            _ = cbff_curl_setopt_long(handle, CURLOPT_NOBODY, 1)
+            return curl_easy_perform(handle)
+        }
+        guard code != CURLE_OK else { return .success(()) }
+        let reply = cbff_curl_response_code(handle)
+        return .failure(
+            SMTPVerifyFailure(code: Int(code.rawValue), reply: reply, detail: describe(code, reply: reply, errorBuffer: errorBuffer, configuration)))
+    }
+
+    /// The options every SMTP session here shares: the server, TLS with verification, the login.
+    private static func connect(_ handle: UnsafeMutableRawPointer, _ configuration: Configuration, errorBuffer: UnsafeMutablePointer<CChar>?) {
+        let scheme = configuration.security == .ssl ? "smtps" : "smtp"
+        // The EHLO name; libcurl sends it as given in the URL path.
+        let url = "\(scheme)://\(configuration.host):\(configuration.port)/catalog-bff"
+        _ = cbff_curl_setopt_string(handle, CURLOPT_URL, url)
+        _ = cbff_curl_setopt_pointer(handle, CURLOPT_ERRORBUFFER, errorBuffer)
+        _ = cbff_curl_setopt_long(handle, CURLOPT_NOSIGNAL, 1)
+        _ = cbff_curl_setopt_long(handle, CURLOPT_CONNECTTIMEOUT_MS, Int(configuration.connectTimeout.components.seconds * 1000))
+        _ = cbff_curl_setopt_long(handle, CURLOPT_TIMEOUT_MS, Int(configuration.timeout.components.seconds * 1000))
+        switch configuration.security {
+        case .ssl, .starttls:
+            _ = cbff_curl_setopt_long(handle, CURLOPT_USE_SSL, Int(CURLUSESSL_ALL.rawValue))
+            _ = cbff_curl_setopt_long(handle, CURLOPT_SSL_VERIFYPEER, 1)
+            _ = cbff_curl_setopt_long(handle, CURLOPT_SSL_VERIFYHOST, 2)
+            if let caFile = configuration.caFile { _ = cbff_curl_setopt_string(handle, CURLOPT_CAINFO, caFile) }
+        case .none:
+            _ = cbff_curl_setopt_long(handle, CURLOPT_USE_SSL, Int(CURLUSESSL_NONE.rawValue))
+        }
+        if let user = configuration.user {
+            _ = cbff_curl_setopt_string(handle, CURLOPT_USERNAME, user)
+            _ = cbff_curl_setopt_string(handle, CURLOPT_PASSWORD, configuration.password ?? "")
+        }
+    }
+
+    /// libcurl's error, its detail and the last SMTP reply, the password masked.
+    private static func describe(_ code: CURLcode, reply: Int, errorBuffer: [CChar], _ configuration: Configuration) -> String {
+        var detail = String(cString: curl_easy_strerror(code))
+        let extra = errorBuffer.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+        if !extra.isEmpty { detail += ": " + extra }
+        if reply > 0 { detail += " (SMTP \(reply))" }
+        if let password = configuration.password, !password.isEmpty {
+            detail = detail.replacingOccurrences(of: password, with: "***")
+        }
+        return detail
+    }
+}
+
+/// Why `verify()` failed: libcurl's code (`CURLcode`), the last SMTP reply (0: none) and the text.
+public struct SMTPVerifyFailure: Error, Sendable {
+    public var code: Int
+    public var reply: Int
+    public var detail: String
 }

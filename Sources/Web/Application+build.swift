@@ -159,10 +159,13 @@ func buildRouter(
             return status
         },
         alerts: alerts.store, amoTokens: amo.tokens,
-        amoCRMWebhookURL: configuration.amoCRMWebhookToken.map {
-            site.layout.absoluteURL(SiteURL.amoCRMCallback) + "?token=" + ($0.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? $0)
-        },
+        amoCRMWebhookURL: configuration.amoCRMWebhookURL,
         eraser: leads.eraser, clock: clock, wakeWorkers: { leads.wakeWorkers() }, logger: logger
+    ).addRoutes(to: router)
+    HealthAdminController(
+        doctor: Doctor(configuration: configuration, logger: logger),
+        running: Doctor.Running(database: ground.database, amoCRM: amo.api.flatMap { api in amo.tokens.map { (api, $0) } }),
+        catalog: catalog.catalog, site: site, guardian: adminGuard, clock: clock
     ).addRoutes(to: router)
     PassportAdminController(
         passports: passports.store, catalog: catalog.catalog, site: site, forms: adminForms, guardian: adminGuard,

@@ -38,8 +38,56 @@ public final class FakeAmoCRM: Sendable {
         var complexCalls = 0
         var companies: [Int: String] = [:]
         var dealReads = 0
-        var webhookURL: String?
+        // The account's setup (`setup-apis.md`).
+        var dealFields: [DealFieldRecord] = FakeAmoCRM.initialDealFields
+        var users: [UserRecord] = FakeAmoCRM.initialUsers
+        var webhooks: [WebhookRecord] = []
+        var nextWebhookID = 839_701
+        var nextFieldID = 600_201
+        var fieldCreations = 0
+        var webhookCreations = 0
+        /// The token's user is not an admin: `/users` and `/webhooks` answer 403.
+        var notAdmin = false
+        var pipelineArchived = false
     }
+
+    public struct DealFieldRecord: Sendable {
+        public var id: Int
+        public var name: String
+        public var type: String
+        public var code: String?
+    }
+
+    public struct UserRecord: Sendable {
+        public var id: Int
+        public var name: String
+        public var isActive: Bool
+        public var isAdmin: Bool
+    }
+
+    public struct WebhookRecord: Sendable {
+        public var id: Int
+        public var destination: String
+        public var settings: [String]
+        public var disabled: Bool
+    }
+
+    /// The deal fields of `setup-apis.md` and the other fixtures.
+    static let initialDealFields = [
+        DealFieldRecord(id: 1010, name: "utm_source", type: "tracking_data", code: "UTM_SOURCE"),
+        DealFieldRecord(id: 600101, name: "Товар", type: "text"),
+        DealFieldRecord(id: 600102, name: "Артикул", type: "text"),
+        DealFieldRecord(id: 600103, name: "Количество", type: "numeric"),
+        DealFieldRecord(id: 600104, name: "Ссылка на товар", type: "url"),
+        DealFieldRecord(id: 600105, name: "Комментарий клиента", type: "textarea"),
+        DealFieldRecord(id: serialFieldID, name: "Серийный номер", type: "text"),
+        DealFieldRecord(id: 600107, name: "Дата поставки", type: "date"),
+    ]
+    static let initialUsers = [
+        UserRecord(id: 9000001, name: "Ольга Админова", isActive: true, isAdmin: true),
+        UserRecord(id: 9000002, name: "Иван Продажин", isActive: true, isAdmin: false),
+        UserRecord(id: 9000003, name: "Пётр Уволенный", isActive: false, isAdmin: false),
+    ]
 
     struct Contact: Sendable {
         var id: Int
@@ -113,8 +161,7 @@ public final class FakeAmoCRM: Sendable {
         }
     }
 
-    /// Field ids and codes this account has; anything else is a 400.
-    static let knownFieldIDs: Set<Int> = [600101, 600102, 600103, 600104, 600105, serialFieldID]
+    /// Field codes this account has; these and the ids of `dealFields` pass, anything else is a 400.
     /// «Серийный номер», a text field of the account's deals.
     public static let serialFieldID = 600106
     public static let accountID = 31361463
@@ -122,7 +169,7 @@ public final class FakeAmoCRM: Sendable {
     static let pipelineID = 7000001
     public static let statusID = 70000011
 
-    private let state = Mutex(State())
+    let state = Mutex(State())
     public let redirectURI: String
 
     public init(redirectURI: String = "https://shop.example.ru/webhook/amocrm") {
@@ -141,6 +188,7 @@ public final class FakeAmoCRM: Sendable {
         let router = Router()
         router.post("/oauth2/access_token") { request, context in try await self.token(request, context: context) }
         router.get("/api/v4/account") { request, _ in self.account(request) }
+        addSetupRoutes(to: router)
         router.post("/api/v4/leads/complex") { request, context in try await self.api(request) { try await self.complex(request) } }
         router.get("/api/v4/leads") { request, _ in try await self.api(request) { self.searchLeads(request) } }
         router.get("/api/v4/contacts") { request, _ in try await self.api(request) { self.searchContacts(request) } }
@@ -155,7 +203,7 @@ public final class FakeAmoCRM: Sendable {
         return try await LoopbackServer.run(router, label: "fake-amocrm", body)
     }
 
-    private func problem(_ status: Int, _ fields: [String: Any]) -> Response {
+    func problem(_ status: Int, _ fields: [String: Any]) -> Response {
         var body = fields
         body["status"] = status
         let data = (try? JSONSerialization.data(withJSONObject: body)) ?? Data()
@@ -235,7 +283,7 @@ public final class FakeAmoCRM: Sendable {
     }
 
     /// Bearer check and amoCRM's limit of 7 requests per second (429 with an empty body).
-    private func api(_ request: Request, _ handle: () async throws -> Response) async throws -> Response {
+    func api(_ request: Request, _ handle: () async throws -> Response) async throws -> Response {
         let down = state.withLock { state -> Bool in
             if state.down { state.requestsWhileDown += 1 }
             return state.down
@@ -267,7 +315,7 @@ public final class FakeAmoCRM: Sendable {
         return try await handle()
     }
 
-    private func json(_ value: Any, status: HTTPResponse.Status = .ok) -> Response {
+    func json(_ value: Any, status: HTTPResponse.Status = .ok) -> Response {
         Response(
             status: status, headers: [.contentType: "application/hal+json"],
             body: .init(byteBuffer: ByteBuffer(bytes: (try? JSONSerialization.data(withJSONObject: value)) ?? Data())))
@@ -280,13 +328,14 @@ public final class FakeAmoCRM: Sendable {
         }
         // Validate like amoCRM: unknown pipeline, field ids or codes refuse the whole request.
         var errors: [[String: Any]] = []
+        let knownFieldIDs = Set(state.withLock { $0.dealFields.map(\.id) })
         for lead in leads {
             var problems: [[String: Any]] = []
             if let pipeline = lead["pipeline_id"] as? Int, pipeline != Self.pipelineID {
                 problems.append(["code": "NotSupportedChoice", "path": "pipeline_id", "detail": "The value you selected is not a valid choice."])
             }
             for (index, field) in (lead["custom_fields_values"] as? [[String: Any]] ?? []).enumerated() {
-                if let id = field["field_id"] as? Int, !Self.knownFieldIDs.contains(id) {
+                if let id = field["field_id"] as? Int, !knownFieldIDs.contains(id) {
                     problems.append(["code": "NotSupportedChoice", "path": "custom_fields_values.\(index).field_id", "detail": "The value you selected is not a valid choice."])
                 }
                 if let code = field["field_code"] as? String, !Self.knownFieldCodes.contains(code) {
@@ -415,7 +464,7 @@ public final class FakeAmoCRM: Sendable {
         }
         return Response(
             status: .ok, headers: [.contentType: "application/hal+json"],
-            body: .init(byteBuffer: ByteBuffer(string: #"{"id":31361463,"name":"Пример","subdomain":"example"}"#)))
+            body: .init(byteBuffer: ByteBuffer(string: #"{"id":31361463,"name":"Пример","subdomain":"example","current_user_id":9000001}"#)))
     }
 
     // MARK: Deals as amoCRM shows and moves them.
@@ -460,7 +509,15 @@ public final class FakeAmoCRM: Sendable {
     public var dealReads: Int { state.withLock { $0.dealReads } }
 
     /// Where amoCRM posts «Смена статуса сделки» (the account's webhook setting).
-    public func setWebhookURL(_ url: String?) { state.withLock { $0.webhookURL = url } }
+    public func setWebhookURL(_ url: String?) {
+        state.withLock { state in
+            state.webhooks.removeAll()
+            if let url {
+                state.webhooks.append(WebhookRecord(id: state.nextWebhookID, destination: url, settings: ["status_lead"], disabled: false))
+                state.nextWebhookID += 1
+            }
+        }
+    }
 
     /// A deal made by a manager in amoCRM, not by the site: its name, custom fields, company
     /// and contact.
@@ -513,7 +570,10 @@ public final class FakeAmoCRM: Sendable {
 
     /// Posts a webhook body (form-encoded) to the account's webhook URL; its HTTP status.
     public func postWebhook(_ body: String) async throws -> Int? {
-        guard let url = state.withLock({ $0.webhookURL }) else { return nil }
+        let url = state.withLock { state in
+            state.webhooks.first { !$0.disabled && $0.settings.contains("status_lead") }?.destination
+        }
+        guard let url else { return nil }
         var request = HTTPClientRequest(url: url)
         request.method = .POST
         request.headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")

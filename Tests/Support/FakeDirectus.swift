@@ -11,6 +11,8 @@ import Synchronization
 /// Tests can change rows and make the next responses fail.
 public final class FakeDirectus: Sendable {
     public static let serviceToken = "fake-directus-service-token"
+    /// A static token of an admin user (schema, flows, permissions).
+    public static let adminToken = "fake-directus-admin-token"
 
     public struct Fault: Sendable {
         public var status: Int
@@ -58,9 +60,17 @@ public final class FakeDirectus: Sendable {
         var versions: [JSONValue]
         var faults: [Fault] = []
         var requests: [RecordedRequest] = []
+        // The project's setup (`setup-apis.md`): fields, collection settings, flows, rules.
+        var fields: [String: [JSONValue]] = FakeDirectus.initialFields
+        var collectionMeta: [String: [(key: String, value: JSONValue)]] = [:]
+        var flows: [JSONValue] = []
+        /// The Public policy reads every row, not only published ones (a forgotten filter).
+        var publicReadsDrafts = false
+        /// The service token's policy may read `directus_flows` (so the doctor can check the Flow).
+        var serviceReadsFlows = true
     }
 
-    private let state: Mutex<State>
+    let state: Mutex<State>
     private let schema: JSONValue
 
     public init() throws {
@@ -124,12 +134,13 @@ public final class FakeDirectus: Sendable {
         router.get("/assets/:id") { request, context in
             try await self.asset(request, context: context)
         }
+        addSetupRoutes(to: router)
         return try await LoopbackServer.run(router, label: "fake-directus", body)
     }
 
-    private enum Role { case publicRole, service }
+    enum Role { case publicRole, service, admin }
 
-    private struct Failure: Error {
+    struct Failure: Error {
         var status: Int
         var code: String
         var message: String
@@ -225,10 +236,11 @@ public final class FakeDirectus: Sendable {
         return Response(status: .ok, headers: [.contentType: type], body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
     }
 
-    private static let forbidden = Failure(status: 403, code: "FORBIDDEN", message: "You don't have permission to access this.")
+    static let forbidden = Failure(status: 403, code: "FORBIDDEN", message: "You don't have permission to access this.")
 
-    private func role(_ authorization: String?) throws -> Role {
+    func role(_ authorization: String?) throws -> Role {
         guard let authorization else { return .publicRole }
+        if authorization == "Bearer \(Self.adminToken)" { return .admin }
         guard authorization == "Bearer \(Self.serviceToken)" else {
             throw Failure(status: 401, code: "INVALID_CREDENTIALS", message: "Invalid user credentials.")
         }
@@ -239,13 +251,13 @@ public final class FakeDirectus: Sendable {
         guard ["products", "categories"].contains(collection), let all = state.rows[collection] else { throw Self.forbidden }
         // The Public role may read published rows only; Directus hides the rest silently in
         // lists and answers 403 for them as items.
-        let readable = all.filter { role == .service || $0["status"]?.string == "published" }
+        let readable = all.filter { role != .publicRole || state.publicReadsDrafts || $0["status"]?.string == "published" }
         let fields = Self.fieldTree(query["fields"] ?? "*")
 
         if let item {
             guard var row = readable.first(where: { $0["id"].map(Self.text) == item }) else { throw Self.forbidden }
             if let version = query["version"], !version.isEmpty {
-                guard role == .service,
+                guard role != .publicRole,
                     let delta = state.versions.first(where: {
                         $0["key"]?.string == version && $0["collection"]?.string == collection && $0["item"]?.string == item
                     })?["delta"], case .object(let changes) = delta, case .object(var pairs) = row
@@ -262,17 +274,20 @@ public final class FakeDirectus: Sendable {
             return .object([("data", try project(row, collection: collection, fields: fields, state: state))])
         }
 
-        // `_eq` compares with one value, `_in` with any of a comma-separated list.
-        var filters: [(field: String, values: Set<String>)] = []
+        // `_eq` compares with one value, `_in` with any of a comma-separated list, `_neq` excludes one.
+        var filters: [(field: String, values: Set<String>, negated: Bool)] = []
         for (key, value) in query where key.hasPrefix("filter[") {
             let parts = key.dropFirst("filter[".count).dropLast().components(separatedBy: "][")
-            guard parts.count == 2, parts[1] == "_eq" || parts[1] == "_in" else {
+            guard parts.count == 2, ["_eq", "_in", "_neq"].contains(parts[1]) else {
                 throw Failure(status: 400, code: "INVALID_QUERY", message: "Invalid query. Unsupported filter \(key).")
             }
-            filters.append((parts[0], parts[1] == "_in" ? Set(value.split(separator: ",").map(String.init)) : [value]))
+            filters.append((parts[0], parts[1] == "_in" ? Set(value.split(separator: ",").map(String.init)) : [value], parts[1] == "_neq"))
         }
         let matching = readable.filter { row in
-            filters.allSatisfy { field, values in row[field].map { values.contains(Self.text($0)) } ?? false }
+            filters.allSatisfy { field, values, negated in
+                let value = row[field].map { values.contains(Self.text($0)) } ?? false
+                return negated ? !value : value
+            }
         }
         var selected = matching
         let limit = Int(query["limit"] ?? "100") ?? 100

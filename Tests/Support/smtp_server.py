@@ -96,7 +96,9 @@ def main():
     def authenticate(server, session, envelope, mechanism, auth_data):
         ok = isinstance(auth_data, LoginPassword) and auth_data.login.decode() == args.user \
             and auth_data.password.decode() == args.password
-        return AuthResult(success=ok)
+        # handled=False: aiosmtpd answers 535 itself, as a real server does (with the default it
+        # answers nothing, and a client with a wrong password waits for its timeout).
+        return AuthResult(success=ok, handled=False)
 
     port = args.port
     if port == 0:

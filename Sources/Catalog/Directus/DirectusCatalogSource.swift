@@ -179,10 +179,13 @@ public struct DirectusCatalogSource: CatalogSource {
 
     /// One request with the service token (if any); transport failures and timeouts are
     /// `unavailable`, without the URL or headers.
-    private func send(_ path: String, query: String, accept: String, limit: Int) async throws(CatalogError) -> (HTTPClientResponse, ByteBuffer) {
-        var request = HTTPClientRequest(url: configuration.baseURL + path + "?" + query)
+    /// `anonymous` asks as the Public role even when a token is set (the doctor's checks).
+    func send(
+        _ path: String, query: String, accept: String, limit: Int, anonymous: Bool = false
+    ) async throws(CatalogError) -> (HTTPClientResponse, ByteBuffer) {
+        var request = HTTPClientRequest(url: configuration.baseURL + path + (query.isEmpty ? "" : "?" + query))
         request.headers.add(name: "Accept", value: accept)
-        if let token = configuration.token {
+        if !anonymous, let token = configuration.token {
             request.headers.add(name: "Authorization", value: "Bearer \(token)")
         }
         let timeout = configuration.timeout

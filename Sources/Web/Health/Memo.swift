@@ -15,6 +15,12 @@ final class Memo<Value: Sendable>: Sendable {
     func value(_ make: @Sendable () async -> Value) async -> Value {
         let now = clock.instant()
         if let last = last.withLock({ $0 }), last.at.duration(to: now) < interval { return last.value }
+        return await refresh(make)
+    }
+
+    /// Works the value out now, whatever the age of the last one.
+    func refresh(_ make: @Sendable () async -> Value) async -> Value {
+        let now = clock.instant()
         let value = await make()
         last.withLock { $0 = (now, value) }
         return value

@@ -29,6 +29,7 @@ enum SiteURL {
         case adminExport = "/admin/leads.csv"
         case amoCRMConnect = "/admin/amocrm/connect"
         case adminPassports = "/admin/passports"
+        case adminHealth = "/admin/health"
         case adminPassportRevoke = "/admin/passports/:code/revoke"
         case adminPassportNote = "/admin/passports/:code/note"
         case amoCRMTestLead = "/ingest/test-crm"
@@ -188,4 +189,5 @@ struct SiteLinks {
     var privacy = SiteURL.privacy
     var admin = SiteURL.admin
     var adminPassports = SiteURL.Route.adminPassports.rawValue
+    var adminHealth = SiteURL.Route.adminHealth.rawValue
 }
