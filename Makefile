@@ -41,8 +41,8 @@ BUILD ?= release
 install: $(if $(filter release,$(BUILD)),release)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/catalog-bff $(DESTDIR)$(PREFIX)/etc/catalog-bff
 	install -m 755 .build/$(BUILD)/catalog-bff $(DESTDIR)$(PREFIX)/bin/catalog-bff
-	rm -rf $(DESTDIR)$(PREFIX)/share/catalog-bff/templates $(DESTDIR)$(PREFIX)/share/catalog-bff/public
-	cp -R templates public $(DESTDIR)$(PREFIX)/share/catalog-bff/
+	rm -rf $(DESTDIR)$(PREFIX)/share/catalog-bff/templates $(DESTDIR)$(PREFIX)/share/catalog-bff/public $(DESTDIR)$(PREFIX)/share/catalog-bff/directus
+	cp -R templates public deploy/directus $(DESTDIR)$(PREFIX)/share/catalog-bff/
 	install -m 644 deploy/catalog-bff.env $(DESTDIR)$(PREFIX)/etc/catalog-bff/catalog-bff.env.sample
 	install -m 644 deploy/catalog-bff.service deploy/nginx.conf $(DESTDIR)$(PREFIX)/share/catalog-bff/
 	@echo "installed in $(DESTDIR)$(PREFIX): bin/catalog-bff, share/catalog-bff/, etc/catalog-bff/catalog-bff.env.sample"

@@ -13,7 +13,7 @@ struct CatalogBFF: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "catalog-bff",
         abstract: "The machine-tool catalog site: pages, JSON API and order delivery.",
-        subcommands: [Serve.self, Migrate.self, DoctorCommand.self, AmoCRMSetupCommand.self, BackupCommand.self, AmoCRMConnectURL.self, Outbox.self],
+        subcommands: [Serve.self, Migrate.self, DoctorCommand.self, DirectusSetupCommand.self, AmoCRMSetupCommand.self, BackupCommand.self, AmoCRMConnectURL.self, Outbox.self],
         defaultSubcommand: Serve.self)
 }
 

@@ -26,3 +26,30 @@ struct AmoCRMSetupCommand: AsyncParsableCommand {
         }
     }
 }
+
+/// `catalog-bff directus-setup --admin-token TOKEN [--dry-run] [--snapshot FILE]`: see `DirectusSetupRun`.
+struct DirectusSetupCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "directus-setup",
+        abstract: "Bring Directus to what catalog-bff needs: collections and fields (schema snapshot), the change Flow, the preview URL, public read of published items.")
+
+    @Option(name: .customLong("admin-token"), help: "A static token of a Directus admin; used for this run only, never stored.")
+    var adminToken: String
+
+    @Option(name: .customLong("snapshot"), help: "The schema snapshot (default: deploy/directus/schema.json).")
+    var snapshot: String?
+
+    @Flag(name: .customLong("dry-run"), help: "Print the plan and change nothing.")
+    var dryRun = false
+
+    func run() async throws {
+        let configuration = try loadConfiguration()
+        do {
+            let report = try await DirectusSetupRun(configuration: configuration, adminToken: adminToken, snapshotPath: snapshot).run(dryRun: dryRun)
+            for line in report.lines { print(line.replacingOccurrences(of: adminToken, with: "***")) }
+        } catch {
+            FileHandle.standardError.write(Data("catalog-bff: directus-setup: \(String(describing: error).replacingOccurrences(of: adminToken, with: "***"))\n".utf8))
+            throw ExitCode.failure
+        }
+    }
+}

@@ -75,12 +75,22 @@ extension FakeDirectus {
                 return .object([("data", try self.collection(collection))])
             }
         }
-        router.get("/flows") { request, _ in
+        router.get("/permissions/me") { request, _ in
             try self.setupAnswer(request) { role in
-                guard role == .admin || (role == .service && self.state.withLock({ $0.serviceReadsFlows })) else { throw Self.forbidden }
-                return .object([("data", .array(self.state.withLock { $0.flows }))])
+                let collections = self.state.withLock { $0.fields.keys.sorted() }
+                let access = role == .publicRole ? "partial" : "full"
+                return .object([("data", .object(collections.map { ($0, .object([("read", .object([("access", .string(access))]))])) }))])
             }
         }
+        router.get("/flows") { request, _ in
+            let name = self.decodedQuery(request)["filter[name][_eq]"]
+            return try self.setupAnswer(request) { role in
+                guard role == .admin || (role == .service && self.state.withLock({ $0.serviceReadsFlows })) else { throw Self.forbidden }
+                let flows = self.state.withLock { $0.flows }.filter { name == nil || $0["name"]?.string == name }
+                return .object([("data", .array(flows))])
+            }
+        }
+        addSchemaRoutes(to: router)
     }
 
     // MARK: - Test controls
@@ -137,6 +147,15 @@ extension FakeDirectus {
     }
 
     // MARK: -
+
+    /// The query with its keys decoded (`filter%5Bname%5D%5B_eq%5D` → `filter[name][_eq]`).
+    func decodedQuery(_ request: Request) -> [String: String] {
+        var query: [String: String] = [:]
+        for (key, value) in request.uri.queryParameters {
+            query[String(key).removingPercentEncoding ?? String(key)] = String(value).removingPercentEncoding ?? String(value)
+        }
+        return query
+    }
 
     func record(_ request: Request) {
         var query: [String: String] = [:]

@@ -68,12 +68,27 @@ public final class FakeDirectus: Sendable {
         var publicReadsDrafts = false
         /// The service token's policy may read `directus_flows` (so the doctor can check the Flow).
         var serviceReadsFlows = true
+        /// The Public policy's read rules (`collection` → its row filter, `.null` for all rows);
+        /// nil: the fixture project's fixed rules (published products and categories).
+        var publicPermissions: [PermissionRecord]?
+        var relations: [JSONValue] = []
+        var schemaVersion = 1
+        var schemaApplies = 0
+    }
+
+    struct PermissionRecord: Sendable {
+        var id: Int
+        var collection: String
+        var action: String
+        var permissions: JSONValue
     }
 
     let state: Mutex<State>
     private let schema: JSONValue
 
-    public init() throws {
+    /// - Parameter empty: a fresh project: no catalog collections, fields or rows, and a Public
+    ///   policy with no rules (what `directus-setup` starts from).
+    public init(empty: Bool = false) throws {
         guard let directory = Bundle.module.url(forResource: "Fixtures/directus", withExtension: nil) else {
             throw HTTPError(.internalServerError, message: "fixtures missing")
         }
@@ -85,7 +100,13 @@ public final class FakeDirectus: Sendable {
             rows[collection] = try load("\(collection).json").array ?? []
         }
         schema = try load("_schema.json")
-        state = Mutex(State(rows: rows, versions: try load("directus_versions.json").array ?? []))
+        var state = State(rows: rows, versions: try load("directus_versions.json").array ?? [])
+        if empty {
+            state.rows = ["directus_files": rows["directus_files"] ?? []]
+            state.fields = [:]
+            state.publicPermissions = []
+        }
+        self.state = Mutex(state)
     }
 
     // MARK: - Test controls
@@ -251,7 +272,12 @@ public final class FakeDirectus: Sendable {
         guard ["products", "categories"].contains(collection), let all = state.rows[collection] else { throw Self.forbidden }
         // The Public role may read published rows only; Directus hides the rest silently in
         // lists and answers 403 for them as items.
-        let readable = all.filter { role != .publicRole || state.publicReadsDrafts || $0["status"]?.string == "published" }
+        var publishedOnly = !state.publicReadsDrafts
+        if let rules = state.publicPermissions, role == .publicRole {
+            guard let rule = rules.first(where: { $0.collection == collection && $0.action == "read" }) else { throw Self.forbidden }
+            publishedOnly = rule.permissions["status"]?["_eq"]?.string == "published"
+        }
+        let readable = all.filter { role != .publicRole || !publishedOnly || $0["status"]?.string == "published" }
         let fields = Self.fieldTree(query["fields"] ?? "*")
 
         if let item {

@@ -221,8 +221,16 @@ public struct DirectusDoctor: Sendable {
                     fix: "в Directus: Access Policies → Public → \(products) → Read → фильтр status = published (\(Self.setup) делает это)")
             }
             guard source.configuration.token != nil else { return .ok(check, "черновики роли Public не видны") }
-            let asToken = try await ask("/items/\(products)", query)
-            let tokenSeesDrafts = asToken.status == 200 && asToken.json?["data"]?.array?.isEmpty == false
+            // Directus 11 says what the token may read; a catalog without drafts cannot show it.
+            let rights = try await ask("/permissions/me")
+            let access = rights.status == 200 ? rights.json?["data"]?[products]?["read"]?["access"]?.string : nil
+            let tokenSeesDrafts: Bool
+            if let access {
+                tokenSeesDrafts = access == "full"
+            } else {
+                let asToken = try await ask("/items/\(products)", query)
+                tokenSeesDrafts = asToken.status == 200 && asToken.json?["data"]?.array?.isEmpty == false
+            }
             switch (tokenSeesDrafts, previewSecret != nil) {
             case (true, false):
                 return .warning(
