@@ -125,10 +125,11 @@ func buildRouter(
     // Editors and other systems: previews, webhooks.
     PreviewController(
         secret: configuration.previewSecret, images: previewImages, catalog: catalog.catalog, site: site,
-        guesses: ground.guesses("preview_secret_failures")
+        guesses: ground.guesses("preview_secret_failures"), mapping: configuration.catalog.mapping
     ).addRoutes(to: router)
     DirectusWebhookController(
-        secret: configuration.directusWebhookSecret, purges: catalog.purges, guesses: ground.guesses("directus_secret_failures"), logger: logger
+        secret: configuration.directusWebhookSecret, purges: catalog.purges, guesses: ground.guesses("directus_secret_failures"),
+        mapping: configuration.catalog.mapping, logger: logger
     ).addRoutes(to: router)
     AmoCRMWebhookController(
         subdomain: amo.configuration?.subdomain, token: amo.configuration == nil ? nil : configuration.amoCRMWebhookToken,

@@ -74,6 +74,10 @@ public final class FakeDirectus: Sendable {
         var relations: [JSONValue] = []
         var schemaVersion = 1
         var schemaApplies = 0
+        /// The collections `/items` lists, and what marks a row published (a renamed project has its own).
+        var listable: Set<String> = ["products", "categories"]
+        var statusField = "status"
+        var publishedValue = "published"
     }
 
     struct PermissionRecord: Sendable {
@@ -88,7 +92,15 @@ public final class FakeDirectus: Sendable {
 
     /// - Parameter empty: a fresh project: no catalog collections, fields or rows, and a Public
     ///   policy with no rules (what `directus-setup` starts from).
-    public init(empty: Bool = false) throws {
+    public convenience init(renamed renaming: Renaming) throws {
+        try self.init(empty: false, renaming: renaming)
+    }
+
+    public convenience init(empty: Bool = false) throws {
+        try self.init(empty: empty, renaming: nil)
+    }
+
+    private init(empty: Bool, renaming: Renaming?) throws {
         guard let directory = Bundle.module.url(forResource: "Fixtures/directus", withExtension: nil) else {
             throw HTTPError(.internalServerError, message: "fixtures missing")
         }
@@ -99,8 +111,12 @@ public final class FakeDirectus: Sendable {
         for collection in ["products", "categories", "products_files", "directus_files"] {
             rows[collection] = try load("\(collection).json").array ?? []
         }
-        schema = try load("_schema.json")
+        var schema = try load("_schema.json")
         var state = State(rows: rows, versions: try load("directus_versions.json").array ?? [])
+        if let renaming {
+            renaming.apply(to: &state, schema: &schema)
+        }
+        self.schema = schema
         if empty {
             state.rows = ["directus_files": rows["directus_files"] ?? []]
             state.fields = [:]
@@ -269,15 +285,15 @@ public final class FakeDirectus: Sendable {
     }
 
     private func answer(collection: String, item: String?, query: [String: String], role: Role, state: State) throws -> JSONValue {
-        guard ["products", "categories"].contains(collection), let all = state.rows[collection] else { throw Self.forbidden }
+        guard state.listable.contains(collection), let all = state.rows[collection] else { throw Self.forbidden }
         // The Public role may read published rows only; Directus hides the rest silently in
         // lists and answers 403 for them as items.
         var publishedOnly = !state.publicReadsDrafts
         if let rules = state.publicPermissions, role == .publicRole {
             guard let rule = rules.first(where: { $0.collection == collection && $0.action == "read" }) else { throw Self.forbidden }
-            publishedOnly = rule.permissions["status"]?["_eq"]?.string == "published"
+            publishedOnly = rule.permissions[state.statusField]?["_eq"]?.string == state.publishedValue
         }
-        let readable = all.filter { role != .publicRole || !publishedOnly || $0["status"]?.string == "published" }
+        let readable = all.filter { role != .publicRole || !publishedOnly || $0[state.statusField]?.string == state.publishedValue }
         let fields = Self.fieldTree(query["fields"] ?? "*")
 
         if let item {

@@ -96,4 +96,24 @@ struct DirectusSetupTests {
             #expect(flow.level == .ok, "\(flow.line)")
         }
     }
+
+    @Test("with CATALOG_MAPPING the project's schema is left as it is; the Flow, preview URL and public read use the project's names")
+    func mappedProject() async throws {
+        let renaming = FakeDirectus.Renaming.stock
+        let directus = try FakeDirectus(renamed: renaming)
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("mapping-\(UUID().uuidString).conf").path
+        try renaming.mappingFile.write(toFile: file, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        try await directus.run { (url: String) async throws in
+            var environment = Self.environment(url)
+            environment["CATALOG_MAPPING"] = file
+            let report = try await DirectusSetupRun(
+                configuration: AppConfiguration(environment: environment), adminToken: FakeDirectus.adminToken, snapshotPath: Self.snapshot
+            ).run(dryRun: false)
+            #expect(report.conflicts == 0 && directus.schemaApplies == 0, "\(report.lines)")
+            #expect(report.lines.contains { $0.contains("Preview URL коллекции catalog_items") })
+            let doctor = await Doctor(configuration: try AppConfiguration(environment: environment), logger: quietLogger).directus()
+            for line in doctor { #expect(line.level == .ok, "\(line.line)") }
+        }
+    }
 }

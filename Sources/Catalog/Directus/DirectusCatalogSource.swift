@@ -13,8 +13,10 @@ public struct DirectusCatalogSource: CatalogSource {
         /// Static token of the service user; nil uses the Public role.
         public var token: String?
         public var timeout: TimeAmount
-        public var productsCollection: String
-        public var categoriesCollection: String
+        /// Collection and field names (`CATALOG_MAPPING`).
+        public var mapping: CatalogMapping
+        public var productsCollection: String { mapping.products }
+        public var categoriesCollection: String { mapping.categories }
         /// One JSON answer larger than this is an error (`DIRECTUS_MAX_RESPONSE_MB`), never a
         /// reason to hold more: lists come in pages of `pageSize` items.
         public var maxResponseBytes: Int
@@ -25,24 +27,18 @@ public struct DirectusCatalogSource: CatalogSource {
 
         public init(
             baseURL: String, token: String? = nil, timeout: TimeAmount = .seconds(5),
-            productsCollection: String = "products", categoriesCollection: String = "categories",
-            maxResponseBytes: Int = 32 << 20, maxAssetBytes: Int = 16 << 20, pageSize: Int = 250
+            mapping: CatalogMapping = CatalogMapping(), maxResponseBytes: Int = 32 << 20, maxAssetBytes: Int = 16 << 20, pageSize: Int = 250
         ) {
             self.maxAssetBytes = maxAssetBytes
             self.pageSize = max(1, pageSize)
             self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
             self.token = token.flatMap { $0.isEmpty ? nil : $0 }
             self.timeout = timeout
-            self.productsCollection = productsCollection
-            self.categoriesCollection = categoriesCollection
+            self.mapping = mapping
             self.maxResponseBytes = maxResponseBytes
         }
     }
 
-    /// Own columns by wildcard (a missing optional column must not turn into a 403), the
-    /// relations expanded so that one request gives a whole product.
-    static let productFields = "*,category.*,hero_image.*,images.directus_files_id.*"
-    static let published = ("filter[status][_eq]", "published")
 
     let configuration: Configuration
     let httpClient: HTTPClient
@@ -61,12 +57,16 @@ public struct DirectusCatalogSource: CatalogSource {
     public var assetLinks: AssetLinks { AssetLinks(directusURL: configuration.baseURL) }
 
     public func fetchCategories() async throws(CatalogError) -> [CategoryRecord] {
-        try await list(configuration.categoriesCollection, fields: "*", CategoryRecord.init(json:))
+        let mapping = configuration.mapping
+        return try await list(configuration.categoriesCollection, fields: "*", published: mapping.publishedCategoryFilter) { json in
+            CategoryRecord(json: mapping.canonicalCategory(json))
+        }
     }
 
     public func fetchProducts<Row>(_ transform: (ProductRecord) -> Row) async throws(CatalogError) -> [Row] {
-        try await list(configuration.productsCollection, fields: Self.productFields) { json in
-            ProductRecord(json: json).map(transform)
+        let mapping = configuration.mapping
+        return try await list(configuration.productsCollection, fields: mapping.productQuery, published: mapping.publishedFilter) { json in
+            ProductRecord(json: mapping.canonicalProduct(json)).map(transform)
         }
     }
 
@@ -77,13 +77,15 @@ public struct DirectusCatalogSource: CatalogSource {
     /// what the caller keeps as soon as its page arrives: a catalog of any size arrives in
     /// answers of bounded size and is never held as JSON. A row that moved between two pages
     /// while they were read (an item added or deleted meanwhile) is kept once.
-    private func list<Row>(_ collection: String, fields: String, _ transform: (JSONValue) -> Row?) async throws(CatalogError) -> [Row] {
+    private func list<Row>(
+        _ collection: String, fields: String, published: (String, String), _ transform: (JSONValue) -> Row?
+    ) async throws(CatalogError) -> [Row] {
         var rows: [Row] = []
         var seen = Set<String>()
         for page in 1...Self.maxPages {
             let body = try await get(
                 "/items/\(collection)",
-                query: [("fields", fields), Self.published, ("sort", "id"), ("limit", String(configuration.pageSize)), ("page", String(page))])
+                query: [("fields", fields), published, ("sort", "id"), ("limit", String(configuration.pageSize)), ("page", String(page))])
             let batch = try self.rows(body)
             var added = 0
             for row in batch {
@@ -111,20 +113,20 @@ public struct DirectusCatalogSource: CatalogSource {
         let body = try await get(
             "/items/\(configuration.productsCollection)",
             query: [
-                ("fields", "*"), ("filter[id][_in]", ids.map(String.init).joined(separator: ",")), Self.published,
+                ("fields", "*"), ("filter[id][_in]", ids.map(String.init).joined(separator: ",")), configuration.mapping.publishedFilter,
                 ("limit", String(ids.count)),
             ])
-        return try rows(body).compactMap(ProductRecord.init(json:))
+        return try rows(body).compactMap { ProductRecord(json: configuration.mapping.canonicalProduct($0)) }
     }
 
     public func previewProduct(id: Int, version: String?) async throws(CatalogError) -> ProductRecord? {
-        try await item(configuration.productsCollection, id: id, fields: Self.productFields, version: version)
-            .flatMap(ProductRecord.init(json:))
+        try await item(configuration.productsCollection, id: id, fields: configuration.mapping.productQuery, version: version)
+            .flatMap { ProductRecord(json: configuration.mapping.canonicalProduct($0)) }
     }
 
     public func previewCategory(id: Int, version: String?) async throws(CatalogError) -> CategoryRecord? {
         try await item(configuration.categoriesCollection, id: id, fields: "*", version: version)
-            .flatMap(CategoryRecord.init(json:))
+            .flatMap { CategoryRecord(json: configuration.mapping.canonicalCategory($0)) }
     }
 
     /// One item as the token's role may read it (a service token reads drafts too), with a

@@ -18,8 +18,9 @@ public struct DirectusDoctor: Sendable {
         self.webhookSecret = webhookSecret
     }
 
-    var products: String { source.configuration.productsCollection }
-    var categories: String { source.configuration.categoriesCollection }
+    var mapping: CatalogMapping { source.configuration.mapping }
+    var products: String { mapping.products }
+    var categories: String { mapping.categories }
     var directus: String { source.configuration.baseURL }
     static let setup = "catalog-bff directus-setup --admin-token …"
 
@@ -44,7 +45,7 @@ public struct DirectusDoctor: Sendable {
         FieldRule(field: "price", types: ["decimal", "float", "integer", "bigInteger", "string"], without: "у всех товаров «Цена по запросу»"),
         FieldRule(field: "currency", types: texts, without: "все цены в рублях"),
         FieldRule(field: "sku", types: ["string", "text", "integer", "bigInteger"], without: "без артикулов"),
-        FieldRule(field: "specs", types: ["json", "text", "alias"], without: "характеристики по умолчанию"),
+        FieldRule(field: "specs", types: ["json", "text", "alias", "string"], without: "характеристики по умолчанию"),
         FieldRule(field: "description", types: texts, without: "без описаний"),
         FieldRule(field: "availability", types: texts, without: "наличие «под заказ»"),
         FieldRule(field: "hero_image", types: ["uuid", "string"], without: "без главных фото"),
@@ -135,9 +136,29 @@ public struct DirectusDoctor: Sendable {
     }
 
     func fieldChecks() async -> [Diagnosis] {
-        async let products = fieldCheck(collection: products, rules: Self.productRules)
-        async let categories = fieldCheck(collection: categories, rules: Self.categoryRules)
-        return [await products, await categories]
+        let mapping = mapping
+        let productRules = Self.productRules.map { rule in
+            var mapped = rule
+            mapped.field = mapping.productField(rule.field)
+            // Spec rows come through a one-to-many alias.
+            if rule.field == "specs", mapping.specRows != nil { mapped.types = ["alias"] }
+            return mapped
+        }
+        let categoryRules = Self.categoryRules.map { rule in
+            var mapped = rule
+            mapped.field = mapping.categoryField(rule.field)
+            return mapped
+        }
+        async let products = fieldCheck(collection: products, rules: productRules)
+        async let categories = fieldCheck(collection: categories, rules: categoryRules)
+        var found = [await products, await categories]
+        if let rows = mapping.specRows {
+            let rules = [
+                FieldRule(field: rows.name, types: Self.texts, without: nil), FieldRule(field: rows.value, types: Self.texts.union(["integer", "decimal", "float"]), without: nil),
+            ] + (rows.unit.map { [FieldRule(field: $0, types: Self.texts, without: "без единиц")] } ?? [])
+            found.append(await fieldCheck(collection: rows.collection, rules: rules))
+        }
+        return found
     }
 
     func fieldCheck(collection: String, rules: [FieldRule]) async -> Diagnosis {
@@ -192,7 +213,7 @@ public struct DirectusDoctor: Sendable {
         let check = "directus.published"
         do {
             let answer = try await ask(
-                "/items/\(products)", [("fields", "id"), DirectusCatalogSource.published, ("limit", "1"), ("meta", "filter_count")])
+                "/items/\(products)", [("fields", "id"), mapping.publishedFilter, ("limit", "1"), ("meta", "filter_count")])
             guard answer.status == 200 else {
                 return .failure(
                     check, "опубликованные товары не читаются: \(answer.status) \(answer.error ?? "")",
@@ -212,13 +233,13 @@ public struct DirectusDoctor: Sendable {
     /// when it is the preview's.
     func draftsCheck() async -> Diagnosis {
         let check = "directus.drafts"
-        let query = [("fields", "id"), ("filter[status][_neq]", "published"), ("limit", "1")]
+        let query = [("fields", "id"), ("filter[\(mapping.productField("status"))][_neq]", mapping.published), ("limit", "1")]
         do {
             let asPublic = try await ask("/items/\(products)", query, anonymous: true)
             if asPublic.status == 200, asPublic.json?["data"]?.array?.isEmpty == false {
                 return .failure(
                     check, "роль Public читает черновики \(products): их видит любой в \(directus)",
-                    fix: "в Directus: Access Policies → Public → \(products) → Read → фильтр status = published (\(Self.setup) делает это)")
+                    fix: "в Directus: Access Policies → Public → \(products) → Read → фильтр \(mapping.productField("status")) = \(mapping.published) (\(Self.setup) делает это)")
             }
             guard source.configuration.token != nil else { return .ok(check, "черновики роли Public не видны") }
             // Directus 11 says what the token may read; a catalog without drafts cannot show it.

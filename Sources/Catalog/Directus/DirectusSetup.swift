@@ -21,10 +21,13 @@ public struct DirectusSetup: Sendable {
         public var siteURL: String
         public var webhookSecret: String?
         public var previewSecret: String?
-        public var productsCollection = "products"
-        public var categoriesCollection = "categories"
+        /// A catalog under its own names (`CATALOG_MAPPING`): its schema is the project's own.
+        public var mapping: CatalogMapping
 
-        public init(directusURL: String, adminToken: String, siteURL: String, webhookSecret: String?, previewSecret: String?) {
+        public init(
+            directusURL: String, adminToken: String, siteURL: String, webhookSecret: String?, previewSecret: String?, mapping: CatalogMapping = CatalogMapping()
+        ) {
+            self.mapping = mapping
             self.directusURL = directusURL.hasSuffix("/") ? String(directusURL.dropLast()) : directusURL
             self.adminToken = adminToken
             self.siteURL = siteURL
@@ -56,8 +59,9 @@ public struct DirectusSetup: Sendable {
 
     public static let flowName = "catalog-bff: catalog changed"
     var webhookURL: String { settings.siteURL + "/webhook/directus" }
+    var mapping: CatalogMapping { settings.mapping }
     /// The collections the Flow watches and the Public policy reads.
-    var watched: [String] { [settings.productsCollection, settings.categoriesCollection, "products_files"] }
+    var watched: [String] { [mapping.products, mapping.categories, mapping.images] + (mapping.specRows.map { [$0.collection] } ?? []) }
 
     /// Every step, carried out unless `dryRun`; a dry run says what it would do.
     public func run(dryRun: Bool) async throws -> [Step] {
@@ -114,6 +118,9 @@ public struct DirectusSetup: Sendable {
     /// Diff the snapshot against the project; apply only what creates (`N`) in the catalog's
     /// collections; report what would alter or drop something there.
     func schema(dryRun: Bool) async throws -> [Step] {
+        guard mapping.isDefault else {
+            return [Step(kind: .inPlace, text: "схема: задан CATALOG_MAPPING — коллекции проекта остаются как есть (поля проверит catalog-bff doctor)")]
+        }
         guard let data = snapshot["data"] ?? (snapshot["collections"] != nil ? snapshot : nil) else {
             throw SetupError(description: "снимок схемы без collections")
         }
@@ -234,7 +241,7 @@ public struct DirectusSetup: Sendable {
             return [Step(kind: .conflict, text: "Preview URL: PREVIEW_SECRET не задан — предпросмотр выключен")]
         }
         var steps: [Step] = []
-        for collection in [settings.productsCollection, settings.categoriesCollection] {
+        for collection in [mapping.products, mapping.categories] {
             let wanted = "\(settings.siteURL)/preview/\(collection)/{{id}}?secret=\(secret)&version={{$version}}"
             let current = try await call(.GET, "/collections/\(collection)")
             // A dry run on an empty project: the collection comes with the schema step.
@@ -266,10 +273,12 @@ public struct DirectusSetup: Sendable {
         guard let policy = policies.json?["data"]?.array?.first?["id"] else {
             return [Step(kind: .conflict, text: "права: политика Public не найдена (Directus 10?) — выдайте роли Public чтение опубликованного вручную")]
         }
-        let published = JSONValue.object([("status", .object([("_eq", .string("published"))]))])
-        let rules: [(String, JSONValue)] = [
-            (settings.productsCollection, published), (settings.categoriesCollection, published), ("products_files", .null), ("directus_files", .null),
-        ]
+        func published(_ field: String) -> JSONValue { .object([(field, .object([("_eq", .string(mapping.published))]))]) }
+        let rules: [(String, JSONValue)] =
+            [
+                (mapping.products, published(mapping.productField("status"))), (mapping.categories, published(mapping.categoryField("status"))),
+                (mapping.images, .null), ("directus_files", .null),
+            ] + (mapping.specRows.map { [($0.collection, JSONValue.null)] } ?? [])
         var steps: [Step] = []
         for (collection, filter) in rules {
             let existing = try await call(.GET, "/permissions", [

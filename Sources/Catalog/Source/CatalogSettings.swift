@@ -15,11 +15,15 @@ public struct CatalogSettings: Sendable, Equatable {
     /// Served stale while one refresh runs (`CATALOG_STALE_SECONDS`).
     public var stale: Duration = .seconds(86_400)
 
+    /// `CATALOG_MAPPING`: the project's collection and field names (DESIGN's by default).
+    public var mapping = CatalogMapping()
+
     public init() {}
 
     public init(environment env: Environment) throws(ConfigurationError) {
         directusURL = try env.httpURL("DIRECTUS_URL")
         directusToken = env["DIRECTUS_TOKEN"]
+        mapping = try CatalogMapping.read(env)
         if let seconds = try env.number("DIRECTUS_TIMEOUT", in: 1...120, unit: "seconds") { directusTimeout = .seconds(seconds) }
         if let megabytes = try env.number("DIRECTUS_MAX_RESPONSE_MB", in: 1...1_024, unit: "MiB") { maxResponseBytes = megabytes << 20 }
         if let seconds = try env.seconds("CATALOG_FRESH_SECONDS") { fresh = .seconds(seconds) }

@@ -43,7 +43,8 @@ public func makeCatalogSource(
     return DirectusCatalogSource(
         configuration: .init(
             baseURL: directusURL, token: configuration.catalog.directusToken,
-            timeout: .seconds(configuration.catalog.directusTimeout.components.seconds), maxResponseBytes: configuration.catalog.maxResponseBytes),
+            timeout: .seconds(configuration.catalog.directusTimeout.components.seconds), mapping: configuration.catalog.mapping,
+            maxResponseBytes: configuration.catalog.maxResponseBytes),
         httpClient: HTTPClient.shared, metrics: metrics, logger: logger)
 }
 

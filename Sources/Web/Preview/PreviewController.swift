@@ -20,6 +20,8 @@ struct PreviewController: Sendable {
     let site: SitePages
     /// Wrong secrets per client: a guesser gets 429 after a few.
     let guesses: SecretGuesses
+    /// The project's collection names (`CATALOG_MAPPING`): the preview URL may name either.
+    let mapping: CatalogMapping
 
     func addRoutes(to router: Router<Context>) {
         router.get(SiteURL.Route.preview.pattern, use: preview)
@@ -48,7 +50,7 @@ struct PreviewController: Sendable {
         let version = Self.version(fields["version"])
         let index = try await catalog.index()
         let rendered: RenderedResponse
-        switch collection {
+        switch collection == mapping.products ? "products" : collection == mapping.categories ? "categories" : collection {
         case "products":
             guard let preview = try await catalog.previewProduct(id: id, version: version) else {
                 return notFound(version: version)

@@ -44,7 +44,8 @@ public struct DirectusSetupRun: Sendable {
         let setup = DirectusSetup(
             settings: .init(
                 directusURL: directusURL, adminToken: adminToken, siteURL: configuration.publicBaseURL,
-                webhookSecret: configuration.directusWebhookSecret, previewSecret: configuration.previewSecret),
+                webhookSecret: configuration.directusWebhookSecret, previewSecret: configuration.previewSecret,
+                mapping: configuration.catalog.mapping),
             snapshot: snapshot)
         let steps = try await setup.run(dryRun: dryRun)
         var lines = ["Directus \(directusURL), снимок схемы \(snapshotPath)", ""]

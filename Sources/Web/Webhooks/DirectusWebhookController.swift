@@ -20,6 +20,8 @@ struct DirectusWebhookController: Sendable {
     let purges: CatalogPurges
     /// Wrong secrets per client: a guesser gets 429 after a few.
     let guesses: SecretGuesses
+    /// The project's collection names (`CATALOG_MAPPING`).
+    let mapping: CatalogMapping
     let logger: Logger
 
     func addRoutes(to router: Router<Context>) {
@@ -47,7 +49,7 @@ struct DirectusWebhookController: Sendable {
         let ids = Set(keys.compactMap(\.int))
         let purge: CatalogPurges.Purge
         switch collection {
-        case "products" where !ids.isEmpty:
+        case mapping.products where !ids.isEmpty:
             purge = .products(ids)
         case "directus_files" where !keys.isEmpty:
             // A replaced or deleted file: its cached sizes go, and pages (sizes, titles) too.
