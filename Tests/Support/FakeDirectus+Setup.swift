@@ -118,6 +118,9 @@ extension FakeDirectus {
         }
     }
 
+    /// The Public policy loses every read rule (an admin cleaned up permissions).
+    public func revokePublicRead() { state.withLock { $0.publicPermissions = [] } }
+
     public func setPublicReadsDrafts(_ reads: Bool) { state.withLock { $0.publicReadsDrafts = reads } }
     public func setServiceReadsFlows(_ reads: Bool) { state.withLock { $0.serviceReadsFlows = reads } }
 

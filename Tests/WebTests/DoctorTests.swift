@@ -85,6 +85,9 @@ struct DoctorTests {
     func allOK() async throws {
         try await Self.withWorld { world in
             let diagnoses = try await world.examine()
+            if ProcessInfo.processInfo.environment["PRINT_DOCTOR"] == "1" {
+                print(diagnoses.map(\.line).joined(separator: "\n"))
+            }
             Self.othersOK(diagnoses, except: [])
             let checks = Set(diagnoses.map(\.check))
             #expect(
@@ -174,6 +177,34 @@ struct DoctorTests {
             let drafts = try Self.line(diagnoses, "directus.drafts")
             #expect(drafts.level == .failure && drafts.found.contains("Public") && drafts.fix?.contains("status = published") == true, "\(drafts.line)")
             Self.othersOK(diagnoses, except: ["directus.drafts"])
+        }
+    }
+
+    @Test("the Public role may not read the catalog and no token is set: directus.published fails and names the role")
+    func publishedFault() async throws {
+        try await Self.withWorld { world in
+            world.directus.revokePublicRead()
+            let diagnoses = try await world.examine(["DIRECTUS_TOKEN": nil])
+            let published = try Self.line(diagnoses, "directus.published")
+            #expect(published.level == .failure && published.fix?.contains("роли Public") == true, "\(published.line)")
+        }
+    }
+
+    @Test("a configuration broken in several places at once: each fault on its own line, the rest ok")
+    func brokenConfiguration() async throws {
+        try await Self.withWorld { world in
+            world.directus.setPublicReadsDrafts(true)
+            world.amo.setWebhookURL(nil)
+            let diagnoses = try await world.examine([
+                "DIRECTUS_WEBHOOK_SECRET": "another-webhook-secret-0123", "AMOCRM_FIELD_SKU": "600999", "SMTP_PASSWORD": "not-the-password-42",
+            ])
+            if ProcessInfo.processInfo.environment["PRINT_DOCTOR"] == "1" {
+                print(diagnoses.map(\.line).joined(separator: "\n"))
+            }
+            let failed = Set(diagnoses.filter { $0.level == .failure }.map(\.check))
+            #expect(failed == ["directus.drafts", "directus.flow", "amocrm.fields", "smtp"])
+            #expect(diagnoses.filter { $0.level == .warning }.map(\.check) == ["amocrm.webhook"])
+            #expect(!Doctor.healthy(diagnoses))
         }
     }
 
