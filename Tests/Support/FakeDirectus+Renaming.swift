@@ -56,6 +56,17 @@ extension FakeDirectus {
             return lines.joined(separator: "\n") + "\n"
         }
 
+        /// Runs `body` with this project on loopback and its `CATALOG_MAPPING` file written.
+        public func run<Value: Sendable>(
+            _ body: @Sendable (_ directus: FakeDirectus, _ baseURL: String, _ mappingFile: String) async throws -> Value
+        ) async throws -> Value {
+            let directus = try FakeDirectus(renamed: self)
+            let file = FileManager.default.temporaryDirectory.appendingPathComponent("mapping-\(UUID().uuidString).conf").path
+            try mappingFile.write(toFile: file, atomically: true, encoding: .utf8)
+            defer { try? FileManager.default.removeItem(atPath: file) }
+            return try await directus.run { (url: String) async throws in try await body(directus, url, file) }
+        }
+
         func name(_ collection: String) -> String { collections[collection] ?? collection }
         func field(_ collection: String, _ field: String) -> String { fields[collection]?[field] ?? field }
 

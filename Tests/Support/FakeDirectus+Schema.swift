@@ -292,15 +292,9 @@ extension FakeDirectus {
         do {
             guard try role(request.headers[.authorization]) == .admin else { throw Self.forbidden }
             guard let result = try body(json) else { return Response(status: .noContent) }
-            return Response(
-                status: .ok, headers: [.contentType: "application/json; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: result.serialized)))
+            return Self.ok(result)
         } catch let failure as Failure {
-            let error = JSONValue.object([
-                ("errors", .array([.object([("message", .string(failure.message)), ("extensions", .object([("code", .string(failure.code))]))])]))
-            ])
-            return Response(
-                status: .init(code: failure.status), headers: [.contentType: "application/json; charset=utf-8"],
-                body: .init(byteBuffer: ByteBuffer(string: error.serialized)))
+            return failure.response
         }
     }
 }

@@ -171,22 +171,12 @@ extension FakeDirectus {
     /// token, and answers `body` as JSON or the Directus error envelope.
     private func setupAnswer(_ request: Request, admin: Bool = false, _ body: (Role) throws -> JSONValue) throws -> Response {
         record(request)
-        func envelope(_ failure: Failure) -> Response {
-            let json = JSONValue.object([
-                ("errors", .array([.object([("message", .string(failure.message)), ("extensions", .object([("code", .string(failure.code))]))])]))
-            ])
-            return Response(
-                status: .init(code: failure.status), headers: [.contentType: "application/json; charset=utf-8"],
-                body: .init(byteBuffer: ByteBuffer(string: json.serialized)))
-        }
         do {
             let role = try self.role(request.headers[.authorization])
             if admin, role != .admin { throw Self.forbidden }
-            let json = try body(role)
-            return Response(
-                status: .ok, headers: [.contentType: "application/json; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: json.serialized)))
+            return Self.ok(try body(role))
         } catch let failure as Failure {
-            return envelope(failure)
+            return failure.response
         }
     }
 

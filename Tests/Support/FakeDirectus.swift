@@ -181,6 +181,21 @@ public final class FakeDirectus: Sendable {
         var status: Int
         var code: String
         var message: String
+
+        /// Directus' error envelope: `{"errors":[{"message":…,"extensions":{"code":…}}]}`.
+        var response: Response {
+            let body = JSONValue.object([
+                ("errors", .array([.object([("message", .string(message)), ("extensions", .object([("code", .string(code))]))])]))
+            ])
+            return Response(
+                status: .init(code: status), headers: [.contentType: "application/json; charset=utf-8"],
+                body: .init(byteBuffer: ByteBuffer(string: body.serialized)))
+        }
+    }
+
+    /// A JSON answer as Directus gives it.
+    static func ok(_ json: JSONValue) -> Response {
+        Response(status: .ok, headers: [.contentType: "application/json; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: json.serialized)))
     }
 
     private func respond(_ request: Request, context: BasicRequestContext, item: String?) async throws -> Response {
@@ -224,12 +239,7 @@ public final class FakeDirectus: Sendable {
                 status: .ok, headers: [.contentType: "application/json; charset=utf-8"],
                 body: .init(byteBuffer: ByteBuffer(string: body.serialized)))
         } catch let failure as Failure {
-            let body = JSONValue.object([
-                ("errors", .array([.object([("message", .string(failure.message)), ("extensions", .object([("code", .string(failure.code))]))])]))
-            ])
-            return Response(
-                status: .init(code: failure.status), headers: [.contentType: "application/json; charset=utf-8"],
-                body: .init(byteBuffer: ByteBuffer(string: body.serialized)))
+            return failure.response
         }
     }
 

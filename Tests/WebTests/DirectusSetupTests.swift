@@ -99,12 +99,7 @@ struct DirectusSetupTests {
 
     @Test("with CATALOG_MAPPING the project's schema is left as it is; the Flow, preview URL and public read use the project's names")
     func mappedProject() async throws {
-        let renaming = FakeDirectus.Renaming.stock
-        let directus = try FakeDirectus(renamed: renaming)
-        let file = FileManager.default.temporaryDirectory.appendingPathComponent("mapping-\(UUID().uuidString).conf").path
-        try renaming.mappingFile.write(toFile: file, atomically: true, encoding: .utf8)
-        defer { try? FileManager.default.removeItem(atPath: file) }
-        try await directus.run { (url: String) async throws in
+        try await FakeDirectus.Renaming.stock.run { (directus: FakeDirectus, url: String, file: String) async throws in
             var environment = Self.environment(url)
             environment["CATALOG_MAPPING"] = file
             let report = try await DirectusSetupRun(

@@ -17,12 +17,7 @@ struct MappedCatalogTests {
     static func withMappedSite(
         _ extra: [String: String] = [:], _ test: @Sendable (FakeDirectus, [String: String], any TestClientProtocol) async throws -> Void
     ) async throws {
-        let renaming = FakeDirectus.Renaming.stock
-        let directus = try FakeDirectus(renamed: renaming)
-        let file = FileManager.default.temporaryDirectory.appendingPathComponent("mapping-\(UUID().uuidString).conf").path
-        try renaming.mappingFile.write(toFile: file, atomically: true, encoding: .utf8)
-        defer { try? FileManager.default.removeItem(atPath: file) }
-        try await directus.run { (url: String) async throws in
+        try await FakeDirectus.Renaming.stock.run { (directus: FakeDirectus, url: String, file: String) async throws in
             var environment = [
                 "DIRECTUS_URL": url, "DIRECTUS_TOKEN": FakeDirectus.serviceToken, "CATALOG_MAPPING": file, "ORDER_RATE_LIMIT": "off",
                 "DIRECTUS_WEBHOOK_SECRET": "hook-secret-for-tests-0001", "PREVIEW_SECRET": "preview-secret-for-tests-01",
@@ -102,12 +97,7 @@ struct MappedCatalogTests {
 
     @Test("the doctor checks the project's names: all fields found; a missing mapped field is named with CATALOG_MAPPING")
     func doctor() async throws {
-        let renaming = FakeDirectus.Renaming.stock
-        let directus = try FakeDirectus(renamed: renaming)
-        let file = FileManager.default.temporaryDirectory.appendingPathComponent("mapping-\(UUID().uuidString).conf").path
-        try renaming.mappingFile.write(toFile: file, atomically: true, encoding: .utf8)
-        defer { try? FileManager.default.removeItem(atPath: file) }
-        try await directus.run { (url: String) async throws in
+        try await FakeDirectus.Renaming.stock.run { (directus: FakeDirectus, url: String, file: String) async throws in
             let configuration = try AppConfiguration(environment: [
                 "DIRECTUS_URL": url, "DIRECTUS_TOKEN": FakeDirectus.serviceToken, "CATALOG_MAPPING": file,
             ])
