@@ -166,7 +166,7 @@ func buildRouter(
     HealthAdminController(
         doctor: Doctor(configuration: configuration, logger: logger),
         running: Doctor.Running(database: ground.database, amoCRM: amo.api.flatMap { api in amo.tokens.map { (api, $0) } }),
-        catalog: catalog.catalog, site: site, guardian: adminGuard, clock: clock
+        catalog: catalog.catalog, site: site, guardian: adminGuard, forms: adminForms, clock: clock
     ).addRoutes(to: router)
     PassportAdminController(
         passports: passports.store, catalog: catalog.catalog, site: site, forms: adminForms, guardian: adminGuard,

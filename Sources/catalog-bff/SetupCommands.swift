@@ -27,16 +27,16 @@ struct AmoCRMSetupCommand: AsyncParsableCommand {
     }
 }
 
-/// `catalog-bff directus-setup --admin-token TOKEN [--dry-run] [--snapshot FILE]`: see `DirectusSetupRun`.
+/// `catalog-bff directus-setup [--dry-run] [--snapshot FILE]`: see `DirectusSetupRun`. The admin
+/// token is read from standard input (pasted, or `< file`), or from `DIRECTUS_ADMIN_TOKEN`:
+/// a command-line argument would show in `ps` and the shell's history.
 struct DirectusSetupCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "directus-setup",
-        abstract: "Bring Directus to what catalog-bff needs: collections and fields (schema snapshot), the change Flow, the preview URL, public read of published items.")
+        abstract: "Bring Directus to what catalog-bff needs: collections and fields (schema snapshot), the change Flow, the preview URL, public read of published items.",
+        discussion: "The static token of a Directus admin is read from standard input (or DIRECTUS_ADMIN_TOKEN), used for this run only and never stored.")
 
-    @Option(name: .customLong("admin-token"), help: "A static token of a Directus admin; used for this run only, never stored.")
-    var adminToken: String
-
-    @Option(name: .customLong("snapshot"), help: "The schema snapshot (default: deploy/directus/schema.json).")
+    @Option(name: .customLong("snapshot"), help: "The schema snapshot (default: deploy/directus/schema.json, else PREFIX/share/catalog-bff/directus/schema.json).")
     var snapshot: String?
 
     @Flag(name: .customLong("dry-run"), help: "Print the plan and change nothing.")
@@ -44,11 +44,22 @@ struct DirectusSetupCommand: AsyncParsableCommand {
 
     func run() async throws {
         let configuration = try loadConfiguration()
+        var token = ProcessInfo.processInfo.environment["DIRECTUS_ADMIN_TOKEN"]?.trimmingCharacters(in: .whitespaces) ?? ""
+        if token.isEmpty {
+            if isatty(STDIN_FILENO) != 0 {
+                FileHandle.standardError.write(Data("Токен администратора Directus (не сохраняется): ".utf8))
+            }
+            token = readLine(strippingNewline: true)?.trimmingCharacters(in: .whitespaces) ?? ""
+        }
+        guard !token.isEmpty else {
+            FileHandle.standardError.write(Data("catalog-bff: directus-setup: no admin token: paste it, pipe it in, or set DIRECTUS_ADMIN_TOKEN\n".utf8))
+            throw ExitCode(2)
+        }
         do {
-            let report = try await DirectusSetupRun(configuration: configuration, adminToken: adminToken, snapshotPath: snapshot).run(dryRun: dryRun)
-            for line in report.lines { print(line.replacingOccurrences(of: adminToken, with: "***")) }
+            let report = try await DirectusSetupRun(configuration: configuration, adminToken: token, snapshotPath: snapshot).run(dryRun: dryRun)
+            for line in report.lines { print(line.replacingOccurrences(of: token, with: "***")) }
         } catch {
-            FileHandle.standardError.write(Data("catalog-bff: directus-setup: \(String(describing: error).replacingOccurrences(of: adminToken, with: "***"))\n".utf8))
+            FileHandle.standardError.write(Data("catalog-bff: directus-setup: \(String(describing: error).replacingOccurrences(of: token, with: "***"))\n".utf8))
             throw ExitCode.failure
         }
     }

@@ -133,6 +133,13 @@ extension FakeDirectus {
     public var schemaApplies: Int { state.withLock { $0.schemaApplies } }
     public var flowCount: Int { state.withLock { $0.flows.count } }
     public var publicRuleCount: Int { state.withLock { $0.publicPermissions?.count ?? 0 } }
+    /// An admin changes the Public policy's read rule of `collection` by hand.
+    public func setPublicRule(_ collection: String, to permissions: JSONValue) {
+        state.withLock { state in
+            guard let index = state.publicPermissions?.firstIndex(where: { $0.collection == collection && $0.action == "read" }) else { return }
+            state.publicPermissions?[index].permissions = permissions
+        }
+    }
     public func fieldType(_ collection: String, _ name: String) -> String? {
         state.withLock { $0.fields[collection]?.first { $0["field"]?.string == name }?["type"]?.string }
     }

@@ -75,6 +75,13 @@ extension FakeDirectus {
                 return .object([("data", try self.collection(collection))])
             }
         }
+        router.get("/policies/me/globals") { request, _ in
+            try self.setupAnswer(request) { role in
+                role == .publicRole
+                    ? .object([("data", .object([("app_access", .bool(false))]))])
+                    : .object([("data", .object([("app_access", .bool(true)), ("admin_access", .bool(role == .admin))]))])
+            }
+        }
         router.get("/permissions/me") { request, _ in
             try self.setupAnswer(request) { role in
                 let collections = self.state.withLock { $0.fields.keys.sorted() }

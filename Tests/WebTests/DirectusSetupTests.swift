@@ -1,4 +1,5 @@
 import Basics
+import Catalog
 import Foundation
 import Testing
 import TestSupport
@@ -16,16 +17,20 @@ struct DirectusSetupTests {
     static let snapshot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         .appendingPathComponent("deploy/directus/schema.json").path
 
-    static func environment(_ directusURL: String) -> [String: String] {
-        [
-            "PUBLIC_BASE_URL": site, "DIRECTUS_URL": directusURL, "DIRECTUS_TOKEN": FakeDirectus.serviceToken,
-            "DIRECTUS_WEBHOOK_SECRET": webhookSecret, "PREVIEW_SECRET": previewSecret, "DIRECTUS_TIMEOUT": "2",
+    static func environment(_ directusURL: String, token: Bool = true) -> [String: String] {
+        var environment = [
+            "PUBLIC_BASE_URL": site, "DIRECTUS_URL": directusURL, "DIRECTUS_WEBHOOK_SECRET": webhookSecret, "PREVIEW_SECRET": previewSecret,
+            "DIRECTUS_TIMEOUT": "2",
         ]
+        if token { environment["DIRECTUS_TOKEN"] = FakeDirectus.serviceToken }
+        return environment
     }
 
-    static func setup(_ directusURL: String, dryRun: Bool = false) async throws -> DirectusSetupRun.Report {
+    static func setup(
+        _ directusURL: String, dryRun: Bool = false, token: Bool = true, adminToken: String = FakeDirectus.adminToken
+    ) async throws -> DirectusSetupRun.Report {
         try await DirectusSetupRun(
-            configuration: AppConfiguration(environment: environment(directusURL)), adminToken: FakeDirectus.adminToken, snapshotPath: snapshot
+            configuration: AppConfiguration(environment: environment(directusURL, token: token)), adminToken: adminToken, snapshotPath: snapshot
         ).run(dryRun: dryRun)
     }
 
@@ -49,7 +54,8 @@ struct DirectusSetupTests {
 
             let first = try await Self.setup(url)
             #expect(first.changed && first.conflicts == 0, "\(first.lines)")
-            #expect(directus.schemaApplies == 1 && directus.flowCount == 1 && directus.publicRuleCount == 4)
+            // The site reads with its token: the Public role gets nothing.
+            #expect(directus.schemaApplies == 1 && directus.flowCount == 1 && directus.publicRuleCount == 0)
             #expect(directus.fieldType("products", "price") == "decimal")
 
             let after = try await Self.doctor(url)
@@ -62,7 +68,7 @@ struct DirectusSetupTests {
             let second = try await Self.setup(url)
             #expect(!second.changed)
             #expect(second.lines.contains("Ничего не изменено: всё уже на месте."))
-            #expect(directus.schemaApplies == 1 && directus.flowCount == 1 && directus.publicRuleCount == 4)
+            #expect(directus.schemaApplies == 1 && directus.flowCount == 1 && directus.publicRuleCount == 0)
             // The secrets went to Directus, not to the output.
             #expect(!(first.lines + second.lines).joined().contains(Self.webhookSecret))
             #expect(!(first.lines + second.lines).joined().contains(Self.previewSecret))
@@ -109,6 +115,30 @@ struct DirectusSetupTests {
             #expect(report.lines.contains { $0.contains("Preview URL коллекции catalog_items") })
             let doctor = await Doctor(configuration: try AppConfiguration(environment: environment), logger: quietLogger).directus()
             for line in doctor { #expect(line.level == .ok, "\(line.line)") }
+        }
+    }
+
+    @Test("a site without a token: the Public policy gets read rules for published items once; a stricter rule of the project's own is reported, not overwritten")
+    func publicRules() async throws {
+        let directus = try FakeDirectus(empty: true)
+        try await directus.run { (url: String) async throws in
+            _ = try await Self.setup(url, token: false)
+            #expect(directus.publicRuleCount == 4)
+            let again = try await Self.setup(url, token: false)
+            #expect(!again.changed && directus.publicRuleCount == 4)
+            directus.setPublicRule("products", to: .object([("sku", .object([("_nnull", .bool(true))]))]))
+            let third = try await Self.setup(url, token: false)
+            #expect(third.lines.contains { $0.hasPrefix("CONFLICT") && $0.contains("products") }, "\(third.lines)")
+            #expect(directus.publicRuleCount == 4)
+        }
+    }
+
+    @Test("a token that is not an admin's: refused with a message saying so, nothing changed")
+    func notAdmin() async throws {
+        let directus = try FakeDirectus(empty: true)
+        try await directus.run { (url: String) async throws in
+            await #expect(throws: DirectusSetup.SetupError.self) { try await Self.setup(url, adminToken: FakeDirectus.serviceToken) }
+            #expect(directus.schemaApplies == 0 && directus.flowCount == 0)
         }
     }
 }

@@ -353,7 +353,7 @@ struct DoctorTests {
 
                 let first = try await client.execute(uri: "/admin/health", method: .get, headers: operatorHeaders)
                 #expect(first.status == .ok)
-                #expect(first.text.contains("Проверка настроек") && first.text.contains("amocrm.fields") && first.text.contains("Заявки доходят"))
+                #expect(first.text.contains("Проверка настроек") && first.text.contains("amocrm.fields") && first.text.contains("Сбоев нет"))
                 #expect(!first.text.contains("state-failure"))
                 for secret in [Self.webhookSecret, Self.previewSecret, Self.amoWebhookToken, world.smtp.password] {
                     #expect(!first.text.contains(secret))
@@ -366,10 +366,25 @@ struct DoctorTests {
                 #expect(!cached.text.contains("не задан Preview URL"))
                 #expect(world.directus.requestCount(pathPrefix: "/server/ping") == pings)
 
-                clock.advance(by: .seconds(61))
-                let later = try await client.execute(uri: "/admin/health", method: .get, headers: operatorHeaders)
-                #expect(later.text.contains("не задан Preview URL"))
+                // «Проверить снова» is a POST with the admin's form token; a GET never runs the checks.
+                #expect(try await client.execute(uri: "/admin/health?fresh=1", method: .get, headers: operatorHeaders).text == cached.text)
+                var form = operatorHeaders
+                form[.contentType] = "application/x-www-form-urlencoded"
+                let forged = try await client.execute(uri: "/admin/health", method: .post, headers: form, body: ByteBuffer(string: "csrf=forged"))
+                #expect(forged.status == .forbidden)
+                #expect(world.directus.requestCount(pathPrefix: "/server/ping") == pings)
+                let csrf = try #require(cached.text.firstMatch(of: /name="csrf" value="([^"]+)"/)?.1)
+                // The button runs them again once 15 s have passed since the last run.
+                clock.advance(by: .seconds(16))
+                let rerun = try await client.execute(uri: "/admin/health", method: .post, headers: form, body: ByteBuffer(string: "csrf=\(csrf)"))
+                #expect(rerun.status == .seeOther)
                 #expect(world.directus.requestCount(pathPrefix: "/server/ping") == pings + 1)
+                let after = try await client.execute(uri: "/admin/health", method: .get, headers: operatorHeaders)
+                #expect(after.text.contains("не задан Preview URL"))
+
+                clock.advance(by: .seconds(61))
+                _ = try await client.execute(uri: "/admin/health", method: .get, headers: operatorHeaders)
+                #expect(world.directus.requestCount(pathPrefix: "/server/ping") == pings + 2)
             }
         }
     }

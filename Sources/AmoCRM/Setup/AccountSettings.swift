@@ -5,9 +5,12 @@ import Foundation
 /// `setup-apis.md`). "Nothing found" is 204 with an empty body there, never an empty list.
 public struct AccountSettings: Sendable {
     let api: AmoCRMAPI
+    /// The doctor asks in the background: a check must not take turns from lead deliveries.
+    let priority: RequestPacer<ContinuousClock>.Priority
 
-    public init(api: AmoCRMAPI) {
+    public init(api: AmoCRMAPI, priority: RequestPacer<ContinuousClock>.Priority = .leads) {
         self.api = api
+        self.priority = priority
     }
 
     public struct Summary: Sendable {
@@ -101,7 +104,7 @@ public struct AccountSettings: Sendable {
             if let code = field.code { entry["code"] = code }
             return entry
         }
-        let reply = try await api.post("/api/v4/leads/custom_fields", json: body)
+        let reply = try await api.post("/api/v4/leads/custom_fields", json: body, priority: priority)
         guard reply.status == 200, let object = reply.json as? [String: Any] else { throw Self.refused(reply) }
         var created: [String: Field] = [:]
         for entry in (object["_embedded"] as? [String: Any])?["custom_fields"] as? [[String: Any]] ?? [] {
@@ -130,13 +133,13 @@ public struct AccountSettings: Sendable {
     }
 
     public func addWebhook(destination: String, settings: [String]) async throws {
-        let reply = try await api.post("/api/v4/webhooks", json: ["destination": destination, "settings": settings, "sort": 10])
+        let reply = try await api.post("/api/v4/webhooks", json: ["destination": destination, "settings": settings, "sort": 10], priority: priority)
         guard reply.status == 200 || reply.status == 201 else { throw Self.refused(reply) }
     }
 
     // MARK: -
 
-    private func object(_ path: String, query: [String: String] = [:], priority: RequestPacer<ContinuousClock>.Priority = .leads) async throws -> [String: Any]? {
+    private func object(_ path: String, query: [String: String] = [:]) async throws -> [String: Any]? {
         let reply = try await api.get(path, query: query, priority: priority)
         switch reply.status {
         case 200: break

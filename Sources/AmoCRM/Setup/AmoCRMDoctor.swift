@@ -13,7 +13,7 @@ public struct AmoCRMDoctor: Sendable {
 
     public init(configuration: AmoCRMConfiguration, api: AmoCRMAPI, tokens: TokenManager, webhookURL: String?) {
         self.configuration = configuration
-        account = AccountSettings(api: api)
+        account = AccountSettings(api: api, priority: .background)
         self.tokens = tokens
         self.webhookURL = webhookURL
     }

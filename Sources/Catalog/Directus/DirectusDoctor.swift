@@ -22,7 +22,7 @@ public struct DirectusDoctor: Sendable {
     var products: String { mapping.products }
     var categories: String { mapping.categories }
     var directus: String { source.configuration.baseURL }
-    static let setup = "catalog-bff directus-setup --admin-token …"
+    static let setup = "catalog-bff directus-setup (с токеном администратора Directus)"
 
     /// A field the site reads: the Directus types it can use, and what the site loses without it.
     struct FieldRule: Sendable {
@@ -281,7 +281,7 @@ public struct DirectusDoctor: Sendable {
         }
         let answer: Answer
         do {
-            answer = try await ask("/flows", [("fields", "id,name,status,trigger,options,operations.type,operations.options")])
+            answer = try await ask("/flows", [("fields", "id,name,status,trigger,options,operations.type,operations.options"), ("limit", "-1")])
         } catch {
             return .failure(check, "/flows: \(error)", fix: "проверьте доступ к Directus")
         }
@@ -334,7 +334,7 @@ public struct DirectusDoctor: Sendable {
         guard url.hasPrefix(wanted) else {
             return .warning(check, "Preview URL коллекции \(products) ведёт не на \(wanted)", fix: "выполните \(Self.setup)")
         }
-        guard url.contains("secret=" + previewSecret) else {
+        guard url.contains("secret=" + DirectusSetup.queryValue(previewSecret)) || url.contains("secret=" + previewSecret) else {
             return .warning(check, "в Preview URL коллекции \(products) не тот secret: редактор увидит «не найдено»", fix: "выполните \(Self.setup)")
         }
         return .ok(check, "Preview URL ведёт на \(wanted)…")

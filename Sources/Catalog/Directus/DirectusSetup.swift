@@ -23,11 +23,15 @@ public struct DirectusSetup: Sendable {
         public var previewSecret: String?
         /// A catalog under its own names (`CATALOG_MAPPING`): its schema is the project's own.
         public var mapping: CatalogMapping
+        /// The site reads with `DIRECTUS_TOKEN`: the Public role needs no rules for it.
+        public var siteHasToken: Bool
 
         public init(
-            directusURL: String, adminToken: String, siteURL: String, webhookSecret: String?, previewSecret: String?, mapping: CatalogMapping = CatalogMapping()
+            directusURL: String, adminToken: String, siteURL: String, webhookSecret: String?, previewSecret: String?,
+            mapping: CatalogMapping = CatalogMapping(), siteHasToken: Bool = false
         ) {
             self.mapping = mapping
+            self.siteHasToken = siteHasToken
             self.directusURL = directusURL.hasSuffix("/") ? String(directusURL.dropLast()) : directusURL
             self.adminToken = adminToken
             self.siteURL = siteURL
@@ -60,8 +64,10 @@ public struct DirectusSetup: Sendable {
     public static let flowName = "catalog-bff: catalog changed"
     var webhookURL: String { settings.siteURL + "/webhook/directus" }
     var mapping: CatalogMapping { settings.mapping }
-    /// The collections the Flow watches and the Public policy reads.
+    /// The catalog's collections: the schema's, and what the Public policy may read.
     var watched: [String] { [mapping.products, mapping.categories, mapping.images] + (mapping.specRows.map { [$0.collection] } ?? []) }
+    /// What the Flow reports: the catalog, and files (a replaced image drops its cached sizes).
+    var flowCollections: [String] { watched + ["directus_files"] }
 
     /// Every step, carried out unless `dryRun`; a dry run says what it would do.
     public func run(dryRun: Bool) async throws -> [Step] {
@@ -106,10 +112,23 @@ public struct DirectusSetup: Sendable {
         guard statuses.contains(answer.status) else { throw SetupError(description: "\(what): \(answer.error)") }
     }
 
+    /// The token must be an admin's: Directus 11 says so in `/policies/me/globals`, Directus 10
+    /// in the role's `admin_access`.
     func checkAdmin() async throws {
         let me = try await call(.GET, "/users/me", [("fields", "id,email")])
         guard me.status == 200 else {
-            throw SetupError(description: "Directus не принимает токен администратора (\(me.error)): --admin-token — статический токен пользователя с правами администратора")
+            throw SetupError(description: "Directus не принимает токен администратора (\(me.error)): нужен статический токен пользователя с правами администратора")
+        }
+        var admin = false
+        let globals = try await call(.GET, "/policies/me/globals")
+        if globals.status == 200 {
+            admin = globals.json?["data"]?["admin_access"] == .bool(true)
+        } else {
+            let role = try await call(.GET, "/users/me", [("fields", "role.admin_access")])
+            admin = role.json?["data"]?["role"]?["admin_access"] == .bool(true)
+        }
+        guard admin else {
+            throw SetupError(description: "токен не администратора: схему, Flows и права меняет только администратор Directus")
         }
     }
 
@@ -143,23 +162,27 @@ public struct DirectusSetup: Sendable {
                     entries.append(entry)
                     let what = list == "collections" ? "коллекция" : list == "relations" ? "связь" : "поле"
                     steps.append(Step(kind: .change, text: "схема: \(dryRun ? "будет создано" : "создано") — \(what) \(name)"))
-                } else if list == "fields", kinds.contains("E") {
+                } else if list == "fields", Self.typeEdit(entry) {
                     steps.append(Step(kind: .conflict, text: "схема: поле \(name) отличается от снимка (\(Self.describe(entry))) — не изменено: в нём могут быть данные; поправьте вручную или укажите своё поле в CATALOG_MAPPING"))
-                } else if list == "fields", kinds.contains("D") {
-                    continue  // The project's own extra fields stay.
-                } else if list == "collections" || list == "relations", kinds.contains("E") {
-                    continue  // Settings such as a collection's icon or a relation's sort are the project's.
                 }
+                // Anything else is the project's own: extra fields (`D`), a field's width, note
+                // or database type, a collection's icon, a relation's sort.
             }
-            kept.append((list, .array(entries)))
+            // Directus 10 has no `systemFields`: only the lists the diff returned go back.
+            if changes[list] != nil { kept.append((list, .array(entries))) }
         }
+        if steps.isEmpty { steps.append(Step(kind: .inPlace, text: "схема: коллекции и поля каталога на месте")) }
         let creates = steps.contains { $0.kind == .change }
-        if !creates { steps.append(Step(kind: .inPlace, text: "схема: коллекции и поля каталога на месте")) }
         if creates, !dryRun {
             let apply = try await call(.POST, "/schema/apply", body: .object([("hash", hash), ("diff", .object(kept))]))
             try expect(apply, [200, 204], "изменение схемы (/schema/apply)")
         }
         return steps
+    }
+
+    /// A field whose Directus type differs from the snapshot's: what the site reads may not fit.
+    static func typeEdit(_ entry: JSONValue) -> Bool {
+        (entry["diff"]?.array ?? []).contains { $0["kind"]?.string == "E" && $0["path"] == .array([.string("type")]) }
     }
 
     /// `type integer → decimal` from a field's `E` entries.
@@ -177,11 +200,11 @@ public struct DirectusSetup: Sendable {
         guard let secret = settings.webhookSecret else {
             return Step(kind: .conflict, text: "Flow: DIRECTUS_WEBHOOK_SECRET не задан — вебхук не настроен (правки видны через CATALOG_FRESH_SECONDS)")
         }
-        let found = try await call(.GET, "/flows", [("filter[name][_eq]", Self.flowName), ("fields", "*,operations.*")])
+        let found = try await call(.GET, "/flows", [("filter[name][_eq]", Self.flowName), ("fields", "*,operations.*"), ("limit", "-1")])
         try expect(found, [200], "чтение Flows")
         let options = JSONValue.object([
             ("type", .string("action")), ("scope", .array(["items.create", "items.update", "items.delete"].map(JSONValue.string))),
-            ("collections", .array(watched.map(JSONValue.string))),
+            ("collections", .array(flowCollections.map(JSONValue.string))),
         ])
         let request = JSONValue.object([
             ("method", .string("POST")), ("url", .string(webhookURL)),
@@ -242,7 +265,7 @@ public struct DirectusSetup: Sendable {
         }
         var steps: [Step] = []
         for collection in [mapping.products, mapping.categories] {
-            let wanted = "\(settings.siteURL)/preview/\(collection)/{{id}}?secret=\(secret)&version={{$version}}"
+            let wanted = "\(settings.siteURL)/preview/\(collection)/{{id}}?secret=\(Self.queryValue(secret))&version={{$version}}"
             let current = try await call(.GET, "/collections/\(collection)")
             // A dry run on an empty project: the collection comes with the schema step.
             if dryRun, current.status == 403 {
@@ -263,15 +286,24 @@ public struct DirectusSetup: Sendable {
         return steps
     }
 
+    /// A value as it goes into a URL's query: everything but unreserved characters escaped.
+    public static func queryValue(_ text: String) -> String {
+        text.addingPercentEncoding(withAllowedCharacters: .urlQueryValueAllowed) ?? text
+    }
+
     // MARK: - Public read
 
-    /// Read rules of the Public policy: published products and categories, the image junction and
-    /// files. An existing rule is patched, never duplicated.
+    /// Read rules of the Public policy, when the site reads as the Public role (no
+    /// `DIRECTUS_TOKEN`): published products and categories, the image junction and files. A
+    /// missing rule is added; an existing one that says something else is the project's
+    /// decision (a stricter filter, say) and is reported, not overwritten.
     func publicRead(dryRun: Bool) async throws -> [Step] {
+        guard !settings.siteHasToken else {
+            return [Step(kind: .inPlace, text: "права: сайт читает с DIRECTUS_TOKEN — права Public не меняю (роли токена нужно чтение коллекций каталога)")]
+        }
         let policies = try await call(.GET, "/policies", [("filter[name][_eq]", "$t:public_label"), ("fields", "id,name")])
-        try expect(policies, [200], "политика Public")
-        guard let policy = policies.json?["data"]?.array?.first?["id"] else {
-            return [Step(kind: .conflict, text: "права: политика Public не найдена (Directus 10?) — выдайте роли Public чтение опубликованного вручную")]
+        guard policies.status == 200, let policy = policies.json?["data"]?.array?.first?["id"] else {
+            return [Step(kind: .conflict, text: "права: политики Public нет (Directus 10?) — выдайте роли Public чтение опубликованного вручную")]
         }
         func published(_ field: String) -> JSONValue { .object([(field, .object([("_eq", .string(mapping.published))]))]) }
         let rules: [(String, JSONValue)] =
@@ -289,14 +321,11 @@ public struct DirectusSetup: Sendable {
             let what = filter.isNull ? "чтение \(collection)" : "чтение опубликованного в \(collection)"
             if let rule = existing.json?["data"]?.array?.first {
                 let current = rule["permissions"] ?? .null
-                if current == filter || (filter.isNull && current == .object([])) {
-                    steps.append(Step(kind: .inPlace, text: "права Public: \(what) — на месте"))
-                    continue
-                }
-                if !dryRun, let id = rule["id"]?.scalarText {
-                    try expect(try await call(.PATCH, "/permissions/\(id)", body: .object([("permissions", filter)])), [200], "права \(collection)")
-                }
-                steps.append(Step(kind: .change, text: "права Public: \(what) — \(dryRun ? "будет исправлено" : "исправлено")"))
+                let same = current == filter || (filter.isNull && current == .object([]))
+                steps.append(
+                    same
+                        ? Step(kind: .inPlace, text: "права Public: \(what) — на месте")
+                        : Step(kind: .conflict, text: "права Public: у \(collection) уже есть своё правило чтения — не изменено; проверьте, что черновики не видны"))
                 continue
             }
             if !dryRun {

@@ -12,6 +12,7 @@ struct HealthAdminController: Sendable {
     let catalog: Catalog
     let site: SitePages
     let guardian: AdminGuard
+    let forms: AdminForms
     let clock: any WallClock
     let memo: Memo<Checked>
 
@@ -20,7 +21,11 @@ struct HealthAdminController: Sendable {
         var at: String
     }
 
-    init(doctor: Doctor, running: Doctor.Running, catalog: Catalog, site: SitePages, guardian: AdminGuard, clock: any WallClock) {
+    /// A run asked for by the button is not repeated sooner than this.
+    static let shortestRerun: Duration = .seconds(15)
+
+    init(doctor: Doctor, running: Doctor.Running, catalog: Catalog, site: SitePages, guardian: AdminGuard, forms: AdminForms, clock: any WallClock) {
+        self.forms = forms
         self.doctor = doctor
         self.running = running
         self.catalog = catalog
@@ -31,7 +36,11 @@ struct HealthAdminController: Sendable {
     }
 
     func addRoutes(to router: Router<AppRequestContext>) {
-        router.group().add(middleware: guardian).get(SiteURL.Route.adminHealth.pattern, use: page)
+        let admin = router.group().add(middleware: guardian)
+        admin.get(SiteURL.Route.adminHealth.pattern, use: page)
+        // Running the checks again is a POST with the admin's form token: a GET would let any
+        // page the admin opens make the server call Directus, amoCRM and the mail server.
+        admin.post(SiteURL.Route.adminHealth.pattern, use: rerun)
     }
 
     struct Row {
@@ -47,9 +56,11 @@ struct HealthAdminController: Sendable {
         var rows: [Row]
         var checkedAt: String
         var failures: Int
-        var warnings: Int
+        /// nil when there are none (Mustache shows a section for 0).
+        var warnings: Int?
         var healthy: Bool
-        var freshURL: String
+        var actionURL: String
+        var csrf: String
     }
 
     static func label(_ level: Diagnosis.Level) -> (String, String) {
@@ -60,21 +71,29 @@ struct HealthAdminController: Sendable {
         }
     }
 
-    @Sendable func page(_ request: Request, context: AppRequestContext) async throws -> Response {
+    var make: @Sendable () async -> Checked {
         let (doctor, running, clock) = (doctor, running, clock)
-        let make: @Sendable () async -> Checked = {
-            Checked(diagnoses: await doctor.examine(running: running), at: MoscowTime.format(clock.now()))
-        }
-        let checked = request.uri.queryParameters.get("fresh") == "1" ? await memo.refresh(make) : await memo.value(make)
+        return { Checked(diagnoses: await doctor.examine(running: running), at: MoscowTime.format(clock.now())) }
+    }
+
+    @Sendable func page(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let checked = await memo.value(make)
         let rows = checked.diagnoses.map { diagnosis in
             let (label, levelClass) = Self.label(diagnosis.level)
             return Row(check: diagnosis.check, level: label, levelClass: levelClass, found: diagnosis.found, fix: diagnosis.fix)
         }
+        let warnings = checked.diagnoses.filter { $0.level == .warning }.count
         let model = Model(
             layout: site.layout.layout(catalog.lastIndex, title: "Проверка настроек", description: "Проверка сервисов", canonicalPath: nil, noindex: true),
             rows: rows, checkedAt: checked.at, failures: checked.diagnoses.filter { $0.level == .failure }.count,
-            warnings: checked.diagnoses.filter { $0.level == .warning }.count, healthy: Doctor.healthy(checked.diagnoses),
-            freshURL: SiteURL.Route.adminHealth.rawValue + "?fresh=1")
+            warnings: warnings > 0 ? warnings : nil, healthy: Doctor.healthy(checked.diagnoses),
+            actionURL: SiteURL.Route.adminHealth.rawValue, csrf: forms.token(request))
         return site.pages.uncached(try site.renderer.render("admin-health", model))
+    }
+
+    @Sendable func rerun(_ request: Request, context: AppRequestContext) async throws -> Response {
+        guard try await forms.isValidPost(request, context: context) else { throw HTTPError(.forbidden) }
+        _ = await memo.value(olderThan: Self.shortestRerun, make)
+        return Response(status: .seeOther, headers: [.location: SiteURL.Route.adminHealth.rawValue])
     }
 }

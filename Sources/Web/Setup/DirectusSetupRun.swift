@@ -1,7 +1,7 @@
 import Catalog
 import Foundation
 
-/// `catalog-bff directus-setup --admin-token … [--dry-run] [--snapshot FILE]`: the steps of
+/// `catalog-bff directus-setup [--dry-run] [--snapshot FILE]`: the steps of
 /// `DirectusSetup` against `DIRECTUS_URL`, with this site's address and secrets, as lines to print.
 public struct DirectusSetupRun: Sendable {
     public struct Report: Sendable {
@@ -28,7 +28,12 @@ public struct DirectusSetupRun: Sendable {
     static func defaultSnapshot() -> String {
         let checkout = "deploy/directus/schema.json"
         if FileManager.default.fileExists(atPath: checkout) { return checkout }
-        return AppConfiguration.directory(nil, installed: "directus") + "/schema.json"
+        if let executable = Bundle.main.executableURL {
+            let installed = executable.resolvingSymlinksInPath().deletingLastPathComponent().deletingLastPathComponent()
+                .appendingPathComponent("share/catalog-bff/directus/schema.json").path
+            if FileManager.default.fileExists(atPath: installed) { return installed }
+        }
+        return checkout
     }
 
     public func run(dryRun: Bool) async throws -> Report {
@@ -45,7 +50,7 @@ public struct DirectusSetupRun: Sendable {
             settings: .init(
                 directusURL: directusURL, adminToken: adminToken, siteURL: configuration.publicBaseURL,
                 webhookSecret: configuration.directusWebhookSecret, previewSecret: configuration.previewSecret,
-                mapping: configuration.catalog.mapping),
+                mapping: configuration.catalog.mapping, siteHasToken: configuration.catalog.directusToken != nil),
             snapshot: snapshot)
         let steps = try await setup.run(dryRun: dryRun)
         var lines = ["Directus \(directusURL), снимок схемы \(snapshotPath)", ""]
