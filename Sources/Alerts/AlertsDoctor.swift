@@ -6,7 +6,7 @@ extension AlertSettings {
     public func diagnose(mail: MailSettings) -> Diagnosis {
         let recipients = (to ?? mail.to).map(\.address)
         let whom = recipients.joined(separator: ", ") + (to == nil ? " (MAIL_TO)" : "")
-        let minutes = Int(after.components.seconds / 60)
+        let seconds = Int(after.components.seconds)
         if mail.smtp == nil {
             return .warning(
                 "alerts", "оповещения пишутся файлами в \(mail.directory): их никто не увидит",
@@ -18,6 +18,7 @@ extension AlertSettings {
         if after.components.seconds == 0 {
             return .warning("alerts", "оповещение о каждом сбое без ожидания (ALERT_AFTER=0)", fix: "ALERT_AFTER=10m: о коротких сбоях не писать")
         }
-        return .ok("alerts", "сбой дольше \(minutes > 0 ? "\(minutes) мин" : "\(after.components.seconds) с") — письмо на \(whom)")
+        let span = seconds % 60 == 0 ? "\(seconds / 60) мин" : "\(seconds) с"
+        return .ok("alerts", "сбой дольше \(span) — письмо на \(whom)")
     }
 }

@@ -46,13 +46,15 @@ public struct Diagnosis: Sendable, Equatable {
         Diagnosis(check: check, level: .failure, found: found, fix: fix)
     }
 
-    /// One line: `ok       directus.server   Directus отвечает … → fix`.
+    /// One line: `ok       directus.server   Directus отвечает … → fix`. Control characters in
+    /// what a service answered (a pipeline's name, say) are dropped: they could rewrite the
+    /// terminal's earlier lines.
     public var line: String {
         let level = self.level.word.padding(toLength: 8, withPad: " ", startingAt: 0)
         let check = self.check.padding(toLength: 18, withPad: " ", startingAt: 0)
         var line = "\(level) \(check) \(found)"
         if let fix { line += " → \(fix)" }
-        return line
+        return String(String.UnicodeScalarView(line.unicodeScalars.filter { $0.value >= 0x20 && !(0x7F...0x9F).contains($0.value) }))
     }
 
     /// The checks a body gives, or one failure for `check` when it has not answered within
@@ -88,7 +90,8 @@ extension Double {
         var scale = 1.0
         for _ in 0..<decimals { scale *= 10 }
         let rounded = (self * scale).rounded() / scale
-        return rounded == rounded.rounded() ? String(Int(rounded)) : String(rounded)
+        // Russian writes a decimal comma: «2,7 с».
+        return rounded == rounded.rounded() ? String(Int(rounded)) : String(rounded).replacingOccurrences(of: ".", with: ",")
     }
 }
 

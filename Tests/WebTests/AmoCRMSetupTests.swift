@@ -19,6 +19,8 @@ struct AmoCRMSetupTests {
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("amosetup-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: scratch) }
+        // `catalog-bff migrate` (or `serve`) made the database; amocrm-setup only reads it.
+        await (try openDatabase(.sqlite(path: scratch + "/test.sqlite"), logger: quietLogger)).close()
         let amo = FakeAmoCRM()
         let token = amo.issueLongLivedToken()
         try await amo.run { (url: String) async throws in
@@ -112,6 +114,17 @@ struct AmoCRMSetupTests {
             #expect(amo.dealFields.filter { $0.name == "Ссылка на товар" }.count == 1)
             #expect(report.lines.contains { $0.contains("Вебхук смены статуса") && $0.contains("вручную") })
             #expect(amo.webhooks.isEmpty)
+        }
+    }
+
+    @Test("a status webhook amoCRM switched off is replaced, not doubled")
+    func replacesDisabledWebhook() async throws {
+        try await Self.withAccount { amo, environment in
+            amo.setWebhookURL(Self.site + "/webhook/amocrm?token=" + Self.webhookToken)
+            amo.disableWebhooks()
+            let report = try await Self.run(environment)
+            #expect(report.changed)
+            #expect(amo.webhooks.count == 1 && amo.webhooks.first?.disabled == false)
         }
     }
 }

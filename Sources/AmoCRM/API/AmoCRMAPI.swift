@@ -60,6 +60,13 @@ public struct AmoCRMAPI: Sendable {
         return try await send(.POST, path, body: body, priority: priority)
     }
 
+    public func delete(_ path: String, json: Any, priority: RequestPacer<ContinuousClock>.Priority = .leads) async throws(AmoCRMError) -> Reply {
+        guard let body = try? JSONSerialization.data(withJSONObject: json, options: [.withoutEscapingSlashes]) else {
+            throw .invalidResponse("request body is not JSON")
+        }
+        return try await send(.DELETE, path, body: body, priority: priority)
+    }
+
     private func send(
         _ method: HTTPMethod, _ path: String, body: Data?, priority: RequestPacer<ContinuousClock>.Priority
     ) async throws(AmoCRMError) -> Reply {

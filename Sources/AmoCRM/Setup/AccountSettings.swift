@@ -137,6 +137,12 @@ public struct AccountSettings: Sendable {
         guard reply.status == 200 || reply.status == 201 else { throw Self.refused(reply) }
     }
 
+    /// Removes the account's webhooks to `destination` (amoCRM deletes by destination, not id).
+    public func deleteWebhook(destination: String) async throws {
+        let reply = try await api.delete("/api/v4/webhooks", json: ["destination": destination], priority: priority)
+        guard reply.status == 204 || reply.status == 200 else { throw Self.refused(reply) }
+    }
+
     // MARK: -
 
     private func object(_ path: String, query: [String: String] = [:]) async throws -> [String: Any]? {

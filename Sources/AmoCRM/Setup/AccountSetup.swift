@@ -89,6 +89,9 @@ public struct AccountSetup: Sendable {
         switch plan.webhook {
         case .missing, .disabled:
             do {
+                // A second POST for the same destination is undocumented (a duplicate, or not):
+                // a switched-off hook goes first.
+                if case .disabled = plan.webhook { try await account.deleteWebhook(destination: webhookURL) }
                 try await account.addWebhook(destination: webhookURL, settings: Self.webhookEvents)
                 outcome.webhookAdded = true
             } catch let refused as AccountSettings.Refused where refused.status == 403 {

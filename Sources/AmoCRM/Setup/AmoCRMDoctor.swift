@@ -67,7 +67,7 @@ public struct AmoCRMDoctor: Sendable {
         let check = "amocrm.pipeline"
         guard configuration.pipelineID != nil || configuration.statusID != nil else {
             return .warning(
-                check, "AMOCRM_PIPELINE_ID и AMOCRM_STATUS_ID не заданы: сделки попадут в «Неразобранное» основной воронки",
+                check, "AMOCRM_PIPELINE_ID и AMOCRM_STATUS_ID не заданы: сделки попадут в первый этап основной воронки",
                 fix: "выберите воронку и этап: \(Self.setup) покажет их id")
         }
         let pipelines: [AccountSettings.Pipeline]
@@ -96,9 +96,13 @@ public struct AmoCRMDoctor: Sendable {
             return .failure(
                 check, "в воронке «\(pipeline.name)» нет этапа AMOCRM_STATUS_ID=\(statusID) (есть: \(known))", fix: "исправьте AMOCRM_STATUS_ID")
         }
-        if status.type == 1 || status.id == 142 || status.id == 143 {
+        if status.type == 1 {
             return .failure(
-                check, "этап «\(status.name)» не принимает новые сделки через API", fix: "выберите в AMOCRM_STATUS_ID рабочий этап, например «Новая заявка»")
+                check, "этап «\(status.name)» — неразобранное: сделки через API туда не ставятся", fix: "выберите в AMOCRM_STATUS_ID рабочий этап, например «Новая заявка»")
+        }
+        if status.id == 142 || status.id == 143 {
+            return .failure(
+                check, "этап «\(status.name)» закрывает сделку: каждая заявка сразу окажется закрытой", fix: "выберите в AMOCRM_STATUS_ID рабочий этап, например «Новая заявка»")
         }
         return .ok(check, "воронка «\(pipeline.name)», этап «\(status.name)»")
     }

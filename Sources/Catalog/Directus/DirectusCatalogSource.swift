@@ -266,7 +266,9 @@ public struct DirectusCatalogSource: CatalogSource {
         guard let first = body?["errors"]?.array?.first else { return nil }
         let code = first["extensions"]?["code"]?.string
         let message = first["message"]?.string
-        return [code, message].compactMap { $0 }.joined(separator: ": ")
+        let text = [code, message].compactMap { $0 }.joined(separator: ": ")
+        // A proxy or a hostile server may say a lot: a line's worth is enough.
+        return text.unicodeScalars.count > 300 ? String(String.UnicodeScalarView(text.unicodeScalars.prefix(300))) + "…" : text
     }
 
     static func encode(_ query: [(String, String)]) -> String {

@@ -179,11 +179,11 @@ public struct DirectusDoctor: Sendable {
             if let name = field["field"]?.string { types[name] = field["type"]?.string ?? "?" }
         }
         var broken: [String] = []
-        var missing: [String] = []
+        var lacking: [String] = []
         for rule in rules {
             guard let type = types[rule.field] else {
                 if let without = rule.without {
-                    missing.append("\(rule.field) (\(without))")
+                    lacking.append("нет поля \(rule.field) (\(without))")
                 } else {
                     broken.append("нет поля \(rule.field)")
                 }
@@ -194,7 +194,7 @@ public struct DirectusDoctor: Sendable {
                 if rule.without == nil {
                     broken.append("\(rule.field): тип \(type), нужен \(wanted)")
                 } else {
-                    missing.append("\(rule.field): тип \(type), нужен \(wanted)")
+                    lacking.append("\(rule.field): тип \(type), нужен \(wanted) (иначе \(rule.without!))")
                 }
             }
         }
@@ -203,10 +203,10 @@ public struct DirectusDoctor: Sendable {
                 check, "\(collection): " + broken.joined(separator: "; "),
                 fix: "добавьте или исправьте поля (\(Self.setup)), либо укажите свои имена в CATALOG_MAPPING")
         }
-        if !missing.isEmpty {
-            return .warning(check, "\(collection): нет " + missing.joined(separator: ", "), fix: "добавьте поля: \(Self.setup)")
+        if !lacking.isEmpty {
+            return .warning(check, "\(collection): " + lacking.joined(separator: "; "), fix: "добавьте или исправьте поля: \(Self.setup)")
         }
-        return .ok(check, "\(collection): все \(rules.count) полей на месте")
+        return .ok(check, "\(collection): все поля на месте (\(rules.count))")
     }
 
     func publishedCheck() async -> Diagnosis {

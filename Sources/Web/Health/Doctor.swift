@@ -6,6 +6,7 @@ import Catalog
 import Logging
 import Mail
 import Storage
+import Foundation
 import Synchronization
 
 /// `catalog-bff doctor` and `/admin/health`: every configured service checked live, each module
@@ -37,7 +38,9 @@ public struct Doctor: Sendable {
 
     func examine(running: Running?) async -> [Diagnosis] {
         let configuration = configuration
-        let settings = Diagnosis.ok("settings", "настройки прочитаны (\(configuration.publicBaseURL))")
+        let settings =
+            configuration.localAddressReason.map { Diagnosis.warning("settings", $0, fix: "задайте PUBLIC_BASE_URL=https://… — публичный адрес сайта") }
+            ?? .ok("settings", "настройки прочитаны (\(configuration.publicBaseURL))")
         async let catalog = Diagnosis.within(deadline, check: "directus.server", fix: "проверьте DIRECTUS_URL и что Directus отвечает") {
             await directus()
         }
@@ -113,6 +116,14 @@ public struct Doctor: Sendable {
 extension Diagnosis: Error {}
 
 extension AppConfiguration {
+    /// Why `PUBLIC_BASE_URL` cannot be given to Directus or amoCRM: they would call a loopback
+    /// address (the default) that is not this site for them. nil for a public address.
+    public var localAddressReason: String? {
+        let host = URLComponents(string: publicBaseURL)?.host?.lowercased() ?? ""
+        guard host == "localhost" || host.hasPrefix("127.") || host == "::1" || host == "[::1]" || host == "0.0.0.0" else { return nil }
+        return "PUBLIC_BASE_URL — \(publicBaseURL): Directus и amoCRM не достучатся до этого адреса"
+    }
+
     /// Where amoCRM must post status changes: `PUBLIC_BASE_URL/webhook/amocrm?token=…`.
     public var amoCRMWebhookURL: String? {
         amoCRMWebhookToken.map {

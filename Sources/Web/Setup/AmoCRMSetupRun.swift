@@ -17,9 +17,8 @@ public struct AmoCRMSetupRun: Sendable {
     }
 
     public struct Unconfigured: Error, CustomStringConvertible {
-        public var description: String {
-            "amoCRM не настроен: задайте AMOCRM_SUBDOMAIN, AMOCRM_CLIENT_ID, AMOCRM_CLIENT_SECRET и подключите его (catalog-bff amocrm-connect-url)"
-        }
+        public var reason = "amoCRM не настроен: задайте AMOCRM_SUBDOMAIN, AMOCRM_CLIENT_ID, AMOCRM_CLIENT_SECRET и подключите его (catalog-bff amocrm-connect-url)"
+        public var description: String { reason }
     }
 
     let configuration: AppConfiguration
@@ -32,7 +31,12 @@ public struct AmoCRMSetupRun: Sendable {
 
     public func run(dryRun: Bool) async throws -> Report {
         guard let amo = configuration.amoCRM, let webhookURL = configuration.amoCRMWebhookURL else { throw Unconfigured() }
-        let database = try await openDatabase(configuration.database, logger: logger)
+        if let reason = configuration.localAddressReason { throw Unconfigured(reason: reason) }
+        // The tokens `serve` stored: the database is opened as it is, never created or migrated here.
+        let (diagnosis, opened) = await configuration.database.diagnose(logger: logger)
+        guard let database = opened else {
+            throw Unconfigured(reason: "база: \(diagnosis.found)" + (diagnosis.fix.map { " (\($0))" } ?? ""))
+        }
         do {
             let tokens = TokenManager(
                 store: TokenStore(database: database, account: amo.subdomain),

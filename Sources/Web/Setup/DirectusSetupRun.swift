@@ -40,6 +40,7 @@ public struct DirectusSetupRun: Sendable {
         guard let directusURL = configuration.catalog.directusURL else {
             throw Unconfigured(description: "DIRECTUS_URL не задан: укажите адрес Directus в настройках")
         }
+        if let reason = configuration.localAddressReason { throw Unconfigured(description: reason) }
         let snapshot: JSONValue
         do {
             snapshot = try JSONParser.parse(Data(contentsOf: URL(fileURLWithPath: snapshotPath)))
