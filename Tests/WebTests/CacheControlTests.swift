@@ -38,4 +38,20 @@ struct CacheControlTests {
             #expect(try await browser.post(invalid).headers[.cacheControl] == "no-store")
         }
     }
+
+    @Test("PAGE_CACHE_MB=0 keeps no pages: every request renders, the answers stay the same; by default the second is not rendered")
+    func pageCacheOff() async throws {
+        for (setting, renders) in [("0", 3.0), ("24", 1.0)] {
+            try await withApp(environment: ["PAGE_CACHE_MB": setting]) { client in
+                var bodies: Set<String> = []
+                for _ in 0..<3 {
+                    let page = try await client.execute(uri: "/catalog", method: .get)
+                    #expect(page.status == .ok)
+                    bodies.insert(page.text)
+                }
+                #expect(bodies.count == 1)
+                #expect(try await scrape(client).value("pages_rendered_total") == renders, "PAGE_CACHE_MB=\(setting)")
+            }
+        }
+    }
 }

@@ -39,7 +39,7 @@ struct ConfigurationTests {
     @Test("a bad value names its variable", arguments: [
         ("PORT", "http"), ("PORT", "70000"), ("PUBLIC_BASE_URL", "stanki.ru"), ("DIRECTUS_URL", "ftp://x"),
         ("CATALOG_FRESH_SECONDS", "-1"), ("LOG_LEVEL", "loud"), ("DIRECTUS_TIMEOUT", "0"), ("DIRECTUS_MAX_RESPONSE_MB", "2048"),
-        ("REQUEST_HEAD_TIMEOUT", "0"), ("REQUEST_HEAD_TIMEOUT", "ten"), ("KEEPALIVE_TIMEOUT", "99999"), ("PAGE_CACHE_MB", "0"),
+        ("REQUEST_HEAD_TIMEOUT", "0"), ("REQUEST_HEAD_TIMEOUT", "ten"), ("KEEPALIVE_TIMEOUT", "99999"), ("PAGE_CACHE_MB", "-1"),
     ])
     func invalid(variable: String, value: String) {
         #expect(throws: ConfigurationError.self) { try AppConfiguration(environment: [variable: value]) }

@@ -25,8 +25,8 @@ struct SitePages: Sendable {
         // A page's catalog inputs are looked at again at least this often.
         pages = PageCache(
             rendered: RenderedCache(
-                maxBytes: configuration.pageCacheBytes, recheckInterval: min(.seconds(1), configuration.catalog.fresh), metrics: ground.metrics),
-            version: catalog.version, headers: headers, clock: ground.clock, metrics: ground.metrics)
+                maxBytes: max(1, configuration.pageCacheBytes), recheckInterval: min(.seconds(1), configuration.catalog.fresh), metrics: ground.metrics),
+            version: catalog.version, headers: headers, clock: ground.clock, keeps: configuration.pageCacheBytes > 0, metrics: ground.metrics)
         messages = MessagePages(renderer: renderer, layout: layout, headers: headers, catalog: catalog)
         models = CatalogPageModels(layout: layout, formTokens: formTokens)
     }

@@ -34,7 +34,8 @@ public struct AppConfiguration: Sendable {
     /// response ends (`REQUEST_HEAD_TIMEOUT`); see `ConnectionLimits`.
     public var requestHeadTimeout: Duration = .seconds(10)
     /// Rendered pages kept, in bytes of body storage (gzip variants included) and headers
-    /// (`PAGE_CACHE_MB`); 24 MiB keeps a 10,000-product catalog under 150 MB resident.
+    /// (`PAGE_CACHE_MB`); 24 MiB keeps a 10,000-product catalog under 150 MB resident. 0 keeps
+    /// none: every request renders (benchmarks of the render itself, debugging).
     public var pageCacheBytes = 24 << 20
     /// Full product descriptions kept for product pages and API answers (the catalog index holds
     /// excerpts only): a quarter of `PAGE_CACHE_MB`, at least 1 MiB.
@@ -107,7 +108,7 @@ public struct AppConfiguration: Sendable {
         alerts = try AlertSettings(environment: env)
         passports = try PassportSettings(environment: env)
 
-        if let megabytes = try env.number("PAGE_CACHE_MB", in: 1...4_096, unit: "MiB") { pageCacheBytes = megabytes << 20 }
+        if let megabytes = try env.number("PAGE_CACHE_MB", in: 0...4_096, unit: "MiB") { pageCacheBytes = megabytes << 20 }
         if let seconds = try env.number("REQUEST_HEAD_TIMEOUT", in: 1...300, unit: "seconds") { requestHeadTimeout = .seconds(seconds) }
         if let seconds = try env.number("KEEPALIVE_TIMEOUT", in: 1...3_600, unit: "seconds") { keepAliveTimeout = .seconds(seconds) }
         if let proxies = env["TRUSTED_PROXIES"] { trustedProxies = try Self.networks(proxies, variable: "TRUSTED_PROXIES") }

@@ -16,14 +16,17 @@ struct PageCache: Sendable {
     /// The application's clock: rendered pages age on its instant.
     let clock: any WallClock
     let flights = RenderFlights()
+    /// false (`PAGE_CACHE_MB=0`): nothing is kept, every request renders.
+    let keeps: Bool
     private let hits: CoreMetrics.Counter
     private let misses: CoreMetrics.Counter
     private let renders: CoreMetrics.Counter
 
     init(
         rendered: RenderedCache, version: CatalogVersion, headers: PageHeaders, clock: any WallClock = SystemClock(),
-        metrics: any MetricsFactory = NOOPMetricsHandler.instance
+        keeps: Bool = true, metrics: any MetricsFactory = NOOPMetricsHandler.instance
     ) {
+        self.keeps = keeps
         self.clock = clock
         self.rendered = rendered
         self.version = version
@@ -50,6 +53,7 @@ struct PageCache: Sendable {
         _ key: String?, canonical: String?, bounded: Bool = false, request: Request, prepare: () async throws -> Prepared<Input>,
         render: (Input) async throws -> RenderedResponse
     ) async throws -> Response {
+        let key = keeps ? key : nil
         // The version is read before the data, so a change during the read is never
         // stored under the old version.
         let version = version.current
