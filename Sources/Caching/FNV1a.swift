@@ -1,8 +1,20 @@
 /// 64-bit FNV-1a: a fast, stable hash for ETags and change detection (not for security).
 public enum FNV1a {
     public static func hash(_ bytes: some Sequence<UInt8>) -> UInt64 {
+        // Contiguous bytes (a page's ByteBuffer, an array) go through a plain pointer loop: a
+        // collection's generic iterator costs several times the hashing itself.
+        if let hashed = bytes.withContiguousStorageIfAvailable({ Self.hash(UnsafeRawBufferPointer($0)) }) { return hashed }
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
         for byte in bytes {
+            hash ^= UInt64(byte)
+            hash &*= 0x0000_0100_0000_01B3
+        }
+        return hash
+    }
+
+    public static func hash(_ buffer: UnsafeRawBufferPointer) -> UInt64 {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in buffer {
             hash ^= UInt64(byte)
             hash &*= 0x0000_0100_0000_01B3
         }
