@@ -64,6 +64,7 @@ bench:
 	bench/through-nginx.sh
 	bench/memory-under-load.sh
 	bench/large-catalog.sh
+	bench/render-cost.sh
 
 ## The binary itself: a bad setting stops start-up with exit code 2 and names the variable.
 smoke:

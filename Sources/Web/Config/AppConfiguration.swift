@@ -36,10 +36,13 @@ public struct AppConfiguration: Sendable {
     /// Rendered pages kept, in bytes of body storage (gzip variants included) and headers
     /// (`PAGE_CACHE_MB`); 24 MiB keeps a 10,000-product catalog under 150 MB resident. 0 keeps
     /// none: every request renders (benchmarks of the render itself, debugging).
-    public var pageCacheBytes = 24 << 20
+    public var pageCacheBytes = AppConfiguration.defaultPageCacheBytes
     /// Full product descriptions kept for product pages and API answers (the catalog index holds
-    /// excerpts only): a quarter of `PAGE_CACHE_MB`, at least 1 MiB.
-    public var descriptionCacheBytes: Int { max(1 << 20, pageCacheBytes / 4) }
+    /// excerpts only): a quarter of `PAGE_CACHE_MB`, at least 1 MiB; with the page cache off
+    /// (`PAGE_CACHE_MB=0`), a quarter of the default, so that a render measured without the page
+    /// cache is not one that reads its description from Directus again.
+    public var descriptionCacheBytes: Int { max(1 << 20, (pageCacheBytes == 0 ? Self.defaultPageCacheBytes : pageCacheBytes) / 4) }
+    public static let defaultPageCacheBytes = 24 << 20
     /// How long a keep-alive connection may sit idle between requests (`KEEPALIVE_TIMEOUT`).
     public var keepAliveTimeout: Duration = .seconds(75)
     public var logLevel: Logger.Level = .info

@@ -98,6 +98,8 @@ struct PaginationModel {
         var number: Int
         var url: String
         var current: Bool
+        /// «…» in place of the pages left out between two links.
+        var gap = false
     }
 
     var pages: [PageLink]
@@ -105,10 +107,27 @@ struct PaginationModel {
     var nextURL: String?
     var show: Bool
 
+    /// Pages on either side of the current one; the first and the last are always linked.
+    static let around = 2
+
+    /// The page numbers to link: all of a short list; of a long one (400 pages of a large
+    /// catalog) the first, the last and a window around the current page, so that a list
+    /// page's size and render do not grow with the catalog.
+    static func numbers(current: Int, count: Int) -> [Int] {
+        guard count > 2 * around + 3 else { return Array(1...max(1, count)) }
+        let window = max(1, current - around)...min(count, current + around)
+        return Array(Set([1, count] + Array(window))).sorted()
+    }
+
     init(path: String, query: String, filter: ProductFilter = ProductFilter(), page: Page<Product>) {
-        pages = (1...page.pageCount).map { number in
-            PageLink(number: number, url: SiteURL.list(path, query: query, filter: filter, page: number), current: number == page.number)
+        var links: [PageLink] = []
+        var previous = 0
+        for number in Self.numbers(current: page.number, count: page.pageCount) {
+            if number > previous + 1 { links.append(PageLink(number: 0, url: "", current: false, gap: true)) }
+            links.append(PageLink(number: number, url: SiteURL.list(path, query: query, filter: filter, page: number), current: number == page.number))
+            previous = number
         }
+        pages = links
         previousURL = page.number > 1 ? SiteURL.list(path, query: query, filter: filter, page: page.number - 1) : nil
         nextURL = page.number < page.pageCount ? SiteURL.list(path, query: query, filter: filter, page: page.number + 1) : nil
         show = pages.count > 1

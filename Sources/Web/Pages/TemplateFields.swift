@@ -151,6 +151,7 @@ extension PaginationModel.PageLink: TemplateFields {
         "number": \.number,
         "url": \.url,
         "current": \.current,
+        "gap": \.gap,
     ]
 }
 
