@@ -86,8 +86,23 @@ public enum SpecsNormalizer {
         }
     }
 
-    /// Trims and folds runs of white space into one space.
+    /// Trims and folds runs of white space into one space. On scalars, with an ASCII fast path:
+    /// it runs over every product's excerpt on every page that shows one.
     public static func clean(_ text: String) -> String {
-        text.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+        var result = String.UnicodeScalarView()
+        var space = false
+        for scalar in text.unicodeScalars {
+            let white = scalar.isASCII ? scalar == " " || (0x09...0x0D).contains(scalar.value) : scalar.properties.isWhitespace
+            if white {
+                space = !result.isEmpty
+                continue
+            }
+            if space {
+                result.append(" ")
+                space = false
+            }
+            result.append(scalar)
+        }
+        return String(result)
     }
 }

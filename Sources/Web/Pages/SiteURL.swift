@@ -168,11 +168,20 @@ enum SiteURL {
     }
 
     static func segment(_ text: String) -> String {
-        text.addingPercentEncoding(withAllowedCharacters: pathSegmentAllowed) ?? text
+        isUnreserved(text) ? text : text.addingPercentEncoding(withAllowedCharacters: pathSegmentAllowed) ?? text
     }
 
     static func queryValue(_ text: String) -> String {
-        text.addingPercentEncoding(withAllowedCharacters: queryValueAllowed) ?? text
+        isUnreserved(text) ? text : text.addingPercentEncoding(withAllowedCharacters: queryValueAllowed) ?? text
+    }
+
+    /// Letters, digits and `-._~` only (a slug, an id, a file id): nothing to encode, and no
+    /// trip through Foundation's encoder, which every link of every page used to take.
+    static func isUnreserved(_ text: String) -> Bool {
+        text.utf8.allSatisfy { byte in
+            (0x61...0x7A).contains(byte) || (0x41...0x5A).contains(byte) || (0x30...0x39).contains(byte) || byte == 0x2D || byte == 0x2E
+                || byte == 0x5F || byte == 0x7E
+        }
     }
 
     /// `:` is encoded too: a segment must never read as a router parameter.
