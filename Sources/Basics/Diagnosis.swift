@@ -46,15 +46,15 @@ public struct Diagnosis: Sendable, Equatable {
         Diagnosis(check: check, level: .failure, found: found, fix: fix)
     }
 
-    /// One line: `ok       directus.server   Directus отвечает … → fix`. Control characters in
-    /// what a service answered (a pipeline's name, say) are dropped: they could rewrite the
-    /// terminal's earlier lines.
+    /// One line: `ok       directus.server   Directus отвечает … → fix`. It may hold what a
+    /// service answered (a pipeline's name, say): a terminal gets it through
+    /// `PrintableText.escape`, a page through the templates' escaping.
     public var line: String {
         let level = self.level.word.padding(toLength: 8, withPad: " ", startingAt: 0)
         let check = self.check.padding(toLength: 18, withPad: " ", startingAt: 0)
         var line = "\(level) \(check) \(found)"
         if let fix { line += " → \(fix)" }
-        return String(String.UnicodeScalarView(line.unicodeScalars.filter { $0.value >= 0x20 && !(0x7F...0x9F).contains($0.value) }))
+        return line
     }
 
     /// The checks a body gives, or one failure for `check` when it has not answered within

@@ -10,6 +10,12 @@ public struct MailAddress: Sendable, Equatable {
         self.name = name
     }
 
+    /// A mailbox on this machine (`orders@localhost`, the default): nobody reads it. Compared
+    /// on bytes, as addresses are.
+    public var isLocal: Bool {
+        address.utf8.split(separator: UInt8(ascii: "@"), omittingEmptySubsequences: false).last.map { Array($0) == Array("localhost".utf8) } ?? false
+    }
+
     /// The part after `@` (a Message-ID's right side); `localhost` for an address without one.
     public var domain: String { address.split(separator: "@").last.map(String.init) ?? "localhost" }
 

@@ -2,6 +2,7 @@ import ArgumentParser
 import Basics
 import Foundation
 import Logging
+import SafeText
 import Web
 
 /// `catalog-bff doctor`: every configured service checked live, one line per check; the exit
@@ -16,13 +17,14 @@ struct DoctorCommand: AsyncParsableCommand {
         switch Doctor.settings(DotEnv.environment()) {
         case .success(let read): configuration = read
         case .failure(let diagnosis):
-            print(diagnosis.line)
+            print(PrintableText.escape(diagnosis.line))
             throw ExitCode(2)
         }
         var logger = Logger(label: "catalog-bff")
         logger.logLevel = .critical
         let diagnoses = await Doctor(configuration: configuration, logger: logger).examine()
-        for diagnosis in diagnoses { print(diagnosis.line) }
+        // What services answered is printed with its control characters shown, not sent.
+        for diagnosis in diagnoses { print(PrintableText.escape(diagnosis.line)) }
         let failures = diagnoses.filter { $0.level == .failure }.count
         let warnings = diagnoses.filter { $0.level == .warning }.count
         print("— проверок: \(diagnoses.count), сбоев: \(failures), предупреждений: \(warnings)")

@@ -2,6 +2,7 @@ import ArgumentParser
 import Basics
 import Foundation
 import Logging
+import SafeText
 import Web
 
 /// `catalog-bff amocrm-setup [--dry-run]`: see `AmoCRMSetupRun`.
@@ -19,7 +20,7 @@ struct AmoCRMSetupCommand: AsyncParsableCommand {
         logger.logLevel = .warning
         do {
             let report = try await AmoCRMSetupRun(configuration: configuration, logger: logger).run(dryRun: dryRun)
-            for line in report.lines { print(line) }
+            for line in report.lines { print(PrintableText.escape(line)) }
         } catch {
             FileHandle.standardError.write(Data("catalog-bff: amocrm-setup: \(error)\n".utf8))
             throw ExitCode.failure
@@ -57,7 +58,7 @@ struct DirectusSetupCommand: AsyncParsableCommand {
         }
         do {
             let report = try await DirectusSetupRun(configuration: configuration, adminToken: token, snapshotPath: snapshot).run(dryRun: dryRun)
-            for line in report.lines { print(line.replacingOccurrences(of: token, with: "***")) }
+            for line in report.lines { print(PrintableText.escape(line.replacingOccurrences(of: token, with: "***"))) }
         } catch {
             FileHandle.standardError.write(Data("catalog-bff: directus-setup: \(String(describing: error).replacingOccurrences(of: token, with: "***"))\n".utf8))
             throw ExitCode.failure

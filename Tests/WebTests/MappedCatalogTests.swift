@@ -35,6 +35,9 @@ struct MappedCatalogTests {
         #expect(mapping.productField("name") == "title" && mapping.productField("description") == "description")
         #expect(mapping.published == "active" && mapping.specRows?.collection == "item_params")
         #expect(CatalogMapping().isDefault)
+        // A file saved on Windows: CR LF line ends are each one Character.
+        let windows = try CatalogMapping.parse(FakeDirectus.Renaming.stock.mappingFile.replacingOccurrences(of: "\n", with: "\r\n"), file: "m.conf")
+        #expect(windows == mapping)
         #expect(throws: ConfigurationError(variable: "CATALOG_MAPPING", reason: "m.conf, line 2: unknown name 'product.colour': products, categories, images, images.file, product.<field>, category.<field>, specs.collection|name|value|unit, status.published")) {
             try CatalogMapping.parse("products = items\nproduct.colour = tint\n", file: "m.conf")
         }

@@ -1,3 +1,4 @@
+import AsyncHTTPClient
 import Basics
 import CoreMetrics
 import Foundation
@@ -154,5 +155,19 @@ public actor TokenManager {
             try await Task.sleep(for: .milliseconds(100))
         }
         throw AmoCRMError.unavailable("another instance is still refreshing the amoCRM token")
+    }
+}
+
+extension TokenManager {
+    /// The tokens of `amo` kept in `database` (or its long-lived token): what `serve`, the doctor
+    /// and `amocrm-setup` all talk to amoCRM through.
+    public static func stored(
+        for amo: AmoCRMConfiguration, in database: any Database, clock: any WallClock,
+        metrics: any MetricsFactory = NOOPMetricsHandler.instance, logger: Logger
+    ) -> TokenManager {
+        TokenManager(
+            store: TokenStore(database: database, account: amo.subdomain),
+            client: OAuthClient(configuration: amo, httpClient: .shared), longLivedToken: amo.longLivedToken,
+            clock: clock, metrics: metrics, logger: logger)
     }
 }

@@ -37,6 +37,13 @@ public struct AccountSetup: Sendable {
         }
     }
 
+    /// The webhook's address as it may be shown: without its query, which holds the token. Cut
+    /// on scalars (a `?` followed by a combining mark is one `Character`, not a `?`).
+    public static func withoutQuery(_ url: String) -> String {
+        guard let mark = url.unicodeScalars.firstIndex(of: "?") else { return url }
+        return String(url.unicodeScalars[..<mark])
+    }
+
     /// The event catalog-bff listens to: a deal's status changed.
     public static let webhookEvents = ["status_lead"]
 

@@ -163,7 +163,7 @@ public struct AmoCRMDoctor: Sendable {
         guard let webhookURL else {
             return .warning(check, "адрес вебхука неизвестен", fix: "задайте PUBLIC_BASE_URL")
         }
-        let shown = webhookURL.split(separator: "?")[0]
+        let shown = AccountSetup.withoutQuery(webhookURL)
         do {
             let hooks = try await account.webhooks(destination: webhookURL)
             guard let hook = hooks.first(where: { $0.settings.contains("status_lead") }) else {

@@ -120,11 +120,15 @@ public struct CatalogMapping: Sendable, Equatable {
     public static func parse(_ text: String, file: String) throws(ConfigurationError) -> CatalogMapping {
         var mapping = CatalogMapping()
         var specs: [String: String] = [:]
-        for (number, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let line = raw.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init)?
-                .trimmingCharacters(in: .whitespaces) ?? ""
+        // Lines, comments and `=` are cut on scalars: a file saved with CR LF has one `Character`
+        // per line end, which a split on "\n" as a `Character` would never find.
+        let scalars = text.unicodeScalars
+        for (number, raw) in scalars.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let content = raw.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first ?? raw[raw.startIndex..<raw.startIndex]
+            let line = String(String.UnicodeScalarView(content)).trimmingCharacters(in: .whitespacesAndNewlines)
             guard !line.isEmpty else { continue }
-            let parts = line.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+            let parts = line.unicodeScalars.split(separator: "=", maxSplits: 1)
+                .map { String(String.UnicodeScalarView($0)).trimmingCharacters(in: .whitespaces) }
             func fail(_ reason: String) -> ConfigurationError {
                 ConfigurationError(variable: "CATALOG_MAPPING", reason: "\(file), line \(number + 1): \(reason)")
             }

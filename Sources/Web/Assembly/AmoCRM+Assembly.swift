@@ -18,10 +18,7 @@ struct AmoCRMFeature {
         logger = ground.logger
         configuration = ground.configuration.amoCRM
         let tokens = configuration.map { amo in
-            TokenManager(
-                store: TokenStore(database: ground.database, account: amo.subdomain),
-                client: OAuthClient(configuration: amo, httpClient: HTTPClient.shared), longLivedToken: amo.longLivedToken,
-                clock: ground.clock, metrics: ground.metrics, logger: ground.logger)
+            TokenManager.stored(for: amo, in: ground.database, clock: ground.clock, metrics: ground.metrics, logger: ground.logger)
         }
         self.tokens = tokens
         let api = configuration.flatMap { amo in

@@ -87,10 +87,7 @@ public struct Doctor: Sendable {
             guard let database else {
                 return [.failure("amocrm.account", "токены amoCRM хранятся в базе, а она недоступна", fix: "сначала исправьте базу (строка database)")]
             }
-            let tokens = TokenManager(
-                store: TokenStore(database: database, account: amo.subdomain),
-                client: OAuthClient(configuration: amo, httpClient: HTTPClient.shared), longLivedToken: amo.longLivedToken,
-                clock: SystemClock(), logger: logger)
+            let tokens = TokenManager.stored(for: amo, in: database, clock: SystemClock(), logger: logger)
             connection = (AmoCRMAPI(configuration: amo, httpClient: HTTPClient.shared, tokens: tokens, timeout: .seconds(6)), tokens)
         }
         return await AmoCRMDoctor(

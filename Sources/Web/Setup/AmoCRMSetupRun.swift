@@ -38,10 +38,7 @@ public struct AmoCRMSetupRun: Sendable {
             throw Unconfigured(reason: "база: \(diagnosis.found)" + (diagnosis.fix.map { " (\($0))" } ?? ""))
         }
         do {
-            let tokens = TokenManager(
-                store: TokenStore(database: database, account: amo.subdomain),
-                client: OAuthClient(configuration: amo, httpClient: HTTPClient.shared), longLivedToken: amo.longLivedToken,
-                clock: SystemClock(), logger: logger)
+            let tokens = TokenManager.stored(for: amo, in: database, clock: SystemClock(), logger: logger)
             let setup = AccountSetup(api: AmoCRMAPI(configuration: amo, httpClient: HTTPClient.shared, tokens: tokens))
             let plan = try await setup.plan(configured: amo.fields, webhookURL: webhookURL)
             let outcome = dryRun || plan.changesNothing ? nil : try await setup.apply(plan, webhookURL: webhookURL)
@@ -76,7 +73,7 @@ public struct AmoCRMSetupRun: Sendable {
                 lines.append("  «\(wanted.name)»: нет, \(dryRun ? "будет создано" : "не создано") (\(wanted.createdType))")
             }
         }
-        let shown = webhookURL.split(separator: "?")[0]
+        let shown = AccountSetup.withoutQuery(webhookURL)
         let webhook: String
         switch plan.webhook {
         case .registered: webhook = "есть"
