@@ -16,10 +16,6 @@ public struct AmoCRMSetupRun: Sendable {
         public var changed: Bool
     }
 
-    public struct Unconfigured: Error, CustomStringConvertible {
-        public var reason = "amoCRM не настроен: задайте AMOCRM_SUBDOMAIN, AMOCRM_CLIENT_ID, AMOCRM_CLIENT_SECRET и подключите его (catalog-bff amocrm-connect-url)"
-        public var description: String { reason }
-    }
 
     let configuration: AppConfiguration
     let logger: Logger
@@ -30,12 +26,15 @@ public struct AmoCRMSetupRun: Sendable {
     }
 
     public func run(dryRun: Bool) async throws -> Report {
-        guard let amo = configuration.amoCRM, let webhookURL = configuration.amoCRMWebhookURL else { throw Unconfigured() }
-        if let reason = configuration.localAddressReason { throw Unconfigured(reason: reason) }
+        guard let amo = configuration.amoCRM, let webhookURL = configuration.amoCRMWebhookURL else {
+            throw SetupRefused(
+                "amoCRM не настроен: задайте AMOCRM_SUBDOMAIN, AMOCRM_CLIENT_ID, AMOCRM_CLIENT_SECRET и подключите его (catalog-bff amocrm-connect-url)")
+        }
+        if let reason = configuration.localAddressReason { throw SetupRefused(reason) }
         // The tokens `serve` stored: the database is opened as it is, never created or migrated here.
         let (diagnosis, opened) = await configuration.database.diagnose(logger: logger)
         guard let database = opened else {
-            throw Unconfigured(reason: "база: \(diagnosis.found)" + (diagnosis.fix.map { " (\($0))" } ?? ""))
+            throw SetupRefused("база: \(diagnosis.found)" + (diagnosis.fix.map { " (\($0))" } ?? ""))
         }
         do {
             let tokens = TokenManager.stored(for: amo, in: database, clock: SystemClock(), logger: logger)

@@ -1,6 +1,15 @@
 import Catalog
 import Foundation
 
+/// Why a setup command did not start: a setting it needs, in one line (Russian: operators read it).
+public struct SetupRefused: Error, CustomStringConvertible {
+    public var description: String
+
+    init(_ description: String) {
+        self.description = description
+    }
+}
+
 /// `catalog-bff directus-setup [--dry-run] [--snapshot FILE]`: the steps of
 /// `DirectusSetup` against `DIRECTUS_URL`, with this site's address and secrets, as lines to print.
 public struct DirectusSetupRun: Sendable {
@@ -8,10 +17,6 @@ public struct DirectusSetupRun: Sendable {
         public var lines: [String]
         public var changed: Bool
         public var conflicts: Int
-    }
-
-    public struct Unconfigured: Error, CustomStringConvertible {
-        public var description: String
     }
 
     let configuration: AppConfiguration
@@ -38,14 +43,14 @@ public struct DirectusSetupRun: Sendable {
 
     public func run(dryRun: Bool) async throws -> Report {
         guard let directusURL = configuration.catalog.directusURL else {
-            throw Unconfigured(description: "DIRECTUS_URL не задан: укажите адрес Directus в настройках")
+            throw SetupRefused("DIRECTUS_URL не задан: укажите адрес Directus в настройках")
         }
-        if let reason = configuration.localAddressReason { throw Unconfigured(description: reason) }
+        if let reason = configuration.localAddressReason { throw SetupRefused(reason) }
         let snapshot: JSONValue
         do {
             snapshot = try JSONParser.parse(Data(contentsOf: URL(fileURLWithPath: snapshotPath)))
         } catch {
-            throw Unconfigured(description: "снимок схемы \(snapshotPath) не читается: \(error)")
+            throw SetupRefused("снимок схемы \(snapshotPath) не читается: \(error)")
         }
         let setup = DirectusSetup(
             settings: .init(
